@@ -1,0 +1,205 @@
+"""Typed models of what Smartcar tells about the user's vehicles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Self
+
+
+class ChargingStatus(StrEnum):
+    """Smartcar's `charge-detailedchargingstatus`."""
+
+    CHARGING = "CHARGING"
+    NOT_CHARGING = "NOT_CHARGING"
+    FULLY_CHARGED = "FULLY_CHARGED"
+
+
+class KeyState(StrEnum):
+    """Whether the smartcar.com virtual key lets Smartcar control the vehicle."""
+
+    PAIRED = "paired"
+    MISSING = "missing"
+    NOT_REQUIRED = "not_required"
+    UNKNOWN = "unknown"
+
+
+class DistanceUnit(StrEnum):
+    """Units Smartcar reports distances in."""
+
+    KILOMETERS = "km"
+    MILES = "mi"
+
+
+class SignalStatus(StrEnum):
+    """Whether a signal carried a value."""
+
+    SUCCESS = "SUCCESS"
+    ERROR = "ERROR"
+    UNAVAILABLE = "UNAVAILABLE"
+    ABSENT = "ABSENT"  # not in the response at all
+
+
+@dataclass(frozen=True, slots=True)
+class Distance:
+    """A distance with its unit."""
+
+    value: float
+    unit: DistanceUnit
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A vehicle's position."""
+
+    latitude: float
+    longitude: float
+
+
+@dataclass(frozen=True, slots=True)
+class Signal[T]:
+    """One signal: its value when Smartcar reported it successfully, and how fresh it is.
+
+    A signal whose status is not SUCCESS has no value (its stale body is never used); its error
+    type and code say why.
+    """
+
+    value: T | None = None
+    status: SignalStatus = SignalStatus.ABSENT
+    oem_updated_at: datetime | None = None
+    error_type: str | None = None
+    error_code: str | None = None
+
+    @property
+    def known(self) -> bool:
+        """Whether the signal carries a value."""
+        return self.status is SignalStatus.SUCCESS and self.value is not None
+
+    def newer_than(self, other: Signal[Any]) -> bool:
+        """Whether this signal should replace `other` when both describe the same thing."""
+        if self.status is SignalStatus.ABSENT:
+            return False
+        if other.status is SignalStatus.ABSENT:
+            return True
+        if self.oem_updated_at is None or other.oem_updated_at is None:
+            # Without two timestamps the later arrival wins.
+            return True
+        return self.oem_updated_at >= other.oem_updated_at
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VehicleInfo:
+    """What a vehicle is."""
+
+    vehicle_id: str
+    make: str | None = None
+    model: str | None = None
+    year: int | None = None
+    powertrain_type: str | None = None
+    mode: str | None = None
+
+    @property
+    def is_tesla(self) -> bool:
+        """Whether Smartcar reaches this vehicle through Tesla (and so needs the virtual key)."""
+        return (self.make or "").upper() == "TESLA"
+
+    @property
+    def needs_virtual_key(self) -> bool:
+        """Whether Smartcar needs the smartcar.com virtual key to control this vehicle.
+
+        Tesla requires it for every Model 3, Model Y and Cybertruck and for Model S and X from
+        2021 on; earlier Model S and X take commands without one.
+        """
+        if not self.is_tesla:
+            return False
+        model = (self.model or "").upper().replace("MODEL", "").strip()
+        return not (model in ("S", "X") and self.year is not None and self.year <= 2020)
+
+    @property
+    def display_name(self) -> str:
+        """A name for people: "2023 Tesla Model 3"."""
+        make = (self.make or "").title() if self.make else None
+        parts = [str(self.year) if self.year else None, make, self.model]
+        return " ".join(part for part in parts if part) or self.vehicle_id
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Connection:
+    """A vehicle the user connected to the application through Smartcar Connect."""
+
+    connection_id: str
+    user_id: str
+    vehicle: VehicleInfo
+    permissions: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VehicleState:
+    """The charging-related state of one vehicle, signal by signal."""
+
+    battery_level: Signal[float] = field(default_factory=Signal)
+    range: Signal[Distance] = field(default_factory=Signal)
+    charging_status: Signal[ChargingStatus] = field(default_factory=Signal)
+    is_charging: Signal[bool] = field(default_factory=Signal)
+    plugged_in: Signal[bool] = field(default_factory=Signal)
+    charge_limit: Signal[int] = field(default_factory=Signal)
+    charge_power: Signal[float] = field(default_factory=Signal)
+    battery_capacity: Signal[float] = field(default_factory=Signal)
+    key_paired: Signal[bool] = field(default_factory=Signal)
+    vin: Signal[str] = field(default_factory=Signal)
+    location: Signal[Location] = field(default_factory=Signal)
+    is_at_home: Signal[bool] = field(default_factory=Signal)
+
+    @property
+    def is_empty(self) -> bool:
+        """Whether no signal at all was reported (the vehicle's signal store is empty)."""
+        return all(getattr(self, item.name).status is SignalStatus.ABSENT for item in fields(self))
+
+    @property
+    def newest_update(self) -> datetime | None:
+        """When the vehicle last recorded any successfully reported value."""
+        stamps = [
+            signal.oem_updated_at
+            for item in fields(self)
+            if (signal := getattr(self, item.name)).known and signal.oem_updated_at
+        ]
+        return max(stamps, default=None)
+
+    def merged_with(self, newer: VehicleState) -> Self:
+        """Combine with a later report: per signal, the fresher one wins (by `oemUpdatedAt`)."""
+        changes = {
+            item.name: incoming
+            for item in fields(self)
+            if (incoming := getattr(newer, item.name)).newer_than(getattr(self, item.name))
+        }
+        return replace(self, **changes) if changes else self
+
+    def key_state(self, vehicle: VehicleInfo) -> KeyState:
+        """The virtual-key state, from the key signal and the vehicle's make and model."""
+        if not vehicle.needs_virtual_key:
+            return KeyState.NOT_REQUIRED
+        signal = self.key_paired
+        if signal.error_code == "VIRTUAL_KEY_REQUIRED":
+            return KeyState.MISSING
+        if signal.known:
+            return KeyState.PAIRED if signal.value else KeyState.MISSING
+        return KeyState.UNKNOWN
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CommandResult:
+    """The outcome of a charging command Smartcar accepted."""
+
+    command_id: str | None
+    status: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebhookInfo:
+    """A webhook of the application, as the management API describes it."""
+
+    webhook_id: str
+    name: str | None = None
+    callback_uri: str | None = None
+    status: str | None = None
