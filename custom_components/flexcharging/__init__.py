@@ -1,0 +1,83 @@
+"""FlexCharging: Tesla virtual-key setup and EV charging control through Smartcar."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+
+from aiohttp import web
+from homeassistant.components import webhook
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.helpers import config_entry_oauth2_flow
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+
+from .api import SmartcarClient, SmartcarUrls
+from .const import CONF_CLOUDHOOK_URL, CONF_MANAGEMENT_TOKEN, CONF_WEBHOOK_ID, DOMAIN
+from .coordinator import FlexChargingConfigEntry, FlexChargingCoordinator, FlexChargingRuntime
+from .push import PushReceiver
+
+PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.DEVICE_TRACKER,
+    Platform.IMAGE,
+    Platform.NUMBER,
+    Platform.SENSOR,
+    Platform.SWITCH,
+]
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: FlexChargingConfigEntry) -> bool:
+    """Set up FlexCharging from a config entry."""
+    try:
+        implementation = await config_entry_oauth2_flow.async_get_config_entry_implementation(
+            hass, entry
+        )
+    except config_entry_oauth2_flow.ImplementationUnavailableError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN, translation_key="credentials_unavailable"
+        ) from err
+    client = SmartcarClient(
+        async_get_clientsession(hass),
+        getattr(implementation, "client_id", ""),
+        getattr(implementation, "client_secret", ""),
+        urls=SmartcarUrls.from_environment(),
+        unit_system="metric",
+    )
+    coordinator = FlexChargingCoordinator(hass, entry, client)
+    await coordinator.async_config_entry_first_refresh()
+    entry.runtime_data = FlexChargingRuntime(client=client, coordinator=coordinator)
+
+    if webhook_id := entry.data.get(CONF_WEBHOOK_ID):
+        receiver = PushReceiver(entry.data[CONF_MANAGEMENT_TOKEN], coordinator.async_handle_event)
+
+        async def _handle(
+            hass: HomeAssistant, webhook_id: str, request: web.Request
+        ) -> web.Response:
+            return await receiver.async_handle(request)
+
+        webhook.async_register(hass, DOMAIN, "FlexCharging", webhook_id, _handle)
+        entry.async_on_unload(lambda: webhook.async_unregister(hass, webhook_id))
+
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: FlexChargingConfigEntry) -> bool:
+    """Unload a config entry."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: FlexChargingConfigEntry) -> None:
+    """Release the Home Assistant Cloud webhook when the entry is deleted."""
+    if (
+        entry.data.get(CONF_CLOUDHOOK_URL)
+        and (webhook_id := entry.data.get(CONF_WEBHOOK_ID))
+        and "cloud" in hass.config.components
+    ):
+        # Imported only when loaded: the cloud component pulls in many others.
+        from homeassistant.components import cloud  # noqa: PLC0415
+
+        with suppress(cloud.CloudNotAvailable):
+            await cloud.async_delete_cloudhook(hass, webhook_id)

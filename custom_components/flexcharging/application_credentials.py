@@ -1,0 +1,42 @@
+"""Smartcar API credentials (client id and secret) through Home Assistant's Application Credentials."""
+
+from __future__ import annotations
+
+from homeassistant.components.application_credentials import AuthorizationServer
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.config_entry_oauth2_flow import async_get_redirect_uri
+from homeassistant.helpers.network import NoURLAvailableError, get_url
+
+from .api import SmartcarUrls
+from .const import SMARTCAR_DASHBOARD_URL
+
+AUTH_CALLBACK_PATH = "/auth/external/callback"
+MY_AUTH_CALLBACK_URL = "https://my.home-assistant.io/redirect/oauth"
+
+
+async def async_get_authorization_server(hass: HomeAssistant) -> AuthorizationServer:
+    """Smartcar Connect (consent) and the IAM token endpoint."""
+    urls = SmartcarUrls.from_environment()
+    return AuthorizationServer(authorize_url=urls.connect_authorize, token_url=urls.token_endpoint)
+
+
+def redirect_uri(hass: HomeAssistant) -> str:
+    """The redirect URI to register in the Smartcar dashboard."""
+    if "my" in hass.config.components:
+        return MY_AUTH_CALLBACK_URL
+    try:
+        return async_get_redirect_uri(hass)
+    except RuntimeError:
+        pass  # not inside a request of the frontend
+    try:
+        return f"{get_url(hass, allow_cloud=False)}{AUTH_CALLBACK_PATH}"
+    except NoURLAvailableError:
+        return f"http://homeassistant.local:8123{AUTH_CALLBACK_PATH}"
+
+
+async def async_get_description_placeholders(hass: HomeAssistant) -> dict[str, str]:
+    """Placeholders for the Application Credentials dialog."""
+    return {
+        "dashboard_url": SMARTCAR_DASHBOARD_URL,
+        "redirect_uri": redirect_uri(hass),
+    }

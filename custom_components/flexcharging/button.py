@@ -1,0 +1,57 @@
+"""The refresh button: read the vehicle now (one billed request)."""
+
+from __future__ import annotations
+
+from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .const import DOMAIN
+from .coordinator import FlexChargingConfigEntry
+from .entity import FlexChargingEntity, async_add_vehicle_entities
+
+PARALLEL_UPDATES = 1
+
+REFRESH = ButtonEntityDescription(
+    key="refresh", translation_key="refresh", entity_category=EntityCategory.DIAGNOSTIC
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: FlexChargingConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add a refresh button per vehicle."""
+    coordinator = entry.runtime_data.coordinator
+    entry.async_on_unload(
+        async_add_vehicle_entities(
+            coordinator,
+            async_add_entities,
+            lambda vehicle_id: [RefreshButton(coordinator, vehicle_id, REFRESH)],
+        )
+    )
+
+
+class RefreshButton(FlexChargingEntity, ButtonEntity):
+    """Reads the vehicle now."""
+
+    @property
+    def available(self) -> bool:
+        """Pressable whenever the vehicle is on the account."""
+        return self.vehicle_id in self.coordinator.data
+
+    async def async_press(self) -> None:
+        """Read the vehicle; say so when it failed."""
+        vehicle = await self.coordinator.async_refresh_vehicle(self.vehicle_id)
+        if not vehicle.available:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="refresh_failed",
+                translation_placeholders={
+                    "vehicle": vehicle.info.display_name,
+                    "error": vehicle.last_error or "unknown",
+                },
+            )

@@ -1,0 +1,646 @@
+"""Config flow: connect the Smartcar account, the webhook, and pair each Tesla's virtual key."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+import re
+from typing import Any
+
+from homeassistant.components import webhook
+from homeassistant.config_entries import (
+    SOURCE_REAUTH,
+    SOURCE_RECONFIGURE,
+    SOURCE_USER,
+    ConfigEntry,
+    ConfigFlowResult,
+    OptionsFlowWithReload,
+)
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import config_entry_oauth2_flow
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.network import NoURLAvailableError
+from homeassistant.helpers.selector import (
+    BooleanSelector,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+import voluptuous as vol
+
+from .api import (
+    Connection,
+    KeyState,
+    SmartcarAuthenticationError,
+    SmartcarClient,
+    SmartcarError,
+    SmartcarNotFoundError,
+    SmartcarUrls,
+    SmartcarVirtualKeyRequiredError,
+    VehicleInfo,
+    VehicleState,
+)
+from .api.webhooks import VehicleErrorEvent, VehicleStateEvent, WebhookEvent
+from .application_credentials import redirect_uri
+from .const import (
+    CONF_APPLICATION_ID,
+    CONF_CLOUDHOOK_URL,
+    CONF_MANAGEMENT_TOKEN,
+    CONF_READ_LOCATION,
+    CONF_REQUEST_BUDGET,
+    CONF_SMARTCAR_WEBHOOK_ID,
+    CONF_USER_ID,
+    CONF_WEBHOOK_ID,
+    DEFAULT_REQUEST_BUDGET,
+    DOMAIN,
+    LOCATION_SCOPE,
+    LOGGER,
+    MAX_REQUEST_BUDGET,
+    MIN_REQUEST_BUDGET,
+    REQUIRED_SCOPES,
+    SIGNAL_KEY_STATE_CHANGED,
+    SMARTCAR_DASHBOARD_URL,
+)
+from .pairing import KeyPairingFlow, PairingVehicle
+from .push import PushReceiver
+
+UUID_PATTERN = re.compile(
+    r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE
+)
+TOKEN_PATTERN = re.compile(r"^\S{8,}$")
+CLIENT_ID_PREFIX = "client_"
+
+
+def mask_vin(vin: str | None) -> str:
+    """Show only the last six characters of a VIN."""
+    if not vin:
+        return "—"
+    return "•" * max(len(vin) - 6, 0) + vin[-6:]
+
+
+def _key_label(state: KeyState | None) -> str:
+    """A symbol for a key state; the step's translated text explains the symbols."""
+    return {
+        KeyState.PAIRED: "✅",
+        KeyState.NOT_REQUIRED: "➖",
+    }.get(state or KeyState.UNKNOWN, "🔑")
+
+
+class FlexChargingConfigFlow(
+    KeyPairingFlow[ConfigFlowResult],
+    config_entry_oauth2_flow.AbstractOAuth2FlowHandler,
+    domain=DOMAIN,
+):
+    """Set up FlexCharging: Smartcar application → Connect → webhook → vehicles → keys."""
+
+    DOMAIN = DOMAIN
+    VERSION = 1
+
+    def __init__(self) -> None:
+        """Start with nothing known."""
+        super().__init__()
+        self._application: dict[str, Any] = {}
+        self._client: SmartcarClient | None = None
+        self._connections: list[Connection] = []
+        self._user_id: str | None = None
+        self._vehicles: dict[str, VehicleInfo] = {}
+        self._states: dict[str, VehicleState] = {}
+        self._key_states: dict[str, KeyState] = {}
+        self._to_pair: list[str] = []
+        self._skipped: set[str] = set()
+        self._webhook_id: str | None = None
+        self._webhook_url: str | None = None
+        self._cloudhook = False
+        self._receiver: PushReceiver | None = None
+        self._smartcar_webhook_id: str | None = None
+
+    @property
+    def logger(self) -> Any:
+        """The integration's logger (used by the OAuth2 helper)."""
+        return LOGGER
+
+    @property
+    def extra_authorize_data(self) -> dict[str, str]:
+        """Connect takes the Application ID as `client_id` (not the API client id)."""
+        scopes = list(REQUIRED_SCOPES)
+        if self._application.get(CONF_READ_LOCATION):
+            scopes.append(LOCATION_SCOPE)
+        return {
+            "client_id": self._application[CONF_APPLICATION_ID],
+            "scope": " ".join(scopes),
+            "mode": "live",
+        }
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> FlexChargingOptionsFlow:
+        """Options: request budget and location."""
+        return FlexChargingOptionsFlow()
+
+    # --- 1. the Smartcar application ---------------------------------------------------------
+
+    async def async_step_auth(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask for the application's details before sending the user to Connect."""
+        if user_input is None and not self._application:
+            return await self.async_step_application()
+        return await super().async_step_auth(user_input)
+
+    async def async_step_application(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Application ID and Application Management Token, checked with a token request."""
+        errors: dict[str, str] = {}
+        client_id = getattr(self.flow_impl, "client_id", "")
+        if not client_id.startswith(CLIENT_ID_PREFIX):
+            errors["base"] = "client_id_format"
+        if user_input is not None and not errors:
+            application_id = user_input[CONF_APPLICATION_ID].strip()
+            management_token = user_input[CONF_MANAGEMENT_TOKEN].strip()
+            if not UUID_PATTERN.match(application_id):
+                errors[CONF_APPLICATION_ID] = "application_id_format"
+            if not TOKEN_PATTERN.match(management_token):
+                errors[CONF_MANAGEMENT_TOKEN] = "management_token_format"
+            if not errors and (error := await self._async_validate_credentials()):
+                errors["base"] = error
+            if not errors:
+                self._application = {
+                    CONF_APPLICATION_ID: application_id.lower(),
+                    CONF_MANAGEMENT_TOKEN: management_token,
+                    CONF_READ_LOCATION: user_input.get(CONF_READ_LOCATION, False),
+                }
+                return await super().async_step_auth()
+        defaults = user_input or self._reference_data()
+        schema = vol.Schema(
+            {
+                vol.Required(
+                    CONF_APPLICATION_ID, default=defaults.get(CONF_APPLICATION_ID, "")
+                ): TextSelector(),
+                vol.Required(
+                    CONF_MANAGEMENT_TOKEN, default=defaults.get(CONF_MANAGEMENT_TOKEN, "")
+                ): TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD)),
+                vol.Required(
+                    CONF_READ_LOCATION, default=defaults.get(CONF_READ_LOCATION, False)
+                ): BooleanSelector(),
+            }
+        )
+        return self.async_show_form(
+            step_id="application",
+            data_schema=schema,
+            errors=errors,
+            description_placeholders={
+                "dashboard_url": SMARTCAR_DASHBOARD_URL,
+                "redirect_uri": redirect_uri(self.hass),
+                "client_id": client_id or "—",
+            },
+        )
+
+    def _reference_data(self) -> Mapping[str, Any]:
+        """The existing entry's data during reauth and reconfigure."""
+        if self.source in (SOURCE_REAUTH, SOURCE_RECONFIGURE):
+            return self._get_reference_entry().data
+        return {}
+
+    def _get_reference_entry(self) -> ConfigEntry:
+        if self.source == SOURCE_REAUTH:
+            return self._get_reauth_entry()
+        return self._get_reconfigure_entry()
+
+    async def _async_validate_credentials(self) -> str | None:
+        """Mint a token with the client id and secret: None when they work, else an error key."""
+        client = self._smartcar_client()
+        try:
+            await client.async_validate_credentials()
+        except SmartcarAuthenticationError:
+            return "invalid_credentials"
+        except SmartcarError as err:
+            LOGGER.debug("Token request failed: %s", err)
+            return "cannot_connect"
+        return None
+
+    def _smartcar_client(self) -> SmartcarClient:
+        if self._client is None:
+            implementation = self.flow_impl
+            self._client = SmartcarClient(
+                async_get_clientsession(self.hass),
+                getattr(implementation, "client_id", ""),
+                getattr(implementation, "client_secret", ""),
+                urls=SmartcarUrls.from_environment(),
+            )
+        return self._client
+
+    # --- 2. Smartcar Connect -----------------------------------------------------------------
+
+    async def async_step_authorize_rejected(self, data: None = None) -> ConfigFlowResult:
+        """The user denied access on Smartcar's consent page."""
+        return self.async_abort(reason="connect_denied")
+
+    async def async_step_creation(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Back from Connect. Smartcar v3 exchanges no code: the application token is used."""
+        return await self.async_oauth_create_entry({"auth_implementation": self.flow_impl.domain})
+
+    async def async_oauth_create_entry(self, data: dict[str, Any]) -> ConfigFlowResult:
+        """Find who just connected, and their vehicles."""
+        try:
+            self._connections = await self._smartcar_client().async_get_connections()
+        except SmartcarAuthenticationError:
+            return self.async_abort(reason="invalid_credentials")
+        except SmartcarError as err:
+            LOGGER.warning("Could not list the Smartcar connections: %s", err)
+            return self.async_abort(reason="cannot_connect")
+        users = sorted({connection.user_id for connection in self._connections})
+        if not users:
+            return self.async_abort(reason="no_vehicles")
+        if self.source in (SOURCE_REAUTH, SOURCE_RECONFIGURE):
+            expected = self._get_reference_entry().unique_id
+            if expected in users:
+                return await self._async_use_user(expected)
+            return self.async_abort(reason="wrong_account")
+        if len(users) == 1:
+            return await self._async_use_user(users[0])
+        return await self.async_step_pick_user()
+
+    async def async_step_pick_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Several people connected vehicles to this Smartcar application: which one is this?"""
+        if user_input is not None:
+            return await self._async_use_user(user_input[CONF_USER_ID])
+        options: list[SelectOptionDict] = []
+        for user_id in sorted({c.user_id for c in self._connections}):
+            names = ", ".join(
+                c.vehicle.display_name for c in self._connections if c.user_id == user_id
+            )
+            options.append({"value": user_id, "label": f"{names} (user …{user_id[-6:]})"})
+        return self.async_show_form(
+            step_id="pick_user",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(CONF_USER_ID): SelectSelector(
+                        SelectSelectorConfig(options=options, mode=SelectSelectorMode.LIST)
+                    )
+                }
+            ),
+        )
+
+    async def _async_use_user(self, user_id: str) -> ConfigFlowResult:
+        await self.async_set_unique_id(user_id)
+        if self.source == SOURCE_USER:
+            self._abort_if_unique_id_configured()
+        self._user_id = user_id
+        mine = [c for c in self._connections if c.user_id == user_id]
+        missing = sorted(
+            {scope for c in mine for scope in REQUIRED_SCOPES if scope not in c.permissions}
+        )
+        if missing:
+            return await self.async_step_missing_permissions(missing=missing)
+        self._vehicles = {c.vehicle.vehicle_id: c.vehicle for c in mine}
+        if self.source == SOURCE_REAUTH:
+            return self.async_update_reload_and_abort(
+                self._get_reauth_entry(), data_updates=self._application
+            )
+        return await self.async_step_webhook()
+
+    async def async_step_missing_permissions(
+        self, user_input: dict[str, Any] | None = None, *, missing: list[str] | None = None
+    ) -> ConfigFlowResult:
+        """Some permissions were not granted in Connect: explain and offer to connect again."""
+        if user_input is not None:
+            return await super().async_step_auth()
+        return self.async_show_form(
+            step_id="missing_permissions",
+            description_placeholders={"permissions": ", ".join(missing or [])},
+        )
+
+    # --- 3. the webhook ----------------------------------------------------------------------
+
+    async def async_step_webhook(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show the webhook URL; take the Smartcar webhook's id; subscribe every vehicle."""
+        errors: dict[str, str] = {}
+        if self._webhook_url is None:
+            await self._async_prepare_webhook()
+        if user_input is not None:
+            smartcar_webhook_id = (user_input.get(CONF_SMARTCAR_WEBHOOK_ID) or "").strip()
+            if not smartcar_webhook_id:
+                self._smartcar_webhook_id = None
+                return await self.async_step_no_webhook()
+            error = await self._async_subscribe_all(smartcar_webhook_id)
+            if error is None:
+                self._smartcar_webhook_id = smartcar_webhook_id
+                if self._receiver is not None and not self._receiver.verified:
+                    return await self.async_step_webhook_unverified()
+                return await self.async_step_vehicles()
+            errors["base"] = error
+        default = self._reference_data().get(CONF_SMARTCAR_WEBHOOK_ID) or ""
+        return self.async_show_form(
+            step_id="webhook",
+            data_schema=vol.Schema(
+                {vol.Optional(CONF_SMARTCAR_WEBHOOK_ID, default=default): TextSelector()}
+            ),
+            errors=errors,
+            description_placeholders={
+                "webhook_url": self._webhook_url or "",
+                "dashboard_url": SMARTCAR_DASHBOARD_URL,
+                "reachability": "Home Assistant Cloud" if self._cloudhook else "your own URL",
+            },
+        )
+
+    async def _async_prepare_webhook(self) -> None:
+        """Register the receiving webhook (reusing the entry's on reconfigure)."""
+        reference = self._reference_data()
+        if reference.get(CONF_WEBHOOK_ID):
+            self._webhook_id = reference[CONF_WEBHOOK_ID]
+            self._webhook_url = reference.get(CONF_CLOUDHOOK_URL) or _local_webhook_url(
+                self.hass, self._webhook_id
+            )
+            self._cloudhook = bool(reference.get(CONF_CLOUDHOOK_URL))
+            return
+        self._webhook_id = webhook.async_generate_id()
+        self._receiver = PushReceiver(self._application[CONF_MANAGEMENT_TOKEN], self._async_push)
+        webhook.async_register(
+            self.hass, DOMAIN, "FlexCharging setup", self._webhook_id, self._async_webhook_handler
+        )
+        self._webhook_url = await _async_cloudhook_url(self.hass, self._webhook_id)
+        self._cloudhook = self._webhook_url is not None
+        if self._webhook_url is None:
+            self._webhook_url = _local_webhook_url(self.hass, self._webhook_id)
+
+    async def _async_webhook_handler(
+        self, hass: HomeAssistant, webhook_id: str, request: Any
+    ) -> Any:
+        assert self._receiver is not None
+        return await self._receiver.async_handle(request)
+
+    async def _async_push(self, event: WebhookEvent) -> None:
+        """During setup a delivery only wakes a running key check."""
+        if isinstance(event, VehicleStateEvent | VehicleErrorEvent):
+            async_dispatcher_send(self.hass, SIGNAL_KEY_STATE_CHANGED.format(event.vehicle_id))
+
+    async def _async_subscribe_all(self, smartcar_webhook_id: str) -> str | None:
+        """Check the Smartcar webhook exists and subscribe every vehicle to it."""
+        client = self._smartcar_client()
+        assert self._user_id is not None
+        try:
+            info = await client.async_get_webhook(smartcar_webhook_id)
+            if info.callback_uri and info.callback_uri.rstrip("/") != (
+                self._webhook_url or ""
+            ).rstrip("/"):
+                return "webhook_url_mismatch"
+            await asyncio.gather(
+                *(
+                    client.async_subscribe(smartcar_webhook_id, self._user_id, vehicle_id)
+                    for vehicle_id in self._vehicles
+                )
+            )
+        except SmartcarNotFoundError:
+            return "webhook_not_found"
+        except SmartcarError as err:
+            LOGGER.warning("Could not subscribe the vehicles to the webhook: %s", err)
+            return "cannot_connect"
+        return None
+
+    async def async_step_no_webhook(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """No Smartcar webhook: say what that means, then carry on."""
+        if user_input is not None:
+            return await self.async_step_vehicles()
+        return self.async_show_form(step_id="no_webhook", last_step=False)
+
+    async def async_step_webhook_unverified(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Smartcar could not reach Home Assistant: updates come by polling only."""
+        if user_input is not None:
+            return await self.async_step_vehicles()
+        return self.async_show_form(
+            step_id="webhook_unverified",
+            description_placeholders={"webhook_url": self._webhook_url or ""},
+            last_step=False,
+        )
+
+    # --- 4. the vehicles ---------------------------------------------------------------------
+
+    async def async_step_vehicles(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show the vehicles found and which of them need a virtual key."""
+        if user_input is not None:
+            self._to_pair = [
+                vehicle_id
+                for vehicle_id, vehicle in self._vehicles.items()
+                if vehicle.needs_virtual_key
+                and self._key_states.get(vehicle_id) is not KeyState.PAIRED
+            ]
+            return await self._async_next_pairing()
+        await self._async_read_all_states()
+        lines = []
+        for vehicle_id, vehicle in self._vehicles.items():
+            vin = self._states.get(vehicle_id, VehicleState()).vin.value
+            lines.append(
+                f"- **{vehicle.display_name}** (VIN {mask_vin(vin)}): "
+                f"{_key_label(self._key_states.get(vehicle_id))}"
+            )
+        return self.async_show_form(
+            step_id="vehicles",
+            description_placeholders={
+                "count": str(len(self._vehicles)),
+                "vehicles": "\n".join(lines),
+            },
+            last_step=False,
+        )
+
+    async def _async_read_all_states(self) -> None:
+        """Read every vehicle once (concurrently): VIN and key state."""
+        vehicle_ids = list(self._vehicles)
+        results = await asyncio.gather(
+            *(self._async_read_state(vehicle_id) for vehicle_id in vehicle_ids)
+        )
+        for vehicle_id, state in zip(vehicle_ids, results, strict=True):
+            if state is not None:
+                self._states[vehicle_id] = state
+
+    async def _async_read_state(self, vehicle_id: str) -> VehicleState | None:
+        vehicle = self._vehicles[vehicle_id]
+        if not vehicle.needs_virtual_key:
+            self._key_states[vehicle_id] = KeyState.NOT_REQUIRED
+        assert self._user_id is not None
+        try:
+            state = await self._smartcar_client().async_get_state(vehicle_id, self._user_id)
+        except SmartcarVirtualKeyRequiredError:
+            self._key_states[vehicle_id] = KeyState.MISSING
+            return None
+        except SmartcarError as err:
+            LOGGER.debug("Could not read %s: %s", vehicle.display_name, err)
+            self._key_states.setdefault(vehicle_id, KeyState.UNKNOWN)
+            return None
+        self._key_states[vehicle_id] = state.key_state(vehicle)
+        return state
+
+    # --- 5/6. the virtual keys (steps shared with the repair flow) ---------------------------
+
+    async def _async_next_pairing(self) -> ConfigFlowResult:
+        if not self._to_pair:
+            return await self._async_finish()
+        vehicle_id = self._to_pair[0]
+        teslas = [v for v in self._vehicles.values() if v.needs_virtual_key]
+        vin = self._states.get(vehicle_id, VehicleState()).vin.value
+        link = self._smartcar_client().urls.virtual_key_for(vin if len(teslas) > 1 else None)
+        index = len(teslas) - len(self._to_pair) + 1
+        self.async_start_pairing(
+            PairingVehicle(vehicle_id, self._vehicles[vehicle_id].display_name, link),
+            position=f"({index} of {len(teslas)})" if len(teslas) > 1 else "",
+        )
+        return await self.async_step_pair_key()
+
+    async def async_read_key_state(self, vehicle_id: str) -> KeyState:
+        """One read of the vehicle's key state."""
+        assert self._user_id is not None
+        state = await self._smartcar_client().async_get_state(vehicle_id, self._user_id)
+        self._states[vehicle_id] = state
+        return state.key_state(self._vehicles[vehicle_id])
+
+    async def async_pairing_finished(self, state: KeyState | None) -> ConfigFlowResult:
+        """Record the outcome for this vehicle and go to the next one."""
+        vehicle_id = self._to_pair.pop(0)
+        if state is None:
+            self._skipped.add(vehicle_id)
+        else:
+            self._key_states[vehicle_id] = state
+        return await self._async_next_pairing()
+
+    # --- 7. the entry ------------------------------------------------------------------------
+
+    async def _async_finish(self) -> ConfigFlowResult:
+        if self._receiver is not None and self._webhook_id is not None:
+            # The entry registers the same webhook for good when it sets up.
+            webhook.async_unregister(self.hass, self._webhook_id)
+            self._receiver = None
+        data = {
+            **self._application,
+            "auth_implementation": self.flow_impl.domain,
+            CONF_USER_ID: self._user_id,
+            CONF_WEBHOOK_ID: self._webhook_id,
+            CONF_CLOUDHOOK_URL: self._webhook_url if self._cloudhook else None,
+            CONF_SMARTCAR_WEBHOOK_ID: self._smartcar_webhook_id,
+        }
+        if self.source == SOURCE_RECONFIGURE:
+            return self.async_update_reload_and_abort(
+                self._get_reconfigure_entry(), data_updates=data
+            )
+        summary = "\n".join(
+            f"- **{vehicle.display_name}**: "
+            + ("⏭️" if vehicle_id in self._skipped else _key_label(self._key_states.get(vehicle_id)))
+            for vehicle_id, vehicle in self._vehicles.items()
+        )
+        return self.async_create_entry(
+            title="FlexCharging",
+            data=data,
+            options={CONF_REQUEST_BUDGET: DEFAULT_REQUEST_BUDGET},
+            description_placeholders={"vehicles": summary},
+        )
+
+    # --- reauth and reconfigure --------------------------------------------------------------
+
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+        """Smartcar refused the credentials or the user's access: connect again."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Explain, then run the application step and Connect again."""
+        if user_input is None:
+            return self.async_show_form(
+                step_id="reauth_confirm",
+                description_placeholders={"dashboard_url": SMARTCAR_DASHBOARD_URL},
+            )
+        return await self.async_step_user()
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the application details, the vehicles (Connect again) or the webhook."""
+        return await self.async_step_user()
+
+    @callback
+    def async_remove(self) -> None:
+        """The dialog was closed: stop the key check and release the setup webhook."""
+        self.async_cancel_pairing()
+        if self._receiver is not None and self._webhook_id is not None:
+            webhook.async_unregister(self.hass, self._webhook_id)
+            self._receiver = None
+
+
+async def _async_cloudhook_url(hass: HomeAssistant, webhook_id: str) -> str | None:
+    """A Home Assistant Cloud webhook URL, when the user has an active subscription."""
+    if "cloud" not in hass.config.components:
+        return None
+    # Imported only when loaded: the cloud component pulls in many others.
+    from homeassistant.components import cloud  # noqa: PLC0415
+
+    if not (cloud.async_active_subscription(hass) and cloud.async_is_connected(hass)):
+        return None
+    try:
+        return await cloud.async_create_cloudhook(hass, webhook_id)
+    except cloud.CloudNotAvailable:
+        return None
+
+
+def _local_webhook_url(hass: HomeAssistant, webhook_id: str) -> str:
+    try:
+        return webhook.async_generate_url(hass, webhook_id)
+    except NoURLAvailableError:
+        return webhook.async_generate_path(webhook_id)
+
+
+class FlexChargingOptionsFlow(OptionsFlowWithReload):
+    """Request budget and location."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """One form."""
+        if user_input is not None:
+            return self.async_create_entry(
+                data={
+                    CONF_REQUEST_BUDGET: int(user_input[CONF_REQUEST_BUDGET]),
+                    CONF_READ_LOCATION: user_input[CONF_READ_LOCATION],
+                }
+            )
+        options = self.config_entry.options
+        return self.async_show_form(
+            step_id="init",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(
+                        CONF_REQUEST_BUDGET,
+                        default=options.get(CONF_REQUEST_BUDGET, DEFAULT_REQUEST_BUDGET),
+                    ): NumberSelector(
+                        NumberSelectorConfig(
+                            min=MIN_REQUEST_BUDGET,
+                            max=MAX_REQUEST_BUDGET,
+                            step=1,
+                            mode=NumberSelectorMode.BOX,
+                            unit_of_measurement="requests",
+                        )
+                    ),
+                    vol.Required(
+                        CONF_READ_LOCATION,
+                        default=options.get(
+                            CONF_READ_LOCATION,
+                            self.config_entry.data.get(CONF_READ_LOCATION, False),
+                        ),
+                    ): BooleanSelector(),
+                }
+            ),
+        )

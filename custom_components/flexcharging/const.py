@@ -1,0 +1,44 @@
+"""Constants for the FlexCharging integration."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+import logging
+from typing import Final
+
+DOMAIN: Final = "flexcharging"
+LOGGER = logging.getLogger(__package__)
+
+# Config entry data
+CONF_APPLICATION_ID: Final = "application_id"
+CONF_MANAGEMENT_TOKEN: Final = "management_token"  # noqa: S105 (a key name)
+CONF_USER_ID: Final = "user_id"
+CONF_WEBHOOK_ID: Final = "webhook_id"  # Home Assistant's webhook (our receiving end)
+CONF_SMARTCAR_WEBHOOK_ID: Final = "smartcar_webhook_id"  # the webhook in the Smartcar dashboard
+CONF_CLOUDHOOK_URL: Final = "cloudhook_url"
+CONF_READ_LOCATION: Final = "read_location"
+
+# Options
+CONF_REQUEST_BUDGET: Final = "request_budget"
+DEFAULT_REQUEST_BUDGET: Final = 500  # billable requests per vehicle per month (Smartcar's plans)
+MIN_REQUEST_BUDGET: Final = 100
+MAX_REQUEST_BUDGET: Final = 100_000
+
+# Smartcar Connect permissions
+REQUIRED_SCOPES: Final = (
+    "read_vehicle_info",
+    "read_vin",
+    "read_battery",
+    "read_charge",
+    "control_charge",
+)
+LOCATION_SCOPE: Final = "read_location"
+
+SMARTCAR_DASHBOARD_URL: Final = "https://dashboard.smartcar.com"
+DOCUMENTATION_URL: Final = "https://github.com/flexcharging-ha/flexcharging-homeassistant"
+
+# How long the key check waits for a car to report its new key, and between reads.
+KEY_CHECK_TIMEOUT: Final = timedelta(minutes=3)
+KEY_CHECK_DELAYS: Final = (5.0, 10.0, 15.0, 20.0, 30.0)
+
+SIGNAL_KEY_STATE_CHANGED: Final = f"{DOMAIN}_key_state_changed_{{}}"

@@ -1,0 +1,588 @@
+"""The one source of truth: every vehicle's state, read within the request budget and pushed."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.storage import Store
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
+
+from . import budget
+from .api import (
+    ChargingStatus,
+    CommandResult,
+    KeyState,
+    Signal,
+    SignalStatus,
+    SmartcarAuthenticationError,
+    SmartcarBillingError,
+    SmartcarClient,
+    SmartcarCommandFailedError,
+    SmartcarConnectedServicesError,
+    SmartcarError,
+    SmartcarInvalidInputError,
+    SmartcarPermissionError,
+    SmartcarRateLimitError,
+    SmartcarVehicleStateError,
+    SmartcarVirtualKeyRequiredError,
+    VehicleInfo,
+    VehicleState,
+)
+from .api.webhooks import VehicleErrorEvent, VehicleStateEvent, WebhookEvent
+from .const import (
+    CONF_REQUEST_BUDGET,
+    CONF_SMARTCAR_WEBHOOK_ID,
+    CONF_USER_ID,
+    DEFAULT_REQUEST_BUDGET,
+    DOMAIN,
+    LOGGER,
+    SIGNAL_KEY_STATE_CHANGED,
+)
+
+CONNECTIONS_REFRESH = timedelta(hours=6)
+WEBHOOK_QUIET_AFTER = timedelta(hours=26)  # no delivery for this long: webhooks are not flowing
+RECENT_COMMAND = timedelta(minutes=30)
+COMMAND_REREAD_DELAY = 20.0  # seconds: Smartcar's signal store lags behind a command
+STORAGE_VERSION = 1
+ACTIVE_SHARE_SMOOTHING = 0.05
+
+# Codes that mean a command already had its effect.
+ALREADY_DONE = {
+    "start": {"CHARGING_IN_PROGRESS", "ALREADY_CHARGING"},
+    "stop": {"NOT_CHARGING", "ALREADY_STOPPED"},
+}
+
+
+@dataclass(slots=True)
+class VehicleData:
+    """What the integration knows about one vehicle."""
+
+    info: VehicleInfo
+    state: VehicleState = field(default_factory=VehicleState)
+    key_error: bool = False  # Smartcar said VIRTUAL_KEY_REQUIRED (request, command or webhook)
+    available: bool = False
+    last_success: datetime | None = None
+    last_error: str | None = None
+    empty_store: bool = False
+    resubscribed: bool = False
+    next_poll: datetime | None = None
+    failures: int = 0
+    last_command: datetime | None = None
+    active_share: float = budget.DEFAULT_ACTIVE_SHARE
+    requests_used: int = 0  # billable requests this month
+
+    @property
+    def key_state(self) -> KeyState:
+        """The virtual-key state, errors included."""
+        if not self.info.needs_virtual_key:
+            return KeyState.NOT_REQUIRED
+        if self.key_error:
+            return KeyState.MISSING
+        return self.state.key_state(self.info)
+
+    @property
+    def active(self) -> bool:
+        """Plugged in and not full, or charging: a change is likely soon."""
+        state = self.state
+        if state.charging_status.value is ChargingStatus.CHARGING or state.is_charging.value:
+            return True
+        return bool(state.plugged_in.value) and (
+            state.charging_status.value is not ChargingStatus.FULLY_CHARGED
+        )
+
+
+type FleetData = dict[str, VehicleData]
+type FlexChargingConfigEntry = ConfigEntry[FlexChargingRuntime]
+
+
+@dataclass(slots=True)
+class FlexChargingRuntime:
+    """What a loaded entry holds."""
+
+    client: SmartcarClient
+    coordinator: FlexChargingCoordinator
+
+
+class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
+    """Reads each vehicle's signal store when its budget allows, and merges webhook deliveries."""
+
+    config_entry: FlexChargingConfigEntry
+
+    def __init__(
+        self, hass: HomeAssistant, entry: FlexChargingConfigEntry, client: SmartcarClient
+    ) -> None:
+        """One coordinator per config entry."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=DOMAIN,
+            update_interval=timedelta(minutes=1),
+            always_update=False,
+        )
+        self.client = client
+        self.user_id: str = entry.data[CONF_USER_ID]
+        self.budget: int = int(entry.options.get(CONF_REQUEST_BUDGET, DEFAULT_REQUEST_BUDGET))
+        self.data = {}
+        self.last_webhook: datetime | None = None
+        self._connections_checked: datetime | None = None
+        self._store: Store[dict[str, Any]] = Store(
+            hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}.usage"
+        )
+        self._usage_month = ""
+        self.usage: dict[str, int] = {}
+        self._counted: dict[str, int] = {}
+        self._reread_handles: dict[str, asyncio.TimerHandle] = {}
+        self.vehicle_listeners: list[Callable[[], None]] = []
+
+    # --- setup ---------------------------------------------------------------------------------
+
+    async def _async_setup(self) -> None:
+        """Load this month's usage and the vehicles on the account."""
+        stored = await self._store.async_load() or {}
+        self._usage_month = stored.get("month", _month_key(dt_util.now()))
+        self.usage = {key: int(value) for key, value in stored.get("usage", {}).items()}
+        await self._async_refresh_connections(raise_on_error=True)
+
+    async def _async_refresh_connections(self, *, raise_on_error: bool = False) -> None:
+        """Add vehicles that appeared on the account; remove those that left."""
+        try:
+            connections = await self.client.async_get_connections(user_id=self.user_id)
+        except SmartcarAuthenticationError as err:
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key="auth_failed"
+            ) from err
+        except SmartcarError as err:
+            if raise_on_error:
+                raise UpdateFailed(
+                    translation_domain=DOMAIN,
+                    translation_key="cannot_connect",
+                    translation_placeholders={"error": str(err)},
+                ) from err
+            LOGGER.debug("Could not refresh the connected vehicles: %s", err)
+            return
+        self._connections_checked = dt_util.utcnow()
+        seen = {c.vehicle.vehicle_id: c.vehicle for c in connections if c.user_id == self.user_id}
+        data = dict(self.data or {})
+        added = [vehicle_id for vehicle_id in seen if vehicle_id not in data]
+        for vehicle_id in added:
+            data[vehicle_id] = VehicleData(
+                info=seen[vehicle_id], requests_used=self.usage.get(vehicle_id, 0)
+            )
+        removed = [vehicle_id for vehicle_id in data if vehicle_id not in seen]
+        for vehicle_id in removed:
+            del data[vehicle_id]
+            self._remove_device(vehicle_id)
+            ir.async_delete_issue(self.hass, DOMAIN, key_issue_id(vehicle_id))
+            ir.async_delete_issue(self.hass, DOMAIN, subscription_issue_id(vehicle_id))
+        self.data = data
+        if added or removed:
+            for listener in self.vehicle_listeners:
+                listener()
+
+    def _remove_device(self, vehicle_id: str) -> None:
+        registry = dr.async_get(self.hass)
+        if device := registry.async_get_device(identifiers={(DOMAIN, vehicle_id)}):
+            registry.async_update_device(
+                device.id, remove_config_entry_id=self.config_entry.entry_id
+            )
+
+    # --- polling -------------------------------------------------------------------------------
+
+    async def _async_update_data(self) -> FleetData:
+        """Read the vehicles that are due; plan the next wake-up."""
+        now = dt_util.utcnow()
+        self._roll_month(now)
+        if self._connections_checked is None or now - self._connections_checked > (
+            CONNECTIONS_REFRESH
+        ):
+            await self._async_refresh_connections()
+        due = [
+            vehicle_id
+            for vehicle_id, vehicle in self.data.items()
+            if vehicle.next_poll is None or vehicle.next_poll <= now
+        ]
+        if due:
+            results = await asyncio.gather(
+                *(self._async_read_vehicle(vehicle_id) for vehicle_id in due),
+                return_exceptions=True,
+            )
+            for result in results:
+                if isinstance(result, SmartcarAuthenticationError):
+                    raise ConfigEntryAuthFailed(
+                        translation_domain=DOMAIN, translation_key="auth_failed"
+                    ) from result
+                if isinstance(result, BaseException):
+                    raise result
+            if self.data and all(not self.data[v].available for v in due):
+                errors = {self.data[v].last_error for v in due}
+                self._plan_next_update()
+                raise UpdateFailed(
+                    translation_domain=DOMAIN,
+                    translation_key="cannot_connect",
+                    translation_placeholders={"error": ", ".join(sorted(e or "" for e in errors))},
+                )
+        self._sync_issues()
+        self._plan_next_update()
+        await self._async_save_usage()
+        return dict(self.data)
+
+    def _plan_next_update(self) -> None:
+        planned = [v.next_poll for v in self.data.values() if v.next_poll is not None]
+        if not planned:
+            self.update_interval = timedelta(minutes=5)
+            return
+        wait = min(planned) - dt_util.utcnow()
+        self.update_interval = max(wait, timedelta(seconds=10))
+
+    async def _async_read_vehicle(self, vehicle_id: str) -> None:
+        """One billed read of a vehicle's signal store; errors become the vehicle's state."""
+        vehicle = self.data[vehicle_id]
+        now = dt_util.utcnow()
+        try:
+            fresh = await self.client.async_get_state(vehicle_id, self.user_id)
+        except SmartcarAuthenticationError:
+            self._count_usage(vehicle_id)
+            raise
+        except SmartcarVirtualKeyRequiredError:
+            vehicle.key_error = True
+            vehicle.available = True
+            vehicle.last_error = None
+            vehicle.failures = 0
+        except SmartcarRateLimitError as err:
+            vehicle.failures += 1
+            vehicle.last_error = "rate_limited"
+            vehicle.next_poll = now + budget.backoff(vehicle.failures, err.retry_after)
+            self._count_usage(vehicle_id)
+            return
+        except SmartcarBillingError:
+            vehicle.last_error = "billing"
+            vehicle.available = False
+            vehicle.next_poll = budget.month_end(dt_util.now())
+            self._count_usage(vehicle_id)
+            return
+        except (SmartcarPermissionError, SmartcarConnectedServicesError) as err:
+            vehicle.last_error = (err.code or err.error_type or "permission").lower()
+            vehicle.available = False
+            vehicle.failures += 1
+            vehicle.next_poll = now + budget.MAX_INTERVAL
+            self._count_usage(vehicle_id)
+            return
+        except SmartcarError as err:
+            vehicle.failures += 1
+            vehicle.available = False
+            vehicle.last_error = type(err).__name__
+            vehicle.next_poll = now + budget.backoff(vehicle.failures)
+            LOGGER.debug("Reading %s failed: %s", vehicle.info.display_name, err)
+            self._count_usage(vehicle_id)
+            return
+        else:
+            await self._async_apply_read(vehicle, fresh)
+        self._count_usage(vehicle_id)
+        vehicle.last_success = now
+        vehicle.next_poll = now + self._interval_for(vehicle)
+
+    async def _async_apply_read(self, vehicle: VehicleData, fresh: VehicleState) -> None:
+        vehicle.failures = 0
+        vehicle.last_error = None
+        if fresh.is_empty:
+            vehicle.available = False
+            vehicle.last_error = "not_subscribed"
+            if not vehicle.resubscribed:
+                vehicle.resubscribed = True
+                await self._async_resubscribe(vehicle.info.vehicle_id)
+            else:
+                vehicle.empty_store = True
+            return
+        vehicle.empty_store = False
+        vehicle.resubscribed = False
+        vehicle.available = True
+        vehicle.state = vehicle.state.merged_with(fresh)
+        if fresh.key_paired.status is not SignalStatus.ABSENT:
+            vehicle.key_error = fresh.key_paired.error_code == "VIRTUAL_KEY_REQUIRED"
+        share = 1.0 if vehicle.active else 0.0
+        vehicle.active_share += ACTIVE_SHARE_SMOOTHING * (share - vehicle.active_share)
+
+    async def _async_resubscribe(self, vehicle_id: str) -> None:
+        webhook_id = self.config_entry.data.get(CONF_SMARTCAR_WEBHOOK_ID)
+        if not webhook_id:
+            return
+        try:
+            await self.client.async_subscribe(webhook_id, self.user_id, vehicle_id)
+        except SmartcarError as err:
+            LOGGER.debug("Re-subscribing %s failed: %s", vehicle_id, err)
+
+    def _interval_for(self, vehicle: VehicleData) -> timedelta:
+        now = dt_util.utcnow()
+        recent_command = vehicle.last_command is not None and (
+            now - vehicle.last_command < RECENT_COMMAND
+        )
+        context = budget.PollContext(
+            budget=self.budget,
+            used=self.usage.get(vehicle.info.vehicle_id, 0),
+            active=vehicle.active or recent_command,
+            active_share=vehicle.active_share,
+            webhooks_flowing=self.webhooks_flowing,
+            key_missing=vehicle.key_state is KeyState.MISSING,
+        )
+        return budget.poll_interval(context, dt_util.now())
+
+    @property
+    def webhooks_flowing(self) -> bool:
+        """Whether Smartcar delivered a webhook recently."""
+        return self.last_webhook is not None and (
+            dt_util.utcnow() - self.last_webhook < WEBHOOK_QUIET_AFTER
+        )
+
+    # --- usage ---------------------------------------------------------------------------------
+
+    def _count_usage(self, vehicle_id: str) -> None:
+        """Add the client's new billable requests for the vehicle to this month's usage."""
+        billed = self.client.requests.billable[vehicle_id]
+        new = billed - self._counted.get(vehicle_id, 0)
+        self._counted[vehicle_id] = billed
+        if new > 0:
+            self.usage[vehicle_id] = self.usage.get(vehicle_id, 0) + new
+        if vehicle := self.data.get(vehicle_id):
+            vehicle.requests_used = self.usage.get(vehicle_id, 0)
+
+    def _roll_month(self, now: datetime) -> None:
+        month = _month_key(dt_util.as_local(now))
+        if month != self._usage_month:
+            self._usage_month = month
+            self.usage = {}
+            for vehicle in self.data.values():
+                vehicle.requests_used = 0
+
+    async def _async_save_usage(self) -> None:
+        await self._store.async_save({"month": self._usage_month, "usage": self.usage})
+
+    # --- repairs -------------------------------------------------------------------------------
+
+    def _sync_issues(self) -> None:
+        """Create or delete each vehicle's repair issues from the data (the only writer)."""
+        for vehicle_id, vehicle in self.data.items():
+            if vehicle.key_state is KeyState.MISSING:
+                ir.async_create_issue(
+                    self.hass,
+                    DOMAIN,
+                    key_issue_id(vehicle_id),
+                    is_fixable=True,
+                    is_persistent=False,
+                    severity=ir.IssueSeverity.ERROR,
+                    translation_key="virtual_key_missing",
+                    translation_placeholders={"vehicle": vehicle.info.display_name},
+                    data={"entry_id": self.config_entry.entry_id, "vehicle_id": vehicle_id},
+                )
+            else:
+                ir.async_delete_issue(self.hass, DOMAIN, key_issue_id(vehicle_id))
+            if vehicle.empty_store:
+                ir.async_create_issue(
+                    self.hass,
+                    DOMAIN,
+                    subscription_issue_id(vehicle_id),
+                    is_fixable=False,
+                    severity=ir.IssueSeverity.ERROR,
+                    translation_key="not_subscribed",
+                    translation_placeholders={"vehicle": vehicle.info.display_name},
+                )
+            else:
+                ir.async_delete_issue(self.hass, DOMAIN, subscription_issue_id(vehicle_id))
+
+    # --- webhooks ------------------------------------------------------------------------------
+
+    async def async_handle_event(self, event: WebhookEvent) -> None:
+        """Merge a webhook delivery: newer values win; errors set and clear vehicle problems."""
+        if isinstance(event, VehicleStateEvent | VehicleErrorEvent):
+            if event.user_id is not None and event.user_id != self.user_id:
+                return
+            vehicle = self.data.get(event.vehicle_id)
+            if vehicle is None:
+                return
+            self.last_webhook = dt_util.utcnow()
+            if isinstance(event, VehicleStateEvent):
+                vehicle.state = vehicle.state.merged_with(event.state)
+                vehicle.available = True
+                vehicle.empty_store = False
+                if event.state.key_paired.status is not SignalStatus.ABSENT:
+                    vehicle.key_error = event.state.key_paired.error_code == "VIRTUAL_KEY_REQUIRED"
+            else:
+                for error in event.errors:
+                    if error.code == "VIRTUAL_KEY_REQUIRED":
+                        vehicle.key_error = not error.resolved
+            vehicle.next_poll = dt_util.utcnow() + self._interval_for(vehicle)
+            self._sync_issues()
+            self.async_set_updated_data(dict(self.data))
+            async_dispatcher_send(self.hass, SIGNAL_KEY_STATE_CHANGED.format(event.vehicle_id))
+
+    # --- on demand -----------------------------------------------------------------------------
+
+    async def async_refresh_vehicle(self, vehicle_id: str) -> VehicleData:
+        """Read one vehicle now (refresh button, repair check, after a command)."""
+        await self._async_read_vehicle(vehicle_id)
+        self._sync_issues()
+        self._plan_next_update()
+        await self._async_save_usage()
+        self.async_set_updated_data(dict(self.data))
+        return self.data[vehicle_id]
+
+    @callback
+    def _schedule_reread(self, vehicle_id: str) -> None:
+        if handle := self._reread_handles.pop(vehicle_id, None):
+            handle.cancel()
+
+        def _reread() -> None:
+            self._reread_handles.pop(vehicle_id, None)
+            if vehicle_id in self.data:
+                self.config_entry.async_create_background_task(
+                    self.hass,
+                    self.async_refresh_vehicle(vehicle_id),
+                    f"{DOMAIN} re-read {vehicle_id}",
+                )
+
+        self._reread_handles[vehicle_id] = self.hass.loop.call_later(COMMAND_REREAD_DELAY, _reread)
+
+    async def async_shutdown(self) -> None:
+        """Cancel pending re-reads."""
+        for handle in self._reread_handles.values():
+            handle.cancel()
+        self._reread_handles.clear()
+        await super().async_shutdown()
+
+    # --- commands ------------------------------------------------------------------------------
+
+    async def async_start_charging(self, vehicle_id: str) -> None:
+        """Start charging; "already charging" counts as success."""
+        await self._async_command(
+            vehicle_id,
+            "start",
+            lambda: self.client.async_start_charging(vehicle_id, self.user_id),
+            expected={
+                "is_charging": True,
+                "charging_status": ChargingStatus.CHARGING,
+            },
+        )
+
+    async def async_stop_charging(self, vehicle_id: str) -> None:
+        """Stop charging; "not charging" counts as success."""
+        await self._async_command(
+            vehicle_id,
+            "stop",
+            lambda: self.client.async_stop_charging(vehicle_id, self.user_id),
+            expected={
+                "is_charging": False,
+                "charging_status": ChargingStatus.NOT_CHARGING,
+            },
+        )
+
+    async def async_set_charge_limit(self, vehicle_id: str, percent: int) -> None:
+        """Set the charge limit (50–100 %)."""
+        await self._async_command(
+            vehicle_id,
+            "set_limit",
+            lambda: self.client.async_set_charge_limit(vehicle_id, self.user_id, percent),
+            expected={"charge_limit": percent},
+        )
+
+    async def _async_command(
+        self,
+        vehicle_id: str,
+        command: str,
+        send: Callable[[], Awaitable[CommandResult]],
+        expected: dict[str, Any],
+    ) -> None:
+        """Send a command; map every failure to a translated error; show the result at once."""
+        vehicle = self.data[vehicle_id]
+        name = vehicle.info.display_name
+        placeholders = {"vehicle": name}
+        try:
+            await send()
+        except SmartcarVehicleStateError as err:
+            if (err.code or "").upper() not in ALREADY_DONE.get(command, set()):
+                raise _command_error(err, placeholders) from err
+        except SmartcarVirtualKeyRequiredError as err:
+            vehicle.key_error = True
+            self._sync_issues()
+            self.async_set_updated_data(dict(self.data))
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="virtual_key_missing",
+                translation_placeholders=placeholders,
+            ) from err
+        except SmartcarAuthenticationError as err:
+            self.config_entry.async_start_reauth(self.hass)
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="auth_failed",
+                translation_placeholders=placeholders,
+            ) from err
+        except SmartcarError as err:
+            raise _command_error(err, placeholders) from err
+        finally:
+            self._count_usage(vehicle_id)
+        now = dt_util.utcnow()
+        vehicle.last_command = now
+        # Shown at once, stamped with the command's time: an older poll cannot undo it.
+        optimistic = {
+            name: Signal(value=value, status=SignalStatus.SUCCESS, oem_updated_at=now)
+            for name, value in expected.items()
+        }
+        vehicle.state = replace(vehicle.state, **optimistic)
+        self.async_set_updated_data(dict(self.data))
+        self._schedule_reread(vehicle_id)
+
+
+def _command_error(err: SmartcarError, placeholders: dict[str, str]) -> HomeAssistantError:
+    """A translated error for a failed command."""
+    key = "command_failed"
+    extra: dict[str, str] = {"error": str(err)}
+    if isinstance(err, SmartcarVehicleStateError):
+        code = (err.code or "").upper()
+        key = {
+            "ASLEEP": "vehicle_asleep",
+            "UNREACHABLE": "vehicle_unreachable",
+            "CHARGING_PLUG_NOT_CONNECTED": "plug_not_connected",
+            "FULLY_CHARGED": "fully_charged",
+            "REMOTE_ACCESS_DISABLED": "remote_access_disabled",
+        }.get(code, "vehicle_state")
+        extra = {"error": code or str(err)}
+    elif isinstance(err, SmartcarRateLimitError):
+        key = "rate_limited"
+        extra = {"seconds": str(round(err.retry_after or 60))}
+    elif isinstance(err, SmartcarBillingError):
+        key = "billing_limit"
+    elif isinstance(err, SmartcarPermissionError):
+        key = "permission_missing"
+    elif isinstance(err, SmartcarInvalidInputError):
+        key = "invalid_charge_limit"
+    elif isinstance(err, SmartcarCommandFailedError):
+        key = "command_not_executed"
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders={**placeholders, **extra},
+    )
+
+
+def key_issue_id(vehicle_id: str) -> str:
+    """The repair issue of a vehicle whose virtual key is missing."""
+    return f"virtual_key_missing_{vehicle_id}"
+
+
+def subscription_issue_id(vehicle_id: str) -> str:
+    """The repair issue of a vehicle Smartcar serves no data for."""
+    return f"not_subscribed_{vehicle_id}"
+
+
+def _month_key(moment: datetime) -> str:
+    return f"{moment.year:04d}-{moment.month:02d}"

@@ -1,0 +1,60 @@
+"""The vehicle's location: only when the user opted in (and granted it in Connect)."""
+
+from __future__ import annotations
+
+from homeassistant.components.device_tracker import TrackerEntity
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .const import CONF_READ_LOCATION
+from .coordinator import FlexChargingConfigEntry, FlexChargingCoordinator
+from .entity import FlexChargingEntity, async_add_vehicle_entities
+
+PARALLEL_UPDATES = 0
+
+LOCATION = EntityDescription(key="location", translation_key="location")
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: FlexChargingConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add a tracker per vehicle; enabled only when location was opted into."""
+    coordinator = entry.runtime_data.coordinator
+    opted_in = bool(entry.options.get(CONF_READ_LOCATION, entry.data.get(CONF_READ_LOCATION)))
+    entry.async_on_unload(
+        async_add_vehicle_entities(
+            coordinator,
+            async_add_entities,
+            lambda vehicle_id: [VehicleLocation(coordinator, vehicle_id, LOCATION, opted_in)],
+        )
+    )
+
+
+class VehicleLocation(FlexChargingEntity, TrackerEntity):
+    """Where the vehicle is."""
+
+    def __init__(
+        self,
+        coordinator: FlexChargingCoordinator,
+        vehicle_id: str,
+        description: EntityDescription,
+        opted_in: bool,
+    ) -> None:
+        """Disabled by default unless the user opted into location."""
+        super().__init__(coordinator, vehicle_id, description)
+        self._attr_entity_registry_enabled_default = opted_in
+
+    @property
+    def latitude(self) -> float | None:
+        """Latitude."""
+        location = self.vehicle.state.location.value
+        return location.latitude if location else None
+
+    @property
+    def longitude(self) -> float | None:
+        """Longitude."""
+        location = self.vehicle.state.location.value
+        return location.longitude if location else None

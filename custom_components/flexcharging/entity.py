@@ -1,0 +1,80 @@
+"""The base of every FlexCharging entity: one device per vehicle, data from the coordinator."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from homeassistant.core import callback
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
+
+from .const import DOMAIN
+from .coordinator import FlexChargingCoordinator, VehicleData
+
+
+class FlexChargingEntity(CoordinatorEntity[FlexChargingCoordinator]):
+    """An entity of one vehicle."""
+
+    _attr_has_entity_name = True
+
+    def __init__(
+        self,
+        coordinator: FlexChargingCoordinator,
+        vehicle_id: str,
+        description: EntityDescription,
+    ) -> None:
+        """Attach the entity to its vehicle's device."""
+        super().__init__(coordinator)
+        self.vehicle_id = vehicle_id
+        self.entity_description = description
+        self._attr_unique_id = f"{vehicle_id}_{description.key}"
+        info = self.vehicle.info
+        vin = self.vehicle.state.vin.value
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, vehicle_id)},
+            manufacturer=(info.make or "").title() or None,
+            model=info.model,
+            model_id=str(info.year) if info.year else None,
+            name=info.display_name,
+            serial_number=vin,
+            configuration_url="https://dashboard.smartcar.com",
+        )
+
+    @property
+    def vehicle(self) -> VehicleData:
+        """This entity's vehicle."""
+        return self.coordinator.data[self.vehicle_id]
+
+    @property
+    def available(self) -> bool:
+        """Available while the vehicle is on the account and its data could be read."""
+        return (
+            super().available
+            and self.vehicle_id in self.coordinator.data
+            and self.vehicle.available
+        )
+
+
+def async_add_vehicle_entities[EntityT: FlexChargingEntity](
+    coordinator: FlexChargingCoordinator,
+    async_add_entities: Callable[[Iterable[EntityT]], None],
+    factory: Callable[[str], Iterable[EntityT]],
+) -> Callable[[], None]:
+    """Add a platform's entities for every vehicle, now and whenever one appears.
+
+    Returns the function that stops listening for new vehicles.
+    """
+    known: set[str] = set()
+
+    @callback
+    def _add_new() -> None:
+        new = [vehicle_id for vehicle_id in coordinator.data if vehicle_id not in known]
+        known.update(new)
+        entities = [entity for vehicle_id in new for entity in factory(vehicle_id)]
+        if entities:
+            async_add_entities(entities)
+
+    _add_new()
+    coordinator.vehicle_listeners.append(_add_new)
+    return lambda: coordinator.vehicle_listeners.remove(_add_new)

@@ -1,0 +1,94 @@
+"""A QR code of the virtual-key link, for Teslas that need the key (usable on a dashboard)."""
+
+from __future__ import annotations
+
+import io
+
+from homeassistant.components.image import ImageEntity, ImageEntityDescription
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
+import qrcode
+from qrcode.image.pil import PilImage
+
+from .coordinator import FlexChargingConfigEntry, FlexChargingCoordinator
+from .entity import FlexChargingEntity, async_add_vehicle_entities
+
+PARALLEL_UPDATES = 0
+
+VIRTUAL_KEY_QR = ImageEntityDescription(
+    key="virtual_key_qr_code",
+    translation_key="virtual_key_qr_code",
+    entity_category=EntityCategory.DIAGNOSTIC,
+)
+
+
+def render_qr_png(data: str) -> bytes:
+    """A PNG of `data` as a QR code (quartile error correction, as the flow shows it)."""
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_Q, box_size=8, border=4)
+    code.add_data(data)
+    code.make(fit=True)
+    buffer = io.BytesIO()
+    image = code.make_image(image_factory=PilImage, fill_color="black", back_color="white")
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: FlexChargingConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add a QR code image for every vehicle that needs the virtual key."""
+    coordinator = entry.runtime_data.coordinator
+    entry.async_on_unload(
+        async_add_vehicle_entities(
+            coordinator,
+            async_add_entities,
+            lambda vehicle_id: (
+                [VirtualKeyQrCode(hass, coordinator, vehicle_id)]
+                if coordinator.data[vehicle_id].info.needs_virtual_key
+                else []
+            ),
+        )
+    )
+
+
+class VirtualKeyQrCode(FlexChargingEntity, ImageEntity):
+    """Scan it with the phone that is the car's key to add the smartcar.com virtual key."""
+
+    _attr_content_type = "image/png"
+
+    def __init__(
+        self, hass: HomeAssistant, coordinator: FlexChargingCoordinator, vehicle_id: str
+    ) -> None:
+        """Create the image entity."""
+        FlexChargingEntity.__init__(self, coordinator, vehicle_id, VIRTUAL_KEY_QR)
+        ImageEntity.__init__(self, hass)
+        self._link: str | None = None
+        self._png: bytes | None = None
+
+    @property
+    def available(self) -> bool:
+        """Available while the vehicle is on the account."""
+        return self.vehicle_id in self.coordinator.data
+
+    @property
+    def link(self) -> str:
+        """The virtual-key link of this vehicle."""
+        return self.coordinator.client.urls.virtual_key_for(self.vehicle.state.vin.value)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, str]:
+        """The link itself, for a Markdown card."""
+        return {"url": self.link}
+
+    async def async_image(self) -> bytes | None:
+        """The QR code, rendered once per link."""
+        link = self.link
+        if link != self._link or self._png is None:
+            self._png = await self.hass.async_add_executor_job(render_qr_png, link)
+            self._link = link
+            self._attr_image_last_updated = dt_util.utcnow()
+        return self._png

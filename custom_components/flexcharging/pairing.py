@@ -1,0 +1,184 @@
+"""The guided virtual-key steps, written once for the config flow and the repair flow.
+
+Per Tesla: a form with the steps, a QR code and the same link as a tappable Markdown link; then a
+progress step that re-reads the key state until the car reports the key (or time runs out).
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+import asyncio
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import Any
+
+from homeassistant.data_entry_flow import FlowHandler, FlowResult
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.selector import (
+    QrCodeSelector,
+    QrCodeSelectorConfig,
+    QrErrorCorrectionLevel,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+)
+import voluptuous as vol
+
+from . import const
+from .api import KeyState, SmartcarError, SmartcarRateLimitError, SmartcarVirtualKeyRequiredError
+
+TESLA_APP_IOS_URL = "https://apps.apple.com/app/tesla/id582007913"
+TESLA_APP_ANDROID_URL = "https://play.google.com/store/apps/details?id=com.teslamotors.tesla"
+
+ACTION_CHECK = "check"
+ACTION_SKIP = "skip"
+
+
+@dataclass(frozen=True, slots=True)
+class PairingVehicle:
+    """A Tesla whose key the user is pairing."""
+
+    vehicle_id: str
+    name: str
+    link: str  # the virtual-key link, with ?vin= when the account has several Teslas
+
+
+class KeyPairingFlow[ResultT: FlowResult[Any, Any]](FlowHandler[Any, ResultT, Any]):
+    """Steps `pair_key` → `verify_key` → `key_paired`, shared by the config and repair flows."""
+
+    pairing_can_skip = True
+    _pairing: PairingVehicle | None = None
+    _pairing_task: asyncio.Task[KeyState] | None = None
+    _pairing_error: str | None = None
+    _pairing_position = ""
+
+    @abstractmethod
+    async def async_read_key_state(self, vehicle_id: str) -> KeyState:
+        """Read the vehicle's key state now (one API request)."""
+
+    @abstractmethod
+    async def async_pairing_finished(self, state: KeyState | None) -> ResultT:
+        """Continue after a vehicle: its key state, or None when the user skipped it."""
+
+    def async_start_pairing(
+        self, vehicle: PairingVehicle, position: str = "", error: str | None = None
+    ) -> None:
+        """Choose the vehicle the next `pair_key` step is about."""
+        self._pairing = vehicle
+        self._pairing_position = position
+        self._pairing_error = error
+
+    async def async_step_pair_key(self, user_input: dict[str, Any] | None = None) -> ResultT:
+        """Show the steps, the QR code and the link; then check, or skip."""
+        vehicle = self._pairing
+        assert vehicle is not None
+        if user_input is not None:
+            if user_input.get("next_action") == ACTION_SKIP and self.pairing_can_skip:
+                return await self.async_pairing_finished(None)
+            return await self.async_step_verify_key()
+
+        actions = [ACTION_CHECK, ACTION_SKIP] if self.pairing_can_skip else [ACTION_CHECK]
+        schema = vol.Schema(
+            {
+                vol.Optional("qr_code"): QrCodeSelector(
+                    QrCodeSelectorConfig(
+                        data=vehicle.link,
+                        scale=6,
+                        error_correction_level=QrErrorCorrectionLevel.QUARTILE,
+                    )
+                ),
+                vol.Required("next_action", default=ACTION_CHECK): SelectSelector(
+                    SelectSelectorConfig(
+                        options=actions,
+                        translation_key="pair_key_action",
+                        mode=SelectSelectorMode.LIST,
+                    )
+                ),
+            }
+        )
+        errors = {"base": self._pairing_error} if self._pairing_error else None
+        return self.async_show_form(
+            step_id="pair_key",
+            data_schema=schema,
+            errors=errors,
+            description_placeholders={
+                "vehicle": vehicle.name,
+                "position": self._pairing_position,
+                "virtual_key_link": f"[{vehicle.link}]({vehicle.link})",
+                "virtual_key_url": vehicle.link,
+                "ios_app_url": TESLA_APP_IOS_URL,
+                "android_app_url": TESLA_APP_ANDROID_URL,
+            },
+            last_step=False,
+        )
+
+    async def async_step_verify_key(self, user_input: dict[str, Any] | None = None) -> ResultT:
+        """Wait, with a progress bar, until the car reports its key."""
+        vehicle = self._pairing
+        assert vehicle is not None
+        if self._pairing_task is None:
+            self._pairing_task = self.hass.async_create_task(
+                self._async_wait_for_key(vehicle.vehicle_id), eager_start=False
+            )
+        if not self._pairing_task.done():
+            return self.async_show_progress(
+                step_id="verify_key",
+                progress_action="wait_for_key",
+                description_placeholders={"vehicle": vehicle.name},
+                progress_task=self._pairing_task,
+            )
+        task, self._pairing_task = self._pairing_task, None
+        state = task.result()
+        if state is KeyState.PAIRED:
+            self._pairing_error = None
+            return self.async_show_progress_done(next_step_id="key_paired")
+        self._pairing_error = (
+            "key_not_detected" if state is KeyState.MISSING else "key_state_unknown"
+        )
+        return self.async_show_progress_done(next_step_id="pair_key")
+
+    async def async_step_key_paired(self, user_input: dict[str, Any] | None = None) -> ResultT:
+        """The key is paired: move on."""
+        return await self.async_pairing_finished(KeyState.PAIRED)
+
+    async def _async_wait_for_key(self, vehicle_id: str) -> KeyState:
+        """Re-read the key state with growing pauses; a webhook delivery cuts a pause short."""
+        loop = self.hass.loop
+        total = const.KEY_CHECK_TIMEOUT.total_seconds()
+        started = loop.time()
+        delays = iter(const.KEY_CHECK_DELAYS)
+        woken = asyncio.Event()
+        unsubscribe = async_dispatcher_connect(
+            self.hass, const.SIGNAL_KEY_STATE_CHANGED.format(vehicle_id), woken.set
+        )
+        state = KeyState.UNKNOWN
+        try:
+            while True:
+                pause = 0.0
+                try:
+                    state = await self.async_read_key_state(vehicle_id)
+                except SmartcarVirtualKeyRequiredError:
+                    state = KeyState.MISSING
+                except SmartcarRateLimitError as err:
+                    pause = err.retry_after or 0.0
+                except SmartcarError as err:
+                    const.LOGGER.debug("Key check of %s failed: %s", vehicle_id, err)
+                if state in (KeyState.PAIRED, KeyState.NOT_REQUIRED):
+                    return KeyState.PAIRED
+                elapsed = loop.time() - started
+                if elapsed >= total:
+                    return state
+                self.async_update_progress(min(elapsed / total, 1.0))
+                pause = max(pause, next(delays, const.KEY_CHECK_DELAYS[-1]))
+                woken.clear()
+                with suppress(TimeoutError):
+                    async with asyncio.timeout(min(pause, total - elapsed)):
+                        await woken.wait()
+        finally:
+            unsubscribe()
+
+    def async_cancel_pairing(self) -> None:
+        """Stop a running key check (the dialog was closed)."""
+        if self._pairing_task is not None and not self._pairing_task.done():
+            self._pairing_task.cancel()
+        self._pairing_task = None

@@ -1,0 +1,177 @@
+"""Sensors: battery, range, charging state, virtual key, and the integration's own health."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfLength, UnitOfPower
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .api import DistanceUnit, KeyState
+from .coordinator import FlexChargingConfigEntry, FlexChargingCoordinator, VehicleData
+from .entity import FlexChargingEntity, async_add_vehicle_entities
+
+PARALLEL_UPDATES = 0
+
+_DISTANCE_UNITS = {
+    DistanceUnit.KILOMETERS: UnitOfLength.KILOMETERS,
+    DistanceUnit.MILES: UnitOfLength.MILES,
+}
+CHARGING_STATES = ["charging", "not_charging", "fully_charged"]
+KEY_STATES = [KeyState.PAIRED.value, KeyState.MISSING.value, KeyState.NOT_REQUIRED.value]
+
+
+@dataclass(frozen=True, kw_only=True)
+class FlexChargingSensorDescription(SensorEntityDescription):
+    """A sensor and how to read its value from the vehicle's data."""
+
+    value_fn: Callable[[VehicleData], Any]
+    unit_fn: Callable[[VehicleData], str | None] | None = None
+    attributes_fn: Callable[[VehicleData, FlexChargingCoordinator], dict[str, Any]] | None = None
+    always_available: bool = False
+    supported_fn: Callable[[VehicleData], bool] = lambda _: True
+
+
+def _range_unit(vehicle: VehicleData) -> str:
+    distance = vehicle.state.range.value
+    return _DISTANCE_UNITS[distance.unit] if distance else UnitOfLength.KILOMETERS
+
+
+def _charging_state(vehicle: VehicleData) -> str | None:
+    status = vehicle.state.charging_status.value
+    return status.value.lower() if status else None
+
+
+def _key_state(vehicle: VehicleData) -> str | None:
+    state = vehicle.key_state
+    return None if state is KeyState.UNKNOWN else state.value
+
+
+SENSORS: tuple[FlexChargingSensorDescription, ...] = (
+    FlexChargingSensorDescription(
+        key="battery_level",
+        translation_key="battery_level",
+        device_class=SensorDeviceClass.BATTERY,
+        native_unit_of_measurement=PERCENTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=lambda vehicle: vehicle.state.battery_level.value,
+    ),
+    FlexChargingSensorDescription(
+        key="range",
+        translation_key="range",
+        device_class=SensorDeviceClass.DISTANCE,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=lambda vehicle: (
+            vehicle.state.range.value.value if vehicle.state.range.value else None
+        ),
+        unit_fn=_range_unit,
+    ),
+    FlexChargingSensorDescription(
+        key="charging_state",
+        translation_key="charging_state",
+        device_class=SensorDeviceClass.ENUM,
+        options=CHARGING_STATES,
+        value_fn=_charging_state,
+    ),
+    FlexChargingSensorDescription(
+        key="charge_power",
+        translation_key="charge_power",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.KILO_WATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_registry_enabled_default=False,
+        value_fn=lambda vehicle: vehicle.state.charge_power.value,
+    ),
+    FlexChargingSensorDescription(
+        key="virtual_key",
+        translation_key="virtual_key",
+        device_class=SensorDeviceClass.ENUM,
+        options=KEY_STATES,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=_key_state,
+        always_available=True,
+    ),
+    FlexChargingSensorDescription(
+        key="last_update",
+        translation_key="last_update",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda vehicle: vehicle.last_success,
+        always_available=True,
+    ),
+    FlexChargingSensorDescription(
+        key="requests_used",
+        translation_key="requests_used",
+        native_unit_of_measurement="requests",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda vehicle: vehicle.requests_used,
+        attributes_fn=lambda vehicle, coordinator: {
+            "budget": coordinator.budget,
+            "next_update": vehicle.next_poll,
+            "webhooks_flowing": coordinator.webhooks_flowing,
+        },
+        always_available=True,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: FlexChargingConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the sensors of every vehicle."""
+    coordinator = entry.runtime_data.coordinator
+    entry.async_on_unload(
+        async_add_vehicle_entities(
+            coordinator,
+            async_add_entities,
+            lambda vehicle_id: [
+                FlexChargingSensor(coordinator, vehicle_id, description) for description in SENSORS
+            ],
+        )
+    )
+
+
+class FlexChargingSensor(FlexChargingEntity, SensorEntity):
+    """A vehicle sensor."""
+
+    entity_description: FlexChargingSensorDescription
+
+    @property
+    def available(self) -> bool:
+        """Diagnostic sensors stay available while the vehicle is on the account."""
+        if self.entity_description.always_available:
+            return self.vehicle_id in self.coordinator.data
+        return super().available
+
+    @property
+    def native_value(self) -> Any:
+        """The current value."""
+        return self.entity_description.value_fn(self.vehicle)
+
+    @property
+    def native_unit_of_measurement(self) -> str | None:
+        """The unit, for sensors whose unit comes from the vehicle."""
+        if self.entity_description.unit_fn is not None:
+            return self.entity_description.unit_fn(self.vehicle)
+        return self.entity_description.native_unit_of_measurement
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Extra context, where the sensor has any."""
+        if self.entity_description.attributes_fn is None:
+            return None
+        return self.entity_description.attributes_fn(self.vehicle, self.coordinator)

@@ -1,0 +1,158 @@
+"""Shared fixtures: Home Assistant, and a Smartcar-compatible emulator on 127.0.0.1."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp.test_utils import TestServer
+from homeassistant.components.application_credentials import (
+    ClientCredential,
+    async_import_client_credential,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+# Imported before the `hass` fixture runs: pytest-homeassistant-custom-component ships its own
+# `custom_components` package, and Home Assistant only finds ours when it is imported first.
+import custom_components.flexcharging  # noqa: F401
+from custom_components.flexcharging.api import ORIGIN_OVERRIDE_VARIABLE
+from custom_components.flexcharging.const import (
+    CONF_APPLICATION_ID,
+    CONF_CLOUDHOOK_URL,
+    CONF_MANAGEMENT_TOKEN,
+    CONF_READ_LOCATION,
+    CONF_REQUEST_BUDGET,
+    CONF_SMARTCAR_WEBHOOK_ID,
+    CONF_USER_ID,
+    CONF_WEBHOOK_ID,
+    DEFAULT_REQUEST_BUDGET,
+    DOMAIN,
+)
+from emulator import (
+    DEFAULT_APP,
+    DEFAULT_USER_ID,
+    EmulatorOptions,
+    EmulatorState,
+    create_app,
+)
+
+CREDENTIAL_ID = "smartcar_app"
+SMARTCAR_WEBHOOK_ID = "5a8e0000-0000-4000-8000-0000000000aa"
+HA_WEBHOOK_ID = "flexcharging_test_webhook"
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Let Home Assistant load custom integrations in every test."""
+
+
+@dataclass
+class Emulator:
+    """A running emulator: its state (to drive it from tests) and its origin."""
+
+    state: EmulatorState
+    origin: str
+
+
+@pytest.fixture
+async def emulator(
+    monkeypatch: pytest.MonkeyPatch, socket_enabled: None
+) -> AsyncIterator[Emulator]:
+    """Start the Smartcar emulator on 127.0.0.1 and point the integration at it."""
+    state = EmulatorState(
+        options=EmulatorOptions(retry_delay_scale=0.0, tick_interval=0.0, delivery_timeout=2.0)
+    )
+    server = TestServer(create_app(state), host="127.0.0.1")
+    await server.start_server()
+    origin = f"http://127.0.0.1:{server.port}"
+    monkeypatch.setenv(ORIGIN_OVERRIDE_VARIABLE, origin)
+    try:
+        yield Emulator(state=state, origin=origin)
+    finally:
+        await state.close()
+        await server.close()
+
+
+@pytest.fixture
+async def credentials(hass: HomeAssistant) -> None:
+    """The Smartcar client id and secret, stored as Application Credentials."""
+    assert await async_setup_component(hass, "application_credentials", {})
+    await async_import_client_credential(
+        hass,
+        DOMAIN,
+        ClientCredential(DEFAULT_APP.client_id, DEFAULT_APP.client_secret),
+        CREDENTIAL_ID,
+    )
+
+
+def entry_data(**overrides: Any) -> dict[str, Any]:
+    """Config entry data as the config flow writes it, for the emulator's default account."""
+    data: dict[str, Any] = {
+        "auth_implementation": CREDENTIAL_ID,
+        CONF_APPLICATION_ID: DEFAULT_APP.application_id,
+        CONF_MANAGEMENT_TOKEN: DEFAULT_APP.amt,
+        CONF_READ_LOCATION: False,
+        CONF_USER_ID: DEFAULT_USER_ID,
+        CONF_WEBHOOK_ID: HA_WEBHOOK_ID,
+        CONF_CLOUDHOOK_URL: None,
+        CONF_SMARTCAR_WEBHOOK_ID: SMARTCAR_WEBHOOK_ID,
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def config_entry(hass: HomeAssistant) -> MockConfigEntry:
+    """A FlexCharging entry for the emulator's default user (not yet set up)."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="FlexCharging",
+        unique_id=DEFAULT_USER_ID,
+        data=entry_data(),
+        options={CONF_REQUEST_BUDGET: DEFAULT_REQUEST_BUDGET},
+    )
+    entry.add_to_hass(hass)
+    return entry
+
+
+async def connect_fleet(emulator: Emulator, *, subscribe: bool = True) -> None:
+    """Connect the default fleet (as Connect's approval does) and subscribe it to a webhook.
+
+    The webhook is marked verified without a receiver, so the signal store is served.
+    """
+    state = emulator.state
+    state.connect()
+    if subscribe:
+        await state.create_webhook(
+            "http://127.0.0.1:9/api/webhook/unused",
+            webhook_id=SMARTCAR_WEBHOOK_ID,
+            verify=False,
+            verified=True,
+        )
+        for vehicle_id in list(state.vehicles):
+            state.subscribe(SMARTCAR_WEBHOOK_ID, vehicle_id)
+        await state.wait_for_deliveries()
+
+
+@pytest.fixture
+async def connected_fleet(emulator: Emulator) -> Emulator:
+    """The emulator with the default fleet connected and subscribed."""
+    await connect_fleet(emulator)
+    return emulator
+
+
+@pytest.fixture
+async def init_integration(
+    hass: HomeAssistant,
+    credentials: None,
+    connected_fleet: Emulator,
+    config_entry: MockConfigEntry,
+) -> MockConfigEntry:
+    """FlexCharging set up against the emulator's connected fleet."""
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    return config_entry
