@@ -36,9 +36,39 @@ env_kind() {
     if [ -n "$(find_host_python)" ]; then echo host; else echo chroot; fi
 }
 
-# The hash of everything that decides the environment's content.
+# The hash of a requirements file (decides whether the environment must be updated).
 requirements_hash() {
-    cat "$REPO_ROOT"/requirements*.txt | sha256sum | cut -c1-16
+    sha256sum "$REPO_ROOT/${1:-requirements_test.txt}" | cut -c1-16
+}
+
+# The environment's folder as seen from this machine (inside the chroot's tree when chrooted).
+env_dir_on_host() {
+    if [ "$(env_kind)" = host ]; then echo "$HOST_VENV"; else echo "$CHROOT_DIR$CHROOT_VENV"; fi
+}
+
+# Installs Debian packages inside the chroot unless they already are (no-op on a host Python).
+ensure_chroot_packages() {
+    [ "$(env_kind)" = chroot ] || return 0
+    local missing=()
+    for package in "$@"; do
+        chroot "$CHROOT_DIR" dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+    done
+    [ "${#missing[@]}" -eq 0 ] && return 0
+    log "Installing Debian packages in the chroot: ${missing[*]}"
+    cp /etc/resolv.conf "$CHROOT_DIR/etc/resolv.conf"
+    chroot "$CHROOT_DIR" /usr/bin/env DEBIAN_FRONTEND=noninteractive /bin/sh -c \
+        "apt-get -o Acquire::Check-Valid-Until=false update -qq && apt-get install -y -qq ${missing[*]} >/dev/null && update-ca-certificates >/dev/null 2>&1"
+}
+
+# Installs a requirements file into the environment unless it already is (stamp by hash).
+ensure_requirements() {
+    local file="$1" stamp
+    stamp="$(env_dir_on_host)/.stamp-$(basename "$file" .txt)"
+    if [ "$(cat "$stamp" 2>/dev/null)" != "$(requirements_hash "$file")" ]; then
+        log "Installing $file"
+        in_env pip install --quiet -r "$REPO_ROOT/$file"
+        requirements_hash "$file" >"$stamp"
+    fi
 }
 
 # Runs a command inside the project's Python environment, in the current directory.
