@@ -66,7 +66,7 @@ async def emulator(
     state = EmulatorState(
         options=EmulatorOptions(retry_delay_scale=0.0, tick_interval=0.0, delivery_timeout=2.0)
     )
-    server = TestServer(create_app(state), host="127.0.0.1")
+    server = TestServer(create_app(state), host="127.0.0.1", access_log=None)
     await server.start_server()
     origin = f"http://127.0.0.1:{server.port}"
     monkeypatch.setenv(ORIGIN_OVERRIDE_VARIABLE, origin)
@@ -156,3 +156,54 @@ async def init_integration(
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
     return config_entry
+
+
+# --- Shared by the platform, coordinator, repairs and diagnostics tests ---------------------------
+# (Imported here, at the end, to keep this block self-contained.)
+from collections.abc import Awaitable, Callable, Iterator  # noqa: E402
+from datetime import UTC, datetime, timedelta  # noqa: E402
+from unittest.mock import PropertyMock, patch  # noqa: E402
+
+from freezegun.api import FrozenDateTimeFactory  # noqa: E402
+from pytest_homeassistant_custom_component.common import async_fire_time_changed  # noqa: E402
+
+from emulator import Clock  # noqa: E402
+
+FROZEN_NOW = datetime(2026, 6, 10, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def frozen_emulator(emulator: Emulator, freezer: FrozenDateTimeFactory) -> Emulator:
+    """Home Assistant and the emulator on one frozen clock (deterministic states and snapshots).
+
+    Request it before `connected_fleet`/`init_integration` so the fleet is rebuilt on that clock.
+    """
+    freezer.move_to(FROZEN_NOW)
+    emulator.state.clock = Clock(start=FROZEN_NOW, speed=0.0)
+    emulator.state.reset()
+    return emulator
+
+
+@pytest.fixture
+def advance_time(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> Callable[[timedelta], Awaitable[None]]:
+    """Move Home Assistant's (frozen) time forward, fire the timers now due, and settle."""
+
+    async def advance(delta: timedelta) -> None:
+        freezer.tick(delta)
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done(wait_background_tasks=True)
+
+    return advance
+
+
+@pytest.fixture
+def entity_registry_enabled_by_default() -> Iterator[None]:
+    """Create every entity enabled, including those disabled by default."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        new_callable=PropertyMock,
+        return_value=True,
+    ):
+        yield

@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 COMMAND_RESERVE_SHARE = 0.05  # kept back for commands and manual refreshes
-ACTIVE_WEIGHT = 4.0  # an active period is read this many times as often as an idle one
+ACTIVE_WEIGHT = 6.0  # an active period is read this many times as often as an idle one
 MIN_INTERVAL = timedelta(minutes=5)
 MAX_INTERVAL = timedelta(hours=12)
 WEBHOOK_INTERVAL = timedelta(hours=12)  # a safety net when Smartcar pushes every change
 KEYLESS_TESLA_INTERVAL = timedelta(hours=8)  # Smartcar serves key-less Teslas once every 8 h
 DEFAULT_ACTIVE_SHARE = 0.5
+ACTIVE_SHARE_MEMORY_HOURS = 72.0  # the active share is learned over about three days
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,3 +69,13 @@ def backoff(failures: int, retry_after: float | None = None) -> timedelta:
     if retry_after is not None:
         return timedelta(seconds=max(retry_after, 1.0))
     return min(timedelta(minutes=2 ** max(failures - 1, 0)), timedelta(hours=1))
+
+
+def updated_active_share(share: float, *, was_active: bool, hours: float) -> float:
+    """Learn the share of time a vehicle is active, weighting each reading by the time it covers.
+
+    Weighting by time (not by reading) matters: active periods are read more often, so a
+    per-reading average would overstate them and leave budget unspent.
+    """
+    weight = min(max(hours, 0.0) / ACTIVE_SHARE_MEMORY_HOURS, 1.0)
+    return share + weight * ((1.0 if was_active else 0.0) - share)

@@ -9,10 +9,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
@@ -54,7 +55,6 @@ WEBHOOK_QUIET_AFTER = timedelta(hours=26)  # no delivery for this long: webhooks
 RECENT_COMMAND = timedelta(minutes=30)
 COMMAND_REREAD_DELAY = 20.0  # seconds: Smartcar's signal store lags behind a command
 STORAGE_VERSION = 1
-ACTIVE_SHARE_SMOOTHING = 0.05
 
 # Codes that mean a command already had its effect.
 ALREADY_DONE = {
@@ -78,7 +78,8 @@ class VehicleData:
     next_poll: datetime | None = None
     failures: int = 0
     last_command: datetime | None = None
-    active_share: float = budget.DEFAULT_ACTIVE_SHARE
+    active_share: float = budget.DEFAULT_ACTIVE_SHARE  # share of time plugged in, not full
+    was_active: bool = False
     requests_used: int = 0  # billable requests this month
 
     @property
@@ -128,7 +129,6 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
             config_entry=entry,
             name=DOMAIN,
             update_interval=timedelta(minutes=1),
-            always_update=False,
         )
         self.client = client
         self.user_id: str = entry.data[CONF_USER_ID]
@@ -142,7 +142,7 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
         self._usage_month = ""
         self.usage: dict[str, int] = {}
         self._counted: dict[str, int] = {}
-        self._reread_handles: dict[str, asyncio.TimerHandle] = {}
+        self._rereads: dict[str, CALLBACK_TYPE] = {}
         self.vehicle_listeners: list[Callable[[], None]] = []
 
     # --- setup ---------------------------------------------------------------------------------
@@ -310,8 +310,17 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
         vehicle.state = vehicle.state.merged_with(fresh)
         if fresh.key_paired.status is not SignalStatus.ABSENT:
             vehicle.key_error = fresh.key_paired.error_code == "VIRTUAL_KEY_REQUIRED"
-        share = 1.0 if vehicle.active else 0.0
-        vehicle.active_share += ACTIVE_SHARE_SMOOTHING * (share - vehicle.active_share)
+        vehicle.active_share = budget.updated_active_share(
+            vehicle.active_share,
+            was_active=vehicle.was_active,
+            hours=self._hours_since_read(vehicle),
+        )
+        vehicle.was_active = vehicle.active
+
+    def _hours_since_read(self, vehicle: VehicleData) -> float:
+        if vehicle.last_success is None:
+            return 0.0
+        return (dt_util.utcnow() - vehicle.last_success).total_seconds() / 3600
 
     async def _async_resubscribe(self, vehicle_id: str) -> None:
         webhook_id = self.config_entry.data.get(CONF_SMARTCAR_WEBHOOK_ID)
@@ -438,25 +447,22 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
 
     @callback
     def _schedule_reread(self, vehicle_id: str) -> None:
-        if handle := self._reread_handles.pop(vehicle_id, None):
-            handle.cancel()
+        """Read this one vehicle again shortly after a command (not the whole fleet)."""
+        if cancel := self._rereads.pop(vehicle_id, None):
+            cancel()
 
-        def _reread() -> None:
-            self._reread_handles.pop(vehicle_id, None)
+        async def _reread(_: datetime) -> None:
+            self._rereads.pop(vehicle_id, None)
             if vehicle_id in self.data:
-                self.config_entry.async_create_background_task(
-                    self.hass,
-                    self.async_refresh_vehicle(vehicle_id),
-                    f"{DOMAIN} re-read {vehicle_id}",
-                )
+                await self.async_refresh_vehicle(vehicle_id)
 
-        self._reread_handles[vehicle_id] = self.hass.loop.call_later(COMMAND_REREAD_DELAY, _reread)
+        self._rereads[vehicle_id] = async_call_later(self.hass, COMMAND_REREAD_DELAY, _reread)
 
     async def async_shutdown(self) -> None:
         """Cancel pending re-reads."""
-        for handle in self._reread_handles.values():
-            handle.cancel()
-        self._reread_handles.clear()
+        for cancel in self._rereads.values():
+            cancel()
+        self._rereads.clear()
         await super().async_shutdown()
 
     # --- commands ------------------------------------------------------------------------------

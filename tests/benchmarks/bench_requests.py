@@ -1,0 +1,322 @@
+"""Benchmark: billable requests and update delays over a simulated month (run by scripts/bench).
+
+Drives the integration inside Home Assistant against the emulator with accelerated time: every
+simulated minute the emulator's clock and Home Assistant's clock move on together, the daily
+pattern is applied to the cars, and Home Assistant's entity states are sampled. Printed per
+schedule and vehicle: billable requests in the month, and the delay between a real change in
+the emulator and Home Assistant showing it (median and worst), in simulated minutes.
+
+Not part of the test suite (the file name does not start with `test_`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+import logging
+import os
+import statistics
+import time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+
+from custom_components.flexcharging import budget
+from emulator import ID4_ID, MODEL_Y_ID
+from tests.conftest import (
+    HA_WEBHOOK_ID,
+    SMARTCAR_WEBHOOK_ID,
+    Emulator,
+    entry_data,
+)
+
+TIME_ZONE = "Europe/Amsterdam"
+START = datetime(2026, 6, 1, 0, 0, tzinfo=ZoneInfo(TIME_ZONE))  # a month starts at local midnight
+DAYS = int(os.environ.get("BENCH_DAYS", "30"))
+STEP = timedelta(minutes=1)
+MEASURED = {MODEL_Y_ID: "2024_tesla_model_y", ID4_ID: "2023_volkswagen_id_4"}
+KEY_REMOVAL = START + timedelta(days=14, hours=12)
+
+
+@dataclass
+class Watch:
+    """A change that happened in the emulator and the entity state that shows it."""
+
+    kind: str
+    vehicle_id: str
+    entity_id: str
+    expected: str
+    since: datetime
+
+
+@dataclass
+class Result:
+    """What one schedule produced."""
+
+    name: str
+    requests: dict[str, int] = field(default_factory=dict)
+    delays: dict[tuple[str, str], list[float]] = field(default_factory=dict)
+    missed: dict[tuple[str, str], int] = field(default_factory=dict)
+
+
+def _daily_events(day: int) -> list[tuple[datetime, str]]:
+    base = START + timedelta(days=day)
+    return [
+        (base + timedelta(hours=7, minutes=30), "unplug"),
+        (base + timedelta(hours=18), "plug"),
+        (base + timedelta(hours=1), "charge"),
+    ]
+
+
+async def _simulate(
+    hass: HomeAssistant,
+    emulator: Emulator,
+    freezer: FrozenDateTimeFactory,
+    name: str,
+    *,
+    deliver_webhooks: bool,
+    hass_client_no_auth: Any,
+) -> Result:
+    # aiohttp's access log cannot format frozen time: silence it.
+    logging.getLogger("aiohttp.access").disabled = True
+    state = emulator.state
+    await hass.config.async_update(time_zone=TIME_ZONE)
+    state.set_speed(0)
+    state.set_time(START)
+    state.reset()  # the fleet's simulation starts at the emulator's (new) time
+    freezer.move_to(START)
+    state.connect()
+    callback = "http://127.0.0.1:9/unreachable"
+    if deliver_webhooks:
+        client = await hass_client_no_auth()
+        callback = str(client.make_url(f"/api/webhook/{HA_WEBHOOK_ID}"))
+    await state.create_webhook(
+        callback, webhook_id=SMARTCAR_WEBHOOK_ID, verify=False, verified=True
+    )
+    for vehicle_id in list(state.vehicles):
+        state.subscribe(SMARTCAR_WEBHOOK_ID, vehicle_id)
+    for vehicle_id in MEASURED:
+        state.patch_vehicle(vehicle_id, {"plugged_in": False, "charging": False, "soc": 55.0})
+    await state.wait_for_deliveries()
+
+    entry = hass.config_entries.async_entries("flexcharging")[0]
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    state.requests.reset()
+
+    result = Result(name)
+    events = sorted(
+        [event for day in range(DAYS) for event in _daily_events(day)]
+        + [(KEY_REMOVAL, "remove_key")]
+    )
+    watches: list[Watch] = []
+    charging_seen: dict[str, bool] = dict.fromkeys(MEASURED, False)
+    now = START
+    end = START + timedelta(days=DAYS)
+    while now < end:
+        now += STEP
+        while events and events[0][0] <= now:
+            at, kind = events.pop(0)
+            _apply(state, kind, at, watches)
+        state.set_time(now)
+        for vehicle_id, slug in MEASURED.items():
+            vehicle = state.vehicle(vehicle_id)
+            if charging_seen[vehicle_id] and not vehicle.charging:
+                watches.append(
+                    Watch(
+                        "charging finished",
+                        vehicle_id,
+                        f"sensor.{slug}_charging_state",
+                        "fully_charged",
+                        now,
+                    )
+                )
+            charging_seen[vehicle_id] = vehicle.charging
+        if deliver_webhooks:
+            await state.wait_for_deliveries()
+        freezer.move_to(now)
+        async_fire_time_changed(hass, now)
+        # Coordinator refreshes run as background tasks.
+        await hass.async_block_till_done(wait_background_tasks=True)
+        if os.environ.get("BENCH_TRACE") and now.minute == 0:
+            vehicle = state.vehicle(ID4_ID)
+            print(  # trace: BENCH_TRACE=1 scripts/bench
+                now.isoformat(),
+                vehicle.plugged_in,
+                vehicle.charging,
+                round(vehicle.soc),
+                hass.states.get("sensor.2023_volkswagen_id_4_charging_state").state,
+                hass.states.get("binary_sensor.2023_volkswagen_id_4_plugged_in").state,
+            )
+        for watch in list(watches):
+            current = hass.states.get(watch.entity_id)
+            if current is not None and current.state == watch.expected:
+                key = (watch.vehicle_id, watch.kind)
+                minutes = (now - watch.since).total_seconds() / 60
+                result.delays.setdefault(key, []).append(minutes)
+                watches.remove(watch)
+            elif now - watch.since > timedelta(days=1):
+                key = (watch.vehicle_id, watch.kind)
+                result.missed[key] = result.missed.get(key, 0) + 1
+                watches.remove(watch)
+    billable = state.requests.billable_by_vehicle
+    result.requests = {vehicle_id: int(billable.get(vehicle_id, 0)) for vehicle_id in MEASURED}
+    await hass.config_entries.async_unload(entry.entry_id)
+    return result
+
+
+def _apply(state: Any, kind: str, at: datetime, watches: list[Watch]) -> None:
+    state.set_time(at)
+    for vehicle_id, slug in MEASURED.items():
+        vehicle = state.vehicle(vehicle_id)
+        if kind == "unplug":
+            state.patch_vehicle(vehicle_id, {"plugged_in": False, "charging": False})
+        elif kind == "plug":
+            # A day's driving: about a quarter of the battery.
+            state.patch_vehicle(
+                vehicle_id,
+                {"soc": max(vehicle.soc - 25.0, 10.0), "plugged_in": True, "charging": False},
+            )
+            watches.append(
+                Watch("plugged in", vehicle_id, f"binary_sensor.{slug}_plugged_in", "on", at)
+            )
+        elif kind == "charge" and vehicle.plugged_in and vehicle.soc < vehicle.charge_limit:
+            state.patch_vehicle(vehicle_id, {"charging": True})
+            watches.append(
+                Watch("charging started", vehicle_id, f"binary_sensor.{slug}_charging", "on", at)
+            )
+    if kind == "remove_key":
+        state.set_key(MODEL_Y_ID, paired=False)
+        watches.append(
+            Watch(
+                "key removed",
+                MODEL_Y_ID,
+                f"sensor.{MEASURED[MODEL_Y_ID]}_virtual_key",
+                "missing",
+                at,
+            )
+        )
+
+
+def _print(result: Result) -> None:
+    print(f"\n== {result.name}")
+    for vehicle_id, slug in MEASURED.items():
+        print(f"  {slug}: {result.requests.get(vehicle_id, 0)} billable requests in {DAYS} days")
+        for kind in ("plugged in", "charging started", "charging finished", "key removed"):
+            delays = result.delays.get((vehicle_id, kind))
+            missed = result.missed.get((vehicle_id, kind), 0)
+            if not delays and not missed:
+                continue
+            median = statistics.median(delays) if delays else float("nan")
+            worst = max(delays) if delays else float("nan")
+            print(
+                f"    {kind:18} median {median:6.1f} min   worst {worst:6.1f} min"
+                f"   ({len(delays or [])} seen, {missed} not within a day)"
+            )
+
+
+SCHEDULES: dict[str, tuple[Callable[..., timedelta] | None, bool]] = {
+    "FlexCharging budget planner, polling only": (None, False),
+    "FlexCharging budget planner, with webhooks": (None, True),
+    "Fixed 30-minute polling (Smartcar's recommendation)": (
+        lambda context, now: timedelta(minutes=30),
+        False,
+    ),
+    "Fixed 6-hour polling (wbyoung/smartcar's default)": (
+        lambda context, now: timedelta(hours=6),
+        False,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(SCHEDULES))
+async def test_month(
+    hass: HomeAssistant,
+    credentials: None,
+    emulator: Emulator,
+    config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    hass_client_no_auth: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+) -> None:
+    """One schedule over a simulated month."""
+    interval, webhooks = SCHEDULES[name]
+    if interval is not None:
+        monkeypatch.setattr(budget, "poll_interval", interval)
+    await async_setup_component(hass, "webhook", {})
+    started = os.times().elapsed  # freezegun leaves this clock alone
+    result = await _simulate(
+        hass,
+        emulator,
+        freezer,
+        name,
+        deliver_webhooks=webhooks,
+        hass_client_no_auth=hass_client_no_auth,
+    )
+    _print(result)
+    print(f"  (simulated in {os.times().elapsed - started:.0f} s)")
+
+
+@pytest.mark.parametrize("count", [1, 10, 50])
+async def test_setup_and_update_time(
+    hass: HomeAssistant,
+    credentials: None,
+    emulator: Emulator,
+    monkeypatch: pytest.MonkeyPatch,
+    count: int,
+) -> None:
+    """Setup of an account with `count` vehicles, and one update cycle reading all of them."""
+    state = emulator.state
+    user_id = f"00000000-0000-4000-8000-{count:012d}"
+    state.add_user(
+        user_id=user_id,
+        vehicles=[
+            {
+                "id": f"b{count:03d}0000-0000-4000-8000-{index:012d}",
+                "make": "VOLKSWAGEN",
+                "model": "ID.4",
+                "year": 2023,
+                "vin": f"WVGZZZE2ZPP{index:06d}",
+            }
+            for index in range(count)
+        ],
+    )
+    state.connect(user_id=user_id)
+    await state.create_webhook(
+        "http://127.0.0.1:9/unreachable",
+        webhook_id=SMARTCAR_WEBHOOK_ID,
+        verify=False,
+        verified=True,
+    )
+    for vehicle_id in [v.id for v in state.vehicles.values() if v.user_id == user_id]:
+        state.subscribe(SMARTCAR_WEBHOOK_ID, vehicle_id, user_id)
+    entry = MockConfigEntry(
+        domain="flexcharging", unique_id=user_id, data=entry_data(user_id=user_id)
+    )
+    entry.add_to_hass(hass)
+    started = time.perf_counter()
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    setup_seconds = time.perf_counter() - started
+    coordinator = entry.runtime_data.coordinator
+    for vehicle in coordinator.data.values():
+        vehicle.next_poll = None
+    started = time.perf_counter()
+    await coordinator.async_refresh()
+    update_seconds = time.perf_counter() - started
+    assert len(coordinator.data) == count
+    assert all(vehicle.available for vehicle in coordinator.data.values())
+    print(
+        f"\n== {count} vehicles: setup {setup_seconds * 1000:.0f} ms, "
+        f"one update cycle (all {count} read) {update_seconds * 1000:.0f} ms"
+    )
