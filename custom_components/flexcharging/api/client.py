@@ -160,7 +160,7 @@ class SmartcarClient:
             raise SmartcarConnectionError(f"Cannot reach Smartcar: {type(err).__name__}") from err
         try:
             body = json.loads(raw) if raw.strip() else None
-        except UnicodeDecodeError, json.JSONDecodeError:
+        except ValueError, RecursionError:  # not JSON, too deep, or a number too long
             if status >= 400:
                 body = None  # the status alone decides the error
             else:
@@ -341,5 +341,5 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
                 seconds = float(value)
             except ValueError:
                 return None
-            return seconds if seconds >= 0 else None
+            return seconds if 0 <= seconds < float("inf") else None
     return None

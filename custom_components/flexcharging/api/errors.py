@@ -157,7 +157,9 @@ def error_class_for(
     """
     if code == VIRTUAL_KEY_REQUIRED:
         return SmartcarVirtualKeyRequiredError
-    if error_type == "CONNECTED_SERVICES_ACCOUNT" and code == "AUTHENTICATION_FAILED":
+    if (
+        error_type or ""
+    ).upper() == "CONNECTED_SERVICES_ACCOUNT" and code == "AUTHENTICATION_FAILED":
         return SmartcarAuthenticationError
     if error_type is not None and (cls := _BY_TYPE.get(error_type.upper())):
         return cls
@@ -180,11 +182,18 @@ def error_from_object(
     """
     error_type = _text(obj.get("type"))
     code = _text(obj.get("code"))
+    if code is not None and code.upper() == VIRTUAL_KEY_REQUIRED:
+        code = VIRTUAL_KEY_REQUIRED
     body_status = obj.get("status", obj.get("statusCode"))
     if status is None:
         if isinstance(body_status, int):
             status = body_status
-        elif isinstance(body_status, str) and body_status.isdigit():
+        elif (
+            isinstance(body_status, str)
+            and body_status.isascii()
+            and body_status.isdigit()
+            and len(body_status) <= 3
+        ):
             status = int(body_status)
     resolution = obj.get("resolution")
     resolution_type = resolution_url = None
@@ -226,13 +235,17 @@ def error_from_body(
             return error_from_object(errors[0], status=status, retry_after=retry_after)
         if "error" in body and isinstance(body["error"], str):
             # OAuth token endpoint: {"error": "invalid_client", "error_description": "..."}
-            oauth_code = body["error"]
-            description = _text(body.get("error_description")) or oauth_code
-            cls: type[SmartcarApiError] = (
-                SmartcarAuthenticationError
-                if oauth_code in ("invalid_client", "unauthorized_client") or status == 401
-                else SmartcarValidationError
-            )
+            oauth_code = body["error"] or None
+            description = _text(body.get("error_description")) or oauth_code or f"HTTP {status}"
+            if oauth_code in ("invalid_client", "unauthorized_client") or status == 401:
+                return SmartcarAuthenticationError(description, status=status, code=oauth_code)
+            if status == 400:
+                return SmartcarValidationError(description, status=status, code=oauth_code)
+            cls = error_class_for(None, None, status)
+            if cls is SmartcarRateLimitError:
+                return SmartcarRateLimitError(
+                    description, status=status, code=oauth_code, retry_after=retry_after
+                )
             return cls(description, status=status, code=oauth_code)
         return error_from_object(body, status=status, retry_after=retry_after)
     return error_from_object({}, status=status, retry_after=retry_after)

@@ -113,8 +113,9 @@ class VehicleInfo:
         """
         if not self.is_tesla:
             return False
-        model = (self.model or "").upper().replace("MODEL", "").strip()
-        return not (model in ("S", "X") and self.year is not None and self.year <= 2020)
+        words = (self.model or "").upper().replace("MODEL", " ").split()
+        series = words[0] if words else ""
+        return not (series in ("S", "X") and self.year is not None and self.year <= 2020)
 
     @property
     def display_name(self) -> str:

@@ -68,9 +68,15 @@ def optional_string(value: object, where: str) -> str | None:
 
 def number(value: object, where: str) -> float:
     """Return `value` as a finite number (booleans are not numbers), or raise naming `where`."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise SmartcarParseError(where, f"expected a number, got {value!r:.40}")
-    return float(value)
+    try:
+        result = float(value)
+    except OverflowError:
+        raise SmartcarParseError(where, "number out of range") from None
+    if not math.isfinite(result):
+        raise SmartcarParseError(where, f"expected a number, got {value!r:.40} (not finite)")
+    return result
 
 
 def boolean(value: object, where: str) -> bool:
@@ -95,7 +101,7 @@ def timestamp(value: object, where: str) -> datetime | None:
 
     Zero, null and absent mean unknown.
     """
-    if value is None or value in {0, ""}:
+    if value is None or value == "" or (type(value) in {int, float} and value == 0):
         return None
     if isinstance(value, str):
         try:
@@ -323,15 +329,15 @@ def _signal(
         if isinstance(error, Mapping):
             error_type = optional_string(error.get("type"), f"{where}.status.error.type")
             error_code = optional_string(error.get("code"), f"{where}.status.error.code")
-    stamp = None
-    if meta is not None:
-        meta_map = mapping(meta, f"{where}.meta")
-        stamp = timestamp(meta_map.get("oemUpdatedAt"), f"{where}.meta.oemUpdatedAt")
     if status_value is not SignalStatus.SUCCESS:
         # Never the stale body of a failed signal: unknown, with the reason.
         return field_name, Signal(
             status=status_value, oem_updated_at=None, error_type=error_type, error_code=error_code
         )
+    stamp = None
+    if meta is not None:
+        meta_map = mapping(meta, f"{where}.meta")
+        stamp = timestamp(meta_map.get("oemUpdatedAt"), f"{where}.meta.oemUpdatedAt")
     value = parse_body(mapping(body, f"{where}.body"), f"{where}.body")
     return field_name, Signal(value=value, status=SignalStatus.SUCCESS, oem_updated_at=stamp)
 

@@ -83,7 +83,7 @@ def challenge_response(management_token: str, challenge: str) -> dict[str, str]:
 
 def signature_valid(management_token: str, raw_body: bytes, signature: str | None) -> bool:
     """Whether `SC-Signature` is the HMAC-SHA256 of the raw body (compared in constant time)."""
-    if not signature:
+    if not signature or not signature.isascii():
         return False
     expected = _hmac_hex(management_token, raw_body)
     return hmac.compare_digest(expected, signature.strip().lower())
@@ -148,12 +148,14 @@ def parse_event(raw_body: bytes) -> WebhookEvent:
     """Parse a delivery's raw body; raises SmartcarParseError when it is not a Smartcar event."""
     try:
         decoded = json.loads(raw_body)
-    except UnicodeDecodeError, json.JSONDecodeError:
+    except ValueError, RecursionError:  # not JSON, too deep, or a number too long to convert
         raise SmartcarParseError("body", "not JSON") from None
     root = parse.mapping(decoded, "body")
     event_id = parse.optional_string(root.get("eventId"), "eventId")
     event_type = root.get("eventType", root.get("eventName"))
     event_type = parse.string(event_type, "eventType").upper()
+    if event_type not in {"VERIFY", "VEHICLE_STATE", "VEHICLE_ERROR"}:
+        return UnknownEvent(event_id=event_id, event_type=event_type)
     data = parse.mapping(root.get("data", root.get("payload")), "data")
     if event_type == "VERIFY":
         return VerifyEvent(

@@ -1,0 +1,1 @@
+"""Tests of the Smartcar v3 API client (no Home Assistant)."""
