@@ -1,0 +1,132 @@
+"""The emulated Smartcar application and the emulator's own options."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+import re
+from typing import Any
+
+from emulator.fleet import DEFAULT_USER_ID
+
+
+@dataclass(frozen=True, slots=True)
+class AppCredentials:
+    """The identifiers and secrets of a Smartcar application."""
+
+    client_id: str
+    client_secret: str
+    application_id: str
+    amt: str
+
+
+DEFAULT_APP = AppCredentials(
+    client_id="client_emulator",
+    client_secret="secret_emulator",
+    application_id="11111111-2222-4333-8444-555555555555",
+    amt="amt_emulator",
+)
+
+DEFAULT_REDIRECT_URIS: tuple[str, ...] = (
+    "http://127.0.0.1:{port}/auth/external/callback",
+    "https://127.0.0.1:{port}/auth/external/callback",
+    "http://localhost:{port}/auth/external/callback",
+    "https://localhost:{port}/auth/external/callback",
+    "https://my.home-assistant.io/redirect/oauth",
+)
+
+
+@dataclass(slots=True)
+class AppConfig:
+    """The Smartcar application as configured in the (emulated) dashboard.
+
+    Redirect URIs are exact strings in which ``{port}`` matches any port number.
+    """
+
+    client_id: str = DEFAULT_APP.client_id
+    client_secret: str = DEFAULT_APP.client_secret
+    application_id: str = DEFAULT_APP.application_id
+    amt: str = DEFAULT_APP.amt
+    name: str = "Home Assistant (emulated Smartcar app)"
+    redirect_uris: list[str] = field(default_factory=lambda: list(DEFAULT_REDIRECT_URIS))
+    connect_virtual_key_url: bool = False
+    connect_user_id: str = DEFAULT_USER_ID
+    token_ttl_seconds: int = 3600
+
+    def redirect_allowed(self, uri: str) -> bool:
+        """Whether ``uri`` matches a registered redirect URI."""
+        return any(_uri_pattern(pattern).fullmatch(uri) for pattern in self.redirect_uris)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Describe the application for the admin API."""
+        return asdict(self)
+
+
+def _uri_pattern(pattern: str) -> re.Pattern[str]:
+    return re.compile(re.escape(pattern).replace(r"\{port\}", r"\d{1,5}"))
+
+
+@dataclass(slots=True)
+class EmulatorOptions:
+    """Behaviour switches of the emulator.
+
+    Attributes:
+        retry_delay_scale: Multiplies the webhook retry delays (0, 25, 50, 100 s).
+        delivery_timeout: Seconds a webhook receiver has to answer.
+        tick_interval: Real seconds between background simulation steps (0: off).
+        store_requires_subscription: Serve signals only for vehicles subscribed to a
+            verified webhook (as real Smartcar does); off serves every vehicle.
+        keyless_key_status: ``"error"`` (VIRTUAL_KEY_REQUIRED) or ``"false"``
+            (SUCCESS ``{"value": false}``) for a Tesla lacking the key.
+        keyless_refresh_hours: How often a key-less Tesla's data refreshes.
+        public_origin: Origin used in links when no request is at hand.
+    """
+
+    retry_delay_scale: float = 1.0
+    delivery_timeout: float = 15.0
+    tick_interval: float = 5.0
+    store_requires_subscription: bool = True
+    keyless_key_status: str = "error"
+    keyless_refresh_hours: float = 8.0
+    public_origin: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Describe the options for the admin API."""
+        return asdict(self)
+
+
+OPTION_TYPES: dict[str, type | tuple[type, ...]] = {
+    "retry_delay_scale": (int, float),
+    "delivery_timeout": (int, float),
+    "tick_interval": (int, float),
+    "store_requires_subscription": bool,
+    "keyless_key_status": str,
+    "keyless_refresh_hours": (int, float),
+    "public_origin": (str, type(None)),
+}
+
+APP_TYPES: dict[str, type | tuple[type, ...]] = {
+    "client_id": str,
+    "client_secret": str,
+    "application_id": str,
+    "amt": str,
+    "name": str,
+    "redirect_uris": list,
+    "add_redirect_uris": list,
+    "connect_virtual_key_url": bool,
+    "connect_user_id": str,
+    "token_ttl_seconds": int,
+}
+
+
+def type_problems(
+    changes: dict[str, Any], allowed: dict[str, type | tuple[type, ...]]
+) -> list[str]:
+    """Return problems with unknown or wrongly typed fields in ``changes``."""
+    problems = []
+    for name, value in changes.items():
+        expected = allowed.get(name)
+        if expected is None:
+            problems.append(f"unknown field {name!r}")
+        elif (isinstance(value, bool) and expected is not bool) or not isinstance(value, expected):
+            problems.append(f"{name} has the wrong type")
+    return problems

@@ -1,0 +1,293 @@
+"""The v3 signal catalogue and how a vehicle's last reading becomes signals."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from emulator.clock import epoch_ms, iso
+from emulator.fleet import KM_PER_MILE, Reading, Vehicle
+
+DIRECTIONS = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
+VIRTUAL_KEY_PATH = "/_ak/smartcar.com"
+
+
+@dataclass(frozen=True, slots=True)
+class SignalDef:
+    """A signal's identity; ``permission`` gates it when set."""
+
+    code: str
+    name: str
+    group: str
+    permission: str | None = None
+
+    def ref(self) -> dict[str, str]:
+        """Return the ``{code, name, group}`` reference used in triggers."""
+        return {"code": self.code, "name": self.name, "group": self.group}
+
+
+def _def(code: str, name: str, permission: str | None = None) -> SignalDef:
+    group = {
+        "tractionbattery": "TractionBattery",
+        "charge": "Charge",
+        "location": "Location",
+        "odometer": "Odometer",
+        "vehicleidentification": "VehicleIdentification",
+        "connectivitystatus": "ConnectivityStatus",
+    }[code.split("-", 1)[0]]
+    return SignalDef(code, name, group, permission)
+
+
+SOC = _def("tractionbattery-stateofcharge", "StateOfCharge")
+RANGE = _def("tractionbattery-range", "Range")
+CAPACITY = _def("tractionbattery-nominalcapacity", "NominalCapacity")
+CHARGING_STATUS = _def("charge-detailedchargingstatus", "DetailedChargingStatus")
+IS_CHARGING = _def("charge-ischarging", "IsCharging")
+PLUGGED_IN = _def("charge-ischargingcableconnected", "IsChargingCableConnected")
+CHARGE_LIMITS = _def("charge-chargelimits", "ChargeLimits")
+CHARGE_RATE = _def("charge-chargerate", "ChargeRate")
+WATTAGE = _def("charge-wattage", "Wattage")
+TIME_TO_COMPLETE = _def("charge-timetocomplete", "TimeToComplete")
+LOCATION = _def("location-preciselocation", "PreciseLocation", "read_location")
+AT_HOME = _def("location-isathome", "IsAtHome", "read_location")
+ODOMETER = _def("odometer-traveleddistance", "TraveledDistance")
+VIN = _def("vehicleidentification-vin", "VIN")
+KEY_PAIRED = _def("connectivitystatus-isdigitalkeypaired", "IsDigitalKeyPaired")
+ONLINE = _def("connectivitystatus-isonline", "IsOnline")
+ASLEEP = _def("connectivitystatus-isasleep", "IsAsleep")
+
+CATALOGUE: tuple[SignalDef, ...] = (
+    SOC,
+    RANGE,
+    CAPACITY,
+    CHARGING_STATUS,
+    IS_CHARGING,
+    PLUGGED_IN,
+    CHARGE_LIMITS,
+    CHARGE_RATE,
+    WATTAGE,
+    TIME_TO_COMPLETE,
+    LOCATION,
+    AT_HOME,
+    ODOMETER,
+    VIN,
+    KEY_PAIRED,
+    ONLINE,
+    ASLEEP,
+)
+BY_CODE = {signal.code: signal for signal in CATALOGUE}
+
+
+@dataclass(frozen=True, slots=True)
+class SignalError:
+    """A per-signal error."""
+
+    type: str
+    code: str
+    title: str
+    detail: str
+    resolution: dict[str, Any]
+
+    def rest(self) -> dict[str, Any]:
+        """Render for REST responses."""
+        return {
+            "type": self.type,
+            "code": self.code,
+            "title": self.title,
+            "detail": self.detail,
+            "description": "Deprecated. Use detail",
+            "resolution": dict(self.resolution),
+        }
+
+    def webhook(self) -> dict[str, Any]:
+        """Render for webhook payloads (terser, as observed)."""
+        error: dict[str, Any] = {"type": self.type, "code": self.code}
+        if self.resolution.get("url"):
+            error["resolution"] = dict(self.resolution)
+        return error
+
+
+NOT_CAPABLE = SignalError(
+    "COMPATIBILITY",
+    "VEHICLE_NOT_CAPABLE",
+    "Vehicle Not Capable",
+    "The vehicle is incapable of performing your request.",
+    {"type": "UNKNOWN_RESOLUTION_TYPE"},
+)
+NOT_CHARGING = SignalError(
+    "VEHICLE_STATE",
+    "NOT_CHARGING",
+    "Not Charging",
+    "The vehicle is unable to perform your request because it is not currently charging.",
+    {"type": "UNKNOWN_RESOLUTION_TYPE"},
+)
+
+
+def virtual_key_error(origin: str) -> SignalError:
+    """Return the per-signal error of a Tesla lacking Smartcar's virtual key."""
+    return SignalError(
+        "CONNECTED_SERVICES_ACCOUNT",
+        "VIRTUAL_KEY_REQUIRED",
+        "Virtual Key Required",
+        "The vehicle owner needs to grant additional access to Smartcar in order to perform this request.",
+        {"type": "ACTION_REQUIRED", "url": origin + VIRTUAL_KEY_PATH},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SignalValue:
+    """One signal as the store holds it: a body, a time and maybe an error."""
+
+    signal: SignalDef
+    body: dict[str, Any] | None
+    oem_updated_at: datetime | None
+    error: SignalError | None = None
+    stale: bool = False
+
+    def rest(self, *, vehicle_id: str, origin: str, retrieved_at: datetime) -> dict[str, Any]:
+        """Render as a REST ``SignalResource``."""
+        attributes: dict[str, Any] = {
+            "code": self.signal.code,
+            "name": self.signal.name,
+            "group": self.signal.group,
+            "status": self._status(rest=True),
+        }
+        if self.body is not None:
+            attributes["body"] = self.body
+        meta = {"ingestedAt": iso(retrieved_at)}
+        if self.oem_updated_at is not None:
+            fetched = self.oem_updated_at + timedelta(seconds=2) if self.stale else retrieved_at
+            meta |= {"retrievedAt": iso(fetched), "oemUpdatedAt": iso(self.oem_updated_at)}
+        vehicle_url = f"{origin}/v3/vehicles/{vehicle_id}"
+        return {
+            "id": self.signal.code,
+            "type": "signal",
+            "attributes": attributes,
+            "meta": meta,
+            "links": {"self": f"{vehicle_url}/signals/{self.signal.code}", "vehicle": vehicle_url},
+        }
+
+    def webhook(self, *, retrieved_at: datetime) -> dict[str, Any]:
+        """Render as a webhook ``signals[]`` item (millisecond timestamps)."""
+        item: dict[str, Any] = {**self.signal.ref()}
+        if self.body is not None:
+            item["body"] = self.body
+        if self.oem_updated_at is not None:
+            fetched = self.oem_updated_at + timedelta(seconds=2) if self.stale else retrieved_at
+            item["meta"] = {
+                "oemUpdatedAt": epoch_ms(self.oem_updated_at),
+                "retrievedAt": epoch_ms(fetched),
+            }
+        item["status"] = self._status(rest=False)
+        return item
+
+    def _status(self, *, rest: bool) -> dict[str, Any]:
+        if self.error is None:
+            return {"value": "SUCCESS"}
+        return {"value": "ERROR", "error": self.error.rest() if rest else self.error.webhook()}
+
+
+def compute_signals(
+    vehicle: Vehicle,
+    reading: Reading,
+    *,
+    permissions: Collection[str],
+    imperial: bool,
+    origin: str,
+    keyless_reports_false: bool,
+) -> list[SignalValue]:
+    """Build every signal of ``vehicle`` from its last ``reading``."""
+    at = reading.at
+    distance_unit = "miles" if imperial else "km"
+
+    def distance(km: float) -> int | float:
+        return round(km / KM_PER_MILE) if imperial else round(km)
+
+    values = [
+        SignalValue(SOC, {"value": reading.soc, "unit": "percent"}, at),
+        SignalValue(
+            RANGE,
+            {
+                "value": distance(reading.range_km),
+                "type": "DEFAULT",
+                "additionalValues": [],
+                "unit": distance_unit,
+            },
+            at,
+        ),
+        SignalValue(
+            CAPACITY,
+            {
+                "source": "SMARTCAR",
+                "capacity": reading.capacity_kwh,
+                "availableCapacities": [
+                    {"capacity": reading.capacity_kwh, "description": "Nominal capacity"}
+                ],
+                "unit": "kWh",
+            },
+            at,
+        ),
+        SignalValue(CHARGING_STATUS, {"value": reading.status}, at),
+        SignalValue(IS_CHARGING, {"value": reading.charging}, at),
+        SignalValue(PLUGGED_IN, {"value": reading.plugged_in}, at),
+        SignalValue(
+            CHARGE_LIMITS,
+            {
+                "values": [{"type": "GLOBAL", "limit": reading.charge_limit, "condition": None}],
+                "activeLimit": reading.charge_limit,
+                "unit": "percent",
+            },
+            at,
+        ),
+        _charge_rate(reading, imperial=imperial),
+        SignalValue(WATTAGE, {"value": reading.power_w, "unit": "watts"}, at),
+        SignalValue(
+            TIME_TO_COMPLETE, {"value": reading.minutes_to_complete, "unit": "minutes"}, at
+        ),
+    ]
+    if "read_location" in permissions:
+        heading = reading.heading % 360
+        values += [
+            SignalValue(
+                LOCATION,
+                {
+                    "latitude": reading.latitude,
+                    "longitude": reading.longitude,
+                    "heading": heading,
+                    "direction": DIRECTIONS[round(heading / 45) % 8],
+                    "locationType": "LAST_PARKED",
+                },
+                at,
+            ),
+            SignalValue(AT_HOME, {"value": reading.is_at_home}, at),
+        ]
+    values += [
+        SignalValue(ODOMETER, {"value": distance(reading.odometer_km), "unit": distance_unit}, at),
+        SignalValue(VIN, {"value": reading.vin}, at),
+        key_signal(vehicle, origin=origin, keyless_reports_false=keyless_reports_false),
+        SignalValue(ONLINE, {"value": vehicle.reachable}, vehicle.flags_changed_at["reachable"]),
+        SignalValue(ASLEEP, {"value": vehicle.asleep}, vehicle.flags_changed_at["asleep"]),
+    ]
+    return values
+
+
+def _charge_rate(reading: Reading, *, imperial: bool) -> SignalValue:
+    rate = reading.charge_rate_kmh / KM_PER_MILE if imperial else reading.charge_rate_kmh
+    body = {"value": round(rate, 1), "unit": "mph" if imperial else "km/h"}
+    if reading.charging:
+        return SignalValue(CHARGE_RATE, body, reading.charge_rate_at)
+    return SignalValue(CHARGE_RATE, body, reading.charge_rate_at, NOT_CHARGING, stale=True)
+
+
+def key_signal(vehicle: Vehicle, *, origin: str, keyless_reports_false: bool) -> SignalValue:
+    """Return ``connectivitystatus-isdigitalkeypaired`` for ``vehicle``."""
+    changed = vehicle.flags_changed_at["key"]
+    if not (vehicle.is_tesla and vehicle.key_required):
+        return SignalValue(KEY_PAIRED, None, None, NOT_CAPABLE)
+    if vehicle.key_paired:
+        return SignalValue(KEY_PAIRED, {"value": True}, changed)
+    if keyless_reports_false:
+        return SignalValue(KEY_PAIRED, {"value": False}, changed)
+    return SignalValue(KEY_PAIRED, None, changed, virtual_key_error(origin))

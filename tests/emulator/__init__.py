@@ -1,0 +1,1 @@
+"""Tests of the Smartcar v3 emulator (no Home Assistant involved)."""
