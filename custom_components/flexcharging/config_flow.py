@@ -500,7 +500,7 @@ class FlexChargingConfigFlow(
         index = len(teslas) - len(self._to_pair) + 1
         self.async_start_pairing(
             PairingVehicle(vehicle_id, self._vehicles[vehicle_id].display_name, link),
-            position=f"({index} of {len(teslas)})" if len(teslas) > 1 else "",
+            position=f"({index}/{len(teslas)})" if len(teslas) > 1 else "",
         )
         return await self.async_step_pair_key()
 

@@ -40,5 +40,6 @@ DOCUMENTATION_URL: Final = "https://github.com/flexcharging-ha/flexcharging-home
 # How long the key check waits for a car to report its new key, and between reads.
 KEY_CHECK_TIMEOUT: Final = timedelta(minutes=3)
 KEY_CHECK_DELAYS: Final = (5.0, 10.0, 15.0, 20.0, 30.0)
+KEY_CHECK_INLINE_TIMEOUT: Final = timedelta(seconds=20)  # the repair flow's check
 
 SIGNAL_KEY_STATE_CHANGED: Final = f"{DOMAIN}_key_state_changed_{{}}"

@@ -47,6 +47,9 @@ class KeyPairingFlow[ResultT: FlowResult[Any, Any]](FlowHandler[Any, ResultT, An
     """Steps `pair_key` → `verify_key` → `key_paired`, shared by the config and repair flows."""
 
     pairing_can_skip = True
+    # Repair dialogs do not follow a progress step to its end in Home Assistant's frontend, so
+    # the repair flow checks within the request (up to KEY_CHECK_INLINE_TIMEOUT) instead.
+    pairing_checks_inline = False
     _pairing: PairingVehicle | None = None
     _pairing_task: asyncio.Task[KeyState] | None = None
     _pairing_error: str | None = None
@@ -75,6 +78,14 @@ class KeyPairingFlow[ResultT: FlowResult[Any, Any]](FlowHandler[Any, ResultT, An
         if user_input is not None:
             if user_input.get("next_action") == ACTION_SKIP and self.pairing_can_skip:
                 return await self.async_pairing_finished(None)
+            if self.pairing_checks_inline:
+                state = await self._async_wait_for_key(
+                    vehicle.vehicle_id, const.KEY_CHECK_INLINE_TIMEOUT.total_seconds()
+                )
+                if state is KeyState.PAIRED:
+                    return await self.async_pairing_finished(KeyState.PAIRED)
+                self._pairing_error = _error_for(state)
+                return await self.async_step_pair_key()
             return await self.async_step_verify_key()
 
         actions = [ACTION_CHECK, ACTION_SKIP] if self.pairing_can_skip else [ACTION_CHECK]
@@ -132,19 +143,17 @@ class KeyPairingFlow[ResultT: FlowResult[Any, Any]](FlowHandler[Any, ResultT, An
         if state is KeyState.PAIRED:
             self._pairing_error = None
             return self.async_show_progress_done(next_step_id="key_paired")
-        self._pairing_error = (
-            "key_not_detected" if state is KeyState.MISSING else "key_state_unknown"
-        )
+        self._pairing_error = _error_for(state)
         return self.async_show_progress_done(next_step_id="pair_key")
 
     async def async_step_key_paired(self, user_input: dict[str, Any] | None = None) -> ResultT:
         """The key is paired: move on."""
         return await self.async_pairing_finished(KeyState.PAIRED)
 
-    async def _async_wait_for_key(self, vehicle_id: str) -> KeyState:
+    async def _async_wait_for_key(self, vehicle_id: str, total: float | None = None) -> KeyState:
         """Re-read the key state with growing pauses; a webhook delivery cuts a pause short."""
         loop = self.hass.loop
-        total = const.KEY_CHECK_TIMEOUT.total_seconds()
+        total = const.KEY_CHECK_TIMEOUT.total_seconds() if total is None else total
         started = loop.time()
         delays = iter(const.KEY_CHECK_DELAYS)
         woken = asyncio.Event()
@@ -168,7 +177,8 @@ class KeyPairingFlow[ResultT: FlowResult[Any, Any]](FlowHandler[Any, ResultT, An
                 elapsed = loop.time() - started
                 if elapsed >= total:
                     return state
-                self.async_update_progress(min(elapsed / total, 1.0))
+                if not self.pairing_checks_inline:
+                    self.async_update_progress(min(elapsed / total, 1.0))
                 pause = max(pause, next(delays, const.KEY_CHECK_DELAYS[-1]))
                 woken.clear()
                 with suppress(TimeoutError):
@@ -182,3 +192,8 @@ class KeyPairingFlow[ResultT: FlowResult[Any, Any]](FlowHandler[Any, ResultT, An
         if self._pairing_task is not None and not self._pairing_task.done():
             self._pairing_task.cancel()
         self._pairing_task = None
+
+
+def _error_for(state: KeyState) -> str:
+    """The form error after a check that did not find the key."""
+    return "key_not_detected" if state is KeyState.MISSING else "key_state_unknown"

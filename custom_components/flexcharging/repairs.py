@@ -17,6 +17,7 @@ class VirtualKeyRepairFlow(KeyPairingFlow[RepairsFlowResult], RepairsFlow):
     """Shows the QR code and link again, and finishes only once the key is really paired."""
 
     pairing_can_skip = False
+    pairing_checks_inline = True
 
     def __init__(self, entry: FlexChargingConfigEntry, vehicle_id: str) -> None:
         """Repair the key of one vehicle."""

@@ -1,0 +1,451 @@
+"""A newcomer's first ten minutes, in headless Chromium (run by scripts/e2e).
+
+Starts the Smartcar emulator and a Home Assistant of its own (fresh config folder, its own
+ports), then, in Home Assistant's real web UI: logs in, adds FlexCharging, passes the
+emulator's Connect page, pairs the Model 3's virtual key through the guided step (QR code
+decoded from the screenshot, link checked), opens the device page, removes a key in the
+emulator and completes the repair. Screenshots of every step go to artifacts/e2e/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+import contextlib
+from contextlib import asynccontextmanager
+import json
+import os
+from pathlib import Path
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any
+
+import aiohttp
+from playwright.async_api import (
+    Locator,
+    Page,
+    TimeoutError as PlaywrightTimeoutError,
+    async_playwright,
+    expect,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "artifacts" / "e2e"
+HA_PORT = int(os.environ.get("E2E_HA_PORT", "18123"))
+EMULATOR_PORT = int(os.environ.get("E2E_EMULATOR_PORT", "18765"))
+HA = f"http://localhost:{HA_PORT}"
+EMULATOR = f"http://localhost:{EMULATOR_PORT}"
+CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
+USER, PASSWORD = "newcomer", "flexcharging-e2e"
+MODEL_3 = "a1000000-0000-4000-8000-000000000001"
+MODEL_Y = "a1000000-0000-4000-8000-000000000002"
+STEP_TIMEOUT_MS = 60_000
+DOCS_IMAGES = REPO / "docs" / "images"
+# The screenshots README shows (E2E_UPDATE_DOCS=1 scripts/e2e refreshes them).
+DOC_IMAGES = {
+    "05-setup-vehicles.png": "setup-vehicles.png",
+    "07-setup-key-step.png": "virtual-key-step.png",
+    "09-device-page.png": "device-page.png",
+    "10-repair-listed.png": "repair.png",
+    "12-repair-key-step.png": "repair-fix-flow.png",
+}
+
+CONFIGURATION = f"""
+homeassistant:
+  name: FlexCharging e2e
+  unit_system: metric
+  time_zone: Europe/Amsterdam
+  country: NL
+  currency: EUR
+  internal_url: {HA}
+http:
+  server_host: 127.0.0.1
+  server_port: {HA_PORT}
+frontend:
+config:
+history:
+logbook:
+search:
+diagnostics:
+repairs:
+application_credentials:
+webhook:
+person:
+logger:
+  default: warning
+  logs:
+    custom_components.flexcharging: debug
+"""
+
+
+def log(message: str) -> None:
+    """Progress for the person running it."""
+    print(f"[e2e {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+@asynccontextmanager
+async def servers() -> AsyncIterator[Path]:
+    """The emulator and Home Assistant, stopped (with their logs kept) at the end."""
+    config = Path(tempfile.mkdtemp(prefix="flexcharging-e2e-"))
+    (config / "configuration.yaml").write_text(CONFIGURATION)
+    (config / "custom_components").mkdir()
+    (config / "custom_components" / "flexcharging").symlink_to(
+        REPO / "custom_components" / "flexcharging"
+    )
+    # Onboarding's other steps are marked done, so Home Assistant adds no default integrations;
+    # the first user is still created through the onboarding API.
+    (config / ".storage").mkdir()
+    (config / ".storage" / "onboarding").write_text(
+        json.dumps(
+            {
+                "version": 4,
+                "minor_version": 1,
+                "key": "onboarding",
+                "data": {"done": ["core_config", "analytics", "integration"]},
+            }
+        )
+    )
+    subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "dev" / "seed_credentials.py"), str(config)],
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    env = {**os.environ, "FLEXCHARGING_SMARTCAR_ORIGIN": EMULATOR, "PYTHONPATH": str(REPO)}
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    emulator_log = (ARTIFACTS / "emulator.log").open("w")
+    hass_log = (ARTIFACTS / "home-assistant.log").open("w")
+    processes = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "emulator",
+                "--port",
+                str(EMULATOR_PORT),
+                "--public-origin",
+                EMULATOR,
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=emulator_log,
+            stderr=subprocess.STDOUT,
+        ),
+        subprocess.Popen(
+            [sys.executable, "-m", "homeassistant", "--config", str(config), "--skip-pip"],
+            cwd=REPO,
+            env=env,
+            stdout=hass_log,
+            stderr=subprocess.STDOUT,
+        ),
+    ]
+    try:
+        await wait_for(f"{HA}/manifest.json", seconds=240)
+        await wait_for(f"{EMULATOR}/_emulator", seconds=30)
+        yield config
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        emulator_log.close()
+        hass_log.close()
+        shutil.rmtree(config, ignore_errors=True)
+
+
+async def wait_for(url: str, *, seconds: float) -> None:
+    """Wait until `url` answers."""
+    deadline = time.monotonic() + seconds
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            try:
+                async with session.get(url) as response:
+                    if response.status < 500:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(1)
+    raise TimeoutError(f"{url} did not answer within {seconds:.0f} s")
+
+
+async def onboard(session: aiohttp.ClientSession) -> str:
+    """Create the first user and finish onboarding through its API; return an access token."""
+    async with session.post(
+        f"{HA}/api/onboarding/users",
+        json={
+            "client_id": f"{HA}/",
+            "name": "Newcomer",
+            "username": USER,
+            "password": PASSWORD,
+            "language": "en",
+        },
+    ) as response:
+        response.raise_for_status()
+        code = (await response.json())["auth_code"]
+    async with session.post(
+        f"{HA}/auth/token",
+        data={"grant_type": "authorization_code", "code": code, "client_id": f"{HA}/"},
+    ) as response:
+        response.raise_for_status()
+        return str((await response.json())["access_token"])
+
+
+class Run:
+    """One browser session through the journey, with numbered screenshots."""
+
+    def __init__(self, page: Page, session: aiohttp.ClientSession, token: str) -> None:
+        """Drive `page`; use `session` for the emulator's admin API and HA's REST API."""
+        self.page = page
+        self.session = session
+        self.headers = {"Authorization": f"Bearer {token}"}
+        self.shots = 0
+
+    async def shot(self, name: str, locator: Locator | None = None) -> Path:
+        """Save a screenshot of the page (or of one element)."""
+        self.shots += 1
+        path = ARTIFACTS / f"{self.shots:02d}-{name}.png"
+        if locator is not None:
+            await locator.screenshot(path=str(path))
+        else:
+            await self.page.screenshot(path=str(path))
+        log(f"screenshot {path.name}")
+        return path
+
+    async def admin(self, method: str, path: str, body: Any = None) -> Any:
+        """Call the emulator's admin API."""
+        async with self.session.request(method, f"{EMULATOR}{path}", json=body) as response:
+            response.raise_for_status()
+            return await response.json()
+
+    async def state_of(self, entity_id: str) -> str:
+        """An entity's state through Home Assistant's REST API."""
+        async with self.session.get(f"{HA}/api/states/{entity_id}", headers=self.headers) as r:
+            r.raise_for_status()
+            return str((await r.json())["state"])
+
+    def dialog(self) -> Locator:
+        """The open data-entry-flow dialog."""
+        return self.page.locator("dialog-data-entry-flow")
+
+    async def submit(self) -> None:
+        """Press the dialog's primary button."""
+        button = self.dialog().get_by_role(
+            "button", name=re.compile(r"^(Submit|Next|Finish|Skip and finish|OK|Close)$")
+        )
+        await button.last.click()
+
+    async def login(self) -> None:
+        """Log in through Home Assistant's login page."""
+        await self.page.goto(f"{HA}/")
+        await self.page.get_by_label("Username").fill(USER)
+        await self.page.get_by_label("Password", exact=True).fill(PASSWORD)
+        await self.page.get_by_role("button", name="Log in").click()
+        await self.page.wait_for_url(
+            re.compile(r"/lovelace|/home|/config"), timeout=STEP_TIMEOUT_MS
+        )
+        # A first start on a non-default port asks to confirm the HTTP settings.
+        confirm = self.page.get_by_role("button", name="Confirm")
+        with contextlib.suppress(PlaywrightTimeoutError):
+            await confirm.click(timeout=5000)
+        log("logged in")
+
+    async def add_integration(self) -> None:
+        """Settings → Devices & services → Add integration → FlexCharging → Connect."""
+        await self.page.goto(f"{HA}/config/integrations/dashboard")
+        await expect(self.page.get_by_text("Backup").first).to_be_visible()
+        await self.page.get_by_role(
+            "button", name=re.compile("Add integration", re.IGNORECASE)
+        ).click()
+        search = self.page.locator("dialog-add-integration").get_by_role("textbox").first
+        await search.fill("FlexCharging")
+        await self.shot("add-integration")
+        await (
+            self.page.locator("dialog-add-integration")
+            .get_by_text("FlexCharging", exact=True)
+            .first.click()
+        )
+        dialog = self.dialog()
+        await expect(dialog.get_by_text("Your Smartcar application")).to_be_visible(
+            timeout=STEP_TIMEOUT_MS
+        )
+        await field(dialog, "Application ID").fill("11111111-2222-4333-8444-555555555555")
+        await field(dialog, "Application Management Token").fill("amt_emulator")
+        await self.shot("setup-application")
+        # The external step opens Smartcar Connect in a new window.
+        async with self.page.context.expect_page() as popup_info:
+            await self.submit()
+        popup = await popup_info.value
+        await popup.wait_for_load_state()
+        await expect(popup.locator("button#approve")).to_be_visible()
+        await popup.screenshot(path=str(ARTIFACTS / "03-connect-consent.png"))
+        self.shots = max(self.shots, 3)
+        await popup.locator("button#approve").click()
+        await expect(dialog.get_by_text("Let Smartcar push updates")).to_be_visible(
+            timeout=STEP_TIMEOUT_MS
+        )
+        log("connected through the emulator's consent page")
+
+    async def webhook(self) -> None:
+        """Create the webhook in the (emulated) Smartcar dashboard and give its id."""
+        dialog = self.dialog()
+        text = await dialog.locator("code", has_text="/api/webhook/").first.inner_text()
+        match = re.search(r"https?://\S+/api/webhook/[A-Za-z0-9_-]+", text)
+        assert match, f"no webhook URL in the step: {text[:400]}"
+        created = await self.admin("POST", "/_emulator/webhooks", {"callbackUri": match.group(0)})
+        assert created.get("verified") or created.get("status") == "VERIFIED", created
+        await field(dialog, "Smartcar webhook ID").fill(created["id"])
+        await self.shot("setup-webhook")
+        await self.submit()
+        await expect(dialog.get_by_text("Vehicles found")).to_be_visible(timeout=STEP_TIMEOUT_MS)
+        await self.shot("setup-vehicles")
+        await self.submit()
+        log("webhook verified, vehicles subscribed")
+
+    async def pair_key(self, *, vehicle: str, screenshot: str) -> None:
+        """The guided step: QR code and link checked, key approved, check now, success."""
+        dialog = self.dialog()
+        await expect(dialog.get_by_text(f"Add the virtual key to {vehicle}")).to_be_visible(
+            timeout=STEP_TIMEOUT_MS
+        )
+        link = dialog.locator("a[href*='/_ak/smartcar.com']").first
+        await expect(link).to_be_visible()
+        url = await link.get_attribute("href")
+        assert url is not None
+        assert url.startswith(f"{EMULATOR}/_ak/smartcar.com"), url
+        qr = dialog.locator("ha-qr-code, ha-selector-qr-code").first
+        await expect(qr).to_be_visible()
+        qr_png = await self.shot(f"{screenshot}-qr", qr)
+        decoded = decode_qr(qr_png)
+        assert decoded == url, f"QR code says {decoded!r}, link is {url!r}"
+        await self.shot(screenshot)
+        # On the phone: the link opens the (simulated) Tesla app; approve there.
+        tesla = await self.page.context.new_page()
+        await tesla.goto(url)
+        await tesla.locator("button.approve").first.click()
+        await expect(tesla.locator("#approved")).to_be_visible()
+        await tesla.close()
+        await dialog.get_by_text(re.compile("check now", re.IGNORECASE)).first.click()
+        await self.submit()
+        log(f"{vehicle}: key approved, checking")
+
+    async def finish_setup(self) -> None:
+        """The summary of the created entry."""
+        dialog = self.dialog()
+        await expect(dialog.get_by_text("Your vehicles are set up")).to_be_visible(
+            timeout=STEP_TIMEOUT_MS
+        )
+        await self.shot("setup-done")
+        await self.submit()
+        log("entry created")
+
+    async def device_page(self) -> None:
+        """The Model 3's device page, and its entities' states."""
+        await self.page.goto(f"{HA}/config/devices/dashboard")
+        await self.page.get_by_text("2023 Tesla Model 3").first.click()
+        await expect(self.page.get_by_text("Battery level").first).to_be_visible(
+            timeout=STEP_TIMEOUT_MS
+        )
+        await asyncio.sleep(1)
+        await self.shot("device-page")
+        states = {
+            name: await self.state_of(f"{domain}.2023_tesla_model_3_{name}")
+            for domain, name in (
+                ("sensor", "virtual_key"),
+                ("sensor", "battery_level"),
+                ("sensor", "charging_state"),
+                ("binary_sensor", "plugged_in"),
+                ("number", "charge_limit"),
+                ("switch", "charging"),
+            )
+        }
+        log(f"Model 3 entities: {json.dumps(states)}")
+        assert states["virtual_key"] == "paired", states
+        assert float(states["battery_level"]) > 0, states
+        assert states["charging_state"] in {"charging", "not_charging", "fully_charged"}, states
+        assert states["plugged_in"] in {"on", "off"}, states
+        assert 50 <= float(states["charge_limit"]) <= 100, states
+
+    async def repair(self) -> None:
+        """Remove the Model Y's key in the car; the repair appears; its fix flow pairs it again."""
+        await self.admin("POST", f"/_emulator/vehicles/{MODEL_Y}/remove-key")
+        await self.page.goto(f"{HA}/config/repairs")
+        issue = self.page.get_by_text(re.compile("Model Y needs the smartcar.com virtual key"))
+        await expect(issue.first).to_be_visible(timeout=STEP_TIMEOUT_MS)
+        await self.shot("repair-listed")
+        await issue.first.click()
+        await self.pair_key(vehicle="2024 Tesla Model Y", screenshot="repair-key-step")
+        dialog = self.dialog()
+        await expect(
+            dialog.get_by_text(re.compile("fixed|Repaired|success", re.IGNORECASE)).first
+        ).to_be_visible(timeout=STEP_TIMEOUT_MS)
+        await self.shot("repair-done")
+        await self.submit()
+        assert await self.state_of("sensor.2024_tesla_model_y_virtual_key") == "paired"
+        log("repair completed")
+
+
+def field(dialog: Locator, label: str) -> Locator:
+    """A text field of a flow form by its label (required fields add an asterisk)."""
+    return dialog.get_by_role("textbox", name=re.compile(rf"^{re.escape(label)}\*?$"))
+
+
+def decode_qr(png: Path) -> str:
+    """The text of the QR code in a screenshot (Debian's zbarimg)."""
+    result = subprocess.run(
+        ["zbarimg", "--quiet", "--raw", str(png)], capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise AssertionError(f"zbarimg could not read {png.name}: {result.stderr.strip()}")
+    return result.stdout.strip()
+
+
+async def main() -> None:
+    """The whole journey."""
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)
+    started = time.monotonic()
+    async with servers(), aiohttp.ClientSession() as session:
+        token = await onboard(session)
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(
+                executable_path=CHROMIUM,
+                args=[
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--no-first-run",
+                ],
+            )
+            context = await browser.new_context(viewport={"width": 1280, "height": 900})
+            context.set_default_timeout(STEP_TIMEOUT_MS)
+            page = await context.new_page()
+            run = Run(page, session, token)
+            try:
+                await run.login()
+                await run.add_integration()
+                await run.webhook()
+                await run.pair_key(vehicle="2023 Tesla Model 3", screenshot="setup-key-step")
+                await run.finish_setup()
+                await run.device_page()
+                await run.repair()
+            except Exception:
+                await run.shot("failure")
+                raise
+            finally:
+                await browser.close()
+    log(f"passed in {time.monotonic() - started:.0f} s; screenshots in {ARTIFACTS}")
+    if os.environ.get("E2E_UPDATE_DOCS"):
+        for source, target in DOC_IMAGES.items():
+            shutil.copyfile(ARTIFACTS / source, DOCS_IMAGES / target)
+        log(f"README's screenshots updated in {DOCS_IMAGES}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
