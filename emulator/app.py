@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from emulator import admin, api, auth
+from emulator import admin, api, auth, dashboard
 from emulator.errors import (
     ApiError,
     billing,
@@ -36,7 +36,7 @@ from emulator.web_utils import STATE_KEY, get_state, json_response, origin_of
 
 _LOGGER = logging.getLogger(__name__)
 type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-_UNCOUNTED_PREFIXES = ("/_emulator", "/_ak/")
+_UNCOUNTED_PREFIXES = ("/_emulator", "/_ak/", "/dashboard")
 _COMMAND_TYPES = {"start": "charge-start", "stop": "charge-stop", "set-limit": "charge-set-limit"}
 
 
@@ -247,5 +247,6 @@ def create_app(state: EmulatorState | None = None) -> web.Application:
     app.add_routes(auth.routes)
     app.add_routes(api.routes)
     app.add_routes(admin.routes)
+    app.add_routes(dashboard.routes)
     app.cleanup_ctx.append(_lifecycle)
     return app

@@ -40,7 +40,8 @@ button.secondary{background:#e6e9f0;color:#1c2333}
 """
 
 
-def _page(title: str, body: str) -> str:
+def page(title: str, body: str) -> str:
+    """Wrap `body` in the emulator's page layout."""
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
@@ -51,7 +52,7 @@ def _page(title: str, body: str) -> str:
 
 def error_page(title: str, message: str) -> str:
     """Render a plain error page."""
-    return _page(
+    return page(
         title,
         '<div class="brand">Smartcar Connect · emulator</div>'
         f'<h1>{escape(title)}</h1><p class="error" id="error">{escape(message)}</p>',
@@ -98,7 +99,7 @@ def consent_page(
         '<button type="submit" class="secondary" id="deny" name="decision" value="deny">'
         "Deny</button></div></form>"
     )
-    return _page("Smartcar Connect", body)
+    return page("Smartcar Connect", body)
 
 
 def tesla_app_page(
@@ -130,7 +131,7 @@ def tesla_app_page(
         "and stopping charging.</p>"
         + ("".join(cards) or '<p id="none">No vehicle on this account needs a key.</p>')
     )
-    return _page("Tesla", body)
+    return page("Tesla", body)
 
 
 def tesla_approved_page(vehicle: Vehicle, *, domain: str = "smartcar.com") -> str:
@@ -141,4 +142,4 @@ def tesla_approved_page(vehicle: Vehicle, *, domain: str = "smartcar.com") -> st
         f"{escape(domain)} has been added as a third-party key to your "
         f"{escape(vehicle.title())}.</p><p>You can now return to the app you came from.</p>"
     )
-    return _page("Tesla", body)
+    return page("Tesla", body)

@@ -1037,3 +1037,33 @@ async def test_in_process_api_without_http(socket_enabled: None) -> None:
     assert state.vehicles[MODEL_Y_ID].reading is not None
     assert state.vehicles[MODEL_Y_ID].reading.soc == 69
     await state.close()
+
+
+async def test_dashboard_creates_and_verifies_a_webhook(
+    emulator: Emulator, http: aiohttp.ClientSession, receiver: Receiver
+) -> None:
+    """The development dashboard shows the credentials and creates a verified webhook."""
+    async with http.get(f"{emulator.base_url}/dashboard") as response:
+        page = await response.text()
+    assert response.status == 200
+    assert "amt_emulator" in page
+    assert "No webhook yet." in page
+    async with http.post(
+        f"{emulator.base_url}/dashboard/webhooks",
+        data={"callback_uri": receiver.url},
+        allow_redirects=False,
+    ) as response:
+        assert response.status == 303
+    (webhook,) = emulator.state.webhooks.values()
+    assert webhook.callback_uri == receiver.url
+    assert webhook.verified
+    async with http.get(f"{emulator.base_url}/dashboard") as response:
+        page = await response.text()
+    assert f'<code class="webhook-id">{webhook.id}</code>' in page
+    assert "VERIFIED" in page
+    # An empty form creates nothing.
+    async with http.post(
+        f"{emulator.base_url}/dashboard/webhooks", data={"callback_uri": " "}
+    ) as response:
+        assert response.status == 200
+    assert len(emulator.state.webhooks) == 1
