@@ -11,11 +11,13 @@ Not part of the test suite (the file name does not start with `test_`).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 import logging
 import os
+import random
 import statistics
 import time
 from typing import Any
@@ -23,7 +25,6 @@ from zoneinfo import ZoneInfo
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
-from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -44,7 +45,8 @@ START = datetime(2026, 6, 1, 0, 0, tzinfo=ZoneInfo(TIME_ZONE))  # a month starts
 DAYS = int(os.environ.get("BENCH_DAYS", "30"))
 STEP = timedelta(minutes=1)
 MEASURED = {MODEL_Y_ID: "2024_tesla_model_y", ID4_ID: "2023_volkswagen_id_4"}
-KEY_REMOVAL = START + timedelta(days=14, hours=12)
+KEY_REMOVAL = START + timedelta(days=14, hours=12, minutes=17)
+KEY_RESTORED = KEY_REMOVAL + timedelta(days=1)  # the owner follows the repair the next day
 
 
 @dataclass
@@ -69,11 +71,17 @@ class Result:
 
 
 def _daily_events(day: int) -> list[tuple[datetime, str]]:
+    """Leave around 07:30, plug in around 18:00, scheduled charging from around 01:00.
+
+    The minutes vary from day to day (seeded, so every run is the same), so no schedule
+    happens to line up with the events.
+    """
+    jitter = random.Random(day)
     base = START + timedelta(days=day)
     return [
-        (base + timedelta(hours=7, minutes=30), "unplug"),
-        (base + timedelta(hours=18), "plug"),
-        (base + timedelta(hours=1), "charge"),
+        (base + timedelta(hours=7, minutes=jitter.randint(0, 59)), "unplug"),
+        (base + timedelta(hours=17, minutes=jitter.randint(30, 89)), "plug"),
+        (base + timedelta(hours=0, minutes=jitter.randint(45, 104)), "charge"),
     ]
 
 
@@ -95,12 +103,11 @@ async def _simulate(
     state.reset()  # the fleet's simulation starts at the emulator's (new) time
     freezer.move_to(START)
     state.connect()
-    callback = "http://127.0.0.1:9/unreachable"
-    if deliver_webhooks:
-        client = await hass_client_no_auth()
-        callback = str(client.make_url(f"/api/webhook/{HA_WEBHOOK_ID}"))
     await state.create_webhook(
-        callback, webhook_id=SMARTCAR_WEBHOOK_ID, verify=False, verified=True
+        "http://127.0.0.1:9/unreachable",
+        webhook_id=SMARTCAR_WEBHOOK_ID,
+        verify=False,
+        verified=True,
     )
     for vehicle_id in list(state.vehicles):
         state.subscribe(SMARTCAR_WEBHOOK_ID, vehicle_id)
@@ -111,12 +118,17 @@ async def _simulate(
     entry = hass.config_entries.async_entries("flexcharging")[0]
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
+    if deliver_webhooks:
+        # The test client freezes Home Assistant's routes: created after the setup.
+        client = await hass_client_no_auth()
+        webhook = state.webhooks[SMARTCAR_WEBHOOK_ID]
+        webhook.callback_uri = str(client.make_url(f"/api/webhook/{HA_WEBHOOK_ID}"))
     state.requests.reset()
 
     result = Result(name)
     events = sorted(
         [event for day in range(DAYS) for event in _daily_events(day)]
-        + [(KEY_REMOVAL, "remove_key")]
+        + [(KEY_REMOVAL, "remove_key"), (KEY_RESTORED, "restore_key")]
     )
     watches: list[Watch] = []
     charging_seen: dict[str, bool] = dict.fromkeys(MEASURED, False)
@@ -194,6 +206,8 @@ def _apply(state: Any, kind: str, at: datetime, watches: list[Watch]) -> None:
             watches.append(
                 Watch("charging started", vehicle_id, f"binary_sensor.{slug}_charging", "on", at)
             )
+    if kind == "restore_key":
+        state.set_key(MODEL_Y_ID, paired=True)
     if kind == "remove_key":
         state.set_key(MODEL_Y_ID, paired=False)
         watches.append(
@@ -253,7 +267,6 @@ async def test_month(
     interval, webhooks = SCHEDULES[name]
     if interval is not None:
         monkeypatch.setattr(budget, "poll_interval", interval)
-    await async_setup_component(hass, "webhook", {})
     started = os.times().elapsed  # freezegun leaves this clock alone
     result = await _simulate(
         hass,
@@ -319,4 +332,33 @@ async def test_setup_and_update_time(
     print(
         f"\n== {count} vehicles: setup {setup_seconds * 1000:.0f} ms, "
         f"one update cycle (all {count} read) {update_seconds * 1000:.0f} ms"
+    )
+
+
+async def test_webhook_latency(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    connected_fleet: Emulator,
+    hass_client_no_auth: Any,
+) -> None:
+    """Real time from a change in the emulator to Home Assistant's state, through the webhook."""
+    state = connected_fleet.state
+    client = await hass_client_no_auth()
+    state.webhooks[SMARTCAR_WEBHOOK_ID].callback_uri = str(
+        client.make_url(f"/api/webhook/{HA_WEBHOOK_ID}")
+    )
+    entity_id = f"binary_sensor.{MEASURED[ID4_ID]}_plugged_in"
+    latencies = []
+    for round_number in range(20):
+        plugged = round_number % 2 == 0
+        started = time.perf_counter()
+        state.patch_vehicle(ID4_ID, {"plugged_in": plugged, "charging": False})
+        expected = "on" if plugged else "off"
+        while hass.states.get(entity_id).state != expected:
+            await asyncio.sleep(0.001)
+            assert time.perf_counter() - started < 10
+        latencies.append(time.perf_counter() - started)
+    print(
+        f"\n== Webhook delivery to entity state (real time, 20 changes): median "
+        f"{statistics.median(latencies) * 1000:.0f} ms, worst {max(latencies) * 1000:.0f} ms"
     )
