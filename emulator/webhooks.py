@@ -251,7 +251,9 @@ class Dispatcher:
         """Wait until every scheduled delivery has finished (retries included)."""
         self._schedule()
         while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+            # asyncio.wait always yields to the loop, so finished tasks get removed.
+            await asyncio.wait(list(self._tasks))
+            await asyncio.sleep(0)
 
     @property
     def pending(self) -> int:

@@ -68,7 +68,7 @@ def backoff(failures: int, retry_after: float | None = None) -> timedelta:
     """Wait after a failed read: Smartcar's `Retry-After` when given, else doubling from 1 min."""
     if retry_after is not None:
         return timedelta(seconds=max(retry_after, 1.0))
-    return min(timedelta(minutes=2 ** max(failures - 1, 0)), timedelta(hours=1))
+    return min(timedelta(minutes=2 ** min(max(failures - 1, 0), 6)), timedelta(hours=1))
 
 
 def updated_active_share(share: float, *, was_active: bool, hours: float) -> float:

@@ -46,7 +46,7 @@ class RefreshButton(FlexChargingEntity, ButtonEntity):
     async def async_press(self) -> None:
         """Read the vehicle; say so when it failed."""
         vehicle = await self.coordinator.async_refresh_vehicle(self.vehicle_id)
-        if not vehicle.available:
+        if not vehicle.available or vehicle.last_error:
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
                 translation_key="refresh_failed",

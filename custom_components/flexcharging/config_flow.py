@@ -115,6 +115,7 @@ class FlexChargingConfigFlow(
         self._states: dict[str, VehicleState] = {}
         self._key_states: dict[str, KeyState] = {}
         self._to_pair: list[str] = []
+        self._pair_total = 0
         self._skipped: set[str] = set()
         self._webhook_id: str | None = None
         self._webhook_url: str | None = None
@@ -397,12 +398,16 @@ class FlexChargingConfigFlow(
                 self._webhook_url or ""
             ).rstrip("/"):
                 return "webhook_url_mismatch"
-            await asyncio.gather(
+            results = await asyncio.gather(
                 *(
                     client.async_subscribe(smartcar_webhook_id, self._user_id, vehicle_id)
                     for vehicle_id in self._vehicles
-                )
+                ),
+                return_exceptions=True,
             )
+            for result in results:
+                if isinstance(result, BaseException):
+                    raise result
         except SmartcarNotFoundError:
             return "webhook_not_found"
         except SmartcarError as err:
@@ -443,6 +448,7 @@ class FlexChargingConfigFlow(
                 if vehicle.needs_virtual_key
                 and self._key_states.get(vehicle_id) is not KeyState.PAIRED
             ]
+            self._pair_total = len(self._to_pair)
             return await self._async_next_pairing()
         await self._async_read_all_states()
         lines = []
@@ -497,10 +503,10 @@ class FlexChargingConfigFlow(
         teslas = [v for v in self._vehicles.values() if v.needs_virtual_key]
         vin = self._states.get(vehicle_id, VehicleState()).vin.value
         link = self._smartcar_client().urls.virtual_key_for(vin if len(teslas) > 1 else None)
-        index = len(teslas) - len(self._to_pair) + 1
+        index = self._pair_total - len(self._to_pair) + 1
         self.async_start_pairing(
             PairingVehicle(vehicle_id, self._vehicles[vehicle_id].display_name, link),
-            position=f"({index}/{len(teslas)})" if len(teslas) > 1 else "",
+            position=f"({index}/{self._pair_total})" if self._pair_total > 1 else "",
         )
         return await self.async_step_pair_key()
 

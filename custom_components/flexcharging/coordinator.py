@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+import hashlib
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
@@ -51,6 +52,7 @@ from .const import (
 )
 
 CONNECTIONS_REFRESH = timedelta(hours=6)
+NOT_SUBSCRIBED = "not_subscribed"
 WEBHOOK_QUIET_AFTER = timedelta(hours=26)  # no delivery for this long: webhooks are not flowing
 RECENT_COMMAND = timedelta(minutes=30)
 COMMAND_REREAD_DELAY = 20.0  # seconds: Smartcar's signal store lags behind a command
@@ -192,10 +194,10 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
 
     def _remove_device(self, vehicle_id: str) -> None:
         registry = dr.async_get(self.hass)
-        if device := registry.async_get_device(identifiers={(DOMAIN, vehicle_id)}):
-            registry.async_update_device(
-                device.id, remove_config_entry_id=self.config_entry.entry_id
-            )
+        if device := registry.async_get_device_by_identifier(
+            (DOMAIN, vehicle_id), self.config_entry.entry_id
+        ):
+            registry.async_remove_device(device.id)
 
     # --- polling -------------------------------------------------------------------------------
 
@@ -224,17 +226,24 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
                     ) from result
                 if isinstance(result, BaseException):
                     raise result
-            if self.data and all(not self.data[v].available for v in due):
-                errors = {self.data[v].last_error for v in due}
-                self._plan_next_update()
-                raise UpdateFailed(
-                    translation_domain=DOMAIN,
-                    translation_key="cannot_connect",
-                    translation_placeholders={"error": ", ".join(sorted(e or "" for e in errors))},
-                )
         self._sync_issues()
         self._plan_next_update()
         await self._async_save_usage()
+        unreachable = [
+            vehicle
+            for vehicle in self.data.values()
+            if not vehicle.available and vehicle.last_error not in (None, NOT_SUBSCRIBED)
+        ]
+        if due and self.data and len(unreachable) == len(self.data):
+            # Smartcar failed for every vehicle: the service is down (logged once by the
+            # coordinator, and once when it is back).
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="cannot_connect",
+                translation_placeholders={
+                    "error": ", ".join(sorted({v.last_error or "" for v in unreachable}))
+                },
+            )
         return dict(self.data)
 
     def _plan_next_update(self) -> None:
@@ -289,7 +298,8 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
         else:
             await self._async_apply_read(vehicle, fresh)
         self._count_usage(vehicle_id)
-        vehicle.last_success = now
+        if vehicle.available:
+            vehicle.last_success = now
         vehicle.next_poll = now + self._interval_for(vehicle)
 
     async def _async_apply_read(self, vehicle: VehicleData, fresh: VehicleState) -> None:
@@ -297,7 +307,7 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
         vehicle.last_error = None
         if fresh.is_empty:
             vehicle.available = False
-            vehicle.last_error = "not_subscribed"
+            vehicle.last_error = NOT_SUBSCRIBED
             if not vehicle.resubscribed:
                 vehicle.resubscribed = True
                 await self._async_resubscribe(vehicle.info.vehicle_id)
@@ -429,6 +439,15 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
                 for error in event.errors:
                     if error.code == "VIRTUAL_KEY_REQUIRED":
                         vehicle.key_error = not error.resolved
+                        # The last poll's key signal still carries the error: replace it.
+                        vehicle.state = replace(
+                            vehicle.state,
+                            key_paired=Signal(
+                                value=error.resolved,
+                                status=SignalStatus.SUCCESS,
+                                oem_updated_at=dt_util.utcnow(),
+                            ),
+                        )
             vehicle.next_poll = dt_util.utcnow() + self._interval_for(vehicle)
             self._sync_issues()
             self.async_set_updated_data(dict(self.data))
@@ -438,7 +457,15 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
 
     async def async_refresh_vehicle(self, vehicle_id: str) -> VehicleData:
         """Read one vehicle now (refresh button, repair check, after a command)."""
-        await self._async_read_vehicle(vehicle_id)
+        try:
+            await self._async_read_vehicle(vehicle_id)
+        except SmartcarAuthenticationError as err:
+            self.config_entry.async_start_reauth(self.hass)
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="auth_failed",
+                translation_placeholders={"vehicle": self.data[vehicle_id].info.display_name},
+            ) from err
         self._sync_issues()
         self._plan_next_update()
         await self._async_save_usage()
@@ -580,14 +607,19 @@ def _command_error(err: SmartcarError, placeholders: dict[str, str]) -> HomeAssi
     )
 
 
+def _short_hash(vehicle_id: str) -> str:
+    # Issue ids appear in diagnostics and .storage: keep the vehicle id out of them.
+    return hashlib.sha256(vehicle_id.encode()).hexdigest()[:16]
+
+
 def key_issue_id(vehicle_id: str) -> str:
     """The repair issue of a vehicle whose virtual key is missing."""
-    return f"virtual_key_missing_{vehicle_id}"
+    return f"virtual_key_missing_{_short_hash(vehicle_id)}"
 
 
 def subscription_issue_id(vehicle_id: str) -> str:
     """The repair issue of a vehicle Smartcar serves no data for."""
-    return f"not_subscribed_{vehicle_id}"
+    return f"not_subscribed_{_short_hash(vehicle_id)}"
 
 
 def _month_key(moment: datetime) -> str:

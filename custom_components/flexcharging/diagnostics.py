@@ -32,6 +32,7 @@ TO_REDACT = {
     "client_secret",
     "vin",
     "location",
+    "is_at_home",
     "latitude",
     "longitude",
     "vehicle_id",

@@ -68,6 +68,7 @@ class VirtualKeyQrCode(FlexChargingEntity, ImageEntity):
         ImageEntity.__init__(self, hass)
         self._link: str | None = None
         self._png: bytes | None = None
+        self._attr_image_last_updated = dt_util.utcnow()
 
     @property
     def available(self) -> bool:
@@ -90,5 +91,10 @@ class VirtualKeyQrCode(FlexChargingEntity, ImageEntity):
         if link != self._link or self._png is None:
             self._png = await self.hass.async_add_executor_job(render_qr_png, link)
             self._link = link
-            self._attr_image_last_updated = dt_util.utcnow()
         return self._png
+
+    def _handle_coordinator_update(self) -> None:
+        """A new link (the VIN became known) is a new image."""
+        if self._link is not None and self.link != self._link:
+            self._attr_image_last_updated = dt_util.utcnow()
+        super()._handle_coordinator_update()

@@ -12,6 +12,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
+from homeassistant.core import callback
 from homeassistant.data_entry_flow import FlowHandler, FlowResult
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.selector import (
@@ -79,9 +80,21 @@ class KeyPairingFlow[ResultT: FlowResult[Any, Any]](FlowHandler[Any, ResultT, An
             if user_input.get("next_action") == ACTION_SKIP and self.pairing_can_skip:
                 return await self.async_pairing_finished(None)
             if self.pairing_checks_inline:
-                state = await self._async_wait_for_key(
-                    vehicle.vehicle_id, const.KEY_CHECK_INLINE_TIMEOUT.total_seconds()
+                # A task of the flow's, so closing the dialog cancels it (async_remove).
+                self._pairing_task = self.hass.async_create_task(
+                    self._async_wait_for_key(
+                        vehicle.vehicle_id, const.KEY_CHECK_INLINE_TIMEOUT.total_seconds()
+                    )
                 )
+                try:
+                    state = await self._pairing_task
+                except asyncio.CancelledError:
+                    current = asyncio.current_task()
+                    if current is not None and current.cancelling():
+                        raise  # this request itself was cancelled
+                    return self.async_abort(reason="check_cancelled")  # the dialog was closed
+                finally:
+                    self._pairing_task = None
                 if state is KeyState.PAIRED:
                     return await self.async_pairing_finished(KeyState.PAIRED)
                 self._pairing_error = _error_for(state)
@@ -157,13 +170,19 @@ class KeyPairingFlow[ResultT: FlowResult[Any, Any]](FlowHandler[Any, ResultT, An
         started = loop.time()
         delays = iter(const.KEY_CHECK_DELAYS)
         woken = asyncio.Event()
+
+        @callback
+        def _wake() -> None:
+            woken.set()
+
         unsubscribe = async_dispatcher_connect(
-            self.hass, const.SIGNAL_KEY_STATE_CHANGED.format(vehicle_id), woken.set
+            self.hass, const.SIGNAL_KEY_STATE_CHANGED.format(vehicle_id), _wake
         )
         state = KeyState.UNKNOWN
         try:
             while True:
                 pause = 0.0
+                woken.clear()  # a delivery during the read below ends the next pause at once
                 try:
                     state = await self.async_read_key_state(vehicle_id)
                 except SmartcarVirtualKeyRequiredError:
@@ -180,7 +199,6 @@ class KeyPairingFlow[ResultT: FlowResult[Any, Any]](FlowHandler[Any, ResultT, An
                 if not self.pairing_checks_inline:
                     self.async_update_progress(min(elapsed / total, 1.0))
                 pause = max(pause, next(delays, const.KEY_CHECK_DELAYS[-1]))
-                woken.clear()
                 with suppress(TimeoutError):
                     async with asyncio.timeout(min(pause, total - elapsed)):
                         await woken.wait()

@@ -6,6 +6,7 @@ from typing import Any
 
 from homeassistant.components.repairs import RepairsFlow, RepairsFlowResult
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 
 from .api import KeyState
 from .const import DOMAIN
@@ -38,7 +39,12 @@ class VirtualKeyRepairFlow(KeyPairingFlow[RepairsFlowResult], RepairsFlow):
 
     async def async_read_key_state(self, vehicle_id: str) -> KeyState:
         """Re-read through the coordinator, which also clears the issue once paired."""
-        vehicle = await self._entry.runtime_data.coordinator.async_refresh_vehicle(vehicle_id)
+        try:
+            vehicle = await self._entry.runtime_data.coordinator.async_refresh_vehicle(vehicle_id)
+        except HomeAssistantError:
+            return KeyState.UNKNOWN  # Smartcar refused the credentials; reauth was started
+        if not vehicle.available or vehicle.last_error:
+            return KeyState.UNKNOWN  # the read failed: what the car has is not known
         return vehicle.key_state
 
     async def async_pairing_finished(self, state: KeyState | None) -> RepairsFlowResult:

@@ -15,6 +15,7 @@ from homeassistant.components.sensor import (
 from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfLength, UnitOfPower
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util.unit_conversion import DistanceConverter
 
 from .api import DistanceUnit, KeyState
 from .coordinator import FlexChargingConfigEntry, FlexChargingCoordinator, VehicleData
@@ -35,15 +36,23 @@ class FlexChargingSensorDescription(SensorEntityDescription):
     """A sensor and how to read its value from the vehicle's data."""
 
     value_fn: Callable[[VehicleData], Any]
-    unit_fn: Callable[[VehicleData], str | None] | None = None
     attributes_fn: Callable[[VehicleData, FlexChargingCoordinator], dict[str, Any]] | None = None
     always_available: bool = False
     supported_fn: Callable[[VehicleData], bool] = lambda _: True
 
 
-def _range_unit(vehicle: VehicleData) -> str:
+def _range_km(vehicle: VehicleData) -> float | None:
+    """The range in km, whatever unit Smartcar sent (webhooks use the car's own units).
+
+    One native unit keeps long-term statistics consistent; Home Assistant shows it in the
+    user's unit system.
+    """
     distance = vehicle.state.range.value
-    return _DISTANCE_UNITS[distance.unit] if distance else UnitOfLength.KILOMETERS
+    if distance is None:
+        return None
+    return DistanceConverter.convert(
+        distance.value, _DISTANCE_UNITS[distance.unit], UnitOfLength.KILOMETERS
+    )
 
 
 def _charging_state(vehicle: VehicleData) -> str | None:
@@ -71,11 +80,9 @@ SENSORS: tuple[FlexChargingSensorDescription, ...] = (
         translation_key="range",
         device_class=SensorDeviceClass.DISTANCE,
         state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfLength.KILOMETERS,
         suggested_display_precision=0,
-        value_fn=lambda vehicle: (
-            vehicle.state.range.value.value if vehicle.state.range.value else None
-        ),
-        unit_fn=_range_unit,
+        value_fn=_range_km,
     ),
     FlexChargingSensorDescription(
         key="charging_state",
@@ -161,13 +168,6 @@ class FlexChargingSensor(FlexChargingEntity, SensorEntity):
     def native_value(self) -> Any:
         """The current value."""
         return self.entity_description.value_fn(self.vehicle)
-
-    @property
-    def native_unit_of_measurement(self) -> str | None:
-        """The unit, for sensors whose unit comes from the vehicle."""
-        if self.entity_description.unit_fn is not None:
-            return self.entity_description.unit_fn(self.vehicle)
-        return self.entity_description.native_unit_of_measurement
 
     @property
     def extra_state_attributes(self) -> dict[str, Any] | None:
