@@ -207,3 +207,67 @@ def entity_registry_enabled_by_default() -> Iterator[None]:
         return_value=True,
     ):
         yield
+
+
+@pytest.fixture
+async def setup_platform(
+    hass: HomeAssistant,
+    credentials: None,
+    connected_fleet: Emulator,
+    config_entry: MockConfigEntry,
+) -> AsyncIterator[Callable[[str], Awaitable[MockConfigEntry]]]:
+    """Set the entry up with one platform only (for `snapshot_platform`); unload it at the end."""
+    patcher: Any = None
+
+    async def _setup(platform: str) -> MockConfigEntry:
+        nonlocal patcher
+        patcher = patch("custom_components.flexcharging.PLATFORMS", [platform])
+        patcher.start()
+        assert await hass.config_entries.async_setup(config_entry.entry_id)
+        await hass.async_block_till_done()
+        return config_entry
+
+    yield _setup
+    if patcher is not None:
+        await hass.config_entries.async_unload(config_entry.entry_id)
+        await hass.async_block_till_done()
+        patcher.stop()
+
+
+@pytest.fixture
+async def post_webhook(
+    hass: HomeAssistant, hass_client_no_auth: Any
+) -> Callable[..., Awaitable[Any]]:
+    """Post a Smartcar delivery to the entry's webhook, signed with the AMT unless told otherwise.
+
+    `post_webhook(payload, signature=None)`: `payload` is a dict (sent as JSON) or raw bytes;
+    `signature` replaces the correct one (`""` sends none). Returns the aiohttp response.
+    """
+    import json
+
+    from emulator import sign
+
+    clients: list[Any] = []  # made at the first post: after setup, once the routes exist
+
+    async def _post(payload: dict[str, Any] | bytes, signature: str | None = None) -> Any:
+        if not clients:
+            clients.append(await hass_client_no_auth())
+        client = clients[0]
+        raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        headers = {"Content-Type": "application/json"}
+        value = sign(DEFAULT_APP.amt, raw) if signature is None else signature
+        if value:
+            headers["SC-Signature"] = value
+        response = await client.post(f"/api/webhook/{HA_WEBHOOK_ID}", data=raw, headers=headers)
+        await hass.async_block_till_done()
+        return response
+
+    return _post
+
+
+@pytest.fixture
+def snapshot(snapshot: Any) -> Any:
+    """Syrupy with Home Assistant's serializer, stored in tests/snapshots (as in core)."""
+    from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)

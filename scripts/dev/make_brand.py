@@ -30,10 +30,18 @@ def logo(height: int, background: tuple[int, int, int, int]) -> Image.Image:
     pad = height // 4
     left = height + pad
     draw.rounded_rectangle(
-        (left, pad, width - pad, height - pad), radius=height // 8, outline=GREEN, width=height // 16
+        (left, pad, width - pad, height - pad),
+        radius=height // 8,
+        outline=GREEN,
+        width=height // 16,
     )
     draw.rounded_rectangle(
-        (left + height // 10, pad + height // 10, left + (width - left) * 0.6, height - pad - height // 10),
+        (
+            left + height // 10,
+            pad + height // 10,
+            left + (width - left) * 0.6,
+            height - pad - height // 10,
+        ),
         radius=height // 16,
         fill=GREEN,
     )

@@ -1,0 +1,229 @@
+"""The request-budget planner: pure functions, checked by example and by property."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+import random
+from zoneinfo import ZoneInfo
+
+from hypothesis import given, settings, strategies as st
+import pytest
+
+from custom_components.flexcharging.budget import (
+    ACTIVE_SHARE_MEMORY_HOURS,
+    ACTIVE_WEIGHT,
+    COMMAND_RESERVE_SHARE,
+    KEYLESS_TESLA_INTERVAL,
+    MAX_INTERVAL,
+    MIN_INTERVAL,
+    WEBHOOK_INTERVAL,
+    PollContext,
+    backoff,
+    month_end,
+    poll_interval,
+    updated_active_share,
+)
+from custom_components.flexcharging.const import DEFAULT_REQUEST_BUDGET, MIN_REQUEST_BUDGET
+
+MONTH_START = datetime(2026, 6, 1, tzinfo=UTC)
+MID_JUNE = datetime(2026, 6, 10, 9, 30, tzinfo=UTC)
+
+
+def context(**overrides: object) -> PollContext:
+    """A vehicle at the default budget, early in its month."""
+    values: dict[str, object] = {"budget": DEFAULT_REQUEST_BUDGET, "used": 10, "active": True}
+    values.update(overrides)
+    return PollContext(**values)  # type: ignore[arg-type]
+
+
+# --- month_end -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        (datetime(2026, 6, 10, 9, 30, tzinfo=UTC), datetime(2026, 7, 1, tzinfo=UTC)),
+        (datetime(2026, 12, 31, 23, 59, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)),
+        (datetime(2028, 2, 29, 12, 0, tzinfo=UTC), datetime(2028, 3, 1, tzinfo=UTC)),
+        (datetime(2027, 2, 1, 0, 0, tzinfo=UTC), datetime(2027, 3, 1, tzinfo=UTC)),
+        (datetime(2026, 1, 1, 0, 0, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC)),
+    ],
+)
+def test_month_end(now: datetime, expected: datetime) -> None:
+    """The first instant of the next month, across year ends and leap days."""
+    assert month_end(now) == expected
+
+
+def test_month_end_keeps_the_local_time_zone_across_dst() -> None:
+    """In a local zone the month ends at local midnight, whatever DST did within the month."""
+    amsterdam = ZoneInfo("Europe/Amsterdam")
+    end = month_end(datetime(2026, 3, 15, 12, 0, tzinfo=amsterdam))  # DST starts on 29 March
+    assert end == datetime(2026, 4, 1, 0, 0, tzinfo=amsterdam)
+    assert end.utcoffset() == timedelta(hours=2)
+
+
+# --- poll_interval -------------------------------------------------------------------------------
+
+
+def test_idle_is_read_active_weight_times_less_often() -> None:
+    """An idle vehicle waits ACTIVE_WEIGHT times as long as an active one."""
+    active = poll_interval(context(active=True), MID_JUNE)
+    idle = poll_interval(context(active=False), MID_JUNE)
+    assert MIN_INTERVAL < active < idle < MAX_INTERVAL
+    assert idle.total_seconds() == pytest.approx(active.total_seconds() * ACTIVE_WEIGHT)
+
+
+def test_active_interval_spreads_the_remaining_budget() -> None:
+    """Iₐ = T·(a + (1−a)/w) / R with R what is left after the command reserve."""
+    ctx = context(active_share=0.5, used=25)
+    left = DEFAULT_REQUEST_BUDGET * (1 - COMMAND_RESERVE_SHARE) - 25
+    remaining = (datetime(2026, 7, 1, tzinfo=UTC) - MID_JUNE).total_seconds()
+    expected = remaining * (0.5 + 0.5 / ACTIVE_WEIGHT) / left
+    assert poll_interval(ctx, MID_JUNE).total_seconds() == pytest.approx(expected)
+
+
+def test_a_higher_active_share_reads_active_vehicles_less_often() -> None:
+    """The more of its time a vehicle is active, the more active reads it needs to budget for."""
+    rarely = poll_interval(context(active_share=0.1), MID_JUNE)
+    mostly = poll_interval(context(active_share=0.9), MID_JUNE)
+    assert rarely < mostly
+
+
+def test_active_share_is_clamped() -> None:
+    """Shares outside 5–100 % are treated as the bounds."""
+    assert poll_interval(context(active_share=-3.0), MID_JUNE) == poll_interval(
+        context(active_share=0.05), MID_JUNE
+    )
+    assert poll_interval(context(active_share=7.0), MID_JUNE) == poll_interval(
+        context(active_share=1.0), MID_JUNE
+    )
+
+
+def test_webhooks_flowing_polls_only_as_a_safety_net() -> None:
+    """With webhooks flowing a read is a safety net: at least 12 h apart, at most a day."""
+    flowing = poll_interval(context(webhooks_flowing=True), MID_JUNE)
+    assert flowing == WEBHOOK_INTERVAL
+    # Little budget left: stretched beyond 12 h, but never past a day.
+    stretched = poll_interval(context(webhooks_flowing=True, used=445), MID_JUNE)
+    assert WEBHOOK_INTERVAL < stretched <= timedelta(days=1)
+    capped = poll_interval(context(webhooks_flowing=True, used=474), MONTH_START)
+    assert capped == timedelta(days=1)
+
+
+def test_key_missing_waits_for_the_keyless_refresh() -> None:
+    """Smartcar refreshes a key-less Tesla every 8 h: reading it more often is wasted."""
+    assert poll_interval(context(key_missing=True), MID_JUNE) == KEYLESS_TESLA_INTERVAL
+    # Not shortened when the budget alone asks for even longer.
+    long = poll_interval(context(key_missing=True, active=False, used=470), MONTH_START)
+    assert long == MAX_INTERVAL
+
+
+@pytest.mark.parametrize("used", [475, 480, 500, 10_000])
+def test_budget_spent_reads_once_a_day(used: int) -> None:
+    """With nothing left (after the command reserve), one read a day keeps states honest."""
+    assert poll_interval(context(used=used), MID_JUNE) == timedelta(days=1)
+    assert poll_interval(context(used=used, webhooks_flowing=True), MID_JUNE) == timedelta(days=1)
+
+
+def test_interval_bounds() -> None:
+    """Never more often than every 5 min, never less often than every 12 h (budget left)."""
+    huge = context(budget=100_000, used=0)
+    assert poll_interval(huge, MID_JUNE) == MIN_INTERVAL
+    tiny = context(budget=MIN_REQUEST_BUDGET, used=90, active=False)
+    assert poll_interval(tiny, MONTH_START) == MAX_INTERVAL
+
+
+def test_last_moments_of_the_month() -> None:
+    """A second before the month ends the interval is short, and still at least the minimum."""
+    last_second = datetime(2026, 6, 30, 23, 59, 59, tzinfo=UTC)
+    assert poll_interval(context(), last_second) == MIN_INTERVAL
+
+
+# --- backoff -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("failures", "minutes"),
+    [(0, 1), (1, 1), (2, 2), (3, 4), (4, 8), (6, 32), (7, 60), (30, 60)],
+)
+def test_backoff_doubles_up_to_an_hour(failures: int, minutes: int) -> None:
+    """1, 2, 4 … minutes, capped at an hour."""
+    assert backoff(failures) == timedelta(minutes=minutes)
+
+
+@pytest.mark.parametrize("failures", [42, 1000])
+def test_backoff_survives_a_long_outage(failures: int) -> None:
+    """However long a vehicle keeps failing, the wait stays an hour."""
+    assert backoff(failures) == timedelta(hours=1)
+
+
+@pytest.mark.parametrize(("retry_after", "seconds"), [(120.0, 120), (0.0, 1), (0.2, 1), (1.5, 1.5)])
+def test_backoff_honours_retry_after(retry_after: float, seconds: float) -> None:
+    """Smartcar's Retry-After wins over the doubling, with a floor of one second."""
+    assert backoff(9, retry_after) == timedelta(seconds=seconds)
+
+
+# --- property: a month of polling stays within the budget ------------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    active_share=st.floats(min_value=0.0, max_value=1.0),
+    actual_active=st.floats(min_value=0.0, max_value=1.0),
+    webhooks_flowing=st.booleans(),
+    key_missing=st.booleans(),
+    month=st.integers(min_value=1, max_value=12),
+    start_day=st.integers(min_value=1, max_value=28),
+    seed=st.integers(min_value=0, max_value=2**32 - 1),
+)
+def test_a_month_of_polls_stays_within_budget(
+    active_share: float,
+    *,
+    actual_active: float,
+    webhooks_flowing: bool,
+    key_missing: bool,
+    month: int,
+    start_day: int,
+    seed: int,
+) -> None:
+    """At the default budget, polling as planned never spends more than the month's allowance.
+
+    The planner's idea of the active share and how active the vehicle really is are drawn
+    independently: a wrong estimate must cost accuracy, never money.
+    """
+    chooser = random.Random(seed)  # noqa: S311
+    now = datetime(2026, month, start_day, 7, 0, tzinfo=UTC)
+    end = month_end(now)
+    used = 0
+    while now < end:
+        ctx = PollContext(
+            budget=DEFAULT_REQUEST_BUDGET,
+            used=used,
+            active=chooser.random() < actual_active,
+            active_share=active_share,
+            webhooks_flowing=webhooks_flowing,
+            key_missing=key_missing,
+        )
+        used += 1  # this poll
+        now += poll_interval(ctx, now)
+    assert used <= DEFAULT_REQUEST_BUDGET * (1 - COMMAND_RESERVE_SHARE) + 31
+    assert used <= DEFAULT_REQUEST_BUDGET
+
+
+# --- the learned active share ------------------------------------------------------------------------
+
+
+def test_active_share_learns_by_time_not_by_reading() -> None:
+    """Each reading moves the share by the time it covers, over a memory of about three days."""
+    assert updated_active_share(0.5, was_active=True, hours=0.0) == 0.5
+    assert updated_active_share(0.5, was_active=True, hours=36.0) == pytest.approx(0.75)
+    assert updated_active_share(0.5, was_active=False, hours=36.0) == pytest.approx(0.25)
+    # A reading covering more than the memory replaces the share outright.
+    assert updated_active_share(0.2, was_active=True, hours=1000.0) == 1.0
+    # A clock that went backwards changes nothing.
+    assert updated_active_share(0.3, was_active=True, hours=-5.0) == 0.3
+    # Many short active readings weigh no more than one long one of the same total time.
+    share = 0.5
+    for _ in range(12):
+        share = updated_active_share(share, was_active=True, hours=1.0)
+    assert share == pytest.approx(1 - 0.5 * (1 - 1 / ACTIVE_SHARE_MEMORY_HOURS) ** 12)
