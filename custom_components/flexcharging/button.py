@@ -25,13 +25,10 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a refresh button per vehicle."""
-    coordinator = entry.runtime_data.coordinator
-    entry.async_on_unload(
-        async_add_vehicle_entities(
-            coordinator,
-            async_add_entities,
-            lambda vehicle_id: [RefreshButton(coordinator, vehicle_id, REFRESH)],
-        )
+    async_add_vehicle_entities(
+        entry,
+        async_add_entities,
+        lambda coordinator, vehicle_id: [RefreshButton(coordinator, vehicle_id, REFRESH)],
     )
 
 

@@ -22,14 +22,13 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a tracker per vehicle; enabled only when location was opted into."""
-    coordinator = entry.runtime_data.coordinator
     opted_in = bool(entry.options.get(CONF_READ_LOCATION, entry.data.get(CONF_READ_LOCATION)))
-    entry.async_on_unload(
-        async_add_vehicle_entities(
-            coordinator,
-            async_add_entities,
-            lambda vehicle_id: [VehicleLocation(coordinator, vehicle_id, LOCATION, opted_in)],
-        )
+    async_add_vehicle_entities(
+        entry,
+        async_add_entities,
+        lambda coordinator, vehicle_id: [
+            VehicleLocation(coordinator, vehicle_id, LOCATION, opted_in)
+        ],
     )
 
 

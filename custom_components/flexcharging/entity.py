@@ -10,7 +10,7 @@ from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
-from .coordinator import FlexChargingCoordinator, VehicleData
+from .coordinator import FlexChargingConfigEntry, FlexChargingCoordinator, VehicleData
 
 
 class FlexChargingEntity(CoordinatorEntity[FlexChargingCoordinator]):
@@ -57,24 +57,22 @@ class FlexChargingEntity(CoordinatorEntity[FlexChargingCoordinator]):
 
 
 def async_add_vehicle_entities[EntityT: FlexChargingEntity](
-    coordinator: FlexChargingCoordinator,
+    entry: FlexChargingConfigEntry,
     async_add_entities: Callable[[Iterable[EntityT]], None],
-    factory: Callable[[str], Iterable[EntityT]],
-) -> Callable[[], None]:
-    """Add a platform's entities for every vehicle, now and whenever one appears.
-
-    Returns the function that stops listening for new vehicles.
-    """
+    factory: Callable[[FlexChargingCoordinator, str], Iterable[EntityT]],
+) -> None:
+    """Add a platform's entities for every vehicle, now and whenever one appears (until unload)."""
+    coordinator = entry.runtime_data.coordinator
     known: set[str] = set()
 
     @callback
     def _add_new() -> None:
         new = [vehicle_id for vehicle_id in coordinator.data if vehicle_id not in known]
         known.update(new)
-        entities = [entity for vehicle_id in new for entity in factory(vehicle_id)]
+        entities = [entity for vehicle_id in new for entity in factory(coordinator, vehicle_id)]
         if entities:
             async_add_entities(entities)
 
     _add_new()
     coordinator.vehicle_listeners.append(_add_new)
-    return lambda: coordinator.vehicle_listeners.remove(_add_new)
+    entry.async_on_unload(lambda: coordinator.vehicle_listeners.remove(_add_new))

@@ -41,17 +41,14 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a QR code image for every vehicle that needs the virtual key."""
-    coordinator = entry.runtime_data.coordinator
-    entry.async_on_unload(
-        async_add_vehicle_entities(
-            coordinator,
-            async_add_entities,
-            lambda vehicle_id: (
-                [VirtualKeyQrCode(hass, coordinator, vehicle_id)]
-                if coordinator.data[vehicle_id].info.needs_virtual_key
-                else []
-            ),
-        )
+    async_add_vehicle_entities(
+        entry,
+        async_add_entities,
+        lambda coordinator, vehicle_id: (
+            [VirtualKeyQrCode(hass, coordinator, vehicle_id)]
+            if coordinator.data[vehicle_id].info.needs_virtual_key
+            else []
+        ),
     )
 
 

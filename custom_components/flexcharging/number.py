@@ -32,13 +32,10 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a charge limit per vehicle."""
-    coordinator = entry.runtime_data.coordinator
-    entry.async_on_unload(
-        async_add_vehicle_entities(
-            coordinator,
-            async_add_entities,
-            lambda vehicle_id: [ChargeLimit(coordinator, vehicle_id, CHARGE_LIMIT)],
-        )
+    async_add_vehicle_entities(
+        entry,
+        async_add_entities,
+        lambda coordinator, vehicle_id: [ChargeLimit(coordinator, vehicle_id, CHARGE_LIMIT)],
     )
 
 

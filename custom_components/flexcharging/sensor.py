@@ -140,15 +140,12 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the sensors of every vehicle."""
-    coordinator = entry.runtime_data.coordinator
-    entry.async_on_unload(
-        async_add_vehicle_entities(
-            coordinator,
-            async_add_entities,
-            lambda vehicle_id: [
-                FlexChargingSensor(coordinator, vehicle_id, description) for description in SENSORS
-            ],
-        )
+    async_add_vehicle_entities(
+        entry,
+        async_add_entities,
+        lambda coordinator, vehicle_id: [
+            FlexChargingSensor(coordinator, vehicle_id, description) for description in SENSORS
+        ],
     )
 
 

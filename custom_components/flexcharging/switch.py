@@ -25,13 +25,10 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a charging switch per vehicle."""
-    coordinator = entry.runtime_data.coordinator
-    entry.async_on_unload(
-        async_add_vehicle_entities(
-            coordinator,
-            async_add_entities,
-            lambda vehicle_id: [ChargingSwitch(coordinator, vehicle_id, CHARGING_SWITCH)],
-        )
+    async_add_vehicle_entities(
+        entry,
+        async_add_entities,
+        lambda coordinator, vehicle_id: [ChargingSwitch(coordinator, vehicle_id, CHARGING_SWITCH)],
     )
 
 
