@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+import re
+
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+import custom_components.flexcharging
 from emulator import MODEL_3_ID, MODEL_Y_ID
 
 
@@ -20,3 +25,21 @@ async def test_load_and_unload(hass: HomeAssistant, init_integration: MockConfig
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.NOT_LOADED
+
+
+def test_translations_are_the_strings() -> None:
+    """translations/en.json is exactly strings.json (Home Assistant reads the former)."""
+    folder = Path(custom_components.flexcharging.__file__).parent
+    strings = json.loads((folder / "strings.json").read_text())
+    assert json.loads((folder / "translations" / "en.json").read_text()) == strings
+    # Every translated exception the code raises has its text.
+    keys = set(
+        re.findall(
+            r'translation_key="([a-z_]+)"',
+            "".join(path.read_text() for path in folder.glob("*.py")),
+        )
+    )
+    exceptions = set(strings["exceptions"])
+    entity_keys = {key for platform in strings["entity"].values() for key in platform}
+    known = exceptions | entity_keys | set(strings["issues"]) | set(strings["selector"])
+    assert keys <= known, keys - known
