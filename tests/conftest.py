@@ -271,3 +271,27 @@ def snapshot(snapshot: Any) -> Any:
     from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 
     return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+class CloudNotAvailableError(Exception):
+    """Stands in for homeassistant.components.cloud.CloudNotAvailable."""
+
+
+@pytest.fixture
+def cloud(hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A stand-in `homeassistant.components.cloud`, loaded as far as the integration can tell.
+
+    The real module imports camera/stream components whose requirements (turbojpeg, av) the
+    test environment does not install.
+    """
+    import sys
+    import types
+    from unittest.mock import AsyncMock
+
+    module = types.ModuleType("homeassistant.components.cloud")
+    module.CloudNotAvailable = CloudNotAvailableError  # type: ignore[attr-defined]
+    module.async_delete_cloudhook = AsyncMock()  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "homeassistant.components.cloud", module)
+    monkeypatch.setattr("homeassistant.components.cloud", module, raising=False)
+    hass.config.components.add("cloud")
+    return module

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from unittest.mock import AsyncMock, patch
+from unittest.mock import patch
 
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
@@ -256,7 +256,7 @@ async def test_entry_without_a_webhook_sets_up(
 
 
 async def test_removing_the_entry_releases_the_cloudhook(
-    hass: HomeAssistant, frozen_emulator: Emulator, credentials: None
+    hass: HomeAssistant, frozen_emulator: Emulator, credentials: None, cloud: Any
 ) -> None:
     """Deleting an entry that used a Home Assistant Cloud webhook deletes that cloudhook."""
     await connect_fleet(frozen_emulator)
@@ -267,19 +267,16 @@ async def test_removing_the_entry_releases_the_cloudhook(
     )
     entry.add_to_hass(hass)
     await setup(hass, entry)
-    hass.config.components.add("cloud")
-    with patch("homeassistant.components.cloud.async_delete_cloudhook", new=AsyncMock()) as delete:
-        await hass.config_entries.async_remove(entry.entry_id)
-        await hass.async_block_till_done()
-    delete.assert_awaited_once_with(hass, HA_WEBHOOK_ID)
+    await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    cloud.async_delete_cloudhook.assert_awaited_once_with(hass, HA_WEBHOOK_ID)
 
 
 async def test_removing_the_entry_tolerates_cloud_being_unavailable(
-    hass: HomeAssistant, frozen_emulator: Emulator, credentials: None
+    hass: HomeAssistant, frozen_emulator: Emulator, credentials: None, cloud: Any
 ) -> None:
     """Home Assistant Cloud logged out: removing the entry still succeeds."""
-    from homeassistant.components.cloud import CloudNotAvailable
-
+    cloud.async_delete_cloudhook.side_effect = cloud.CloudNotAvailable
     await connect_fleet(frozen_emulator)
     entry = MockConfigEntry(
         domain=DOMAIN,
@@ -287,23 +284,16 @@ async def test_removing_the_entry_tolerates_cloud_being_unavailable(
         data=entry_data(**{CONF_CLOUDHOOK_URL: "https://hooks.nabu.casa/abc"}),
     )
     entry.add_to_hass(hass)
-    hass.config.components.add("cloud")
-    with patch(
-        "homeassistant.components.cloud.async_delete_cloudhook",
-        new=AsyncMock(side_effect=CloudNotAvailable),
-    ) as delete:
-        await hass.config_entries.async_remove(entry.entry_id)
-    delete.assert_awaited_once()
+    await hass.config_entries.async_remove(entry.entry_id)
+    cloud.async_delete_cloudhook.assert_awaited_once()
 
 
 async def test_removing_an_entry_without_cloudhook_leaves_cloud_alone(
-    hass: HomeAssistant, init_integration: MockConfigEntry
+    hass: HomeAssistant, init_integration: MockConfigEntry, cloud: Any
 ) -> None:
     """No cloudhook in the entry: nothing to delete."""
-    hass.config.components.add("cloud")
-    with patch("homeassistant.components.cloud.async_delete_cloudhook", new=AsyncMock()) as delete:
-        await hass.config_entries.async_remove(init_integration.entry_id)
-    delete.assert_not_awaited()
+    await hass.config_entries.async_remove(init_integration.entry_id)
+    cloud.async_delete_cloudhook.assert_not_awaited()
 
 
 # --- faults while polling ------------------------------------------------------------------------
