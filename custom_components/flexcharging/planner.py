@@ -1,0 +1,337 @@
+"""The charge planner: the cheapest charging time that reaches the target by the deadline.
+
+Pure and deterministic: no Home Assistant, no I/O, no clock. Times are timezone-aware; the plan
+is in UTC.
+
+The car charges at a constant speed, so the cost of charging during a stretch of time is its
+price times its length. Choosing the cheapest total time is then a fractional knapsack: take the
+cheapest stretches until the needed time is filled (only the last one partly). That is exactly
+the optimum of the linear programme, ties broken by the earlier start.
+
+Rules on top of the optimum, in this order:
+- the time needed to reach the minimum charge is taken at once, whatever the price;
+- if the time to the deadline cannot hold the charge, the car charges at once, continuously;
+- time with an unknown price (gaps, or beyond the last known price) is used only when the known
+  prices cannot hold the charge, earliest first; the plan is made again when prices arrive;
+- a partly used stretch is placed next to a chosen neighbour, so one block needs one start and
+  one stop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+_EPSILON_HOURS = 1 / 3600  # one second: shorter charging is no charging
+
+
+@dataclass(frozen=True, slots=True)
+class PriceSlot:
+    """The price of energy (per kWh) from `start` to `end`."""
+
+    start: datetime
+    end: datetime
+    price: float
+
+
+class BlockReason(StrEnum):
+    """Why a block is in the plan."""
+
+    MINIMUM = "minimum"  # up to the minimum charge, at once
+    CHEAPEST = "cheapest"  # among the cheapest known prices
+    UNKNOWN_PRICE = "unknown_price"  # the known prices could not hold the charge
+    NOT_ENOUGH_TIME = "not_enough_time"  # the deadline is too near: charging at once
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChargeRequest:
+    """What the planner needs to know."""
+
+    now: datetime
+    deadline: datetime
+    soc: float  # percent
+    target: float  # percent
+    minimum: float = 0.0  # percent, charged at once whatever the price
+    percent_per_hour: float  # charge speed
+    capacity_kwh: float | None = None  # for energy and cost; None: they are not estimated
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlannedBlock:
+    """One stretch of uninterrupted charging."""
+
+    start: datetime
+    end: datetime
+    reason: BlockReason
+    energy_kwh: float | None  # None without the battery's capacity
+    cost: float | None  # None when the energy or a price is unknown
+
+    @property
+    def hours(self) -> float:
+        """Length in hours."""
+        return (self.end - self.start).total_seconds() / 3600
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChargePlan:
+    """The blocks to charge in, and what they are expected to cost."""
+
+    blocks: tuple[PlannedBlock, ...]
+    needed_hours: float
+    reaches_target: bool  # by the deadline
+    cost: float | None  # of the whole plan; None if any part is unknown
+    reference_cost: float | None  # charging at once, continuously (as on plug-in)
+
+    @property
+    def savings(self) -> float | None:
+        """What the plan saves against charging at once."""
+        if self.cost is None or self.reference_cost is None:
+            return None
+        return self.reference_cost - self.cost
+
+    @property
+    def energy_kwh(self) -> float | None:
+        """The energy the plan adds."""
+        energies = [block.energy_kwh for block in self.blocks]
+        if any(energy is None for energy in energies):
+            return None
+        return sum(energy for energy in energies if energy is not None)
+
+    def charging_at(self, moment: datetime) -> bool:
+        """Whether the plan charges at `moment`."""
+        return any(block.start <= moment < block.end for block in self.blocks)
+
+    def current_or_next(self, moment: datetime) -> PlannedBlock | None:
+        """The block charging at `moment`, or else the next one."""
+        return next((block for block in self.blocks if block.end > moment), None)
+
+    def boundaries_after(self, moment: datetime) -> list[datetime]:
+        """Every block start and end after `moment`, in order."""
+        points = {edge for block in self.blocks for edge in (block.start, block.end)}
+        return sorted(point for point in points if point > moment)
+
+
+EMPTY_PLAN = ChargePlan(
+    blocks=(), needed_hours=0.0, reaches_target=True, cost=0.0, reference_cost=0.0
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Piece:
+    """A stretch of time with one price (None: unknown)."""
+
+    start: datetime
+    end: datetime
+    price: float | None
+
+    @property
+    def hours(self) -> float:
+        return (self.end - self.start).total_seconds() / 3600
+
+
+def plan_charging(request: ChargeRequest, prices: Iterable[PriceSlot]) -> ChargePlan:
+    """Plan the cheapest charging that reaches the target by the deadline."""
+    rate = request.percent_per_hour
+    if rate <= 0:
+        raise ValueError("the charge speed must be positive")
+    needed = max(request.target - request.soc, 0.0) / rate
+    if needed < _EPSILON_HOURS:
+        return EMPTY_PLAN
+    # UTC throughout: arithmetic on two times of one local zone is wall-clock arithmetic, wrong
+    # on the days the clocks change.
+    slots = _clean(
+        PriceSlot(slot.start.astimezone(UTC), slot.end.astimezone(UTC), slot.price)
+        for slot in prices
+    )
+    now = request.now.astimezone(UTC)
+    deadline = request.deadline.astimezone(UTC)
+    horizon_end = max(deadline, now + _hours(needed))
+    timeline = _timeline(slots, now, horizon_end)
+    reference = _cost_of(_take_from_start(timeline, needed), request)
+
+    forced_hours = min(max(min(request.minimum, request.target) - request.soc, 0.0) / rate, needed)
+    forced = _take_from_start(timeline, forced_hours)
+    flexible_from = now + _hours(forced_hours)
+    window = [
+        piece for piece in _clip(timeline, flexible_from, deadline) if piece.hours >= _EPSILON_HOURS
+    ]
+    rest = needed - forced_hours
+    available = sum(piece.hours for piece in window)
+
+    chosen: list[tuple[_Piece, BlockReason]] = [(piece, BlockReason.MINIMUM) for piece in forced]
+    if rest < _EPSILON_HOURS:
+        reaches = now + _hours(needed) <= deadline
+    elif available < rest - 1e-9:
+        # Not enough time: charge at once, continuously, until the target.
+        late = _take_from_start(_clip(timeline, flexible_from, horizon_end), rest)
+        chosen += [(piece, BlockReason.NOT_ENOUGH_TIME) for piece in late]
+        reaches = False
+    else:
+        chosen += _cheapest(window, rest)
+        reaches = True
+    blocks = _blocks(chosen, request)
+    cost = _sum_or_none(block.cost for block in blocks)
+    return ChargePlan(
+        blocks=blocks,
+        needed_hours=needed,
+        reaches_target=reaches,
+        cost=cost,
+        reference_cost=reference,
+    )
+
+
+def _hours(hours: float) -> timedelta:
+    return timedelta(seconds=round(hours * 3600))
+
+
+def _clean(prices: Iterable[PriceSlot]) -> list[PriceSlot]:
+    """Sorted, without empty slots; where slots overlap, the earlier-starting one is cut short."""
+    ordered = sorted((slot for slot in prices if slot.end > slot.start), key=lambda s: s.start)
+    cleaned: list[PriceSlot] = []
+    for slot in ordered:
+        if cleaned and slot.start < cleaned[-1].end:
+            previous = cleaned[-1]
+            if slot.start <= previous.start:
+                continue  # same start: the first one wins
+            cleaned[-1] = PriceSlot(previous.start, slot.start, previous.price)
+        cleaned.append(slot)
+    return cleaned
+
+
+def _timeline(slots: Sequence[PriceSlot], start: datetime, end: datetime) -> list[_Piece]:
+    """[start, end) cut into pieces of one price each; gaps get an unknown price."""
+    pieces: list[_Piece] = []
+    cursor = start
+    for slot in slots:
+        if slot.end <= cursor:
+            continue
+        if slot.start >= end:
+            break
+        if slot.start > cursor:
+            pieces.append(_Piece(cursor, slot.start, None))
+            cursor = slot.start
+        piece_end = min(slot.end, end)
+        pieces.append(_Piece(cursor, piece_end, slot.price))
+        cursor = piece_end
+    if cursor < end:
+        pieces.append(_Piece(cursor, end, None))
+    return pieces
+
+
+def _clip(pieces: Sequence[_Piece], start: datetime, end: datetime) -> list[_Piece]:
+    clipped = []
+    for piece in pieces:
+        piece_start, piece_end = max(piece.start, start), min(piece.end, end)
+        if piece_end > piece_start:
+            clipped.append(_Piece(piece_start, piece_end, piece.price))
+    return clipped
+
+
+def _take_from_start(pieces: Sequence[_Piece], hours: float) -> list[_Piece]:
+    """The first `hours` of the pieces."""
+    taken: list[_Piece] = []
+    left = hours
+    for piece in pieces:
+        if left < _EPSILON_HOURS:
+            break
+        if piece.hours <= left:
+            taken.append(piece)
+            left -= piece.hours
+        else:
+            taken.append(_Piece(piece.start, piece.start + _hours(left), piece.price))
+            left = 0.0
+    return taken
+
+
+def _cheapest(window: Sequence[_Piece], hours: float) -> list[tuple[_Piece, BlockReason]]:
+    """The cheapest `hours` of the window: known prices first, then unknown ones, earliest."""
+    order = sorted(
+        range(len(window)),
+        key=lambda i: (window[i].price is None, window[i].price or 0.0, window[i].start),
+    )
+    full: set[int] = set()
+    partial: tuple[int, float] | None = None
+    left = hours
+    for index in order:
+        if left < _EPSILON_HOURS:
+            break
+        piece = window[index]
+        if piece.hours <= left + _EPSILON_HOURS:
+            full.add(index)
+            left -= piece.hours
+        else:
+            partial = (index, left)
+            left = 0.0
+    chosen = [window[index] for index in sorted(full)]
+    if partial is not None:
+        index, part = partial
+        piece = window[index]
+        follows_chosen = index > 0 and index - 1 in full and window[index - 1].end == piece.start
+        precedes_chosen = (
+            index + 1 < len(window) and index + 1 in full and window[index + 1].start == piece.end
+        )
+        if precedes_chosen and not follows_chosen:
+            chosen.append(_Piece(piece.end - _hours(part), piece.end, piece.price))
+        else:
+            chosen.append(_Piece(piece.start, piece.start + _hours(part), piece.price))
+    chosen.sort(key=lambda piece: piece.start)
+    return [
+        (piece, BlockReason.CHEAPEST if piece.price is not None else BlockReason.UNKNOWN_PRICE)
+        for piece in chosen
+    ]
+
+
+def _blocks(
+    chosen: Sequence[tuple[_Piece, BlockReason]], request: ChargeRequest
+) -> tuple[PlannedBlock, ...]:
+    """Merge touching pieces into blocks; a block takes the reason of its first piece."""
+    blocks: list[PlannedBlock] = []
+    group: list[_Piece] = []
+    group_reason = BlockReason.CHEAPEST
+
+    def close() -> None:
+        if group:
+            blocks.append(
+                PlannedBlock(
+                    start=group[0].start,
+                    end=group[-1].end,
+                    reason=group_reason,
+                    energy_kwh=_energy(sum(piece.hours for piece in group), request),
+                    cost=_cost_of(group, request),
+                )
+            )
+
+    for piece, reason in sorted(chosen, key=lambda item: item[0].start):
+        if group and piece.start != group[-1].end:
+            close()
+            group = []
+        if not group:
+            group_reason = reason
+        group.append(piece)
+    close()
+    return tuple(blocks)
+
+
+def _energy(hours: float, request: ChargeRequest) -> float | None:
+    if request.capacity_kwh is None:
+        return None
+    return hours * request.percent_per_hour / 100 * request.capacity_kwh
+
+
+def _cost_of(pieces: Sequence[_Piece], request: ChargeRequest) -> float | None:
+    costs = []
+    for piece in pieces:
+        energy = _energy(piece.hours, request)
+        costs.append(None if energy is None or piece.price is None else energy * piece.price)
+    return _sum_or_none(costs)
+
+
+def _sum_or_none(values: Iterable[float | None]) -> float | None:
+    total = 0.0
+    for value in values:
+        if value is None:
+            return None
+        total += value
+    return total
