@@ -232,6 +232,10 @@ BODIES: dict[str, st.SearchStrategy[Any]] = {
         {"value": numbers},
         optional={"unit": mostly(st.sampled_from(["kW", "w", "kilowatts", "hp"]), scalars)},
     ),
+    "charge-wattage": st.fixed_dictionaries(
+        {"value": numbers},
+        optional={"unit": mostly(st.sampled_from(["watts", "W", "kW", "hp"]), scalars)},
+    ),
     "tractionbattery-nominalcapacity": st.one_of(
         st.fixed_dictionaries({"capacity": numbers}),
         st.fixed_dictionaries({"value": numbers}),

@@ -396,6 +396,7 @@ SIGNAL_CASES: list[tuple[str, dict[str, Any], str, object]] = [
     ),
     ("charge-chargerate", {"value": 7.2, "unit": "kW"}, "charge_power", 7.2),
     ("charge-power", {"value": 11, "unit": "kW"}, "charge_power", 11.0),
+    ("charge-wattage", {"value": 7400, "unit": "watts"}, "charge_power", 7.4),
     ("tractionbattery-nominalcapacity", {"capacity": 77.0}, "battery_capacity", 77.0),
     ("connectivitystatus-isdigitalkeypaired", {"value": True}, "key_paired", True),
     ("vehicleidentification-vin", {"value": "5YJ3E1EA7KF000001"}, "vin", "5YJ3E1EA7KF000001"),
@@ -641,6 +642,7 @@ def test_power() -> None:
         ("charge-power", {"value": 7400, "unit": "watts"}, 7.4),
         ("charge-power", {"value": 3.7}, 3.7),  # absent unit: kW
         ("charge-chargerate", {"value": 7400, "unit": "watts"}, 7.4),
+        ("charge-wattage", {"value": 11000, "unit": "watts"}, 11.0),
         ("charge-chargerate", {"value": 7.4, "unit": "KW"}, 7.4),
     ]
     for code, body, expected in cases:

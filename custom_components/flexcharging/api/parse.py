@@ -294,6 +294,7 @@ _SIGNALS: Mapping[str, tuple[str, Callable[[Mapping[str, Any], str], Any]]] = {
     "charge-chargelimits": ("charge_limit", _charge_limit),
     "charge-chargerate": ("charge_power", _power_kw),
     "charge-power": ("charge_power", _power_kw),
+    "charge-wattage": ("charge_power", _power_kw),  # the power drawn, in watts
     "tractionbattery-nominalcapacity": ("battery_capacity", _capacity_kwh),
     "connectivitystatus-isdigitalkeypaired": ("key_paired", _flag),
     "vehicleidentification-vin": ("vin", _vin),
