@@ -49,6 +49,7 @@ from custom_components.flexcharging.const import (
     CONF_APPLICATION_ID,
     CONF_CLOUDHOOK_URL,
     CONF_MANAGEMENT_TOKEN,
+    CONF_PRICE_SOURCE,
     CONF_READ_LOCATION,
     CONF_REQUEST_BUDGET,
     CONF_SMARTCAR_WEBHOOK_ID,
@@ -56,6 +57,7 @@ from custom_components.flexcharging.const import (
     CONF_WEBHOOK_ID,
     DEFAULT_REQUEST_BUDGET,
     DOMAIN,
+    PRICE_SOURCE_NONE,
     REQUIRED_SCOPES,
     SMARTCAR_DASHBOARD_URL,
 )
@@ -1275,11 +1277,16 @@ async def test_options(hass: HomeAssistant, init_integration: MockConfigEntry) -
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
-    assert entry.options == {CONF_REQUEST_BUDGET: 1000, CONF_READ_LOCATION: True}
+    assert entry.options == {
+        CONF_REQUEST_BUDGET: 1000,
+        CONF_READ_LOCATION: True,
+        CONF_PRICE_SOURCE: PRICE_SOURCE_NONE,
+    }
     assert entry.state is ConfigEntryState.LOADED
     assert entry.runtime_data.coordinator is not coordinator
 
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert default(result, CONF_REQUEST_BUDGET) == 1000
     assert default(result, CONF_READ_LOCATION) is True
+    assert default(result, CONF_PRICE_SOURCE) == PRICE_SOURCE_NONE
     hass.config_entries.options.async_abort(result["flow_id"])

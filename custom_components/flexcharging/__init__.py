@@ -16,6 +16,7 @@ from .api import SmartcarClient, SmartcarUrls
 from .const import CONF_CLOUDHOOK_URL, CONF_MANAGEMENT_TOKEN, CONF_WEBHOOK_ID, DOMAIN
 from .coordinator import FlexChargingConfigEntry, FlexChargingCoordinator, FlexChargingRuntime
 from .push import PushReceiver
+from .smart_charging import SmartChargingManager
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -25,6 +26,7 @@ PLATFORMS: list[Platform] = [
     Platform.NUMBER,
     Platform.SENSOR,
     Platform.SWITCH,
+    Platform.TIME,
 ]
 
 
@@ -47,7 +49,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: FlexChargingConfigEntry)
     )
     coordinator = FlexChargingCoordinator(hass, entry, client)
     await coordinator.async_config_entry_first_refresh()
-    entry.runtime_data = FlexChargingRuntime(client=client, coordinator=coordinator)
+    smart = SmartChargingManager(hass, entry, coordinator)
+    await smart.async_load()
+    entry.runtime_data = FlexChargingRuntime(client=client, coordinator=coordinator, smart=smart)
     # Keep polling even while no entity listens (an account whose vehicles come later).
     entry.async_on_unload(coordinator.async_add_listener(lambda: None))
 
@@ -63,6 +67,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: FlexChargingConfigEntry)
         entry.async_on_unload(lambda: webhook.async_unregister(hass, webhook_id))
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    # Started after the platforms: the first decisions can name their entities in the logbook.
+    await smart.async_start()
+    entry.async_on_unload(smart.async_unload)
     return True
 
 

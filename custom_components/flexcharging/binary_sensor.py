@@ -1,9 +1,10 @@
-"""Binary sensors: plugged in, charging."""
+"""Binary sensors: plugged in, charging, and charging planned now (with the planned slots)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from homeassistant.components.binary_sensor import (
     BinarySensorDeviceClass,
@@ -12,10 +13,10 @@ from homeassistant.components.binary_sensor import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
 
-from .api import ChargingStatus
 from .coordinator import FlexChargingConfigEntry, VehicleData
-from .entity import FlexChargingEntity, async_add_vehicle_entities
+from .entity import FlexChargingEntity, SmartChargingEntity, async_add_vehicle_entities
 
 PARALLEL_UPDATES = 0
 
@@ -25,13 +26,6 @@ class FlexChargingBinarySensorDescription(BinarySensorEntityDescription):
     """A binary sensor and how to read it."""
 
     value_fn: Callable[[VehicleData], bool | None]
-
-
-def _charging(vehicle: VehicleData) -> bool | None:
-    state = vehicle.state
-    if state.charging_status.known:
-        return state.charging_status.value is ChargingStatus.CHARGING
-    return state.is_charging.value
 
 
 BINARY_SENSORS: tuple[FlexChargingBinarySensorDescription, ...] = (
@@ -45,8 +39,12 @@ BINARY_SENSORS: tuple[FlexChargingBinarySensorDescription, ...] = (
         key="charging",
         translation_key="charging",
         device_class=BinarySensorDeviceClass.BATTERY_CHARGING,
-        value_fn=_charging,
+        value_fn=lambda vehicle: vehicle.charging,
     ),
+)
+
+CHARGING_PLANNED = BinarySensorEntityDescription(
+    key="charging_planned", translation_key="charging_planned"
 )
 
 
@@ -60,8 +58,11 @@ async def async_setup_entry(
         entry,
         async_add_entities,
         lambda coordinator, vehicle_id: [
-            FlexChargingBinarySensor(coordinator, vehicle_id, description)
-            for description in BINARY_SENSORS
+            *(
+                FlexChargingBinarySensor(coordinator, vehicle_id, description)
+                for description in BINARY_SENSORS
+            ),
+            ChargingPlannedSensor(coordinator, vehicle_id, CHARGING_PLANNED),
         ],
     )
 
@@ -75,3 +76,46 @@ class FlexChargingBinarySensor(FlexChargingEntity, BinarySensorEntity):
     def is_on(self) -> bool | None:
         """The current value."""
         return self.entity_description.value_fn(self.vehicle)
+
+
+class ChargingPlannedSensor(SmartChargingEntity, BinarySensorEntity):
+    """On while the plan says charge (or "Start charging now" holds).
+
+    The planned slots are in `planned_dispatches`, shaped like Octopus Energy's intelligent
+    dispatches so that tools such as Predbat can read them.
+    """
+
+    @property
+    def is_on(self) -> bool:
+        """Whether charging is planned now."""
+        smart = self.smart
+        if smart.plan is None:
+            return False
+        return smart.override or smart.plan.charging_at(dt_util.utcnow())
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """The planned slots, and the current and next one."""
+        plan = self.smart.plan
+        now = dt_util.utcnow()
+        blocks = [block for block in plan.blocks if block.end > now] if plan else []
+        current = next((block for block in blocks if block.start <= now), None)
+        upcoming = next((block for block in blocks if block.start > now), None)
+        return {
+            "planned_dispatches": [
+                {
+                    "start": block.start,
+                    "end": block.end,
+                    "charge_in_kwh": (
+                        round(block.energy_kwh, 2) if block.energy_kwh is not None else None
+                    ),
+                    "source": "smart-charge",
+                    "location": "AT_HOME",
+                }
+                for block in blocks
+            ],
+            "current_start": current.start if current else None,
+            "current_end": current.end if current else None,
+            "next_start": upcoming.start if upcoming else None,
+            "next_end": upcoming.end if upcoming else None,
+        }

@@ -1,4 +1,4 @@
-"""The refresh button: read the vehicle now (one billed request)."""
+"""Buttons: start charging now (overrides the plan) and refresh (one billed read)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import DOMAIN
 from .coordinator import FlexChargingConfigEntry
-from .entity import FlexChargingEntity, async_add_vehicle_entities
+from .entity import FlexChargingEntity, SmartChargingEntity, async_add_vehicle_entities
 
 PARALLEL_UPDATES = 1
 
@@ -18,17 +18,22 @@ REFRESH = ButtonEntityDescription(
     key="refresh", translation_key="refresh", entity_category=EntityCategory.DIAGNOSTIC
 )
 
+START_NOW = ButtonEntityDescription(key="start_charging_now", translation_key="start_charging_now")
+
 
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: FlexChargingConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add a refresh button per vehicle."""
+    """Add the refresh and start-now buttons of every vehicle."""
     async_add_vehicle_entities(
         entry,
         async_add_entities,
-        lambda coordinator, vehicle_id: [RefreshButton(coordinator, vehicle_id, REFRESH)],
+        lambda coordinator, vehicle_id: [
+            RefreshButton(coordinator, vehicle_id, REFRESH),
+            StartNowButton(coordinator, vehicle_id, START_NOW),
+        ],
     )
 
 
@@ -52,3 +57,11 @@ class RefreshButton(FlexChargingEntity, ButtonEntity):
                     "error": vehicle.last_error or "unknown",
                 },
             )
+
+
+class StartNowButton(SmartChargingEntity, ButtonEntity):
+    """Charge now, whatever the plan, until the target is reached or the car is unplugged."""
+
+    async def async_press(self) -> None:
+        """Start charging now."""
+        await self.manager.async_start_now(self.vehicle_id)

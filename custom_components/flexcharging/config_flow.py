@@ -23,6 +23,8 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.helpers.selector import (
     BooleanSelector,
+    EntitySelector,
+    EntitySelectorConfig,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -33,7 +35,9 @@ from homeassistant.helpers.selector import (
     TextSelector,
     TextSelectorConfig,
     TextSelectorType,
+    TimeSelector,
 )
+from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
 from .api import (
@@ -54,22 +58,34 @@ from .const import (
     CONF_APPLICATION_ID,
     CONF_CLOUDHOOK_URL,
     CONF_MANAGEMENT_TOKEN,
+    CONF_OFFPEAK_PRICE,
+    CONF_PEAK_PRICE,
+    CONF_PRICE_ENTITIES,
+    CONF_PRICE_SOURCE,
     CONF_READ_LOCATION,
     CONF_REQUEST_BUDGET,
     CONF_SMARTCAR_WEBHOOK_ID,
     CONF_USER_ID,
     CONF_WEBHOOK_ID,
+    CONF_WEEKDAY_PEAK_END,
+    CONF_WEEKDAY_PEAK_START,
+    CONF_WEEKEND_PEAK_END,
+    CONF_WEEKEND_PEAK_START,
     DEFAULT_REQUEST_BUDGET,
     DOMAIN,
     LOCATION_SCOPE,
     LOGGER,
     MAX_REQUEST_BUDGET,
     MIN_REQUEST_BUDGET,
+    PRICE_SOURCE_ENTITIES,
+    PRICE_SOURCE_NONE,
+    PRICE_SOURCE_SCHEDULE,
     REQUIRED_SCOPES,
     SIGNAL_KEY_STATE_CHANGED,
     SMARTCAR_DASHBOARD_URL,
 )
 from .pairing import KeyPairingFlow, PairingVehicle
+from .prices import PriceFormatError, slots_from_attributes
 from .push import PushReceiver
 
 UUID_PATTERN = re.compile(
@@ -612,18 +628,27 @@ def _local_webhook_url(hass: HomeAssistant, webhook_id: str) -> str:
 
 
 class FlexChargingOptionsFlow(OptionsFlowWithReload):
-    """Request budget and location."""
+    """Request budget, location, and the prices smart charging plans with."""
+
+    def __init__(self) -> None:
+        """Start with nothing chosen."""
+        self._options: dict[str, Any] = {}
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """One form."""
-        if user_input is not None:
-            return self.async_create_entry(
-                data={
-                    CONF_REQUEST_BUDGET: int(user_input[CONF_REQUEST_BUDGET]),
-                    CONF_READ_LOCATION: user_input[CONF_READ_LOCATION],
-                }
-            )
+        """General options and where the prices come from."""
         options = self.config_entry.options
+        if user_input is not None:
+            self._options = {
+                CONF_REQUEST_BUDGET: int(user_input[CONF_REQUEST_BUDGET]),
+                CONF_READ_LOCATION: user_input[CONF_READ_LOCATION],
+                CONF_PRICE_SOURCE: user_input[CONF_PRICE_SOURCE],
+            }
+            source = user_input[CONF_PRICE_SOURCE]
+            if source == PRICE_SOURCE_ENTITIES:
+                return await self.async_step_price_entities()
+            if source == PRICE_SOURCE_SCHEDULE:
+                return await self.async_step_rate_schedule()
+            return self.async_create_entry(data=self._options)
         return self.async_show_form(
             step_id="init",
             data_schema=vol.Schema(
@@ -647,6 +672,105 @@ class FlexChargingOptionsFlow(OptionsFlowWithReload):
                             self.config_entry.data.get(CONF_READ_LOCATION, False),
                         ),
                     ): BooleanSelector(),
+                    vol.Required(
+                        CONF_PRICE_SOURCE,
+                        default=options.get(CONF_PRICE_SOURCE, PRICE_SOURCE_NONE),
+                    ): SelectSelector(
+                        SelectSelectorConfig(
+                            options=[
+                                PRICE_SOURCE_NONE,
+                                PRICE_SOURCE_ENTITIES,
+                                PRICE_SOURCE_SCHEDULE,
+                            ],
+                            translation_key=CONF_PRICE_SOURCE,
+                            mode=SelectSelectorMode.LIST,
+                        )
+                    ),
                 }
             ),
+        )
+
+    async def async_step_price_entities(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Price entities whose attributes list today's and tomorrow's prices."""
+        errors: dict[str, str] = {}
+        placeholders = {"entities": ""}
+        if user_input is not None:
+            entities: list[str] = user_input[CONF_PRICE_ENTITIES]
+            unusable = [entity_id for entity_id in entities if not self._has_prices(entity_id)]
+            if not entities:
+                errors[CONF_PRICE_ENTITIES] = "no_price_entity"
+            elif unusable:
+                errors[CONF_PRICE_ENTITIES] = "no_prices_found"
+                placeholders["entities"] = ", ".join(unusable)
+            else:
+                return self.async_create_entry(
+                    data={**self._options, CONF_PRICE_ENTITIES: entities}
+                )
+        default = self.config_entry.options.get(CONF_PRICE_ENTITIES, [])
+        return self.async_show_form(
+            step_id="price_entities",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(CONF_PRICE_ENTITIES, default=default): EntitySelector(
+                        EntitySelectorConfig(domain=["sensor", "event"], multiple=True)
+                    )
+                }
+            ),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    def _has_prices(self, entity_id: str) -> bool:
+        """Whether the entity's attributes hold a price list we can read."""
+        if (state := self.hass.states.get(entity_id)) is None:
+            return False
+        try:
+            slots_from_attributes(state.attributes, dt_util.get_default_time_zone())
+        except PriceFormatError:
+            return False
+        return True
+
+    async def async_step_rate_schedule(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """A time-of-use rate schedule: off-peak and peak prices, peak hours."""
+        errors: dict[str, str] = {}
+        current = {**self.config_entry.options, **(user_input or {})}
+        if user_input is not None:
+            if user_input[CONF_PEAK_PRICE] < user_input[CONF_OFFPEAK_PRICE]:
+                errors[CONF_PEAK_PRICE] = "peak_below_offpeak"
+            elif bool(user_input.get(CONF_WEEKEND_PEAK_START)) != bool(
+                user_input.get(CONF_WEEKEND_PEAK_END)
+            ):
+                errors[CONF_WEEKEND_PEAK_END] = "incomplete_window"
+            else:
+                return self.async_create_entry(data={**self._options, **user_input})
+        price = NumberSelector(
+            NumberSelectorConfig(
+                min=-10,
+                max=10,
+                step=0.0001,
+                mode=NumberSelectorMode.BOX,
+                unit_of_measurement=f"{self.hass.config.currency}/kWh",
+            )
+        )
+        schema: dict[vol.Marker, Any] = {
+            vol.Required(CONF_OFFPEAK_PRICE, default=current.get(CONF_OFFPEAK_PRICE, 0.1)): price,
+            vol.Required(CONF_PEAK_PRICE, default=current.get(CONF_PEAK_PRICE, 0.3)): price,
+            vol.Required(
+                CONF_WEEKDAY_PEAK_START, default=current.get(CONF_WEEKDAY_PEAK_START, "16:00:00")
+            ): TimeSelector(),
+            vol.Required(
+                CONF_WEEKDAY_PEAK_END, default=current.get(CONF_WEEKDAY_PEAK_END, "21:00:00")
+            ): TimeSelector(),
+        }
+        for key in (CONF_WEEKEND_PEAK_START, CONF_WEEKEND_PEAK_END):
+            marker = (
+                vol.Optional(key, default=current[key]) if current.get(key) else vol.Optional(key)
+            )
+            schema[marker] = TimeSelector()
+        return self.async_show_form(
+            step_id="rate_schedule", data_schema=vol.Schema(schema), errors=errors
         )

@@ -43,3 +43,19 @@ KEY_CHECK_DELAYS: Final = (5.0, 10.0, 15.0, 20.0, 30.0)
 KEY_CHECK_INLINE_TIMEOUT: Final = timedelta(seconds=20)  # the repair flow's check
 
 SIGNAL_KEY_STATE_CHANGED: Final = f"{DOMAIN}_key_state_changed_{{}}"
+
+# Smart charging (options)
+CONF_PRICE_SOURCE: Final = "price_source"
+PRICE_SOURCE_NONE: Final = "none"
+PRICE_SOURCE_ENTITIES: Final = "entities"
+PRICE_SOURCE_SCHEDULE: Final = "schedule"
+CONF_PRICE_ENTITIES: Final = "price_entities"
+CONF_OFFPEAK_PRICE: Final = "offpeak_price"
+CONF_PEAK_PRICE: Final = "peak_price"
+CONF_WEEKDAY_PEAK_START: Final = "weekday_peak_start"
+CONF_WEEKDAY_PEAK_END: Final = "weekday_peak_end"
+CONF_WEEKEND_PEAK_START: Final = "weekend_peak_start"
+CONF_WEEKEND_PEAK_END: Final = "weekend_peak_end"
+
+SIGNAL_PLAN_UPDATED: Final = f"{DOMAIN}_plan_updated_{{}}"
+EVENT_CHARGING_DECISION: Final = f"{DOMAIN}_charging_decision"

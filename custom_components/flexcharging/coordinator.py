@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 import hashlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -50,6 +50,9 @@ from .const import (
     LOGGER,
     SIGNAL_KEY_STATE_CHANGED,
 )
+
+if TYPE_CHECKING:
+    from .smart_charging import SmartChargingManager
 
 CONNECTIONS_REFRESH = timedelta(hours=6)
 NOT_SUBSCRIBED = "not_subscribed"
@@ -94,6 +97,21 @@ class VehicleData:
         return self.state.key_state(self.info)
 
     @property
+    def charging(self) -> bool | None:
+        """Whether the vehicle charges (the detailed status when known)."""
+        state = self.state
+        if state.charging_status.known:
+            return state.charging_status.value is ChargingStatus.CHARGING
+        return state.is_charging.value
+
+    @property
+    def charging_updated_at(self) -> datetime | None:
+        """When the vehicle recorded the charging state `charging` is based on."""
+        state = self.state
+        signal = state.charging_status if state.charging_status.known else state.is_charging
+        return signal.oem_updated_at
+
+    @property
     def active(self) -> bool:
         """Plugged in and not full, or charging: a change is likely soon."""
         state = self.state
@@ -114,6 +132,7 @@ class FlexChargingRuntime:
 
     client: SmartcarClient
     coordinator: FlexChargingCoordinator
+    smart: SmartChargingManager
 
 
 class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):

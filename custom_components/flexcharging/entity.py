@@ -6,11 +6,13 @@ from collections.abc import Callable, Iterable
 
 from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .const import DOMAIN
+from .const import DOMAIN, SIGNAL_PLAN_UPDATED
 from .coordinator import FlexChargingConfigEntry, FlexChargingCoordinator, VehicleData
+from .smart_charging import SmartChargingManager, SmartVehicle
 
 
 class FlexChargingEntity(CoordinatorEntity[FlexChargingCoordinator]):
@@ -53,6 +55,40 @@ class FlexChargingEntity(CoordinatorEntity[FlexChargingCoordinator]):
             super().available
             and self.vehicle_id in self.coordinator.data
             and self.vehicle.available
+        )
+
+
+class SmartChargingEntity(FlexChargingEntity):
+    """An entity of a vehicle's smart charging: its settings and its plan.
+
+    Settings and plans live in Home Assistant, so these stay available while the car is
+    unreachable.
+    """
+
+    @property
+    def manager(self) -> SmartChargingManager:
+        """The entry's smart-charging manager."""
+        return self.coordinator.config_entry.runtime_data.smart
+
+    @property
+    def smart(self) -> SmartVehicle:
+        """This vehicle's smart-charging state."""
+        return self.manager.vehicle(self.vehicle_id)
+
+    @property
+    def available(self) -> bool:
+        """Available while the vehicle is on the account."""
+        return self.vehicle_id in self.coordinator.data
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the plan as well as the vehicle."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass,
+                SIGNAL_PLAN_UPDATED.format(self.coordinator.config_entry.entry_id),
+                self.async_write_ha_state,
+            )
         )
 
 

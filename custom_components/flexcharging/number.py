@@ -1,6 +1,9 @@
-"""The charge limit."""
+"""Numbers: the car's charge limit, and smart charging's target and minimum charge."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from homeassistant.components.number import NumberEntity, NumberEntityDescription, NumberMode
 from homeassistant.const import PERCENTAGE
@@ -11,7 +14,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .api import CHARGE_LIMIT_RANGE
 from .const import DOMAIN
 from .coordinator import FlexChargingConfigEntry
-from .entity import FlexChargingEntity, async_add_vehicle_entities
+from .entity import FlexChargingEntity, SmartChargingEntity, async_add_vehicle_entities
+from .smart_charging import SmartSettings
 
 PARALLEL_UPDATES = 1
 
@@ -26,16 +30,53 @@ CHARGE_LIMIT = NumberEntityDescription(
 )
 
 
+@dataclass(frozen=True, kw_only=True)
+class SmartNumberDescription(NumberEntityDescription):
+    """A smart-charging number and the setting it stands for."""
+
+    setting: str
+    value_fn: Callable[[SmartSettings], int]
+
+
+SMART_NUMBERS: tuple[SmartNumberDescription, ...] = (
+    SmartNumberDescription(
+        key="target_charge",
+        translation_key="target_charge",
+        native_min_value=10,
+        native_max_value=100,
+        native_step=1,
+        native_unit_of_measurement=PERCENTAGE,
+        mode=NumberMode.SLIDER,
+        setting="target",
+        value_fn=lambda settings: settings.target,
+    ),
+    SmartNumberDescription(
+        key="minimum_charge",
+        translation_key="minimum_charge",
+        native_min_value=0,
+        native_max_value=100,
+        native_step=1,
+        native_unit_of_measurement=PERCENTAGE,
+        mode=NumberMode.SLIDER,
+        setting="minimum",
+        value_fn=lambda settings: settings.minimum,
+    ),
+)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: FlexChargingConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add a charge limit per vehicle."""
+    """Add the charge limit and the smart-charging numbers of every vehicle."""
     async_add_vehicle_entities(
         entry,
         async_add_entities,
-        lambda coordinator, vehicle_id: [ChargeLimit(coordinator, vehicle_id, CHARGE_LIMIT)],
+        lambda coordinator, vehicle_id: [
+            ChargeLimit(coordinator, vehicle_id, CHARGE_LIMIT),
+            *(SmartNumber(coordinator, vehicle_id, description) for description in SMART_NUMBERS),
+        ],
     )
 
 
@@ -56,3 +97,26 @@ class ChargeLimit(FlexChargingEntity, NumberEntity):
                 translation_placeholders={"vehicle": self.vehicle.info.display_name},
             )
         await self.coordinator.async_set_charge_limit(self.vehicle_id, int(value))
+
+
+class SmartNumber(SmartChargingEntity, NumberEntity):
+    """Smart charging's target or minimum charge (whole percent)."""
+
+    entity_description: SmartNumberDescription
+
+    @property
+    def native_value(self) -> int:
+        """The setting."""
+        return self.entity_description.value_fn(self.smart.settings)
+
+    async def async_set_native_value(self, value: float) -> None:
+        """Change the setting; the plan follows at once."""
+        if not value.is_integer():
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="whole_percent",
+                translation_placeholders={"value": str(value)},
+            )
+        await self.manager.async_update_settings(
+            self.vehicle_id, **{self.entity_description.setting: int(value)}
+        )

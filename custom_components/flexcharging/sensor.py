@@ -1,4 +1,4 @@
-"""Sensors: battery, range, charging state, virtual key, and the integration's own health."""
+"""Sensors: battery, range, charging state, virtual key, the smart-charging plan, and health."""
 
 from __future__ import annotations
 
@@ -15,11 +15,14 @@ from homeassistant.components.sensor import (
 from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfLength, UnitOfPower
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import DistanceConverter
 
 from .api import DistanceUnit, KeyState
 from .coordinator import FlexChargingConfigEntry, FlexChargingCoordinator, VehicleData
-from .entity import FlexChargingEntity, async_add_vehicle_entities
+from .entity import FlexChargingEntity, SmartChargingEntity, async_add_vehicle_entities
+from .planner import PlannedBlock
+from .smart_charging import Decision, SmartStatus, SmartVehicle
 
 PARALLEL_UPDATES = 0
 
@@ -134,6 +137,74 @@ SENSORS: tuple[FlexChargingSensorDescription, ...] = (
 )
 
 
+@dataclass(frozen=True, kw_only=True)
+class SmartSensorDescription(SensorEntityDescription):
+    """A sensor of the smart-charging plan."""
+
+    value_fn: Callable[[SmartVehicle], Any]
+    attributes_fn: Callable[[SmartVehicle], dict[str, Any]] | None = None
+    monetary: bool = False
+
+
+def _block(smart: SmartVehicle) -> PlannedBlock | None:
+    """The block charging now, or else the next one."""
+    return smart.plan.current_or_next(dt_util.utcnow()) if smart.plan else None
+
+
+def _decision_attributes(smart: SmartVehicle) -> dict[str, Any]:
+    record = smart.last_decision
+    return {"at": record.at if record else None, "detail": record.detail if record else None}
+
+
+SMART_SENSORS: tuple[SmartSensorDescription, ...] = (
+    SmartSensorDescription(
+        key="smart_charging_status",
+        translation_key="smart_charging_status",
+        device_class=SensorDeviceClass.ENUM,
+        options=[status.value for status in SmartStatus],
+        value_fn=lambda smart: smart.status.value,
+        attributes_fn=lambda smart: {"ready_by": smart.deadline},
+    ),
+    SmartSensorDescription(
+        key="next_charge_start",
+        translation_key="next_charge_start",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda smart: block.start if (block := _block(smart)) else None,
+    ),
+    SmartSensorDescription(
+        key="next_charge_end",
+        translation_key="next_charge_end",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda smart: block.end if (block := _block(smart)) else None,
+    ),
+    SmartSensorDescription(
+        key="estimated_cost",
+        translation_key="estimated_cost",
+        device_class=SensorDeviceClass.MONETARY,
+        suggested_display_precision=2,
+        monetary=True,
+        value_fn=lambda smart: smart.plan.cost if smart.plan else None,
+    ),
+    SmartSensorDescription(
+        key="estimated_savings",
+        translation_key="estimated_savings",
+        device_class=SensorDeviceClass.MONETARY,
+        suggested_display_precision=2,
+        monetary=True,
+        value_fn=lambda smart: smart.plan.savings if smart.plan else None,
+    ),
+    SmartSensorDescription(
+        key="last_decision",
+        translation_key="last_decision",
+        device_class=SensorDeviceClass.ENUM,
+        options=[decision.value for decision in Decision],
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda smart: smart.last_decision.decision.value if smart.last_decision else None,
+        attributes_fn=_decision_attributes,
+    ),
+)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: FlexChargingConfigEntry,
@@ -144,7 +215,8 @@ async def async_setup_entry(
         entry,
         async_add_entities,
         lambda coordinator, vehicle_id: [
-            FlexChargingSensor(coordinator, vehicle_id, description) for description in SENSORS
+            *(FlexChargingSensor(coordinator, vehicle_id, description) for description in SENSORS),
+            *(SmartSensor(coordinator, vehicle_id, description) for description in SMART_SENSORS),
         ],
     )
 
@@ -172,3 +244,28 @@ class FlexChargingSensor(FlexChargingEntity, SensorEntity):
         if self.entity_description.attributes_fn is None:
             return None
         return self.entity_description.attributes_fn(self.vehicle, self.coordinator)
+
+
+class SmartSensor(SmartChargingEntity, SensorEntity):
+    """A sensor of the vehicle's smart-charging plan."""
+
+    entity_description: SmartSensorDescription
+
+    @property
+    def native_value(self) -> Any:
+        """The current value."""
+        return self.entity_description.value_fn(self.smart)
+
+    @property
+    def native_unit_of_measurement(self) -> str | None:
+        """Costs are in the currency of the prices."""
+        if self.entity_description.monetary:
+            return self.smart.currency
+        return super().native_unit_of_measurement
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Extra context, where the sensor has any."""
+        if self.entity_description.attributes_fn is None:
+            return None
+        return self.entity_description.attributes_fn(self.smart)

@@ -1,4 +1,4 @@
-"""The charging switch: start and stop charging."""
+"""Switches: charging (start/stop now) and managed charging (smart charging on or off)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,18 @@ from homeassistant.components.switch import SwitchDeviceClass, SwitchEntity, Swi
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .binary_sensor import _charging
 from .coordinator import FlexChargingConfigEntry
-from .entity import FlexChargingEntity, async_add_vehicle_entities
+from .entity import FlexChargingEntity, SmartChargingEntity, async_add_vehicle_entities
 
 PARALLEL_UPDATES = 1
 
 CHARGING_SWITCH = SwitchEntityDescription(
     key="charging_switch", translation_key="charging", device_class=SwitchDeviceClass.SWITCH
+)
+MANAGED_CHARGING = SwitchEntityDescription(
+    key="managed_charging",
+    translation_key="managed_charging",
+    device_class=SwitchDeviceClass.SWITCH,
 )
 
 
@@ -24,26 +28,51 @@ async def async_setup_entry(
     entry: FlexChargingConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add a charging switch per vehicle."""
+    """Add the charging and managed-charging switches of every vehicle."""
     async_add_vehicle_entities(
         entry,
         async_add_entities,
-        lambda coordinator, vehicle_id: [ChargingSwitch(coordinator, vehicle_id, CHARGING_SWITCH)],
+        lambda coordinator, vehicle_id: [
+            ChargingSwitch(coordinator, vehicle_id, CHARGING_SWITCH),
+            ManagedChargingSwitch(coordinator, vehicle_id, MANAGED_CHARGING),
+        ],
     )
 
 
 class ChargingSwitch(FlexChargingEntity, SwitchEntity):
-    """On while the vehicle charges; turning it on or off starts or stops charging."""
+    """On while the vehicle charges; turning it on or off starts or stops charging.
+
+    Using it is taking over from smart charging until the car is unplugged.
+    """
 
     @property
     def is_on(self) -> bool | None:
         """Whether the vehicle is charging."""
-        return _charging(self.vehicle)
+        return self.vehicle.charging
 
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Start charging."""
         await self.coordinator.async_start_charging(self.vehicle_id)
+        self.coordinator.config_entry.runtime_data.smart.note_user_command(self.vehicle_id)
 
     async def async_turn_off(self, **kwargs: Any) -> None:
         """Stop charging."""
         await self.coordinator.async_stop_charging(self.vehicle_id)
+        self.coordinator.config_entry.runtime_data.smart.note_user_command(self.vehicle_id)
+
+
+class ManagedChargingSwitch(SmartChargingEntity, SwitchEntity):
+    """Smart charging on or off; off, the car charges as it likes."""
+
+    @property
+    def is_on(self) -> bool:
+        """Whether smart charging manages this vehicle."""
+        return self.smart.settings.managed
+
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        """Manage charging from now on."""
+        await self.manager.async_update_settings(self.vehicle_id, managed=True)
+
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        """Stop managing; the car is left as it is."""
+        await self.manager.async_update_settings(self.vehicle_id, managed=False)

@@ -1,0 +1,52 @@
+"""Logbook entries for smart charging's decisions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from homeassistant.components.logbook import (
+    LOGBOOK_ENTRY_ENTITY_ID,
+    LOGBOOK_ENTRY_MESSAGE,
+    LOGBOOK_ENTRY_NAME,
+)
+from homeassistant.core import Event, HomeAssistant, callback
+
+from .const import DOMAIN, EVENT_CHARGING_DECISION
+
+# The logbook shows untranslated text (as Home Assistant's own integrations do).
+MESSAGES = {
+    "start_plan": "started charging: a planned cheap slot began",
+    "start_minimum": "started charging: the battery is below the minimum charge",
+    "start_not_enough_time": "started charging: too little time is left to wait for cheap hours",
+    "start_override": "started charging: Start charging now was pressed",
+    "retry_start": "started charging again: the car was not charging",
+    "stop_plan": "stopped charging: the planned slot ended",
+    "stop_auto_start": "stopped charging: the car started by itself on plug-in, outside the plan",
+    "stop_target": "stopped charging: the target charge is reached",
+    "retry_stop": "stopped charging again: the car was still charging",
+    "user_took_over": "left charging to you until the car is unplugged",
+    "start_failed": "could not start charging",
+    "stop_failed": "could not stop charging",
+}
+
+
+@callback
+def async_describe_events(
+    hass: HomeAssistant,
+    async_describe_event: Callable[[str, str, Callable[[Event], dict[str, str | None]]], None],
+) -> None:
+    """Describe smart charging's decision events."""
+
+    @callback
+    def describe(event: Event) -> dict[str, str | None]:
+        data = event.data
+        message = MESSAGES.get(data.get("decision", ""), str(data.get("decision")))
+        if detail := data.get("detail"):
+            message = f"{message} ({detail})"
+        return {
+            LOGBOOK_ENTRY_NAME: data.get("vehicle") or "FlexCharging",
+            LOGBOOK_ENTRY_MESSAGE: message,
+            LOGBOOK_ENTRY_ENTITY_ID: data.get("entity_id"),
+        }
+
+    async_describe_event(DOMAIN, EVENT_CHARGING_DECISION, describe)

@@ -1,0 +1,785 @@
+"""Smart charging: plan each vehicle's charging on the user's prices and carry the plan out.
+
+The planner (`planner.py`) decides when to charge; this module feeds it (battery level, charge
+speed, ready-by time, prices) and executes the plan through the coordinator's commands: one
+start and one stop per planned block, a car that starts by itself on plug-in is stopped, a start
+that does not take is retried once, and the user always wins (a manual start or stop, or "Start
+charging now", holds until the car is unplugged). Every decision is recorded, logged to the
+logbook and shown by an entity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import device_registry as dr, entity_registry as er, issue_registry as ir
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.event import (
+    async_track_point_in_utc_time,
+    async_track_state_change_event,
+    async_track_time_interval,
+)
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+from homeassistant.util.location import distance
+
+from .api import ChargingStatus
+from .const import (
+    CONF_OFFPEAK_PRICE,
+    CONF_PEAK_PRICE,
+    CONF_PRICE_ENTITIES,
+    CONF_PRICE_SOURCE,
+    CONF_READ_LOCATION,
+    CONF_WEEKDAY_PEAK_END,
+    CONF_WEEKDAY_PEAK_START,
+    CONF_WEEKEND_PEAK_END,
+    CONF_WEEKEND_PEAK_START,
+    DOMAIN,
+    EVENT_CHARGING_DECISION,
+    LOGGER,
+    PRICE_SOURCE_ENTITIES,
+    PRICE_SOURCE_SCHEDULE,
+    SIGNAL_PLAN_UPDATED,
+)
+from .coordinator import FlexChargingConfigEntry, FlexChargingCoordinator, VehicleData
+from .planner import BlockReason, ChargePlan, ChargeRequest, PriceSlot, plan_charging
+from .prices import (
+    PriceFormatError,
+    RateSchedule,
+    price_unit,
+    schedule_slots,
+    slots_from_attributes,
+)
+
+STORAGE_VERSION = 1
+DEFAULT_PERCENT_PER_HOUR = 10.0  # a slow home charger: plans start early rather than late
+MIN_POWER_KW = 0.5  # below this a power reading is idle noise
+MIN_LEARN_HOURS = 0.2  # shorter stretches say little about the charge speed
+RATE_MEMORY = 0.3  # weight of a new charge-speed observation
+RETRY_AFTER = timedelta(minutes=2)  # a command that did not take is sent again once, after this
+REEVALUATE_EVERY = timedelta(minutes=15)
+TOP_UP_BELOW = 3.0  # percent below the target that starts a new charge once it was reached
+MAX_COMMANDS = 2  # per decision: the command and one retry
+
+
+class SmartStatus(StrEnum):
+    """What smart charging is doing for a vehicle."""
+
+    OFF = "off"
+    UNPLUGGED = "unplugged"
+    AWAY = "away"
+    NO_DATA = "no_data"
+    WAITING = "waiting"
+    CHARGING = "charging"
+    OVERRIDE = "override"
+    MANUAL = "manual"
+    TARGET_REACHED = "target_reached"
+    START_FAILED = "start_failed"
+    STOP_FAILED = "stop_failed"
+
+
+class Decision(StrEnum):
+    """What the executor did last, and why."""
+
+    START_PLAN = "start_plan"
+    START_MINIMUM = "start_minimum"
+    START_NOT_ENOUGH_TIME = "start_not_enough_time"
+    START_OVERRIDE = "start_override"
+    RETRY_START = "retry_start"
+    STOP_PLAN = "stop_plan"
+    STOP_AUTO_START = "stop_auto_start"
+    STOP_TARGET = "stop_target"
+    RETRY_STOP = "retry_stop"
+    USER_TOOK_OVER = "user_took_over"
+    START_FAILED = "start_failed"
+    STOP_FAILED = "stop_failed"
+
+
+_START_FOR_REASON = {
+    BlockReason.MINIMUM: Decision.START_MINIMUM,
+    BlockReason.NOT_ENOUGH_TIME: Decision.START_NOT_ENOUGH_TIME,
+}
+
+
+@dataclass(slots=True)
+class SmartSettings:
+    """A vehicle's smart-charging settings (stored)."""
+
+    managed: bool = False
+    ready_by_weekday: time = time(7, 0)
+    ready_by_weekend: time = time(9, 0)
+    target: int = 80
+    minimum: int = 20
+
+    def as_dict(self) -> dict[str, Any]:
+        """For storage."""
+        return {
+            "managed": self.managed,
+            "ready_by_weekday": self.ready_by_weekday.isoformat(),
+            "ready_by_weekend": self.ready_by_weekend.isoformat(),
+            "target": self.target,
+            "minimum": self.minimum,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SmartSettings:
+        """From storage; anything missing or unreadable takes its default."""
+        settings = cls()
+        try:
+            return cls(
+                managed=bool(data.get("managed", settings.managed)),
+                ready_by_weekday=time.fromisoformat(
+                    data.get("ready_by_weekday", settings.ready_by_weekday.isoformat())
+                ),
+                ready_by_weekend=time.fromisoformat(
+                    data.get("ready_by_weekend", settings.ready_by_weekend.isoformat())
+                ),
+                target=int(data.get("target", settings.target)),
+                minimum=int(data.get("minimum", settings.minimum)),
+            )
+        except TypeError, ValueError:
+            return settings
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRecord:
+    """One decision of the executor."""
+
+    decision: Decision
+    at: datetime
+    detail: str | None = None
+
+
+@dataclass(slots=True)
+class SmartVehicle:
+    """Smart charging's state for one vehicle."""
+
+    settings: SmartSettings = field(default_factory=SmartSettings)
+    plan: ChargePlan | None = None
+    status: SmartStatus = SmartStatus.OFF
+    last_decision: DecisionRecord | None = None
+    deadline: datetime | None = None
+    currency: str | None = None
+    # The plug-in session
+    plugged: bool | None = None
+    first_look: bool = True  # the first reading of a session (or after management was enabled)
+    override: bool = False  # "Start charging now" until the target or the unplug
+    manual: bool = False  # the user started or stopped charging: hands off until the unplug
+    # The executor's current intent, how often it acted on it, and whether the car followed
+    wanted: bool | None = None
+    confirmed: bool = False
+    attempts: int = 0
+    last_attempt: datetime | None = None
+    failed: bool = False
+    done: bool = False  # the target was reached in this session
+    command_error: HomeAssistantError | None = None  # of the last command that failed
+    # The charge speed, learned
+    power_kw: float | None = None
+    learned_percent_per_hour: float | None = None
+    soc_sample: tuple[datetime, float] | None = None
+
+    def stored(self) -> dict[str, Any]:
+        """What survives a restart."""
+        return {
+            "settings": self.settings.as_dict(),
+            "override": self.override,
+            "manual": self.manual,
+            "power_kw": self.power_kw,
+            "learned_percent_per_hour": self.learned_percent_per_hour,
+        }
+
+
+def next_ready_by(settings: SmartSettings, now: datetime, time_zone: ZoneInfo) -> datetime:
+    """The next ready-by moment after `now` (weekend days: Saturday and Sunday)."""
+    local = now.astimezone(time_zone)
+    day: date = local.date()
+    while True:  # today or tomorrow
+        ready = settings.ready_by_weekend if day.weekday() >= 5 else settings.ready_by_weekday
+        candidate = datetime.combine(day, ready, tzinfo=time_zone)
+        if candidate > local:
+            return candidate.astimezone(dt_util.UTC)
+        day += timedelta(days=1)
+
+
+class SmartChargingManager:
+    """Plans and executes smart charging for every vehicle of a config entry."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: FlexChargingConfigEntry,
+        coordinator: FlexChargingCoordinator,
+    ) -> None:
+        """Prepare; `async_setup` starts it."""
+        self.hass = hass
+        self.entry = entry
+        self.coordinator = coordinator
+        self.vehicles: dict[str, SmartVehicle] = {}
+        self._store: Store[dict[str, Any]] = Store(
+            hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}.smart_charging"
+        )
+        self._stored: dict[str, Any] = {}
+        self._unsubs: list[CALLBACK_TYPE] = []
+        self._wake_up: CALLBACK_TYPE | None = None
+        self._running: set[str] = set()
+        self._dirty: set[str] = set()
+        self._price_cache: dict[str, tuple[Any, list[PriceSlot] | None]] = {}
+        self.price_problem: str | None = None
+        options = entry.options
+        self.price_source: str | None = options.get(CONF_PRICE_SOURCE)
+        self.price_entities: list[str] = list(options.get(CONF_PRICE_ENTITIES, []))
+        self.schedule = _schedule_from_options(options)
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    async def async_load(self) -> None:
+        """Load the stored settings (before the entities read them)."""
+        self._stored = (await self._store.async_load() or {}).get("vehicles", {})
+
+    async def async_start(self) -> None:
+        """Start listening and make the first plans."""
+        self._unsubs.append(self.coordinator.async_add_listener(self._on_coordinator_update))
+        if self.price_source == PRICE_SOURCE_ENTITIES and self.price_entities:
+            self._unsubs.append(
+                async_track_state_change_event(
+                    self.hass, self.price_entities, self._on_price_change
+                )
+            )
+        self._unsubs.append(
+            async_track_time_interval(
+                self.hass, self._on_timer, REEVALUATE_EVERY, name="flexcharging replan"
+            )
+        )
+        self._on_coordinator_update()
+
+    @callback
+    def async_unload(self) -> None:
+        """Stop listening and timers."""
+        for unsub in self._unsubs:
+            unsub()
+        self._unsubs.clear()
+        if self._wake_up:
+            self._wake_up()
+            self._wake_up = None
+
+    def vehicle(self, vehicle_id: str) -> SmartVehicle:
+        """The smart-charging state of a vehicle (created with its stored settings)."""
+        if (smart := self.vehicles.get(vehicle_id)) is None:
+            stored = self._stored.get(vehicle_id, {})
+            smart = SmartVehicle(
+                settings=SmartSettings.from_dict(stored.get("settings", {})),
+                override=bool(stored.get("override", False)),
+                manual=bool(stored.get("manual", False)),
+                power_kw=_positive(stored.get("power_kw")),
+                learned_percent_per_hour=_positive(stored.get("learned_percent_per_hour")),
+            )
+            self.vehicles[vehicle_id] = smart
+        return smart
+
+    def _save(self) -> None:
+        self._store.async_delay_save(
+            lambda: {
+                "vehicles": {
+                    **self._stored,
+                    **{vid: smart.stored() for vid, smart in self.vehicles.items()},
+                }
+            },
+            5,
+        )
+
+    # --- user actions --------------------------------------------------------------------------
+
+    async def async_update_settings(self, vehicle_id: str, **changes: Any) -> None:
+        """Change settings (the managed switch, ready-by times, target, minimum)."""
+        smart = self.vehicle(vehicle_id)
+        enabling = changes.get("managed") is True and not smart.settings.managed
+        smart.settings = replace(smart.settings, **changes)
+        smart.done = False
+        if enabling:
+            # Take charge of whatever the car is doing now.
+            smart.first_look = True
+            smart.manual = False
+            smart.override = False
+            smart.failed = False
+            smart.wanted = None
+        self._save()
+        await self._async_evaluate(vehicle_id)
+
+    async def async_start_now(self, vehicle_id: str) -> None:
+        """Start charging now: charge until the target, whatever the plan (until unplugged)."""
+        smart = self.vehicle(vehicle_id)
+        if not smart.settings.managed:
+            await self.coordinator.async_start_charging(vehicle_id)
+            return
+        vehicle = self.coordinator.data[vehicle_id]
+        if vehicle.state.plugged_in.value is not True:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="not_plugged_in",
+                translation_placeholders={"vehicle": vehicle.info.display_name},
+            )
+        smart.override = True
+        smart.manual = False
+        smart.failed = False
+        smart.command_error = None
+        self._save()
+        await self._async_evaluate(vehicle_id)
+        if smart.command_error is not None:
+            # Said at once; the executor retries once by itself.
+            raise smart.command_error
+
+    @callback
+    def note_user_command(self, vehicle_id: str) -> None:
+        """The user started or stopped charging by hand: hold off until the next plug-in."""
+        smart = self.vehicle(vehicle_id)
+        if not smart.settings.managed or smart.manual:
+            return
+        smart.manual = True
+        smart.override = False
+        self._record(vehicle_id, Decision.USER_TOOK_OVER, "charging_switch")
+        self._save()
+        self._schedule_evaluation(vehicle_id)
+
+    # --- triggers ------------------------------------------------------------------------------
+
+    @callback
+    def _on_coordinator_update(self) -> None:
+        for vehicle_id in list(self.coordinator.data):
+            self._schedule_evaluation(vehicle_id)
+
+    @callback
+    def _on_price_change(self, event: Event[EventStateChangedData]) -> None:
+        self._on_coordinator_update()
+
+    @callback
+    def _on_timer(self, _: datetime) -> None:
+        self._on_coordinator_update()
+
+    @callback
+    def _schedule_evaluation(self, vehicle_id: str) -> None:
+        if vehicle_id in self._running:
+            self._dirty.add(vehicle_id)
+            return
+        self.entry.async_create_background_task(
+            self.hass, self._async_evaluate(vehicle_id), f"flexcharging plan {vehicle_id}"
+        )
+
+    def _plan_wake_up(self) -> None:
+        """Wake at the next block boundary (or retry) of any vehicle."""
+        now = dt_util.utcnow()
+        moments: list[datetime] = []
+        for smart in self.vehicles.values():
+            if smart.plan is not None and (edges := smart.plan.boundaries_after(now)):
+                moments.append(edges[0])
+            if smart.last_attempt is not None and smart.attempts and not smart.failed:
+                moments.append(smart.last_attempt + RETRY_AFTER)
+        moments = [moment for moment in moments if moment > now]
+        if self._wake_up:
+            self._wake_up()
+            self._wake_up = None
+        if moments:
+            self._wake_up = async_track_point_in_utc_time(self.hass, self._on_wake_up, min(moments))
+
+    @callback
+    def _on_wake_up(self, _: datetime) -> None:
+        self._wake_up = None
+        self._on_coordinator_update()
+
+    # --- the decision --------------------------------------------------------------------------
+
+    async def _async_evaluate(self, vehicle_id: str) -> None:
+        """Plan, and act on the plan (one evaluation per vehicle at a time)."""
+        if vehicle_id in self._running:
+            self._dirty.add(vehicle_id)
+            return
+        self._running.add(vehicle_id)
+        try:
+            while True:
+                self._dirty.discard(vehicle_id)
+                await self._async_evaluate_once(vehicle_id)
+                if vehicle_id not in self._dirty:
+                    break
+        finally:
+            self._running.discard(vehicle_id)
+        self._plan_wake_up()
+        async_dispatcher_send(self.hass, SIGNAL_PLAN_UPDATED.format(self.entry.entry_id))
+
+    async def _async_evaluate_once(self, vehicle_id: str) -> None:
+        vehicle = self.coordinator.data.get(vehicle_id)
+        if vehicle is None:
+            return
+        smart = self.vehicle(vehicle_id)
+        now = dt_util.utcnow()
+        self._learn(smart, vehicle, now)
+        if not smart.settings.managed:
+            smart.plan, smart.status = None, SmartStatus.OFF
+            return
+        plugged = vehicle.state.plugged_in.value
+        if plugged is not True:
+            if smart.plugged:
+                # Unplugged: the session, its override and the user's hold end.
+                smart.override = smart.manual = smart.failed = False
+                smart.wanted = None
+                self._save()
+            smart.plugged = plugged
+            smart.plan = None
+            smart.status = SmartStatus.UNPLUGGED if plugged is False else SmartStatus.NO_DATA
+            return
+        if smart.plugged is not True:
+            smart.plugged = True
+            smart.first_look = True
+            smart.manual = smart.override = smart.failed = smart.done = False
+            smart.wanted = None
+        if not self._at_home(vehicle):
+            smart.plan, smart.status = None, SmartStatus.AWAY
+            return
+        soc = vehicle.state.battery_level.value
+        if soc is None:
+            smart.plan, smart.status = None, SmartStatus.NO_DATA
+            return
+        target = self._target(smart, vehicle)
+        soc = self._estimated_soc(smart, vehicle, now, soc)
+        if soc >= target:
+            smart.done = True
+        elif smart.done and soc >= target - TOP_UP_BELOW:
+            soc = target  # reached already: no top-up for a percent or two
+        smart.plan = self._make_plan(smart, vehicle, now, soc, target)
+        if smart.override and soc >= target:
+            smart.override = False
+            self._save()
+        if smart.manual:
+            smart.status = SmartStatus.MANUAL
+            return
+        await self._async_execute(vehicle_id, smart, vehicle, now, soc >= target)
+
+    async def _async_execute(
+        self,
+        vehicle_id: str,
+        smart: SmartVehicle,
+        vehicle: VehicleData,
+        now: datetime,
+        target_reached: bool,
+    ) -> None:
+        plan = smart.plan
+        assert plan is not None
+        desired = smart.override or plan.charging_at(now)
+        if desired != smart.wanted:
+            smart.wanted, smart.attempts, smart.failed, smart.confirmed = desired, 0, False, False
+        first_look, smart.first_look = smart.first_look, False
+        charging = vehicle.charging
+        if not vehicle.available or charging is None:
+            smart.status = self._resting_status(smart, desired, target_reached)
+            return
+        if desired == charging:
+            # Confirmed by the car itself, not by the value a command showed in advance.
+            if not smart.attempts or _reported_after_command(vehicle):
+                smart.confirmed = True
+            smart.status = self._resting_status(smart, charging, target_reached)
+            return
+        if desired and vehicle.state.charging_status.value is ChargingStatus.FULLY_CHARGED:
+            smart.status = SmartStatus.TARGET_REACHED  # the car's own limit is below the target
+            return
+        if smart.confirmed and not first_look:
+            # The car did as planned and then changed: someone started or stopped it by hand.
+            smart.manual = True
+            smart.status = SmartStatus.MANUAL
+            detail = "charging_stopped_elsewhere" if desired else "charging_started_elsewhere"
+            self._record(vehicle_id, Decision.USER_TOOK_OVER, detail)
+            self._save()
+            return
+        if smart.failed:
+            smart.status = SmartStatus.START_FAILED if desired else SmartStatus.STOP_FAILED
+            return
+        if smart.attempts >= MAX_COMMANDS:
+            smart.failed = True
+            failure = Decision.START_FAILED if desired else Decision.STOP_FAILED
+            smart.status = SmartStatus.START_FAILED if desired else SmartStatus.STOP_FAILED
+            self._record(vehicle_id, failure, "no_effect")
+            return
+        if smart.last_attempt and smart.attempts and now - smart.last_attempt < RETRY_AFTER:
+            smart.status = self._resting_status(smart, charging, target_reached)
+            return
+        await self._async_command(
+            vehicle_id, smart, start=desired, first_look=first_look, target_reached=target_reached
+        )
+
+    async def _async_command(
+        self,
+        vehicle_id: str,
+        smart: SmartVehicle,
+        *,
+        start: bool,
+        first_look: bool,
+        target_reached: bool,
+    ) -> None:
+        now = dt_util.utcnow()
+        plan = smart.plan
+        assert plan is not None
+        block = plan.current_or_next(now)
+        if smart.attempts:
+            decision = Decision.RETRY_START if start else Decision.RETRY_STOP
+        elif start and smart.override:
+            decision = Decision.START_OVERRIDE
+        elif start:
+            reason = block.reason if block else BlockReason.CHEAPEST
+            decision = _START_FOR_REASON.get(reason, Decision.START_PLAN)
+        elif first_look:
+            decision = Decision.STOP_AUTO_START
+        else:
+            decision = Decision.STOP_TARGET if target_reached else Decision.STOP_PLAN
+        smart.attempts += 1
+        smart.last_attempt = now
+        smart.command_error = None
+        try:
+            if start:
+                await self.coordinator.async_start_charging(vehicle_id)
+            else:
+                await self.coordinator.async_stop_charging(vehicle_id)
+        except HomeAssistantError as err:
+            smart.command_error = err
+            detail = err.translation_key or str(err)
+            LOGGER.debug("Smart charging command failed for %s: %s", vehicle_id, err)
+            if smart.attempts >= MAX_COMMANDS:
+                smart.failed = True
+                failure = Decision.START_FAILED if start else Decision.STOP_FAILED
+                self._record(vehicle_id, failure, detail)
+                smart.status = SmartStatus.START_FAILED if start else SmartStatus.STOP_FAILED
+                return
+            self._record(vehicle_id, decision, f"failed: {detail}")
+            smart.status = self._resting_status(smart, not start, target_reached)
+            return
+        self._record(vehicle_id, decision, None)
+        smart.status = self._resting_status(smart, start, target_reached)
+
+    @staticmethod
+    def _resting_status(smart: SmartVehicle, charging: bool, target_reached: bool) -> SmartStatus:
+        if smart.override:
+            return SmartStatus.OVERRIDE
+        if charging:
+            return SmartStatus.CHARGING
+        if target_reached or (smart.plan is not None and not smart.plan.blocks):
+            return SmartStatus.TARGET_REACHED
+        return SmartStatus.WAITING
+
+    def _record(self, vehicle_id: str, decision: Decision, detail: str | None) -> None:
+        """Keep the decision, log it, and put it in the logbook."""
+        smart = self.vehicle(vehicle_id)
+        smart.last_decision = DecisionRecord(decision, dt_util.utcnow(), detail)
+        vehicle = self.coordinator.data.get(vehicle_id)
+        name = vehicle.info.display_name if vehicle else vehicle_id
+        LOGGER.info("Smart charging, %s: %s (%s)", name, decision.value, detail or "-")
+        device = dr.async_get(self.hass).async_get_device_by_identifier(
+            (DOMAIN, vehicle_id), self.entry.entry_id
+        )
+        entity_id = er.async_get(self.hass).async_get_entity_id(
+            "sensor", DOMAIN, f"{vehicle_id}_last_decision"
+        )
+        self.hass.bus.async_fire(
+            EVENT_CHARGING_DECISION,
+            {
+                "device_id": device.id if device else None,
+                "entity_id": entity_id,
+                "vehicle": name,
+                "decision": decision.value,
+                "detail": detail,
+            },
+        )
+
+    # --- inputs --------------------------------------------------------------------------------
+
+    def _make_plan(
+        self, smart: SmartVehicle, vehicle: VehicleData, now: datetime, soc: float, target: int
+    ) -> ChargePlan:
+        time_zone = ZoneInfo(self.hass.config.time_zone)
+        deadline = next_ready_by(smart.settings, now, time_zone)
+        smart.deadline = deadline
+        percent_per_hour, capacity = self._charge_speed(smart, vehicle)
+        prices, smart.currency = self._prices(now, deadline, time_zone)
+        request = ChargeRequest(
+            now=now,
+            deadline=deadline,
+            soc=soc,
+            target=target,
+            minimum=min(smart.settings.minimum, target),
+            percent_per_hour=percent_per_hour,
+            capacity_kwh=capacity,
+        )
+        return plan_charging(request, prices)
+
+    def _estimated_soc(
+        self, smart: SmartVehicle, vehicle: VehicleData, now: datetime, soc: float
+    ) -> float:
+        """The battery level now: while charging, the last report plus what was charged since.
+
+        Reports come every half hour or so; without this, a plan made on a stale level would
+        keep charging past the target.
+        """
+        stamp = vehicle.state.battery_level.oem_updated_at
+        if not vehicle.charging or stamp is None:
+            return soc
+        since = max(stamp, vehicle.last_command) if vehicle.last_command else stamp
+        hours = max((now - since).total_seconds() / 3600, 0.0)
+        percent_per_hour, _ = self._charge_speed(smart, vehicle)
+        limit = vehicle.state.charge_limit.value or 100
+        return min(soc + percent_per_hour * hours, max(float(limit), soc))
+
+    @staticmethod
+    def _target(smart: SmartVehicle, vehicle: VehicleData) -> int:
+        """The target, but never above the car's own charge limit (it stops there anyway)."""
+        limit = vehicle.state.charge_limit.value
+        return min(smart.settings.target, limit) if limit else smart.settings.target
+
+    @staticmethod
+    def _charge_speed(smart: SmartVehicle, vehicle: VehicleData) -> tuple[float, float | None]:
+        """Percent per hour and the battery's capacity (kWh), from the car or learned."""
+        capacity = _positive(vehicle.state.battery_capacity.value)
+        if smart.power_kw and capacity:
+            return smart.power_kw / capacity * 100, capacity
+        if smart.learned_percent_per_hour:
+            if capacity is None and smart.power_kw:
+                capacity = smart.power_kw / smart.learned_percent_per_hour * 100
+            return smart.learned_percent_per_hour, capacity
+        return DEFAULT_PERCENT_PER_HOUR, capacity
+
+    @staticmethod
+    def _learn(smart: SmartVehicle, vehicle: VehicleData, now: datetime) -> None:
+        """Learn the charge power and speed from what the car reports while it charges."""
+        state = vehicle.state
+        if not vehicle.charging:
+            smart.soc_sample = None
+            return
+        power = state.charge_power.value
+        if power is not None and power >= MIN_POWER_KW and state.charge_power.known:
+            smart.power_kw = power
+        level = state.battery_level
+        if level.value is None or level.oem_updated_at is None:
+            return
+        sample = (level.oem_updated_at, level.value)
+        previous = smart.soc_sample
+        if previous is None or sample[0] < previous[0]:
+            smart.soc_sample = sample
+            return
+        hours = (sample[0] - previous[0]).total_seconds() / 3600
+        if hours < MIN_LEARN_HOURS:
+            return
+        if sample[1] > previous[1]:
+            observed = (sample[1] - previous[1]) / hours
+            old = smart.learned_percent_per_hour
+            smart.learned_percent_per_hour = (
+                observed if old is None else old + RATE_MEMORY * (observed - old)
+            )
+        smart.soc_sample = sample
+
+    def _at_home(self, vehicle: VehicleData) -> bool:
+        """Whether the car is at home: its own flag, else the home zone, else assumed."""
+        flag = vehicle.state.is_at_home
+        if flag.known:
+            return bool(flag.value)
+        read_location = self.entry.options.get(
+            CONF_READ_LOCATION, self.entry.data.get(CONF_READ_LOCATION, False)
+        )
+        location = vehicle.state.location.value
+        zone = self.hass.states.get("zone.home")
+        if not read_location or location is None or zone is None:
+            return True
+        meters = distance(
+            location.latitude,
+            location.longitude,
+            zone.attributes.get("latitude"),
+            zone.attributes.get("longitude"),
+        )
+        return meters is None or meters <= float(zone.attributes.get("radius", 100))
+
+    def _prices(
+        self, now: datetime, deadline: datetime, time_zone: ZoneInfo
+    ) -> tuple[list[PriceSlot], str | None]:
+        """The known prices up to the deadline, and their currency."""
+        if self.price_source == PRICE_SOURCE_SCHEDULE and self.schedule is not None:
+            end = deadline + timedelta(hours=1)
+            return schedule_slots(self.schedule, now, end, time_zone), self.hass.config.currency
+        if self.price_source != PRICE_SOURCE_ENTITIES:
+            return [], None
+        slots: list[PriceSlot] = []
+        currency: str | None = None
+        problems: list[str] = []
+        for entity_id in self.price_entities:
+            state = self.hass.states.get(entity_id)
+            if state is None or (
+                state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN) and (not state.attributes)
+            ):
+                problems.append(entity_id)
+                continue
+            cached = self._price_cache.get(entity_id)
+            if cached is not None and cached[0] is state:
+                parsed = cached[1]
+            else:
+                try:
+                    parsed = slots_from_attributes(state.attributes, time_zone)
+                except PriceFormatError as err:
+                    LOGGER.debug("No prices in %s: %s", entity_id, err)
+                    parsed = None
+                self._price_cache[entity_id] = (state, parsed)
+            if parsed is None:
+                problems.append(entity_id)
+                continue
+            slots.extend(parsed)
+            currency = currency or price_unit(state.attributes)
+        self._sync_price_issue(problems)
+        return slots, currency
+
+    def _sync_price_issue(self, problems: list[str]) -> None:
+        problem = ", ".join(problems) or None
+        if problem == self.price_problem:
+            return
+        self.price_problem = problem
+        issue_id = f"price_entity_unusable_{self.entry.entry_id}"
+        if problem is None:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            return
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="price_entity_unusable",
+            translation_placeholders={"entities": problem},
+        )
+
+
+def _reported_after_command(vehicle: VehicleData) -> bool:
+    """Whether the car reported its charging state after the last command was sent."""
+    stamp = vehicle.charging_updated_at
+    return vehicle.last_command is None or (stamp is not None and stamp > vehicle.last_command)
+
+
+def _positive(value: Any) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    return None
+
+
+def _schedule_from_options(options: Any) -> RateSchedule | None:
+    """The time-of-use schedule typed in the options, if any."""
+    if options.get(CONF_PRICE_SOURCE) != PRICE_SOURCE_SCHEDULE:
+        return None
+
+    def window(start_key: str, end_key: str) -> tuple[time, time] | None:
+        start, end = options.get(start_key), options.get(end_key)
+        if not start or not end or start == end:
+            return None
+        return time.fromisoformat(start), time.fromisoformat(end)
+
+    return RateSchedule(
+        offpeak_price=float(options[CONF_OFFPEAK_PRICE]),
+        peak_price=float(options[CONF_PEAK_PRICE]),
+        weekday_peak=window(CONF_WEEKDAY_PEAK_START, CONF_WEEKDAY_PEAK_END),
+        weekend_peak=window(CONF_WEEKEND_PEAK_START, CONF_WEEKEND_PEAK_END),
+    )

@@ -1,0 +1,781 @@
+"""Smart charging end to end: Home Assistant, the planner and the executor against the emulator.
+
+Home Assistant's clock and the emulator's move together (`advance`); prices come from a price
+sensor in the generic `{start, end, price}` format. The test time zone is US/Pacific: the frozen
+start, 2026-06-10 09:30 UTC, is 02:30 on a Wednesday; "ready by" 07:00 is 14:00 UTC.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from homeassistant.components.button import DOMAIN as BUTTON_DOMAIN, SERVICE_PRESS
+from homeassistant.components.number import (
+    ATTR_VALUE,
+    DOMAIN as NUMBER_DOMAIN,
+    SERVICE_SET_VALUE,
+)
+from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
+from homeassistant.components.time import DOMAIN as TIME_DOMAIN, SERVICE_SET_VALUE as SET_TIME
+from homeassistant.const import (
+    ATTR_ENTITY_ID,
+    ATTR_TIME,
+    SERVICE_TURN_OFF,
+    SERVICE_TURN_ON,
+    STATE_OFF,
+    STATE_ON,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import issue_registry as ir
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
+
+from custom_components.flexcharging.api import ChargingStatus, Location, Signal, SignalStatus
+from custom_components.flexcharging.const import (
+    CONF_OFFPEAK_PRICE,
+    CONF_PEAK_PRICE,
+    CONF_PRICE_ENTITIES,
+    CONF_PRICE_SOURCE,
+    CONF_READ_LOCATION,
+    CONF_REQUEST_BUDGET,
+    CONF_WEEKDAY_PEAK_END,
+    CONF_WEEKDAY_PEAK_START,
+    DEFAULT_REQUEST_BUDGET,
+    DOMAIN,
+    EVENT_CHARGING_DECISION,
+    PRICE_SOURCE_ENTITIES,
+    PRICE_SOURCE_SCHEDULE,
+)
+from custom_components.flexcharging.smart_charging import (
+    RETRY_AFTER,
+    SmartChargingManager,
+    SmartSettings,
+    next_ready_by,
+)
+from emulator import MODEL_S_ID, MODEL_Y_ID
+from tests.conftest import FROZEN_NOW, Emulator
+
+type Advance = Callable[[timedelta], Awaitable[None]]
+
+PRICE_ENTITY = "sensor.electricity_price"
+VEHICLE = "2024_tesla_model_y"
+MANAGED = f"switch.{VEHICLE}_managed_charging"
+CHARGING_SWITCH = f"switch.{VEHICLE}_charging"
+PLANNED = f"binary_sensor.{VEHICLE}_charging_planned_now"
+STATUS = f"sensor.{VEHICLE}_smart_charging_status"
+DECISION = f"sensor.{VEHICLE}_last_smart_charging_decision"
+NEXT_START = f"sensor.{VEHICLE}_next_charge_start"
+NEXT_END = f"sensor.{VEHICLE}_next_charge_end"
+COST = f"sensor.{VEHICLE}_estimated_charging_cost"
+SAVINGS = f"sensor.{VEHICLE}_estimated_savings"
+TARGET = f"number.{VEHICLE}_target_charge"
+MINIMUM = f"number.{VEHICLE}_minimum_charge"
+START_NOW = f"button.{VEHICLE}_start_charging_now"
+READY_WEEKDAY = f"time.{VEHICLE}_ready_by_on_weekdays"
+
+HOUR = timedelta(hours=1)
+PRICE_START = datetime(2026, 6, 10, 9, 0, tzinfo=UTC)  # 02:00 local
+# 02:00 .30, 03:00 .25, 04:00 .05, 05:00 .06, then .40 for a day.
+PRICES = [0.30, 0.25, 0.05, 0.06] + [0.40] * 26
+CHEAP_START = PRICE_START + 2 * HOUR  # 11:00 UTC
+
+
+def price_attributes(prices: list[float], start: datetime = PRICE_START) -> dict[str, Any]:
+    """A price sensor's attributes in the generic format."""
+    return {
+        "unit_of_measurement": "EUR/kWh",
+        "prices": [
+            {
+                "start": (start + i * HOUR).isoformat(),
+                "end": (start + (i + 1) * HOUR).isoformat(),
+                "price": price,
+            }
+            for i, price in enumerate(prices)
+        ],
+    }
+
+
+@pytest.fixture
+def smart_entry(hass: HomeAssistant, frozen_emulator: Emulator) -> MockConfigEntry:
+    """The config entry with a price sensor as the price source (the sensor is set)."""
+    hass.states.async_set(PRICE_ENTITY, "0.30", price_attributes(PRICES))
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="FlexCharging",
+        unique_id="0f4b9c1e-5a8d-4e2f-9b3a-7c6d5e4f3a21",
+        data=_entry_data(),
+        options={
+            CONF_REQUEST_BUDGET: DEFAULT_REQUEST_BUDGET,
+            CONF_PRICE_SOURCE: PRICE_SOURCE_ENTITIES,
+            CONF_PRICE_ENTITIES: [PRICE_ENTITY],
+        },
+    )
+    entry.add_to_hass(hass)
+    return entry
+
+
+def _entry_data() -> dict[str, Any]:
+    from tests.conftest import entry_data
+
+    return entry_data()
+
+
+@pytest.fixture
+async def smart(
+    hass: HomeAssistant,
+    credentials: None,
+    frozen_emulator: Emulator,
+    connected_fleet: Emulator,
+    smart_entry: MockConfigEntry,
+) -> SmartChargingManager:
+    """FlexCharging set up with smart charging available (not yet turned on)."""
+    assert await hass.config_entries.async_setup(smart_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    return smart_entry.runtime_data.smart
+
+
+@pytest.fixture
+def advance(frozen_emulator: Emulator, advance_time: Advance) -> Advance:
+    """Move the emulator's clock and Home Assistant's together."""
+
+    async def _advance(delta: timedelta) -> None:
+        frozen_emulator.state.advance(delta.total_seconds())
+        await advance_time(delta)
+
+    return _advance
+
+
+async def advance_to(advance: Advance, moment: datetime) -> None:
+    """Move both clocks to `moment`, a minute at a time (timers fire as they would)."""
+    from homeassistant.util import dt as dt_util
+
+    while (left := moment - dt_util.utcnow()) > timedelta(0):
+        await advance(min(left, timedelta(minutes=1)))
+
+
+def commands(emulator: Emulator, action: str) -> int:
+    """How many charge commands of one kind the emulator carried out (billed; all vehicles).
+
+    Rejected attempts (an expired token, answered 401 and retried) do not count.
+    """
+    return emulator.state.requests.billable_by_path[
+        f"POST /v3/vehicles/{{vehicle_id}}/commands/charge/{action}"
+    ]
+
+
+def attempts(emulator: Emulator, action: str) -> int:
+    """How many charge commands of one kind reached the emulator, refused ones included."""
+    return emulator.state.requests.by_path[
+        f"POST /v3/vehicles/{{vehicle_id}}/commands/charge/{action}"
+    ]
+
+
+async def call(hass: HomeAssistant, domain: str, service: str, entity_id: str, **data: Any) -> None:
+    """Call an entity service and wait for what follows."""
+    await hass.services.async_call(
+        domain, service, {ATTR_ENTITY_ID: entity_id, **data}, blocking=True
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def manage(hass: HomeAssistant, target: int = 75) -> None:
+    """Set the target and turn managed charging on for the Model Y."""
+    await call(hass, NUMBER_DOMAIN, SERVICE_SET_VALUE, TARGET, **{ATTR_VALUE: target})
+    await call(hass, SWITCH_DOMAIN, SERVICE_TURN_ON, MANAGED)
+
+
+async def refresh(hass: HomeAssistant, smart: SmartChargingManager, vehicle_id: str) -> None:
+    """Read a vehicle now (as a poll would) and let smart charging react."""
+    await smart.coordinator.async_refresh_vehicle(vehicle_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def state_of(hass: HomeAssistant, entity_id: str) -> str:
+    """An entity's state (it must exist)."""
+    state = hass.states.get(entity_id)
+    assert state is not None, entity_id
+    return state.state
+
+
+# --- off by default --------------------------------------------------------------------------
+
+
+async def test_off_by_default_leaves_the_car_alone(
+    hass: HomeAssistant, smart: SmartChargingManager, frozen_emulator: Emulator, advance: Advance
+) -> None:
+    """Managed charging starts off: no plan, no command, whatever the prices."""
+    assert state_of(hass, MANAGED) == STATE_OFF
+    assert state_of(hass, STATUS) == "off"
+    assert state_of(hass, PLANNED) == STATE_OFF
+    assert state_of(hass, NEXT_START) == "unknown"
+    await advance_to(advance, CHEAP_START + 10 * timedelta(minutes=1))
+    assert commands(frozen_emulator, "start") == 0
+    assert frozen_emulator.state.vehicles[MODEL_Y_ID].charging is False
+
+
+# --- the plan and its execution --------------------------------------------------------------
+
+
+async def test_plan_is_shown_and_carried_out(
+    hass: HomeAssistant, smart: SmartChargingManager, frozen_emulator: Emulator, advance: Advance
+) -> None:
+    """The cheapest hours are planned, started at their start and stopped at the target."""
+    events = async_capture_events(hass, EVENT_CHARGING_DECISION)
+    await manage(hass, target=75)
+
+    # 62 % → 75 % at the default 10 %/h (the car has not reported its power yet): 1.3 h,
+    # in the cheapest hour (.05, 11:00) and the next cheapest (.06) right after it.
+    assert state_of(hass, STATUS) == "waiting"
+    assert state_of(hass, PLANNED) == STATE_OFF
+    assert state_of(hass, NEXT_START) == "2026-06-10T11:00:00+00:00"
+    assert state_of(hass, NEXT_END) == "2026-06-10T12:18:00+00:00"
+    planned = hass.states.get(PLANNED)
+    assert planned is not None
+    dispatches = planned.attributes["planned_dispatches"]
+    assert len(dispatches) == 1
+    assert dispatches[0]["start"] == CHEAP_START
+    assert dispatches[0]["charge_in_kwh"] == pytest.approx(9.75)
+    # 7.5 kWh at .05 + 2.25 kWh at .06
+    assert float(state_of(hass, COST)) == pytest.approx(0.375 + 0.135)
+    cost = hass.states.get(COST)
+    assert cost is not None
+    assert cost.attributes["unit_of_measurement"] == "EUR"
+    assert float(state_of(hass, SAVINGS)) > 1.5
+    assert commands(frozen_emulator, "start") == 0
+    car = frozen_emulator.state.vehicles[MODEL_Y_ID]
+
+    await advance_to(advance, CHEAP_START)
+    assert commands(frozen_emulator, "start") == 1
+    assert car.charging is True
+    assert state_of(hass, STATUS) == "charging"
+    assert state_of(hass, PLANNED) == STATE_ON
+    assert state_of(hass, DECISION) == "start_plan"
+
+    # The car reports 11 kW on 75 kWh (14.7 %/h): the plan ends earlier, and charging stops at
+    # the target (one start, one stop).
+    await advance_to(advance, CHEAP_START + HOUR + 10 * timedelta(minutes=1))
+    assert commands(frozen_emulator, "start") == 1
+    assert commands(frozen_emulator, "stop") == 1
+    assert car.charging is False
+    assert car.soc == pytest.approx(75, abs=1.5)
+    assert state_of(hass, DECISION) == "stop_target"
+    assert state_of(hass, STATUS) == "target_reached"
+    assert [event.data["decision"] for event in events] == ["start_plan", "stop_target"]
+    assert events[0].data["entity_id"] == DECISION
+    assert events[0].data["vehicle"] == "2024 Tesla Model Y"
+
+
+async def test_replans_when_prices_change(hass: HomeAssistant, smart: SmartChargingManager) -> None:
+    """A new price list moves the plan at once."""
+    await manage(hass)
+    cheaper_later = [0.30, 0.25, 0.40, 0.02, 0.01] + [0.40] * 24
+    hass.states.async_set(PRICE_ENTITY, "0.30", price_attributes(cheaper_later))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    # 1.3 h: the last hour before 07:00 local, and the end of the hour before it.
+    assert state_of(hass, NEXT_START) == "2026-06-10T12:42:00+00:00"
+    assert state_of(hass, NEXT_END) == "2026-06-10T14:00:00+00:00"
+
+
+async def test_settings_change_the_plan_and_survive_a_reload(
+    hass: HomeAssistant, smart: SmartChargingManager, smart_entry: MockConfigEntry, advance: Advance
+) -> None:
+    """Target, minimum and ready-by time feed the plan, and are kept over a restart."""
+    await manage(hass, target=75)
+    # A minimum above the battery level: charge at once up to it.
+    await call(hass, NUMBER_DOMAIN, SERVICE_SET_VALUE, MINIMUM, **{ATTR_VALUE: 70})
+    assert state_of(hass, NEXT_START) == FROZEN_NOW.isoformat()
+    await call(hass, NUMBER_DOMAIN, SERVICE_SET_VALUE, MINIMUM, **{ATTR_VALUE: 0})
+    # Ready by 04:30 local (11:30 UTC): only half of the cheap hour is left before it.
+    await call(hass, TIME_DOMAIN, SET_TIME, READY_WEEKDAY, **{ATTR_TIME: "04:30:00"})
+    assert state_of(hass, READY_WEEKDAY) == "04:30:00"
+    assert state_of(hass, NEXT_END) == "2026-06-10T11:30:00+00:00"
+
+    await advance(timedelta(seconds=10))  # the store writes after a short delay
+    assert await hass.config_entries.async_reload(smart_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert state_of(hass, MANAGED) == STATE_ON
+    assert state_of(hass, TARGET) == "75"
+    assert state_of(hass, MINIMUM) == "0"
+    assert state_of(hass, READY_WEEKDAY) == "04:30:00"
+
+
+async def test_fractional_percentages_are_refused(
+    hass: HomeAssistant, smart: SmartChargingManager
+) -> None:
+    """Target and minimum are whole percentages."""
+    with pytest.raises(HomeAssistantError):
+        await call(hass, NUMBER_DOMAIN, SERVICE_SET_VALUE, TARGET, **{ATTR_VALUE: 70.5})
+    assert state_of(hass, TARGET) == "80"
+
+
+# --- the car and the user --------------------------------------------------------------------
+
+
+async def test_auto_start_on_plug_in_is_stopped(
+    hass: HomeAssistant, smart: SmartChargingManager, frozen_emulator: Emulator
+) -> None:
+    """A Tesla starts charging when plugged in; outside the plan it is stopped (once)."""
+    await manage(hass)
+    state = frozen_emulator.state
+    state.patch_vehicle(MODEL_Y_ID, {"plugged_in": False})
+    await refresh(hass, smart, MODEL_Y_ID)
+    assert state_of(hass, STATUS) == "unplugged"
+    assert state_of(hass, PLANNED) == STATE_OFF
+
+    state.advance(60)
+    state.patch_vehicle(MODEL_Y_ID, {"plugged_in": True, "charging": True})
+    await refresh(hass, smart, MODEL_Y_ID)
+    assert commands(frozen_emulator, "stop") == 1
+    assert state.vehicles[MODEL_Y_ID].charging is False
+    assert state_of(hass, DECISION) == "stop_auto_start"
+    assert state_of(hass, STATUS) == "waiting"
+
+
+async def test_charging_started_elsewhere_is_left_alone(
+    hass: HomeAssistant, smart: SmartChargingManager, frozen_emulator: Emulator, advance: Advance
+) -> None:
+    """Charging started in the car's app while plugged in is the user's: no stop."""
+    await manage(hass)
+    state = frozen_emulator.state
+    state.advance(60)
+    state.patch_vehicle(MODEL_Y_ID, {"charging": True})
+    await refresh(hass, smart, MODEL_Y_ID)
+    assert commands(frozen_emulator, "stop") == 0
+    assert state_of(hass, STATUS) == "manual"
+    assert state_of(hass, DECISION) == "user_took_over"
+    decision = hass.states.get(DECISION)
+    assert decision is not None
+    assert decision.attributes["detail"] == "charging_started_elsewhere"
+    await advance_to(advance, CHEAP_START + 2 * HOUR)
+    assert commands(frozen_emulator, "stop") == 0
+    assert commands(frozen_emulator, "start") == 0
+
+
+async def test_charging_switch_takes_over_until_unplugged(
+    hass: HomeAssistant, smart: SmartChargingManager, frozen_emulator: Emulator, advance: Advance
+) -> None:
+    """Stopping by hand holds until the next plug-in; then the plan runs again."""
+    await manage(hass)
+    await call(hass, SWITCH_DOMAIN, SERVICE_TURN_OFF, CHARGING_SWITCH)
+    assert state_of(hass, STATUS) == "manual"
+    await advance_to(advance, CHEAP_START + timedelta(minutes=5))
+    assert commands(frozen_emulator, "start") == 0
+
+    state = frozen_emulator.state
+    state.patch_vehicle(MODEL_Y_ID, {"plugged_in": False})
+    await refresh(hass, smart, MODEL_Y_ID)
+    state.advance(60)
+    state.patch_vehicle(MODEL_Y_ID, {"plugged_in": True})
+    await refresh(hass, smart, MODEL_Y_ID)
+    assert commands(frozen_emulator, "start") == 1
+    assert state_of(hass, DECISION) == "start_plan"
+
+
+async def test_start_now_overrides_until_unplugged(
+    hass: HomeAssistant, smart: SmartChargingManager, frozen_emulator: Emulator
+) -> None:
+    """ "Start charging now" charges outside the plan; unplugging ends it."""
+    await manage(hass)
+    await call(hass, BUTTON_DOMAIN, SERVICE_PRESS, START_NOW)
+    assert commands(frozen_emulator, "start") == 1
+    assert state_of(hass, STATUS) == "override"
+    assert state_of(hass, PLANNED) == STATE_ON
+    assert state_of(hass, DECISION) == "start_override"
+
+    state = frozen_emulator.state
+    state.advance(60)
+    state.patch_vehicle(MODEL_Y_ID, {"plugged_in": False})
+    await refresh(hass, smart, MODEL_Y_ID)
+    assert state_of(hass, STATUS) == "unplugged"
+    assert smart.vehicle(MODEL_Y_ID).override is False
+    assert commands(frozen_emulator, "stop") == 0
+
+    with pytest.raises(HomeAssistantError) as err:
+        await call(hass, BUTTON_DOMAIN, SERVICE_PRESS, START_NOW)
+    assert err.value.translation_key == "not_plugged_in"
+
+
+async def test_start_now_without_management_just_starts(
+    hass: HomeAssistant, smart: SmartChargingManager, frozen_emulator: Emulator
+) -> None:
+    """With managed charging off the button is a plain start."""
+    await call(hass, BUTTON_DOMAIN, SERVICE_PRESS, START_NOW)
+    assert commands(frozen_emulator, "start") == 1
+    assert state_of(hass, STATUS) == "off"
+
+
+async def test_unplug_mid_plan(
+    hass: HomeAssistant, smart: SmartChargingManager, frozen_emulator: Emulator, advance: Advance
+) -> None:
+    """Unplugged while charging as planned: nothing to stop, the plan is gone."""
+    await manage(hass)
+    await advance_to(advance, CHEAP_START + timedelta(minutes=5))
+    assert commands(frozen_emulator, "start") == 1
+    state = frozen_emulator.state
+    state.patch_vehicle(MODEL_Y_ID, {"plugged_in": False})
+    await refresh(hass, smart, MODEL_Y_ID)
+    assert state_of(hass, STATUS) == "unplugged"
+    assert state_of(hass, PLANNED) == STATE_OFF
+    assert state_of(hass, NEXT_START) == "unknown"
+    await advance_to(advance, CHEAP_START + 2 * HOUR)
+    assert commands(frozen_emulator, "stop") == 0
+
+
+# --- commands that fail ----------------------------------------------------------------------
+
+
+async def test_missing_key_fails_the_start_once_retried(
+    hass: HomeAssistant,
+    smart: SmartChargingManager,
+    frozen_emulator: Emulator,
+    advance: Advance,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """The key is removed: the start fails, is retried once, and then the failure is shown."""
+    await manage(hass)
+    frozen_emulator.state.set_key(MODEL_Y_ID, paired=False)
+    await advance_to(advance, CHEAP_START)
+    assert attempts(frozen_emulator, "start") == 1
+    decision = hass.states.get(DECISION)
+    assert decision is not None
+    assert decision.state == "start_plan"
+    assert decision.attributes["detail"] == "failed: virtual_key_missing"
+    assert any(
+        issue.translation_key == "virtual_key_missing" for issue in issue_registry.issues.values()
+    )
+
+    await advance_to(advance, CHEAP_START + RETRY_AFTER + timedelta(minutes=1))
+    assert attempts(frozen_emulator, "start") == 2
+    assert state_of(hass, DECISION) == "start_failed"
+    assert state_of(hass, STATUS) == "start_failed"
+    await advance_to(advance, CHEAP_START + HOUR)
+    assert attempts(frozen_emulator, "start") == 2  # no third try in this block
+
+
+async def test_asleep_car_is_started_on_the_retry(
+    hass: HomeAssistant, smart: SmartChargingManager, frozen_emulator: Emulator, advance: Advance
+) -> None:
+    """An asleep car refuses the first start (409); the retry two minutes later works."""
+    await manage(hass)
+    frozen_emulator.state.add_fault(
+        "http_409_asleep", vehicle_id=MODEL_Y_ID, path="/commands/charge/start", count=1
+    )
+    await advance_to(advance, CHEAP_START)
+    decision = hass.states.get(DECISION)
+    assert decision is not None
+    assert decision.attributes["detail"] == "failed: vehicle_asleep"
+    assert frozen_emulator.state.vehicles[MODEL_Y_ID].charging is False
+
+    await advance_to(advance, CHEAP_START + RETRY_AFTER + timedelta(minutes=1))
+    assert frozen_emulator.state.vehicles[MODEL_Y_ID].charging is True
+    assert state_of(hass, DECISION) == "retry_start"
+    assert state_of(hass, STATUS) == "charging"
+
+
+async def test_start_without_effect_is_retried_once_then_reported(
+    hass: HomeAssistant, smart: SmartChargingManager, frozen_emulator: Emulator, advance: Advance
+) -> None:
+    """Smartcar accepts the start but the car does not charge: one retry, then it says so."""
+    await manage(hass)
+    await advance_to(advance, CHEAP_START)
+    state = frozen_emulator.state
+    assert commands(frozen_emulator, "start") == 1
+    for expected in (2, 2):
+        state.advance(60)
+        state.patch_vehicle(MODEL_Y_ID, {"charging": False})
+        await refresh(hass, smart, MODEL_Y_ID)
+        await advance_to(advance, dt_now() + RETRY_AFTER)
+        assert commands(frozen_emulator, "start") == expected
+    assert state_of(hass, DECISION) == "start_failed"
+    decision = hass.states.get(DECISION)
+    assert decision is not None
+    assert decision.attributes["detail"] == "no_effect"
+
+
+def dt_now() -> datetime:
+    """Home Assistant's now."""
+    from homeassistant.util import dt as dt_util
+
+    return dt_util.utcnow()
+
+
+# --- where and what ----------------------------------------------------------------------------
+
+
+async def test_away_from_home_is_not_managed(
+    hass: HomeAssistant, smart: SmartChargingManager, frozen_emulator: Emulator
+) -> None:
+    """A car that reports it is not at home is left alone."""
+    frozen_emulator.state.patch_vehicle(MODEL_S_ID, {"plugged_in": True, "charging": True})
+    await refresh(hass, smart, MODEL_S_ID)
+    await call(hass, SWITCH_DOMAIN, SERVICE_TURN_ON, "switch.2019_tesla_model_s_managed_charging")
+    assert state_of(hass, "sensor.2019_tesla_model_s_smart_charging_status") == "away"
+    assert frozen_emulator.state.vehicles[MODEL_S_ID].charging is True
+
+
+async def test_rate_schedule_prices(
+    hass: HomeAssistant,
+    credentials: None,
+    frozen_emulator: Emulator,
+    connected_fleet: Emulator,
+    smart_entry: MockConfigEntry,
+) -> None:
+    """A typed time-of-use schedule plans outside the peak, costed in Home Assistant's currency."""
+    hass.config_entries.async_update_entry(
+        smart_entry,
+        options={
+            CONF_REQUEST_BUDGET: DEFAULT_REQUEST_BUDGET,
+            CONF_PRICE_SOURCE: PRICE_SOURCE_SCHEDULE,
+            CONF_OFFPEAK_PRICE: 0.1,
+            CONF_PEAK_PRICE: 0.5,
+            CONF_WEEKDAY_PEAK_START: "02:00:00",
+            CONF_WEEKDAY_PEAK_END: "05:00:00",
+        },
+    )
+    assert await hass.config_entries.async_setup(smart_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await manage(hass, target=75)
+    # Peak until 05:00 local (12:00 UTC); 1.3 h off-peak from then, before 07:00.
+    assert state_of(hass, NEXT_START) == "2026-06-10T12:00:00+00:00"
+    cost = hass.states.get(COST)
+    assert cost is not None
+    assert float(cost.state) == pytest.approx(9.75 * 0.1)
+    assert cost.attributes["unit_of_measurement"] == hass.config.currency
+
+
+async def test_unusable_price_entity_raises_an_issue(
+    hass: HomeAssistant, smart: SmartChargingManager, issue_registry: ir.IssueRegistry
+) -> None:
+    """Without readable prices the car charges at once, and a repair issue says why."""
+    await manage(hass)
+    hass.states.async_set(PRICE_ENTITY, "unavailable", {})
+    await hass.async_block_till_done(wait_background_tasks=True)
+    issue_id = f"price_entity_unusable_{smart.entry.entry_id}"
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_placeholders == {"entities": PRICE_ENTITY}
+    assert state_of(hass, NEXT_START) == FROZEN_NOW.isoformat()
+
+    hass.states.async_set(PRICE_ENTITY, "0.30", price_attributes(PRICES))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+    assert state_of(hass, NEXT_START) == "2026-06-10T11:00:00+00:00"
+
+
+async def test_start_now_says_at_once_when_the_car_refuses(
+    hass: HomeAssistant, smart: SmartChargingManager, frozen_emulator: Emulator
+) -> None:
+    """The override's first start fails: the button press fails with the reason."""
+    await manage(hass)
+    frozen_emulator.state.set_key(MODEL_Y_ID, paired=False)
+    with pytest.raises(HomeAssistantError) as err:
+        await call(hass, BUTTON_DOMAIN, SERVICE_PRESS, START_NOW)
+    assert err.value.translation_key == "virtual_key_missing"
+    assert state_of(hass, STATUS) == "override"
+
+
+async def test_override_ends_at_the_target(
+    hass: HomeAssistant, smart: SmartChargingManager, frozen_emulator: Emulator, advance: Advance
+) -> None:
+    """Start charging now holds until the target, then the plan (empty) takes over again."""
+    await manage(hass, target=70)
+    await call(hass, BUTTON_DOMAIN, SERVICE_PRESS, START_NOW)
+    assert state_of(hass, STATUS) == "override"
+    await advance_to(advance, FROZEN_NOW + HOUR)
+    assert smart.vehicle(MODEL_Y_ID).override is False
+    assert state_of(hass, DECISION) == "stop_target"
+    assert frozen_emulator.state.vehicles[MODEL_Y_ID].charging is False
+    # The car reported its power while charging: 11 kW.
+    assert smart.vehicle(MODEL_Y_ID).power_kw == pytest.approx(11.0)
+
+
+# --- inputs the car does not always send -------------------------------------------------------
+
+
+async def set_state(hass: HomeAssistant, smart: SmartChargingManager, **signals: Any) -> None:
+    """Replace some of the Model Y's signals (as a report would) and let smart charging react."""
+    coordinator = smart.coordinator
+    vehicle = coordinator.data[MODEL_Y_ID]
+    vehicle.state = replace(vehicle.state, **signals)
+    coordinator.async_set_updated_data(dict(coordinator.data))
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def known[T](value: T) -> Signal[T]:
+    """A successfully reported signal, stamped now."""
+    return Signal(value=value, status=SignalStatus.SUCCESS, oem_updated_at=dt_now())
+
+
+async def test_unknown_battery_level_waits_for_data(
+    hass: HomeAssistant, smart: SmartChargingManager
+) -> None:
+    """No battery level: no plan, and the status says why."""
+    await manage(hass)
+    await set_state(hass, smart, battery_level=Signal())
+    assert state_of(hass, STATUS) == "no_data"
+    assert state_of(hass, NEXT_START) == "unknown"
+    await set_state(hass, smart, plugged_in=Signal())
+    assert state_of(hass, STATUS) == "no_data"
+
+
+async def test_unknown_charging_state_sends_nothing(
+    hass: HomeAssistant, smart: SmartChargingManager, frozen_emulator: Emulator, advance: Advance
+) -> None:
+    """While the car's charging state is unknown the executor only plans."""
+    await manage(hass)
+    await set_state(
+        hass, smart, charging_status=Signal(), is_charging=Signal(status=SignalStatus.ERROR)
+    )
+    smart.coordinator.data[MODEL_Y_ID].next_poll = CHEAP_START + 3 * HOUR  # no read meanwhile
+    await advance_to(advance, CHEAP_START + timedelta(minutes=2))
+    assert commands(frozen_emulator, "start") == 0
+    assert state_of(hass, STATUS) == "charging"  # as planned; the car will tell
+
+
+async def test_car_full_below_the_target(hass: HomeAssistant, smart: SmartChargingManager) -> None:
+    """The car says it is full (its own limit) though the plan wants more: nothing to start."""
+    await manage(hass)
+    await call(hass, BUTTON_DOMAIN, SERVICE_PRESS, START_NOW)
+    await set_state(
+        hass,
+        smart,
+        charging_status=known(ChargingStatus.FULLY_CHARGED),
+        is_charging=known(False),
+        charge_limit=Signal(),
+    )
+    assert state_of(hass, STATUS) == "target_reached"
+
+
+@pytest.mark.parametrize(
+    ("latitude", "status"), [(32.87336, "waiting"), (33.5, "away")], ids=["home", "away"]
+)
+async def test_home_zone_when_the_car_has_no_home_flag(
+    hass: HomeAssistant, smart: SmartChargingManager, latitude: float, status: str
+) -> None:
+    """Without `location-isathome`, the car's location against Home Assistant's home zone."""
+    hass.config_entries.async_update_entry(
+        smart.entry, options={**smart.entry.options, CONF_READ_LOCATION: True}
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    smart = smart.entry.runtime_data.smart
+    hass.states.async_set(
+        "zone.home", "0", {"latitude": 32.87336, "longitude": -117.22743, "radius": 100}
+    )
+    await manage(hass)
+    await set_state(
+        hass,
+        smart,
+        is_at_home=Signal(),
+        location=known(Location(latitude=latitude, longitude=-117.22743)),
+    )
+    assert state_of(hass, STATUS) == status
+
+
+async def test_learns_the_charge_speed_from_the_battery_level(
+    hass: HomeAssistant, smart: SmartChargingManager
+) -> None:
+    """Without a power reading the speed is learned from the level rising while charging."""
+    await manage(hass)
+    start = dt_now()
+    await set_state(
+        hass,
+        smart,
+        charging_status=known(ChargingStatus.CHARGING),
+        charge_power=Signal(),
+        battery_capacity=Signal(),
+        battery_level=Signal(value=60.0, status=SignalStatus.SUCCESS, oem_updated_at=start),
+    )
+    await set_state(
+        hass,
+        smart,
+        battery_level=Signal(
+            value=66.0, status=SignalStatus.SUCCESS, oem_updated_at=start + timedelta(minutes=30)
+        ),
+    )
+    vehicle = smart.vehicle(MODEL_Y_ID)
+    assert vehicle.learned_percent_per_hour == pytest.approx(12.0)
+    # Energy and cost need the battery's size: unknown here.
+    assert state_of(hass, COST) == "unknown"
+
+
+def test_settings_from_damaged_storage() -> None:
+    """Unreadable stored settings fall back to the defaults."""
+    assert SmartSettings.from_dict({"ready_by_weekday": "25:99"}) == SmartSettings()
+    assert SmartSettings.from_dict({"target": "70"}).target == 70
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        # Wednesday 06:00 → Wednesday 07:00 (weekday)
+        (datetime(2026, 6, 10, 13, 0, tzinfo=UTC), datetime(2026, 6, 10, 14, 0, tzinfo=UTC)),
+        # Friday 08:00 → Saturday 09:00 (weekend)
+        (datetime(2026, 6, 12, 15, 0, tzinfo=UTC), datetime(2026, 6, 13, 16, 0, tzinfo=UTC)),
+        # Sunday 10:00 → Monday 07:00
+        (datetime(2026, 6, 14, 17, 0, tzinfo=UTC), datetime(2026, 6, 15, 14, 0, tzinfo=UTC)),
+        # Saturday night before the autumn change (US: 2026-11-01) → Sunday 09:00 PST
+        (datetime(2026, 11, 1, 6, 0, tzinfo=UTC), datetime(2026, 11, 1, 17, 0, tzinfo=UTC)),
+    ],
+)
+def test_next_ready_by(now: datetime, expected: datetime) -> None:
+    """Weekday and weekend ready-by times, in local time, over a DST change."""
+    assert next_ready_by(SmartSettings(), now, ZoneInfo("America/Los_Angeles")) == expected
+
+
+async def test_no_price_source_charges_at_once(
+    hass: HomeAssistant,
+    credentials: None,
+    frozen_emulator: Emulator,
+    connected_fleet: Emulator,
+    smart_entry: MockConfigEntry,
+) -> None:
+    """Without prices the plan is to charge at once (still to the target, then stop)."""
+    hass.config_entries.async_update_entry(
+        smart_entry, options={CONF_REQUEST_BUDGET: DEFAULT_REQUEST_BUDGET}
+    )
+    assert await hass.config_entries.async_setup(smart_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await manage(hass)
+    assert commands(frozen_emulator, "start") == 1
+    assert state_of(hass, COST) == "unknown"
+
+
+async def test_price_entity_without_a_price_list(
+    hass: HomeAssistant, smart: SmartChargingManager, issue_registry: ir.IssueRegistry
+) -> None:
+    """An entity whose attributes hold no prices is reported like an unavailable one."""
+    hass.states.async_set(PRICE_ENTITY, "0.3", {"unit_of_measurement": "EUR/kWh"})
+    await manage(hass)
+    await set_state(hass, smart)  # parsed once, then taken from the cache
+    assert issue_registry.async_get_issue(DOMAIN, f"price_entity_unusable_{smart.entry.entry_id}")
+
+
+async def test_settings_changed_during_an_evaluation(
+    hass: HomeAssistant, smart: SmartChargingManager
+) -> None:
+    """Two changes at once: the second waits for the first and the plan has both."""
+    await manage(hass)
+    await asyncio.gather(
+        smart.async_update_settings(MODEL_Y_ID, target=70),
+        smart.async_update_settings(MODEL_Y_ID, minimum=65),
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert state_of(hass, NEXT_START) == FROZEN_NOW.isoformat()  # minimum 65 > 62: at once
+    assert smart.vehicle(MODEL_Y_ID).settings.target == 70
+
+
+async def test_charging_switch_without_management(
+    hass: HomeAssistant, smart: SmartChargingManager, frozen_emulator: Emulator
+) -> None:
+    """With managed charging off the charging switch is just a switch."""
+    await call(hass, SWITCH_DOMAIN, SERVICE_TURN_ON, CHARGING_SWITCH)
+    assert commands(frozen_emulator, "start") == 1
+    assert smart.vehicle(MODEL_Y_ID).manual is False
+    await call(hass, SWITCH_DOMAIN, SERVICE_TURN_OFF, MANAGED)
+    assert state_of(hass, STATUS) == "off"
