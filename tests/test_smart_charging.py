@@ -779,3 +779,16 @@ async def test_charging_switch_without_management(
     assert smart.vehicle(MODEL_Y_ID).manual is False
     await call(hass, SWITCH_DOMAIN, SERVICE_TURN_OFF, MANAGED)
     assert state_of(hass, STATUS) == "off"
+
+
+async def test_prices_only_in_the_past_raise_the_issue(
+    hass: HomeAssistant, smart: SmartChargingManager, issue_registry: ir.IssueRegistry
+) -> None:
+    """A price list that stopped yesterday is as good as none."""
+    await manage(hass)
+    hass.states.async_set(
+        PRICE_ENTITY, "0.3", price_attributes([0.1] * 24, start=PRICE_START - timedelta(days=2))
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    issue_id = f"price_entity_unusable_{smart.entry.entry_id}"
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None

@@ -698,12 +698,14 @@ class FlexChargingOptionsFlow(OptionsFlowWithReload):
         placeholders = {"entities": ""}
         if user_input is not None:
             entities: list[str] = user_input[CONF_PRICE_ENTITIES]
-            unusable = [entity_id for entity_id in entities if not self._has_prices(entity_id)]
+            found = {entity_id: self._price_count(entity_id) for entity_id in entities}
+            unusable = [entity_id for entity_id, count in found.items() if count is None]
             if not entities:
                 errors[CONF_PRICE_ENTITIES] = "no_price_entity"
-            elif unusable:
+            elif unusable or not any(found.values()):
+                # An empty list is fine (tomorrow's prices), as long as some entity has prices.
                 errors[CONF_PRICE_ENTITIES] = "no_prices_found"
-                placeholders["entities"] = ", ".join(unusable)
+                placeholders["entities"] = ", ".join(unusable or entities)
             else:
                 return self.async_create_entry(
                     data={**self._options, CONF_PRICE_ENTITIES: entities}
@@ -722,15 +724,14 @@ class FlexChargingOptionsFlow(OptionsFlowWithReload):
             description_placeholders=placeholders,
         )
 
-    def _has_prices(self, entity_id: str) -> bool:
-        """Whether the entity's attributes hold a price list we can read."""
+    def _price_count(self, entity_id: str) -> int | None:
+        """How many prices the entity's attributes list; None without a readable list."""
         if (state := self.hass.states.get(entity_id)) is None:
-            return False
+            return None
         try:
-            slots_from_attributes(state.attributes, dt_util.get_default_time_zone())
+            return len(slots_from_attributes(state.attributes, dt_util.get_default_time_zone()))
         except PriceFormatError:
-            return False
-        return True
+            return None
 
     async def async_step_rate_schedule(
         self, user_input: dict[str, Any] | None = None
@@ -739,38 +740,54 @@ class FlexChargingOptionsFlow(OptionsFlowWithReload):
         errors: dict[str, str] = {}
         current = {**self.config_entry.options, **(user_input or {})}
         if user_input is not None:
+            weekend = (
+                user_input.get(CONF_WEEKEND_PEAK_START),
+                user_input.get(CONF_WEEKEND_PEAK_END),
+            )
             if user_input[CONF_PEAK_PRICE] < user_input[CONF_OFFPEAK_PRICE]:
                 errors[CONF_PEAK_PRICE] = "peak_below_offpeak"
-            elif bool(user_input.get(CONF_WEEKEND_PEAK_START)) != bool(
-                user_input.get(CONF_WEEKEND_PEAK_END)
-            ):
+            elif user_input[CONF_WEEKDAY_PEAK_START] == user_input[CONF_WEEKDAY_PEAK_END]:
+                errors[CONF_WEEKDAY_PEAK_END] = "empty_window"
+            elif bool(weekend[0]) != bool(weekend[1]):
                 errors[CONF_WEEKEND_PEAK_END] = "incomplete_window"
+            elif weekend[0] and weekend[0] == weekend[1]:
+                errors[CONF_WEEKEND_PEAK_END] = "empty_window"
             else:
                 return self.async_create_entry(data={**self._options, **user_input})
         price = NumberSelector(
             NumberSelectorConfig(
                 min=-10,
                 max=10,
-                step=0.0001,
+                step="any",
                 mode=NumberSelectorMode.BOX,
                 unit_of_measurement=f"{self.hass.config.currency}/kWh",
             )
         )
-        schema: dict[vol.Marker, Any] = {
-            vol.Required(CONF_OFFPEAK_PRICE, default=current.get(CONF_OFFPEAK_PRICE, 0.1)): price,
-            vol.Required(CONF_PEAK_PRICE, default=current.get(CONF_PEAK_PRICE, 0.3)): price,
-            vol.Required(
-                CONF_WEEKDAY_PEAK_START, default=current.get(CONF_WEEKDAY_PEAK_START, "16:00:00")
-            ): TimeSelector(),
-            vol.Required(
-                CONF_WEEKDAY_PEAK_END, default=current.get(CONF_WEEKDAY_PEAK_END, "21:00:00")
-            ): TimeSelector(),
+        schema = vol.Schema(
+            {
+                vol.Required(
+                    CONF_OFFPEAK_PRICE, default=current.get(CONF_OFFPEAK_PRICE, 0.1)
+                ): price,
+                vol.Required(CONF_PEAK_PRICE, default=current.get(CONF_PEAK_PRICE, 0.3)): price,
+                vol.Required(
+                    CONF_WEEKDAY_PEAK_START,
+                    default=current.get(CONF_WEEKDAY_PEAK_START, "16:00:00"),
+                ): TimeSelector(),
+                vol.Required(
+                    CONF_WEEKDAY_PEAK_END, default=current.get(CONF_WEEKDAY_PEAK_END, "21:00:00")
+                ): TimeSelector(),
+                # Suggested, not defaulted: a cleared field must stay cleared (no weekend peak).
+                vol.Optional(CONF_WEEKEND_PEAK_START): TimeSelector(),
+                vol.Optional(CONF_WEEKEND_PEAK_END): TimeSelector(),
+            }
+        )
+        suggested = {
+            key: current[key]
+            for key in (CONF_WEEKEND_PEAK_START, CONF_WEEKEND_PEAK_END)
+            if current.get(key)
         }
-        for key in (CONF_WEEKEND_PEAK_START, CONF_WEEKEND_PEAK_END):
-            marker = (
-                vol.Optional(key, default=current[key]) if current.get(key) else vol.Optional(key)
-            )
-            schema[marker] = TimeSelector()
         return self.async_show_form(
-            step_id="rate_schedule", data_schema=vol.Schema(schema), errors=errors
+            step_id="rate_schedule",
+            data_schema=self.add_suggested_values_to_schema(schema, suggested),
+            errors=errors,
         )

@@ -40,7 +40,8 @@ def async_describe_events(
     @callback
     def describe(event: Event) -> dict[str, str | None]:
         data = event.data
-        message = MESSAGES.get(data.get("decision", ""), str(data.get("decision")))
+        decision = str(data.get("decision") or "")
+        message = MESSAGES.get(decision, f"smart charging decided: {decision or 'unknown'}")
         if detail := data.get("detail"):
             message = f"{message} ({detail})"
         return {

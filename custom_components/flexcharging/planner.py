@@ -13,8 +13,9 @@ Rules on top of the optimum, in this order:
 - if the time to the deadline cannot hold the charge, the car charges at once, continuously;
 - time with an unknown price (gaps, or beyond the last known price) is used only when the known
   prices cannot hold the charge, earliest first; the plan is made again when prices arrive;
-- a partly used stretch is placed next to a chosen neighbour, so one block needs one start and
-  one stop.
+- among stretches of the marginal price (any of them costs the same) those next to chosen time
+  go first, and a partly used stretch is placed next to a chosen neighbour: fewer blocks, and
+  each block needs one start and one stop.
 """
 
 from __future__ import annotations
@@ -247,23 +248,47 @@ def _take_from_start(pieces: Sequence[_Piece], hours: float) -> list[_Piece]:
 
 def _cheapest(window: Sequence[_Piece], hours: float) -> list[tuple[_Piece, BlockReason]]:
     """The cheapest `hours` of the window: known prices first, then unknown ones, earliest."""
-    order = sorted(
-        range(len(window)),
-        key=lambda i: (window[i].price is None, window[i].price or 0.0, window[i].start),
-    )
+
+    # Sorted by price, then start: taking whole prices in that order is the optimum; only the
+    # last (marginal) price needs a choice.
+    def key(i: int) -> tuple[bool, float]:
+        return (window[i].price is None, window[i].price or 0.0)
+
+    def touches(i: int) -> int:
+        before = i > 0 and i - 1 in full and window[i - 1].end == window[i].start
+        after = i + 1 < len(window) and i + 1 in full and window[i + 1].start == window[i].end
+        return int(before) + int(after)
+
+    order = sorted(range(len(window)), key=lambda i: (*key(i), window[i].start))
     full: set[int] = set()
     partial: tuple[int, float] | None = None
     left = hours
-    for index in order:
-        if left < _EPSILON_HOURS:
-            break
-        piece = window[index]
-        if piece.hours <= left + _EPSILON_HOURS:
-            full.add(index)
-            left -= piece.hours
-        else:
-            partial = (index, left)
-            left = 0.0
+    position = 0
+    while left >= _EPSILON_HOURS and position < len(order):
+        # One price at a time: all of it if it fits, else as much as needed.
+        group_end = position
+        while group_end < len(order) and key(order[group_end]) == key(order[position]):
+            group_end += 1
+        group = order[position:group_end]
+        position = group_end
+        if sum(window[i].hours for i in group) <= left + _EPSILON_HOURS:
+            full.update(group)
+            left -= sum(window[i].hours for i in group)
+            continue
+        # The marginal price: any choice costs the same, so take what touches chosen time
+        # first (fewer blocks, fewer commands); unknown prices stay earliest first.
+        remaining = list(group)
+        while left >= _EPSILON_HOURS:
+            index = remaining[0]
+            if window[index].price is not None:
+                index = max(remaining, key=lambda i: (touches(i), -remaining.index(i)))
+            remaining.remove(index)
+            if window[index].hours <= left + _EPSILON_HOURS:
+                full.add(index)
+                left -= window[index].hours
+            else:
+                partial = (index, left)
+                left = 0.0
     chosen = [window[index] for index in sorted(full)]
     if partial is not None:
         index, part = partial

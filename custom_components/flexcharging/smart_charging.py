@@ -731,6 +731,8 @@ class SmartChargingManager:
                 continue
             slots.extend(parsed)
             currency = currency or price_unit(state.attributes)
+        if not problems and not any(slot.end > now for slot in slots):
+            problems = list(self.price_entities)  # lists, but nothing from now on
         self._sync_price_issue(problems)
         return slots, currency
 

@@ -1,0 +1,164 @@
+"""Logbook entries for smart charging's decisions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from homeassistant.components.logbook import (
+    LOGBOOK_ENTRY_ENTITY_ID,
+    LOGBOOK_ENTRY_MESSAGE,
+    LOGBOOK_ENTRY_NAME,
+)
+from homeassistant.components.recorder import Recorder
+from homeassistant.core import Event, HomeAssistant
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+)
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
+
+from custom_components.flexcharging.const import DOMAIN, EVENT_CHARGING_DECISION
+from custom_components.flexcharging.logbook import MESSAGES, async_describe_events
+from custom_components.flexcharging.smart_charging import Decision
+
+type Describer = Callable[[Event], dict[str, str | None]]
+
+DECISION_ENTITY = "sensor.2024_tesla_model_y_last_smart_charging_decision"
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(recorder_db_url: str, enable_custom_integrations: None) -> None:
+    """As in conftest, but the recorder's database first: it must exist before `hass`."""
+
+
+def describer(hass: HomeAssistant) -> Describer:
+    """Register the integration's describers with a collector; return the only one."""
+    registered: list[tuple[str, str, Describer]] = []
+
+    def collect(domain: str, event_type: str, describe: Describer) -> None:
+        registered.append((domain, event_type, describe))
+
+    async_describe_events(hass, collect)
+    assert [(domain, event_type) for domain, event_type, _ in registered] == [
+        (DOMAIN, EVENT_CHARGING_DECISION)
+    ]
+    return registered[0][2]
+
+
+def decision_data(decision: str, detail: str | None = None) -> dict[str, Any]:
+    """An event's data as smart charging fires it."""
+    return {
+        "device_id": "0c5b1d6e3f4a4b2c9d8e7f6a5b4c3d2e",
+        "entity_id": DECISION_ENTITY,
+        "vehicle": "2024 Tesla Model Y",
+        "decision": decision,
+        "detail": detail,
+    }
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "message", "entity_id"),
+    [
+        (
+            decision_data("start_plan"),
+            "2024 Tesla Model Y",
+            "started charging: a planned cheap slot began",
+            DECISION_ENTITY,
+        ),
+        (
+            decision_data("start_plan", "failed: vehicle_asleep"),
+            "2024 Tesla Model Y",
+            "started charging: a planned cheap slot began (failed: vehicle_asleep)",
+            DECISION_ENTITY,
+        ),
+        (
+            decision_data("user_took_over", "charging_started_elsewhere"),
+            "2024 Tesla Model Y",
+            "left charging to you until the car is unplugged (charging_started_elsewhere)",
+            DECISION_ENTITY,
+        ),
+        (
+            decision_data("pause_for_solar"),
+            "2024 Tesla Model Y",
+            "smart charging decided: pause_for_solar",
+            DECISION_ENTITY,
+        ),
+        (
+            {"decision": "stop_target", "vehicle": None, "entity_id": None, "detail": ""},
+            "FlexCharging",
+            "stopped charging: the target charge is reached",
+            None,
+        ),
+    ],
+    ids=["without_detail", "with_detail", "took_over", "unknown_decision", "no_vehicle_or_entity"],
+)
+def test_describe(
+    hass: HomeAssistant,
+    data: dict[str, Any],
+    name: str,
+    message: str,
+    entity_id: str | None,
+) -> None:
+    """The vehicle is the name; the message explains the decision and adds any detail."""
+    describe = describer(hass)
+    assert describe(Event(EVENT_CHARGING_DECISION, data)) == {
+        LOGBOOK_ENTRY_NAME: name,
+        LOGBOOK_ENTRY_MESSAGE: message,
+        LOGBOOK_ENTRY_ENTITY_ID: entity_id,
+    }
+
+
+def test_every_decision_has_a_message() -> None:
+    """Each decision the executor records is explained, and nothing else is."""
+    assert set(MESSAGES) == {decision.value for decision in Decision}
+
+
+async def test_logbook_shows_the_decision(
+    recorder_mock: Recorder, hass: HomeAssistant, hass_ws_client: WebSocketGenerator
+) -> None:
+    """Home Assistant's logbook finds the platform and shows the decision in words."""
+    hass.config.components.add(DOMAIN)
+    assert await async_setup_component(hass, "logbook", {})
+    await hass.async_block_till_done()
+    start = dt_util.utcnow()
+
+    hass.bus.async_fire(
+        EVENT_CHARGING_DECISION, decision_data("stop_auto_start", "plugged_in_outside_plan")
+    )
+    hass.bus.async_fire(EVENT_CHARGING_DECISION, decision_data("stop_target"))
+    await async_wait_recording_done(hass)
+
+    client = await hass_ws_client(hass)
+    await client.send_json_auto_id(
+        {
+            "type": "logbook/get_events",
+            "start_time": (start - timedelta(seconds=1)).isoformat(),
+            "end_time": (dt_util.utcnow() + timedelta(seconds=1)).isoformat(),
+        }
+    )
+    response = await client.receive_json()
+    assert response["success"], response
+    entries = [
+        {key: entry.get(key) for key in ("name", "message", "domain", "entity_id")}
+        for entry in response["result"]
+        if entry.get("domain") == DOMAIN
+    ]
+    assert entries == [
+        {
+            "name": "2024 Tesla Model Y",
+            "message": "stopped charging: the car started by itself on plug-in, outside the plan"
+            " (plugged_in_outside_plan)",
+            "domain": DOMAIN,
+            "entity_id": DECISION_ENTITY,
+        },
+        {
+            "name": "2024 Tesla Model Y",
+            "message": "stopped charging: the target charge is reached",
+            "domain": DOMAIN,
+            "entity_id": DECISION_ENTITY,
+        },
+    ]
