@@ -35,6 +35,9 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
 
 from custom_components.flexcharging.api import ChargingStatus, Location, Signal, SignalStatus
 from custom_components.flexcharging.const import (
@@ -792,3 +795,19 @@ async def test_prices_only_in_the_past_raise_the_issue(
     await hass.async_block_till_done(wait_background_tasks=True)
     issue_id = f"price_entity_unusable_{smart.entry.entry_id}"
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+
+
+async def test_diagnostics_show_the_plan(
+    hass: HomeAssistant, smart: SmartChargingManager, hass_client: Any
+) -> None:
+    """The entry's diagnostics carry each vehicle's settings, plan and last decision."""
+    await manage(hass)
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, smart.entry)
+    model_y = next(
+        vehicle for vehicle in diagnostics["vehicles"] if vehicle["info"]["model"] == "Model Y"
+    )["smart_charging"]
+    assert model_y["settings"]["managed"] is True
+    assert model_y["status"] == "waiting"
+    assert model_y["plan"]["blocks"][0]["start"] == CHEAP_START.isoformat()
+    assert model_y["plan"]["reaches_target"] is True
+    assert diagnostics["price_problem"] is None

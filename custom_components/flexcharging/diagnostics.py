@@ -19,6 +19,7 @@ from .const import (
     DOMAIN,
 )
 from .coordinator import FlexChargingConfigEntry, VehicleData
+from .smart_charging import SmartVehicle
 
 TO_REDACT = {
     CONF_APPLICATION_ID,
@@ -39,7 +40,35 @@ TO_REDACT = {
 }
 
 
-def _vehicle(vehicle: VehicleData) -> dict[str, Any]:
+def _smart(smart: SmartVehicle) -> dict[str, Any]:
+    """Smart charging's settings, plan and last decision (nothing personal in them)."""
+    plan = smart.plan
+    return {
+        "settings": smart.settings.as_dict(),
+        "status": smart.status,
+        "ready_by": smart.deadline,
+        "plugged": smart.plugged,
+        "override": smart.override,
+        "manual": smart.manual,
+        "wanted": smart.wanted,
+        "attempts": smart.attempts,
+        "failed": smart.failed,
+        "power_kw": smart.power_kw,
+        "learned_percent_per_hour": smart.learned_percent_per_hour,
+        "last_decision": asdict(smart.last_decision) if smart.last_decision else None,
+        "plan": {
+            "blocks": [asdict(block) for block in plan.blocks],
+            "needed_hours": plan.needed_hours,
+            "reaches_target": plan.reaches_target,
+            "cost": plan.cost,
+            "reference_cost": plan.reference_cost,
+        }
+        if plan
+        else None,
+    }
+
+
+def _vehicle(vehicle: VehicleData, smart: SmartVehicle) -> dict[str, Any]:
     return async_redact_data(
         {
             "info": asdict(vehicle.info),
@@ -52,6 +81,7 @@ def _vehicle(vehicle: VehicleData) -> dict[str, Any]:
             "next_poll": vehicle.next_poll,
             "failures": vehicle.failures,
             "requests_used": vehicle.requests_used,
+            "smart_charging": _smart(smart),
         },
         TO_REDACT,
     )
@@ -72,7 +102,11 @@ async def async_get_config_entry_diagnostics(
         "last_webhook": coordinator.last_webhook,
         "update_interval": str(coordinator.update_interval),
         "billable_requests_since_start": sum(entry.runtime_data.client.requests.billable.values()),
-        "vehicles": [_vehicle(vehicle) for vehicle in coordinator.data.values()],
+        "price_problem": entry.runtime_data.smart.price_problem,
+        "vehicles": [
+            _vehicle(vehicle, entry.runtime_data.smart.vehicle(vehicle_id))
+            for vehicle_id, vehicle in coordinator.data.items()
+        ],
     }
 
 
@@ -83,4 +117,6 @@ async def async_get_device_diagnostics(
     coordinator = entry.runtime_data.coordinator
     vehicle_id = next(identifier for domain, identifier in device.identifiers if domain == DOMAIN)
     vehicle = coordinator.data.get(vehicle_id)
-    return {"vehicle": _vehicle(vehicle) if vehicle else None}
+    if vehicle is None:
+        return {"vehicle": None}
+    return {"vehicle": _vehicle(vehicle, entry.runtime_data.smart.vehicle(vehicle_id))}
