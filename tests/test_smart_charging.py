@@ -811,3 +811,22 @@ async def test_diagnostics_show_the_plan(
     assert model_y["plan"]["blocks"][0]["start"] == CHEAP_START.isoformat()
     assert model_y["plan"]["reaches_target"] is True
     assert diagnostics["price_problem"] is None
+
+
+async def test_auto_start_reported_after_the_plug_is_still_stopped(
+    hass: HomeAssistant, smart: SmartChargingManager, frozen_emulator: Emulator
+) -> None:
+    """The first report shows the plug, the next one the car's own start: still stopped."""
+    await manage(hass)
+    state = frozen_emulator.state
+    state.patch_vehicle(MODEL_Y_ID, {"plugged_in": False})
+    await refresh(hass, smart, MODEL_Y_ID)
+    state.advance(60)
+    state.patch_vehicle(MODEL_Y_ID, {"plugged_in": True})
+    await refresh(hass, smart, MODEL_Y_ID)
+    assert state_of(hass, STATUS) == "waiting"
+    state.advance(60)
+    state.patch_vehicle(MODEL_Y_ID, {"charging": True})
+    await refresh(hass, smart, MODEL_Y_ID)
+    assert commands(frozen_emulator, "stop") == 1
+    assert state_of(hass, DECISION) == "stop_auto_start"

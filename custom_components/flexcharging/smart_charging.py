@@ -67,6 +67,9 @@ RETRY_AFTER = timedelta(minutes=2)  # a command that did not take is sent again 
 REEVALUATE_EVERY = timedelta(minutes=15)
 TOP_UP_BELOW = 3.0  # percent below the target that starts a new charge once it was reached
 MAX_COMMANDS = 2  # per decision: the command and one retry
+# Charging that begins this soon after the plug-in was seen is the car's own start (a report
+# may show the plug before the charging), not the user's.
+AUTO_START_WINDOW = timedelta(minutes=10)
 
 
 class SmartStatus(StrEnum):
@@ -169,6 +172,7 @@ class SmartVehicle:
     currency: str | None = None
     # The plug-in session
     plugged: bool | None = None
+    plugged_at: datetime | None = None  # when this session's plug-in was first seen
     first_look: bool = True  # the first reading of a session (or after management was enabled)
     override: bool = False  # "Start charging now" until the target or the unplug
     manual: bool = False  # the user started or stopped charging: hands off until the unplug
@@ -433,6 +437,8 @@ class SmartChargingManager:
             smart.status = SmartStatus.UNPLUGGED if plugged is False else SmartStatus.NO_DATA
             return
         if smart.plugged is not True:
+            # Seen being plugged in (not merely found plugged in at start-up or on enabling).
+            smart.plugged_at = now if smart.plugged is False else None
             smart.plugged = True
             smart.first_look = True
             smart.manual = smart.override = smart.failed = smart.done = False
@@ -486,7 +492,8 @@ class SmartChargingManager:
         if desired and vehicle.state.charging_status.value is ChargingStatus.FULLY_CHARGED:
             smart.status = SmartStatus.TARGET_REACHED  # the car's own limit is below the target
             return
-        if smart.confirmed and not first_look:
+        auto_start = not desired and _soon_after(smart.plugged_at, now, AUTO_START_WINDOW)
+        if smart.confirmed and not first_look and not auto_start:
             # The car did as planned and then changed: someone started or stopped it by hand.
             smart.manual = True
             smart.status = SmartStatus.MANUAL
@@ -530,7 +537,7 @@ class SmartChargingManager:
         elif start:
             reason = block.reason if block else BlockReason.CHEAPEST
             decision = _START_FOR_REASON.get(reason, Decision.START_PLAN)
-        elif first_look:
+        elif first_look or _soon_after(smart.plugged_at, now, AUTO_START_WINDOW):
             decision = Decision.STOP_AUTO_START
         else:
             decision = Decision.STOP_TARGET if target_reached else Decision.STOP_PLAN
@@ -754,6 +761,10 @@ class SmartChargingManager:
             translation_key="price_entity_unusable",
             translation_placeholders={"entities": problem},
         )
+
+
+def _soon_after(moment: datetime | None, now: datetime, window: timedelta) -> bool:
+    return moment is not None and now - moment < window
 
 
 def _reported_after_command(vehicle: VehicleData) -> bool:
