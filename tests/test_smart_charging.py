@@ -830,3 +830,16 @@ async def test_auto_start_reported_after_the_plug_is_still_stopped(
     await refresh(hass, smart, MODEL_Y_ID)
     assert commands(frozen_emulator, "stop") == 1
     assert state_of(hass, DECISION) == "stop_auto_start"
+
+
+async def test_restart_keeps_the_users_hold(
+    hass: HomeAssistant, smart: SmartChargingManager, smart_entry: MockConfigEntry, advance: Advance
+) -> None:
+    """Left to the user before a restart: still left to the user after it."""
+    await manage(hass)
+    await call(hass, SWITCH_DOMAIN, SERVICE_TURN_OFF, CHARGING_SWITCH)
+    assert state_of(hass, STATUS) == "manual"
+    await advance(timedelta(seconds=10))  # the store writes after a short delay
+    assert await hass.config_entries.async_reload(smart_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert state_of(hass, STATUS) == "manual"

@@ -10,9 +10,9 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .const import DOMAIN, SIGNAL_PLAN_UPDATED
+from .const import DOMAIN
 from .coordinator import FlexChargingConfigEntry, FlexChargingCoordinator, VehicleData
-from .smart_charging import SmartChargingManager, SmartVehicle
+from .smart_charging import SmartChargingManager, SmartVehicle, plan_signal
 
 
 class FlexChargingEntity(CoordinatorEntity[FlexChargingCoordinator]):
@@ -86,7 +86,7 @@ class SmartChargingEntity(FlexChargingEntity):
         self.async_on_remove(
             async_dispatcher_connect(
                 self.hass,
-                SIGNAL_PLAN_UPDATED.format(self.coordinator.config_entry.entry_id),
+                plan_signal(self.coordinator.config_entry.entry_id, self.vehicle_id),
                 self.async_write_ha_state,
             )
         )

@@ -200,6 +200,11 @@ class SmartVehicle:
         }
 
 
+def plan_signal(entry_id: str, vehicle_id: str) -> str:
+    """The dispatcher signal sent after a vehicle's plan was made."""
+    return SIGNAL_PLAN_UPDATED.format(f"{entry_id}_{vehicle_id}")
+
+
 def next_ready_by(settings: SmartSettings, now: datetime, time_zone: ZoneInfo) -> datetime:
     """The next ready-by moment after `now` (weekend days: Saturday and Sunday)."""
     local = now.astimezone(time_zone)
@@ -413,7 +418,7 @@ class SmartChargingManager:
         finally:
             self._running.discard(vehicle_id)
         self._plan_wake_up()
-        async_dispatcher_send(self.hass, SIGNAL_PLAN_UPDATED.format(self.entry.entry_id))
+        async_dispatcher_send(self.hass, plan_signal(self.entry.entry_id, vehicle_id))
 
     async def _async_evaluate_once(self, vehicle_id: str) -> None:
         vehicle = self.coordinator.data.get(vehicle_id)
@@ -437,12 +442,15 @@ class SmartChargingManager:
             smart.status = SmartStatus.UNPLUGGED if plugged is False else SmartStatus.NO_DATA
             return
         if smart.plugged is not True:
-            # Seen being plugged in (not merely found plugged in at start-up or on enabling).
-            smart.plugged_at = now if smart.plugged is False else None
+            # Seen being plugged in, or merely found plugged in (at start-up, or on enabling):
+            # only a real plug-in starts a new session; a restart keeps the user's hold.
+            plugged_in_now = smart.plugged is False
+            smart.plugged_at = now if plugged_in_now else None
             smart.plugged = True
             smart.first_look = True
-            smart.manual = smart.override = smart.failed = smart.done = False
             smart.wanted = None
+            if plugged_in_now:
+                smart.manual = smart.override = smart.failed = smart.done = False
         if not self._at_home(vehicle):
             smart.plan, smart.status = None, SmartStatus.AWAY
             return
