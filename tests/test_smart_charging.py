@@ -843,3 +843,18 @@ async def test_restart_keeps_the_users_hold(
     assert await hass.config_entries.async_reload(smart_entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     assert state_of(hass, STATUS) == "manual"
+
+
+async def test_start_refused_as_fully_charged_is_the_target_reached(
+    hass: HomeAssistant, smart: SmartChargingManager, frozen_emulator: Emulator, advance: Advance
+) -> None:
+    """The car charged meanwhile and answers "fully charged": reached, not failed."""
+    await manage(hass, target=75)
+    frozen_emulator.state.patch_vehicle(MODEL_Y_ID, {"soc": 80.0})
+    smart.coordinator.data[MODEL_Y_ID].next_poll = CHEAP_START + 3 * HOUR  # no read meanwhile
+    await advance_to(advance, CHEAP_START + timedelta(minutes=1))
+    assert attempts(frozen_emulator, "start") == 1
+    assert state_of(hass, STATUS) == "target_reached"
+    assert smart.vehicle(MODEL_Y_ID).last_decision is None
+    await advance_to(advance, CHEAP_START + timedelta(minutes=10))
+    assert attempts(frozen_emulator, "start") == 1

@@ -188,6 +188,7 @@ class SmartVehicle:
     power_kw: float | None = None
     learned_percent_per_hour: float | None = None
     soc_sample: tuple[datetime, float] | None = None
+    soc_estimate: tuple[float, datetime] | None = None  # the level we worked out, and when
 
     def stored(self) -> dict[str, Any]:
         """What survives a restart."""
@@ -451,6 +452,7 @@ class SmartChargingManager:
             smart.wanted = None
             if plugged_in_now:
                 smart.manual = smart.override = smart.failed = smart.done = False
+                smart.soc_estimate = None  # driven since: the car's report is what counts
         if not self._at_home(vehicle):
             smart.plan, smart.status = None, SmartStatus.AWAY
             return
@@ -558,6 +560,14 @@ class SmartChargingManager:
             else:
                 await self.coordinator.async_stop_charging(vehicle_id)
         except HomeAssistantError as err:
+            if start and err.translation_key == "fully_charged":
+                # The car is at its limit already: the target is reached, nothing failed. Until
+                # the car reports its level, the limit is the best estimate of it.
+                limit = self.coordinator.data[vehicle_id].state.charge_limit.value or 100
+                smart.soc_estimate = (float(limit), now)
+                smart.done = True
+                smart.status = SmartStatus.TARGET_REACHED
+                return
             smart.command_error = err
             detail = err.translation_key or str(err)
             LOGGER.debug("Smart charging command failed for %s: %s", vehicle_id, err)
@@ -631,19 +641,24 @@ class SmartChargingManager:
     def _estimated_soc(
         self, smart: SmartVehicle, vehicle: VehicleData, now: datetime, soc: float
     ) -> float:
-        """The battery level now: while charging, the last report plus what was charged since.
+        """The battery level now: the newer of the car's report and our estimate, plus charging.
 
-        Reports come every half hour or so; without this, a plan made on a stale level would
-        keep charging past the target.
+        While charging, what was charged since is added. Reports come every half hour or so; a plan made on a stale level would charge past the
+        target, and after a stop at the (estimated) target it would start again.
         """
-        stamp = vehicle.state.battery_level.oem_updated_at
-        if not vehicle.charging or stamp is None:
-            return soc
-        since = max(stamp, vehicle.last_command) if vehicle.last_command else stamp
-        hours = max((now - since).total_seconds() / 3600, 0.0)
-        percent_per_hour, _ = self._charge_speed(smart, vehicle)
-        limit = vehicle.state.charge_limit.value or 100
-        return min(soc + percent_per_hour * hours, max(float(limit), soc))
+        base, since = soc, vehicle.state.battery_level.oem_updated_at
+        if smart.soc_estimate is not None and (since is None or smart.soc_estimate[1] > since):
+            base, since = smart.soc_estimate
+        estimate = base
+        if vehicle.charging and since is not None:
+            if vehicle.last_command is not None:
+                since = max(since, vehicle.last_command)
+            hours = max((now - since).total_seconds() / 3600, 0.0)
+            percent_per_hour, _ = self._charge_speed(smart, vehicle)
+            limit = vehicle.state.charge_limit.value or 100
+            estimate = min(base + percent_per_hour * hours, max(float(limit), base))
+        smart.soc_estimate = (estimate, now)
+        return estimate
 
     @staticmethod
     def _target(smart: SmartVehicle, vehicle: VehicleData) -> int:
