@@ -4,7 +4,10 @@ Drives the integration inside Home Assistant against the emulator with accelerat
 simulated minute the emulator's clock and Home Assistant's clock move on together, the daily
 pattern is applied to the cars, and Home Assistant's entity states are sampled. Printed per
 schedule and vehicle: billable requests in the month, and the delay between a real change in
-the emulator and Home Assistant showing it (median and worst), in simulated minutes.
+the emulator and Home Assistant showing it (median and worst), in simulated minutes. The smart
+charging month lets managed charging do the night's charging on a time-of-use tariff instead:
+printed are its requests and commands, the charge reached at each departure, and where the
+charging fell.
 
 Not part of the test suite (the file name does not start with `test_`).
 """
@@ -32,6 +35,17 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.flexcharging import budget
+from custom_components.flexcharging.const import (
+    CONF_OFFPEAK_PRICE,
+    CONF_PEAK_PRICE,
+    CONF_PRICE_SOURCE,
+    CONF_WEEKDAY_PEAK_END,
+    CONF_WEEKDAY_PEAK_START,
+    CONF_WEEKEND_PEAK_END,
+    CONF_WEEKEND_PEAK_START,
+    EVENT_CHARGING_DECISION,
+    PRICE_SOURCE_SCHEDULE,
+)
 from emulator import ID4_ID, MODEL_Y_ID
 from tests.conftest import (
     HA_WEBHOOK_ID,
@@ -68,6 +82,24 @@ class Result:
     requests: dict[str, int] = field(default_factory=dict)
     delays: dict[tuple[str, str], list[float]] = field(default_factory=dict)
     missed: dict[tuple[str, str], int] = field(default_factory=dict)
+    # Smart charging only
+    commands: dict[str, int] = field(default_factory=dict)
+    departures: dict[str, list[float]] = field(default_factory=dict)  # charge at unplugging
+    charged_minutes: dict[tuple[str, bool], int] = field(default_factory=dict)  # (car, peak)
+    decisions: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+# The smart charging month's tariff: off-peak 23:00–07:00 every day.
+SMART_OPTIONS = {
+    CONF_PRICE_SOURCE: PRICE_SOURCE_SCHEDULE,
+    CONF_OFFPEAK_PRICE: 0.10,
+    CONF_PEAK_PRICE: 0.30,
+    CONF_WEEKDAY_PEAK_START: "07:00:00",
+    CONF_WEEKDAY_PEAK_END: "23:00:00",
+    CONF_WEEKEND_PEAK_START: "07:00:00",
+    CONF_WEEKEND_PEAK_END: "23:00:00",
+}
+SMART_TARGET = 80
 
 
 def _daily_events(day: int) -> list[tuple[datetime, str]]:
@@ -93,6 +125,7 @@ async def _simulate(
     *,
     deliver_webhooks: bool,
     hass_client_no_auth: Any,
+    smart_charging: bool = False,
 ) -> Result:
     # aiohttp's access log cannot format frozen time: silence it.
     logging.getLogger("aiohttp.access").disabled = True
@@ -116,8 +149,24 @@ async def _simulate(
     await state.wait_for_deliveries()
 
     entry = hass.config_entries.async_entries("flexcharging")[0]
+    if smart_charging:
+        hass.config_entries.async_update_entry(entry, options={**entry.options, **SMART_OPTIONS})
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
+    decisions: list[dict[str, Any]] = []
+    if smart_charging:
+
+        def _decided(event: Any) -> None:
+            decisions.append(event.data)
+            if os.environ.get("BENCH_TRACE"):
+                print(event.time_fired.isoformat(), dict(event.data))
+
+        hass.bus.async_listen(EVENT_CHARGING_DECISION, _decided)
+        for slug in MEASURED.values():
+            await hass.services.async_call(
+                "switch", "turn_on", {"entity_id": f"switch.{slug}_managed_charging"}, blocking=True
+            )
+        await hass.async_block_till_done(wait_background_tasks=True)
     if deliver_webhooks:
         # The test client freezes Home Assistant's routes: created after the setup.
         client = await hass_client_no_auth()
@@ -138,7 +187,15 @@ async def _simulate(
         now += STEP
         while events and events[0][0] <= now:
             at, kind = events.pop(0)
-            _apply(state, kind, at, watches)
+            if smart_charging and kind == "unplug":
+                state.set_time(at)
+                for vehicle_id in MEASURED:
+                    if state.vehicle(vehicle_id).plugged_in:  # not the first morning
+                        result.departures.setdefault(vehicle_id, []).append(
+                            state.vehicle(vehicle_id).soc
+                        )
+            if not (smart_charging and kind == "charge"):  # smart charging does the charging
+                _apply(state, kind, at, watches, auto_start=smart_charging)
         state.set_time(now)
         for vehicle_id, slug in MEASURED.items():
             vehicle = state.vehicle(vehicle_id)
@@ -153,6 +210,10 @@ async def _simulate(
                     )
                 )
             charging_seen[vehicle_id] = vehicle.charging
+            if smart_charging and vehicle.charging:
+                local = now.astimezone(ZoneInfo(TIME_ZONE))
+                key = (vehicle_id, 7 <= local.hour < 23)
+                result.charged_minutes[key] = result.charged_minutes.get(key, 0) + 1
         if deliver_webhooks:
             await state.wait_for_deliveries()
         freezer.move_to(now)
@@ -182,11 +243,23 @@ async def _simulate(
                 watches.remove(watch)
     billable = state.requests.billable_by_vehicle
     result.requests = {vehicle_id: int(billable.get(vehicle_id, 0)) for vehicle_id in MEASURED}
+    for vehicle_id in MEASURED:
+        car = state.vehicle(vehicle_id)
+        name_of = f"{car.year} {car.make.title()} {car.model}"  # as the events name it
+        mine = [d["decision"] for d in decisions if d["vehicle"] == name_of]
+        result.decisions[vehicle_id] = {kind: mine.count(kind) for kind in sorted(set(mine))}
+        result.commands[vehicle_id] = sum(
+            count
+            for kind, count in result.decisions[vehicle_id].items()
+            if kind.startswith(("start", "stop", "retry"))
+        )
     await hass.config_entries.async_unload(entry.entry_id)
     return result
 
 
-def _apply(state: Any, kind: str, at: datetime, watches: list[Watch]) -> None:
+def _apply(
+    state: Any, kind: str, at: datetime, watches: list[Watch], *, auto_start: bool = False
+) -> None:
     state.set_time(at)
     for vehicle_id, slug in MEASURED.items():
         vehicle = state.vehicle(vehicle_id)
@@ -194,9 +267,14 @@ def _apply(state: Any, kind: str, at: datetime, watches: list[Watch]) -> None:
             state.patch_vehicle(vehicle_id, {"plugged_in": False, "charging": False})
         elif kind == "plug":
             # A day's driving: about a quarter of the battery.
+            # With auto_start a Tesla starts charging by itself when plugged in.
             state.patch_vehicle(
                 vehicle_id,
-                {"soc": max(vehicle.soc - 25.0, 10.0), "plugged_in": True, "charging": False},
+                {
+                    "soc": max(vehicle.soc - 25.0, 10.0),
+                    "plugged_in": True,
+                    "charging": auto_start and vehicle.is_tesla,
+                },
             )
             watches.append(
                 Watch("plugged in", vehicle_id, f"binary_sensor.{slug}_plugged_in", "on", at)
@@ -225,6 +303,17 @@ def _print(result: Result) -> None:
     print(f"\n== {result.name}")
     for vehicle_id, slug in MEASURED.items():
         print(f"  {slug}: {result.requests.get(vehicle_id, 0)} billable requests in {DAYS} days")
+        if departures := result.departures.get(vehicle_id):
+            met = sum(1 for soc in departures if soc >= SMART_TARGET - 0.5)
+            peak = result.charged_minutes.get((vehicle_id, True), 0)
+            off_peak = result.charged_minutes.get((vehicle_id, False), 0)
+            print(
+                f"    smart charging: {result.commands.get(vehicle_id, 0)} commands; "
+                f"target {SMART_TARGET} % met at {met} of {len(departures)} departures "
+                f"(lowest {min(departures):.1f} %); charging minutes off-peak {off_peak}, "
+                f"peak {peak}"
+            )
+            print(f"    decisions: {result.decisions.get(vehicle_id, {})}")
         for kind in ("plugged in", "charging started", "charging finished", "key removed"):
             delays = result.delays.get((vehicle_id, kind))
             missed = result.missed.get((vehicle_id, kind), 0)
@@ -241,6 +330,8 @@ def _print(result: Result) -> None:
 SCHEDULES: dict[str, tuple[Callable[..., timedelta] | None, bool]] = {
     "FlexCharging budget planner, polling only": (None, False),
     "FlexCharging budget planner, with webhooks": (None, True),
+    "FlexCharging smart charging (off-peak 23:00-07:00), polling only": (None, False),
+    "FlexCharging smart charging (off-peak 23:00-07:00), with webhooks": (None, True),
     "Fixed 30-minute polling (Smartcar's recommendation)": (
         lambda context, now: timedelta(minutes=30),
         False,
@@ -252,6 +343,7 @@ SCHEDULES: dict[str, tuple[Callable[..., timedelta] | None, bool]] = {
 }
 
 
+@pytest.mark.timeout(900)  # a simulated month takes minutes, not the suite's 120 s
 @pytest.mark.parametrize("name", list(SCHEDULES))
 async def test_month(
     hass: HomeAssistant,
@@ -275,6 +367,7 @@ async def test_month(
         name,
         deliver_webhooks=webhooks,
         hass_client_no_auth=hass_client_no_auth,
+        smart_charging="smart charging" in name,
     )
     _print(result)
     print(f"  (simulated in {os.times().elapsed - started:.0f} s)")
