@@ -4,7 +4,9 @@ Starts the Smartcar emulator and a Home Assistant of its own (fresh config folde
 ports), then, in Home Assistant's real web UI: logs in, adds FlexCharging, passes the
 emulator's Connect page, pairs the Model 3's virtual key through the guided step (QR code
 decoded from the screenshot, link checked), opens the device page, removes a key in the
-emulator and completes the repair. Screenshots of every step go to artifacts/e2e/.
+emulator and completes the repair, then chooses a time-of-use schedule in the options and turns
+managed charging on (the decision shows in the device's activity). Screenshots of every step go
+to artifacts/e2e/.
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ DOC_IMAGES = {
     "09-device-page.png": "device-page.png",
     "10-repair-listed.png": "repair.png",
     "12-repair-key-step.png": "repair-fix-flow.png",
+    "14-options-rate-schedule.png": "options-rate-schedule.png",
+    "15-smart-charging-on.png": "smart-charging.png",
 }
 
 CONFIGURATION = f"""
@@ -389,6 +393,57 @@ class Run:
         assert await self.state_of("sensor.2024_tesla_model_y_virtual_key") == "paired"
         log("repair completed")
 
+    async def smart_charging(self) -> None:
+        """Configure a time-of-use schedule; turn managed charging on for the Model 3."""
+        await self.page.goto(f"{HA}/config/integrations/integration/flexcharging")
+        await self.page.get_by_role("button", name=re.compile("^Configure$")).first.click()
+        dialog = self.dialog()
+        await expect(dialog.get_by_text("Prices for smart charging")).to_be_visible(
+            timeout=STEP_TIMEOUT_MS
+        )
+        await dialog.get_by_text("A time-of-use rate schedule").click()
+        await self.submit()
+        await expect(dialog.get_by_text("Your tariff's prices per kWh")).to_be_visible(
+            timeout=STEP_TIMEOUT_MS
+        )
+        await self.shot("options-rate-schedule")
+        await self.submit()
+        # The entry reloads with the schedule; its smart-charging entities come back.
+        status_entity = "sensor.2023_tesla_model_3_smart_charging_status"
+        await self.wait_for_state(status_entity, {"off"})
+        with contextlib.suppress(PlaywrightTimeoutError):
+            await self.submit()  # closes the "saved" message, where there is one
+
+        await self.page.goto(f"{HA}/config/devices/dashboard")
+        await self.page.get_by_text("2023 Tesla Model 3").first.click()
+        row = self.page.locator("hui-toggle-entity-row").filter(has_text="Managed charging")
+        await row.first.locator("ha-entity-toggle").click()
+        status = await self.wait_for_state(status_entity, {"waiting", "charging"})
+        start = await self.state_of("sensor.2023_tesla_model_3_next_charge_start")
+        # The decision shows in the device's activity (logbook) card.
+        await self.page.reload()
+        activity = self.page.locator("ha-card").filter(has_text="Activity")
+        await expect(activity.get_by_text("started charging").first).to_be_visible(
+            timeout=STEP_TIMEOUT_MS
+        )
+        await expect(self.page.get_by_text("Start charging now").first).to_be_visible()
+        await asyncio.sleep(2)  # icons and the activity card settle
+        await self.shot("smart-charging-on")
+        log(f"managed charging on: {status}, next charge start {start}")
+        assert start not in {"unknown", "unavailable"}, start
+
+    async def wait_for_state(self, entity_id: str, states: set[str]) -> str:
+        """Poll an entity's state (REST) until it is one of `states`; return it."""
+        deadline = time.monotonic() + STEP_TIMEOUT_MS / 1000
+        state = ""
+        while time.monotonic() < deadline:
+            with contextlib.suppress(aiohttp.ClientResponseError):
+                state = await self.state_of(entity_id)
+                if state in states:
+                    return state
+            await asyncio.sleep(0.5)
+        raise AssertionError(f"{entity_id} is {state!r}, not one of {sorted(states)}")
+
 
 def field(dialog: Locator, label: str) -> Locator:
     """A text field of a flow form by its label (required fields add an asterisk)."""
@@ -435,6 +490,7 @@ async def main() -> None:
                 await run.finish_setup()
                 await run.device_page()
                 await run.repair()
+                await run.smart_charging()
             except Exception:
                 await run.shot("failure")
                 raise
