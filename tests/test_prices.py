@@ -831,3 +831,27 @@ def test_price_at_a_moment(moment: datetime, expected: float) -> None:
     assert len(slots) == 1
     assert slots[0].start <= moment < slots[0].end
     assert slots[0].price == expected
+
+
+def test_template_sensor_from_core_nord_pool_actions() -> None:
+    """README's template sensor: Nord Pool's action response (per MWh) under `prices`."""
+    attributes = {
+        "unit": "SEK/MWh",
+        "prices": [
+            {
+                "start": "2026-11-30T00:00:00+00:00",
+                "end": "2026-11-30T00:15:00+00:00",
+                "price": 1234.5,
+            },
+            {
+                "start": "2026-11-30T00:15:00+00:00",
+                "end": "2026-11-30T00:30:00+00:00",
+                "price": -20.0,
+            },
+        ],
+    }
+    slots = slots_from_attributes(attributes, UTC)
+    assert [slot.price for slot in slots] == pytest.approx([1.2345, -0.02])
+    assert slots[0].start == datetime(2026, 11, 30, 0, 0, tzinfo=UTC)
+    assert slots[1].end == datetime(2026, 11, 30, 0, 30, tzinfo=UTC)
+    assert price_unit(attributes) == "SEK"

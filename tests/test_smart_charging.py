@@ -552,14 +552,28 @@ async def test_rate_schedule_prices(
     assert cost.attributes["unit_of_measurement"] == hass.config.currency
 
 
-async def test_unusable_price_entity_raises_an_issue(
+async def test_unavailable_price_entity_keeps_its_last_prices(
     hass: HomeAssistant, smart: SmartChargingManager, issue_registry: ir.IssueRegistry
 ) -> None:
-    """Without readable prices the car charges at once, and a repair issue says why."""
+    """Prices carry their times: while the entity is unavailable the last ones still count."""
     await manage(hass)
     hass.states.async_set(PRICE_ENTITY, "unavailable", {})
     await hass.async_block_till_done(wait_background_tasks=True)
     issue_id = f"price_entity_unusable_{smart.entry.entry_id}"
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+    assert state_of(hass, NEXT_START) == "2026-06-10T11:00:00+00:00"
+
+
+@pytest.mark.usefixtures("credentials", "frozen_emulator", "connected_fleet")
+async def test_price_entity_never_read_raises_an_issue(
+    hass: HomeAssistant, smart_entry: MockConfigEntry, issue_registry: ir.IssueRegistry
+) -> None:
+    """No prices known at all: the car charges at once, and a repair issue says why."""
+    hass.states.async_remove(PRICE_ENTITY)
+    assert await hass.config_entries.async_setup(smart_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await manage(hass)
+    issue_id = f"price_entity_unusable_{smart_entry.entry_id}"
     issue = issue_registry.async_get_issue(DOMAIN, issue_id)
     assert issue is not None
     assert issue.translation_placeholders == {"entities": PRICE_ENTITY}
@@ -569,6 +583,19 @@ async def test_unusable_price_entity_raises_an_issue(
     await hass.async_block_till_done(wait_background_tasks=True)
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
     assert state_of(hass, NEXT_START) == "2026-06-10T11:00:00+00:00"
+
+    # Choosing other prices reloads the entry: nothing stale is left behind.
+    hass.states.async_remove(PRICE_ENTITY)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert await hass.config_entries.async_reload(smart_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+    hass.config_entries.async_update_entry(
+        smart_entry, options={CONF_REQUEST_BUDGET: DEFAULT_REQUEST_BUDGET}
+    )
+    assert await hass.config_entries.async_reload(smart_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
 
 
 async def test_start_now_says_at_once_when_the_car_refuses(
@@ -855,6 +882,53 @@ async def test_start_refused_as_fully_charged_is_the_target_reached(
     await advance_to(advance, CHEAP_START + timedelta(minutes=1))
     assert attempts(frozen_emulator, "start") == 1
     assert state_of(hass, STATUS) == "target_reached"
-    assert smart.vehicle(MODEL_Y_ID).last_decision is None
+    assert state_of(hass, DECISION) == "target_reached"
     await advance_to(advance, CHEAP_START + timedelta(minutes=10))
     assert attempts(frozen_emulator, "start") == 1
+
+
+@pytest.mark.parametrize("case", ["target_reached", "away"])
+async def test_start_now_when_the_plan_has_nothing_to_charge(
+    hass: HomeAssistant, smart: SmartChargingManager, frozen_emulator: Emulator, case: str
+) -> None:
+    """At the target, or away from home: the button still starts, and charging is the user's."""
+    await manage(hass, target=60 if case == "target_reached" else 80)
+    if case == "away":
+        await set_state(hass, smart, is_at_home=known(False))
+    await call(hass, BUTTON_DOMAIN, SERVICE_PRESS, START_NOW)
+    assert commands(frozen_emulator, "start") == 1
+    assert state_of(hass, STATUS) == ("manual" if case == "target_reached" else "away")
+    decision = hass.states.get(DECISION)
+    assert decision is not None
+    assert decision.state == "user_took_over"
+    assert decision.attributes["detail"] == "start_charging_now"
+
+
+async def test_unknown_plug_state_keeps_the_session(
+    hass: HomeAssistant, smart: SmartChargingManager, frozen_emulator: Emulator
+) -> None:
+    """A report without the plug state is no unplug: the user's hold survives it."""
+    await manage(hass)
+    await call(hass, SWITCH_DOMAIN, SERVICE_TURN_ON, CHARGING_SWITCH)
+    assert state_of(hass, STATUS) == "manual"
+    await set_state(hass, smart, plugged_in=Signal(status=SignalStatus.ERROR))
+    assert state_of(hass, STATUS) == "no_data"
+    await set_state(hass, smart, plugged_in=known(True))
+    assert state_of(hass, STATUS) == "manual"
+    assert commands(frozen_emulator, "stop") == 0
+
+
+async def test_fast_charging_away_is_not_learned(
+    hass: HomeAssistant, smart: SmartChargingManager
+) -> None:
+    """A 150 kW fast charger says nothing about the charge speed at home."""
+    await manage(hass)
+    await set_state(
+        hass,
+        smart,
+        charging_status=known(ChargingStatus.CHARGING),
+        charge_power=known(150.0),
+    )
+    assert smart.vehicle(MODEL_Y_ID).power_kw is None
+    await set_state(hass, smart, charge_power=known(11.0))
+    assert smart.vehicle(MODEL_Y_ID).power_kw == pytest.approx(11.0)

@@ -20,13 +20,14 @@ MESSAGES = {
     "start_not_enough_time": "started charging: too little time is left to wait for cheap hours",
     "start_override": "started charging: Start charging now was pressed",
     "retry_start": "started charging again: the car was not charging",
-    "stop_plan": "stopped charging: the planned slot ended",
+    "stop_plan": "stopped charging: not in the plan now (a planned slot ended, or the plan moved)",
     "stop_auto_start": "stopped charging: the car started by itself on plug-in, outside the plan",
     "stop_target": "stopped charging: the target charge is reached",
     "retry_stop": "stopped charging again: the car was still charging",
     "user_took_over": "left charging to you until the car is unplugged",
     "start_failed": "could not start charging",
     "stop_failed": "could not stop charging",
+    "target_reached": "did not start charging: the car says it is full",
 }
 
 

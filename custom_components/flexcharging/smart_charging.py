@@ -16,8 +16,14 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
-from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.core import (
+    CALLBACK_TYPE,
+    Event,
+    EventStateChangedData,
+    HomeAssistant,
+    State,
+    callback,
+)
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr, entity_registry as er, issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_send
@@ -26,6 +32,7 @@ from homeassistant.helpers.event import (
     async_track_state_change_event,
     async_track_time_interval,
 )
+from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 from homeassistant.util.location import distance
@@ -61,6 +68,8 @@ from .prices import (
 STORAGE_VERSION = 1
 DEFAULT_PERCENT_PER_HOUR = 10.0  # a slow home charger: plans start early rather than late
 MIN_POWER_KW = 0.5  # below this a power reading is idle noise
+MAX_HOME_POWER_KW = 22.0  # the most a home (AC) charger delivers; more is a fast charger
+LEARN_BELOW_SOC = 90.0  # above this cars slow down: not their usual speed
 MIN_LEARN_HOURS = 0.2  # shorter stretches say little about the charge speed
 RATE_MEMORY = 0.3  # weight of a new charge-speed observation
 RETRY_AFTER = timedelta(minutes=2)  # a command that did not take is sent again once, after this
@@ -103,6 +112,7 @@ class Decision(StrEnum):
     USER_TOOK_OVER = "user_took_over"
     START_FAILED = "start_failed"
     STOP_FAILED = "stop_failed"
+    TARGET_REACHED = "target_reached"
 
 
 _START_FOR_REASON = {
@@ -188,7 +198,8 @@ class SmartVehicle:
     power_kw: float | None = None
     learned_percent_per_hour: float | None = None
     soc_sample: tuple[datetime, float] | None = None
-    soc_estimate: tuple[float, datetime] | None = None  # the level we worked out, and when
+    # The level we worked out, when, and the car's report it started from.
+    soc_estimate: tuple[float, datetime, datetime | None] | None = None
 
     def stored(self) -> dict[str, Any]:
         """What survives a restart."""
@@ -240,7 +251,8 @@ class SmartChargingManager:
         self._wake_up: CALLBACK_TYPE | None = None
         self._running: set[str] = set()
         self._dirty: set[str] = set()
-        self._price_cache: dict[str, tuple[Any, list[PriceSlot] | None]] = {}
+        # Per price entity: the state last read, its prices, and their currency.
+        self._price_cache: dict[str, tuple[State, list[PriceSlot], str | None]] = {}
         self.price_problem: str | None = None
         options = entry.options
         self.price_source: str | None = options.get(CONF_PRICE_SOURCE)
@@ -254,7 +266,16 @@ class SmartChargingManager:
         self._stored = (await self._store.async_load() or {}).get("vehicles", {})
 
     async def async_start(self) -> None:
-        """Start listening and make the first plans."""
+        """Start listening; the first plans once Home Assistant has started.
+
+        Before that the price integration may not be loaded yet: planning without its prices
+        would start the car only to stop it a moment later.
+        """
+        ir.async_delete_issue(self.hass, DOMAIN, self._price_issue_id)  # re-raised if still so
+        self._unsubs.append(async_at_started(self.hass, self._on_started))
+
+    @callback
+    def _on_started(self, _: HomeAssistant) -> None:
         self._unsubs.append(self.coordinator.async_add_listener(self._on_coordinator_update))
         if self.price_source == PRICE_SOURCE_ENTITIES and self.price_entities:
             self._unsubs.append(
@@ -269,15 +290,19 @@ class SmartChargingManager:
         )
         self._on_coordinator_update()
 
-    @callback
-    def async_unload(self) -> None:
-        """Stop listening and timers."""
+    async def async_unload(self) -> None:
+        """Stop listening and timers; write the settings now (a reload reads them at once)."""
         for unsub in self._unsubs:
             unsub()
         self._unsubs.clear()
         if self._wake_up:
             self._wake_up()
             self._wake_up = None
+        await self._store.async_save(self._data_to_store())
+
+    @property
+    def _price_issue_id(self) -> str:
+        return f"price_entity_unusable_{self.entry.entry_id}"
 
     def vehicle(self, vehicle_id: str) -> SmartVehicle:
         """The smart-charging state of a vehicle (created with its stored settings)."""
@@ -294,15 +319,14 @@ class SmartChargingManager:
         return smart
 
     def _save(self) -> None:
-        self._store.async_delay_save(
-            lambda: {
-                "vehicles": {
-                    **self._stored,
-                    **{vid: smart.stored() for vid, smart in self.vehicles.items()},
-                }
-            },
-            5,
-        )
+        self._store.async_delay_save(self._data_to_store, 5)
+
+    def _data_to_store(self) -> dict[str, Any]:
+        known = set(self.coordinator.data)  # vehicles that left the account are dropped
+        stored = {vid: data for vid, data in self._stored.items() if vid in known}
+        return {
+            "vehicles": {**stored, **{vid: smart.stored() for vid, smart in self.vehicles.items()}}
+        }
 
     # --- user actions --------------------------------------------------------------------------
 
@@ -344,6 +368,19 @@ class SmartChargingManager:
         if smart.command_error is not None:
             # Said at once; the executor retries once by itself.
             raise smart.command_error
+        if not smart.override or smart.status in (SmartStatus.AWAY, SmartStatus.NO_DATA):
+            # Nothing the plan could charge (the target is reached, the car is away, or its
+            # level is unknown): start anyway, and leave charging to the user until unplugged.
+            smart.override = False
+            smart.manual = True  # before the command: its update is not someone else's start
+            try:
+                await self.coordinator.async_start_charging(vehicle_id)
+            except HomeAssistantError:
+                smart.manual = False
+                raise
+            self._record(vehicle_id, Decision.USER_TOOK_OVER, "start_charging_now")
+            self._save()
+            self._schedule_evaluation(vehicle_id)
 
     @callback
     def note_user_command(self, vehicle_id: str) -> None:
@@ -427,20 +464,22 @@ class SmartChargingManager:
             return
         smart = self.vehicle(vehicle_id)
         now = dt_util.utcnow()
-        self._learn(smart, vehicle, now)
         if not smart.settings.managed:
             smart.plan, smart.status = None, SmartStatus.OFF
             return
         plugged = vehicle.state.plugged_in.value
-        if plugged is not True:
+        if plugged is None:
+            # Not known (an error or a gap in the report): no plan, but the session goes on.
+            smart.plan, smart.status = None, SmartStatus.NO_DATA
+            return
+        if plugged is False:
             if smart.plugged:
                 # Unplugged: the session, its override and the user's hold end.
                 smart.override = smart.manual = smart.failed = False
                 smart.wanted = None
                 self._save()
-            smart.plugged = plugged
-            smart.plan = None
-            smart.status = SmartStatus.UNPLUGGED if plugged is False else SmartStatus.NO_DATA
+            smart.plugged = False
+            smart.plan, smart.status = None, SmartStatus.UNPLUGGED
             return
         if smart.plugged is not True:
             # Seen being plugged in, or merely found plugged in (at start-up, or on enabling):
@@ -456,6 +495,7 @@ class SmartChargingManager:
         if not self._at_home(vehicle):
             smart.plan, smart.status = None, SmartStatus.AWAY
             return
+        self._learn(smart, vehicle)
         soc = vehicle.state.battery_level.value
         if soc is None:
             smart.plan, smart.status = None, SmartStatus.NO_DATA
@@ -523,9 +563,7 @@ class SmartChargingManager:
         if smart.last_attempt and smart.attempts and now - smart.last_attempt < RETRY_AFTER:
             smart.status = self._resting_status(smart, charging, target_reached)
             return
-        await self._async_command(
-            vehicle_id, smart, start=desired, first_look=first_look, target_reached=target_reached
-        )
+        await self._async_command(vehicle_id, smart, start=desired, target_reached=target_reached)
 
     async def _async_command(
         self,
@@ -533,7 +571,6 @@ class SmartChargingManager:
         smart: SmartVehicle,
         *,
         start: bool,
-        first_look: bool,
         target_reached: bool,
     ) -> None:
         now = dt_util.utcnow()
@@ -547,7 +584,7 @@ class SmartChargingManager:
         elif start:
             reason = block.reason if block else BlockReason.CHEAPEST
             decision = _START_FOR_REASON.get(reason, Decision.START_PLAN)
-        elif first_look or _soon_after(smart.plugged_at, now, AUTO_START_WINDOW):
+        elif _soon_after(smart.plugged_at, now, AUTO_START_WINDOW):
             decision = Decision.STOP_AUTO_START
         else:
             decision = Decision.STOP_TARGET if target_reached else Decision.STOP_PLAN
@@ -564,9 +601,10 @@ class SmartChargingManager:
                 # The car is at its limit already: the target is reached, nothing failed. Until
                 # the car reports its level, the limit is the best estimate of it.
                 limit = self.coordinator.data[vehicle_id].state.charge_limit.value or 100
-                smart.soc_estimate = (float(limit), now)
+                smart.soc_estimate = (float(limit), now, now)
                 smart.done = True
                 smart.status = SmartStatus.TARGET_REACHED
+                self._record(vehicle_id, Decision.TARGET_REACHED, "fully_charged")
                 return
             smart.command_error = err
             detail = err.translation_key or str(err)
@@ -641,24 +679,32 @@ class SmartChargingManager:
     def _estimated_soc(
         self, smart: SmartVehicle, vehicle: VehicleData, now: datetime, soc: float
     ) -> float:
-        """The battery level now: the newer of the car's report and our estimate, plus charging.
+        """The battery level now: the car's latest report, or our estimate made since it.
 
-        While charging, what was charged since is added. Reports come every half hour or so; a plan made on a stale level would charge past the
-        target, and after a stop at the (estimated) target it would start again.
+        While charging, what was charged since is added. Reports come every half hour or so: a
+        plan made on a stale level would charge past the target, and after a stop at the
+        (estimated) target it would start again. Any report newer than the one an estimate
+        started from replaces the estimate.
         """
-        base, since = soc, vehicle.state.battery_level.oem_updated_at
-        if smart.soc_estimate is not None and (since is None or smart.soc_estimate[1] > since):
-            base, since = smart.soc_estimate
-        estimate = base
+        reported_at = vehicle.state.battery_level.oem_updated_at
+        estimate = smart.soc_estimate
+        since: datetime | None
+        if estimate is not None and (
+            reported_at is None or (estimate[2] is not None and reported_at <= estimate[2])
+        ):
+            base, since, based_on = estimate
+        else:
+            base, since, based_on = soc, reported_at, reported_at
+        level = base
         if vehicle.charging and since is not None:
             if vehicle.last_command is not None:
                 since = max(since, vehicle.last_command)
             hours = max((now - since).total_seconds() / 3600, 0.0)
             percent_per_hour, _ = self._charge_speed(smart, vehicle)
             limit = vehicle.state.charge_limit.value or 100
-            estimate = min(base + percent_per_hour * hours, max(float(limit), base))
-        smart.soc_estimate = (estimate, now)
-        return estimate
+            level = min(base + percent_per_hour * hours, max(float(limit), base))
+        smart.soc_estimate = (level, now, based_on)
+        return level
 
     @staticmethod
     def _target(smart: SmartVehicle, vehicle: VehicleData) -> int:
@@ -678,17 +724,26 @@ class SmartChargingManager:
             return smart.learned_percent_per_hour, capacity
         return DEFAULT_PERCENT_PER_HOUR, capacity
 
-    @staticmethod
-    def _learn(smart: SmartVehicle, vehicle: VehicleData, now: datetime) -> None:
-        """Learn the charge power and speed from what the car reports while it charges."""
+    def _learn(self, smart: SmartVehicle, vehicle: VehicleData) -> None:
+        """Learn the charge power and speed from what the car reports while it charges at home.
+
+        Only home charging counts (fast chargers elsewhere say nothing about home), and only
+        below LEARN_BELOW_SOC (cars slow down near full).
+        """
         state = vehicle.state
-        if not vehicle.charging:
+        level = state.battery_level
+        if not vehicle.charging or (level.value is not None and level.value >= LEARN_BELOW_SOC):
             smart.soc_sample = None
             return
         power = state.charge_power.value
-        if power is not None and power >= MIN_POWER_KW and state.charge_power.known:
+        if (
+            power is not None
+            and MIN_POWER_KW <= power <= MAX_HOME_POWER_KW
+            and state.charge_power.known
+            and power != smart.power_kw
+        ):
             smart.power_kw = power
-        level = state.battery_level
+            self._save()
         if level.value is None or level.oem_updated_at is None:
             return
         sample = (level.oem_updated_at, level.value)
@@ -705,6 +760,7 @@ class SmartChargingManager:
             smart.learned_percent_per_hour = (
                 observed if old is None else old + RATE_MEMORY * (observed - old)
             )
+            self._save()
         smart.soc_sample = sample
 
     def _at_home(self, vehicle: VehicleData) -> bool:
@@ -741,37 +797,34 @@ class SmartChargingManager:
         problems: list[str] = []
         for entity_id in self.price_entities:
             state = self.hass.states.get(entity_id)
-            if state is None or (
-                state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN) and (not state.attributes)
-            ):
-                problems.append(entity_id)
-                continue
             cached = self._price_cache.get(entity_id)
-            if cached is not None and cached[0] is state:
-                parsed = cached[1]
-            else:
+            if state is not None and (cached is None or cached[0] is not state):
                 try:
                     parsed = slots_from_attributes(state.attributes, time_zone)
                 except PriceFormatError as err:
                     LOGGER.debug("No prices in %s: %s", entity_id, err)
-                    parsed = None
-                self._price_cache[entity_id] = (state, parsed)
-            if parsed is None:
+                else:
+                    # Prices carry their own times: the last good list stays valid while the
+                    # entity is briefly unavailable.
+                    cached = (state, parsed, price_unit(state.attributes))
+                    self._price_cache[entity_id] = cached
+            if cached is None:
                 problems.append(entity_id)
                 continue
-            slots.extend(parsed)
-            currency = currency or price_unit(state.attributes)
+            slots.extend(cached[1])
+            currency = currency or cached[2]
         if not problems and not any(slot.end > now for slot in slots):
             problems = list(self.price_entities)  # lists, but nothing from now on
         self._sync_price_issue(problems)
-        return slots, currency
+        # Without a unit on the entity (Octopus Energy's rate events), Home Assistant's currency.
+        return slots, currency or self.hass.config.currency
 
     def _sync_price_issue(self, problems: list[str]) -> None:
         problem = ", ".join(problems) or None
         if problem == self.price_problem:
             return
         self.price_problem = problem
-        issue_id = f"price_entity_unusable_{self.entry.entry_id}"
+        issue_id = self._price_issue_id
         if problem is None:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)
             return
