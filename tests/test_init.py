@@ -8,9 +8,11 @@ import re
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.translation import async_get_translations
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 import custom_components.flexcharging
+from custom_components.flexcharging.const import DOMAIN
 from emulator import MODEL_3_ID, MODEL_Y_ID
 
 
@@ -43,3 +45,16 @@ def test_translations_are_the_strings() -> None:
     entity_keys = {key for platform in strings["entity"].values() for key in platform}
     known = exceptions | entity_keys | set(strings["issues"]) | set(strings["selector"])
     assert keys <= known, keys - known
+
+
+async def test_exception_messages_are_translated(hass: HomeAssistant) -> None:
+    """Home Assistant finds a message for every exception key (the `{"message": …}` form)."""
+    folder = Path(custom_components.flexcharging.__file__).parent
+    keys = json.loads((folder / "strings.json").read_text())["exceptions"]
+    translations = await async_get_translations(hass, "en", "exceptions", {DOMAIN})
+    for key in keys:
+        assert translations.get(f"component.{DOMAIN}.exceptions.{key}.message"), key
+    assert (
+        translations[f"component.{DOMAIN}.exceptions.plug_not_connected.message"]
+        == "{vehicle} is not plugged in."
+    )
