@@ -159,7 +159,7 @@ class FlexChargingConfigFlow(
     @staticmethod
     @callback
     def async_get_options_flow(config_entry: ConfigEntry) -> FlexChargingOptionsFlow:
-        """Options: request budget and location."""
+        """Options: request budget, location, and the prices for smart charging."""
         return FlexChargingOptionsFlow()
 
     # --- 1. the Smartcar application ---------------------------------------------------------

@@ -637,7 +637,7 @@ class SmartChargingManager:
         smart.last_decision = DecisionRecord(decision, dt_util.utcnow(), detail)
         vehicle = self.coordinator.data.get(vehicle_id)
         name = vehicle.info.display_name if vehicle else vehicle_id
-        LOGGER.info("Smart charging, %s: %s (%s)", name, decision.value, detail or "-")
+        LOGGER.debug("Smart charging, %s: %s (%s)", name, decision.value, detail or "-")
         device = dr.async_get(self.hass).async_get_device_by_identifier(
             (DOMAIN, vehicle_id), self.entry.entry_id
         )
