@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 import re
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
@@ -12,7 +13,7 @@ from homeassistant.helpers.translation import async_get_translations
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 import custom_components.flexcharging
-from custom_components.flexcharging.const import DOMAIN
+from custom_components.flexcharging.const import DOMAIN, STORE_NAMES, storage_key
 from emulator import MODEL_3_ID, MODEL_Y_ID
 
 
@@ -58,3 +59,17 @@ async def test_exception_messages_are_translated(hass: HomeAssistant) -> None:
         translations[f"component.{DOMAIN}.exceptions.plug_not_connected.message"]
         == "{vehicle} is not plugged in."
     )
+
+
+async def test_removing_the_entry_deletes_its_stores(
+    hass: HomeAssistant, init_integration: MockConfigEntry, hass_storage: dict[str, Any]
+) -> None:
+    """Usage counts and smart-charging settings go with the entry."""
+    entry = init_integration
+    assert await hass.config_entries.async_unload(entry.entry_id)  # writes the settings
+    await hass.async_block_till_done()
+    keys = {storage_key(entry.entry_id, name) for name in STORE_NAMES}
+    assert keys <= set(hass_storage)
+    await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    assert not keys & set(hass_storage)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import suppress
+from typing import Any
 
 from aiohttp import web
 from homeassistant.components import webhook
@@ -11,9 +12,17 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_entry_oauth2_flow
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.storage import Store
 
 from .api import SmartcarClient, SmartcarUrls
-from .const import CONF_CLOUDHOOK_URL, CONF_MANAGEMENT_TOKEN, CONF_WEBHOOK_ID, DOMAIN
+from .const import (
+    CONF_CLOUDHOOK_URL,
+    CONF_MANAGEMENT_TOKEN,
+    CONF_WEBHOOK_ID,
+    DOMAIN,
+    STORE_NAMES,
+    storage_key,
+)
 from .coordinator import FlexChargingConfigEntry, FlexChargingCoordinator, FlexChargingRuntime
 from .push import PushReceiver
 from .smart_charging import SmartChargingManager
@@ -79,7 +88,9 @@ async def async_unload_entry(hass: HomeAssistant, entry: FlexChargingConfigEntry
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: FlexChargingConfigEntry) -> None:
-    """Release the Home Assistant Cloud webhook when the entry is deleted."""
+    """Delete the entry's stores, and release its Home Assistant Cloud webhook."""
+    for name in STORE_NAMES:
+        await Store[dict[str, Any]](hass, 1, storage_key(entry.entry_id, name)).async_remove()
     if (
         entry.data.get(CONF_CLOUDHOOK_URL)
         and (webhook_id := entry.data.get(CONF_WEBHOOK_ID))

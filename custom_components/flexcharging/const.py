@@ -59,3 +59,11 @@ CONF_WEEKEND_PEAK_END: Final = "weekend_peak_end"
 
 SIGNAL_PLAN_UPDATED: Final = f"{DOMAIN}_plan_updated_{{}}"
 EVENT_CHARGING_DECISION: Final = f"{DOMAIN}_charging_decision"
+
+
+def storage_key(entry_id: str, name: str) -> str:
+    """The `.storage` file of one of an entry's stores ("usage", "smart_charging")."""
+    return f"{DOMAIN}.{entry_id}.{name}"
+
+
+STORE_NAMES: Final = ("usage", "smart_charging")

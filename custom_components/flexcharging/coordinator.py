@@ -49,6 +49,7 @@ from .const import (
     DOMAIN,
     LOGGER,
     SIGNAL_KEY_STATE_CHANGED,
+    storage_key,
 )
 
 if TYPE_CHECKING:
@@ -158,7 +159,7 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
         self.last_webhook: datetime | None = None
         self._connections_checked: datetime | None = None
         self._store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}.usage"
+            hass, STORAGE_VERSION, storage_key(entry.entry_id, "usage")
         )
         self._usage_month = ""
         self.usage: dict[str, int] = {}

@@ -54,6 +54,7 @@ from .const import (
     PRICE_SOURCE_ENTITIES,
     PRICE_SOURCE_SCHEDULE,
     SIGNAL_PLAN_UPDATED,
+    storage_key,
 )
 from .coordinator import FlexChargingConfigEntry, FlexChargingCoordinator, VehicleData
 from .planner import BlockReason, ChargePlan, ChargeRequest, PriceSlot, plan_charging
@@ -244,7 +245,7 @@ class SmartChargingManager:
         self.coordinator = coordinator
         self.vehicles: dict[str, SmartVehicle] = {}
         self._store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}.smart_charging"
+            hass, STORAGE_VERSION, storage_key(entry.entry_id, "smart_charging")
         )
         self._stored: dict[str, Any] = {}
         self._unsubs: list[CALLBACK_TYPE] = []
