@@ -932,3 +932,17 @@ async def test_fast_charging_away_is_not_learned(
     assert smart.vehicle(MODEL_Y_ID).power_kw is None
     await set_state(hass, smart, charge_power=known(11.0))
     assert smart.vehicle(MODEL_Y_ID).power_kw == pytest.approx(11.0)
+
+
+async def test_target_at_the_cars_limit_is_left_to_the_car(
+    hass: HomeAssistant, smart: SmartChargingManager, frozen_emulator: Emulator, advance: Advance
+) -> None:
+    """Target = the car's charge limit: the car stops itself there; no stop command is sent."""
+    await manage(hass, target=80)
+    await advance_to(advance, CHEAP_START + 2 * HOUR)
+    assert commands(frozen_emulator, "start") == 1
+    assert commands(frozen_emulator, "stop") == 0
+    car = frozen_emulator.state.vehicles[MODEL_Y_ID]
+    assert car.charging is False
+    assert car.soc == pytest.approx(80)
+    assert state_of(hass, STATUS) == "target_reached"

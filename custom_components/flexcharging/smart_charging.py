@@ -543,6 +543,12 @@ class SmartChargingManager:
         if desired and vehicle.state.charging_status.value is ChargingStatus.FULLY_CHARGED:
             smart.status = SmartStatus.TARGET_REACHED  # the car's own limit is below the target
             return
+        limit = vehicle.state.charge_limit.value
+        if target_reached and smart.wanted is False and limit and smart.settings.target >= limit:
+            # The target is the car's own limit: it stops there by itself, exactly (our level
+            # is an estimate), and a stop command would cost a request.
+            smart.status = SmartStatus.TARGET_REACHED
+            return
         auto_start = not desired and _soon_after(smart.plugged_at, now, AUTO_START_WINDOW)
         if smart.confirmed and not first_look and not auto_start:
             # The car did as planned and then changed: someone started or stopped it by hand.
