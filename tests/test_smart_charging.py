@@ -946,3 +946,32 @@ async def test_target_at_the_cars_limit_is_left_to_the_car(
     assert car.charging is False
     assert car.soc == pytest.approx(80)
     assert state_of(hass, STATUS) == "target_reached"
+
+
+async def test_failed_switch_command_takes_no_hold(
+    hass: HomeAssistant, smart: SmartChargingManager, frozen_emulator: Emulator
+) -> None:
+    """A start by hand that fails leaves smart charging in charge (and says why)."""
+    await manage(hass)
+    frozen_emulator.state.set_key(MODEL_Y_ID, paired=False)
+    with pytest.raises(HomeAssistantError) as err:
+        await call(hass, SWITCH_DOMAIN, SERVICE_TURN_ON, CHARGING_SWITCH)
+    assert err.value.translation_key == "virtual_key_missing"
+    assert smart.vehicle(MODEL_Y_ID).manual is False
+    assert state_of(hass, STATUS) == "waiting"
+
+
+async def test_switch_during_an_unconfirmed_start_is_the_users(
+    hass: HomeAssistant, smart: SmartChargingManager, frozen_emulator: Emulator, advance: Advance
+) -> None:
+    """Stopped by hand before the car confirmed the planned start: no retry against the user."""
+    await manage(hass)
+    await advance_to(advance, CHEAP_START)
+    assert commands(frozen_emulator, "start") == 1
+    await call(hass, SWITCH_DOMAIN, SERVICE_TURN_OFF, CHARGING_SWITCH)
+    await advance_to(advance, CHEAP_START + RETRY_AFTER + timedelta(minutes=3))
+    assert commands(frozen_emulator, "start") == 1
+    assert state_of(hass, STATUS) == "manual"
+    decision = hass.states.get(DECISION)
+    assert decision is not None
+    assert decision.attributes["detail"] == "charging_switch"

@@ -351,7 +351,7 @@ class SmartChargingManager:
         """Start charging now: charge until the target, whatever the plan (until unplugged)."""
         smart = self.vehicle(vehicle_id)
         if not smart.settings.managed:
-            await self.coordinator.async_start_charging(vehicle_id)
+            await self.async_user_command(vehicle_id, start=True)
             return
         vehicle = self.coordinator.data[vehicle_id]
         if vehicle.state.plugged_in.value is not True:
@@ -373,27 +373,34 @@ class SmartChargingManager:
             # Nothing the plan could charge (the target is reached, the car is away, or its
             # level is unknown): start anyway, and leave charging to the user until unplugged.
             smart.override = False
-            smart.manual = True  # before the command: its update is not someone else's start
-            try:
+            await self.async_user_command(vehicle_id, start=True, detail="start_charging_now")
+
+    async def async_user_command(
+        self, vehicle_id: str, *, start: bool, detail: str = "charging_switch"
+    ) -> None:
+        """Start or stop charging for the user; smart charging holds off until the next plug-in.
+
+        The hold is taken before the command is sent: the update the command causes must not
+        look like someone else's change (which the executor would answer).
+        """
+        smart = self.vehicle(vehicle_id)
+        before = (smart.manual, smart.override)
+        take_over = smart.settings.managed and not smart.manual
+        if take_over:
+            smart.manual, smart.override = True, False
+        try:
+            if start:
                 await self.coordinator.async_start_charging(vehicle_id)
-            except HomeAssistantError:
-                smart.manual = False
-                raise
-            self._record(vehicle_id, Decision.USER_TOOK_OVER, "start_charging_now")
+            else:
+                await self.coordinator.async_stop_charging(vehicle_id)
+        except HomeAssistantError:
+            smart.manual, smart.override = before
+            self._schedule_evaluation(vehicle_id)  # the status follows the restored state
+            raise
+        if take_over:
+            self._record(vehicle_id, Decision.USER_TOOK_OVER, detail)
             self._save()
             self._schedule_evaluation(vehicle_id)
-
-    @callback
-    def note_user_command(self, vehicle_id: str) -> None:
-        """The user started or stopped charging by hand: hold off until the next plug-in."""
-        smart = self.vehicle(vehicle_id)
-        if not smart.settings.managed or smart.manual:
-            return
-        smart.manual = True
-        smart.override = False
-        self._record(vehicle_id, Decision.USER_TOOK_OVER, "charging_switch")
-        self._save()
-        self._schedule_evaluation(vehicle_id)
 
     # --- triggers ------------------------------------------------------------------------------
 

@@ -52,13 +52,15 @@ class ChargingSwitch(FlexChargingEntity, SwitchEntity):
 
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Start charging."""
-        await self.coordinator.async_start_charging(self.vehicle_id)
-        self.coordinator.config_entry.runtime_data.smart.note_user_command(self.vehicle_id)
+        await self.coordinator.config_entry.runtime_data.smart.async_user_command(
+            self.vehicle_id, start=True
+        )
 
     async def async_turn_off(self, **kwargs: Any) -> None:
         """Stop charging."""
-        await self.coordinator.async_stop_charging(self.vehicle_id)
-        self.coordinator.config_entry.runtime_data.smart.note_user_command(self.vehicle_id)
+        await self.coordinator.config_entry.runtime_data.smart.async_user_command(
+            self.vehicle_id, start=False
+        )
 
 
 class ManagedChargingSwitch(SmartChargingEntity, SwitchEntity):
