@@ -432,6 +432,49 @@ async def test_every_vehicle_failing_fails_the_update(
     assert "Fetching flexcharging data recovered" in caplog.text
 
 
+async def test_outage_logs_once_per_vehicle_each_way(
+    hass: HomeAssistant,
+    frozen_emulator: Emulator,
+    init_integration: MockConfigEntry,
+    advance_time: Advance,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A two-hour outage on the real timers (no vehicle forced due): one INFO line per vehicle
+    that went unavailable and one when it is back; nothing per retry."""
+    coordinator = init_integration.runtime_data.coordinator
+    caplog.set_level("INFO", logger="custom_components.flexcharging")
+
+    def lines(text: str) -> list[str]:
+        return [
+            record.getMessage()
+            for record in caplog.records
+            if record.levelname == "INFO" and record.getMessage().endswith(text)
+        ]
+
+    frozen_emulator.state.add_fault("http_502", path="/signals", count=-1)
+    for _ in range(120):
+        await advance_time(timedelta(minutes=1))
+    down = sorted(v.info.display_name for v in coordinator.data.values() if not v.available)
+    assert down  # the active vehicles were due and failed, with retries in between
+    assert sorted(lines("SmartcarUpstreamError")) == sorted(
+        f"{name} is unavailable: SmartcarUpstreamError" for name in down
+    )
+    assert all(
+        battery(hass, vehicle_id) == STATE_UNAVAILABLE for vehicle_id in (MODEL_Y_ID, ID4_ID)
+    )
+    assert frozen_emulator.state.requests.by_vehicle[MODEL_Y_ID] > 2  # retried, yet logged once
+
+    frozen_emulator.state.clear_faults()
+    for _ in range(60):
+        await advance_time(timedelta(minutes=1))
+        if all(v.available for v in coordinator.data.values() if v.info.display_name in down):
+            break
+    assert sorted(lines("is available again")) == sorted(
+        f"{name} is available again" for name in down
+    )
+    assert battery(hass, MODEL_Y_ID) == "62.0"
+
+
 async def test_rate_limit_honours_retry_after(
     hass: HomeAssistant,
     frozen_emulator: Emulator,

@@ -87,6 +87,7 @@ class VehicleData:
     active_share: float = budget.DEFAULT_ACTIVE_SHARE  # share of time plugged in, not full
     was_active: bool = False
     requests_used: int = 0  # billable requests this month
+    logged_unavailable: bool = False  # "unavailable" was logged; "available again" is due
 
     @property
     def key_state(self) -> KeyState:
@@ -166,6 +167,23 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
         self._counted: dict[str, int] = {}
         self._rereads: dict[str, CALLBACK_TYPE] = {}
         self.vehicle_listeners: list[Callable[[], None]] = []
+
+    @callback
+    def async_update_listeners(self) -> None:
+        """Log availability changes (once per vehicle each way), then update the entities."""
+        self._log_availability_changes()
+        super().async_update_listeners()
+
+    def _log_availability_changes(self) -> None:
+        """INFO once when a vehicle's data becomes unavailable and once when it is back."""
+        for vehicle in (self.data or {}).values():
+            failed = not vehicle.available and vehicle.last_error is not None
+            if failed and not vehicle.logged_unavailable:
+                vehicle.logged_unavailable = True
+                LOGGER.info("%s is unavailable: %s", vehicle.info.display_name, vehicle.last_error)
+            elif vehicle.available and vehicle.logged_unavailable:
+                vehicle.logged_unavailable = False
+                LOGGER.info("%s is available again", vehicle.info.display_name)
 
     # --- setup ---------------------------------------------------------------------------------
 
