@@ -1131,7 +1131,7 @@ async def test_production_virtual_key_link(
     # The API stays on the emulator; only the link is production's.
     emulated = SmartcarUrls.for_origin(user.smartcar.origin)
     monkeypatch.setattr(
-        config_flow.SmartcarUrls,
+        SmartcarUrls,
         "from_environment",
         classmethod(lambda cls: replace(emulated, virtual_key=production.virtual_key)),
     )

@@ -11,10 +11,9 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_entry_oauth2_flow
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.storage import Store
 
-from .api import SmartcarClient, SmartcarUrls
+from .application_credentials import smartcar_client
 from .const import (
     CONF_CLOUDHOOK_URL,
     CONF_MANAGEMENT_TOKEN,
@@ -49,13 +48,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: FlexChargingConfigEntry)
         raise ConfigEntryNotReady(
             translation_domain=DOMAIN, translation_key="credentials_unavailable"
         ) from err
-    client = SmartcarClient(
-        async_get_clientsession(hass),
-        getattr(implementation, "client_id", ""),
-        getattr(implementation, "client_secret", ""),
-        urls=SmartcarUrls.from_environment(),
-        unit_system="metric",
-    )
+    client = smartcar_client(hass, implementation)
     coordinator = FlexChargingCoordinator(hass, entry, client)
     await coordinator.async_config_entry_first_refresh()
     smart = SmartChargingManager(hass, entry, coordinator)

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from homeassistant.components.application_credentials import AuthorizationServer
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.config_entry_oauth2_flow import async_get_redirect_uri
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.config_entry_oauth2_flow import (
+    AbstractOAuth2Implementation,
+    LocalOAuth2Implementation,
+    async_get_redirect_uri,
+)
 from homeassistant.helpers.network import NoURLAvailableError, get_url
 
-from .api import SmartcarUrls
+from .api import SmartcarClient, SmartcarUrls
 from .const import SMARTCAR_DASHBOARD_URL
 
 AUTH_CALLBACK_PATH = "/auth/external/callback"
@@ -18,6 +25,20 @@ async def async_get_authorization_server(hass: HomeAssistant) -> AuthorizationSe
     """Smartcar Connect (consent) and the IAM token endpoint."""
     urls = SmartcarUrls.from_environment()
     return AuthorizationServer(authorize_url=urls.connect_authorize, token_url=urls.token_endpoint)
+
+
+def smartcar_client(
+    hass: HomeAssistant, implementation: AbstractOAuth2Implementation
+) -> SmartcarClient:
+    """A client with the Application Credentials' client id and secret."""
+    # Application Credentials always provide a local implementation (id and secret in HA).
+    credentials = cast(LocalOAuth2Implementation, implementation)
+    return SmartcarClient(
+        async_get_clientsession(hass),
+        credentials.client_id,
+        credentials.client_secret,
+        urls=SmartcarUrls.from_environment(),
+    )
 
 
 def redirect_uri(hass: HomeAssistant) -> str:

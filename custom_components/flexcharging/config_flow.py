@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+import logging
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
+from aiohttp import web
 from homeassistant.components import webhook
 from homeassistant.config_entries import (
     SOURCE_REAUTH,
@@ -18,7 +20,7 @@ from homeassistant.config_entries import (
 )
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import config_entry_oauth2_flow
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.config_entry_oauth2_flow import LocalOAuth2Implementation
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.helpers.selector import (
@@ -47,13 +49,12 @@ from .api import (
     SmartcarClient,
     SmartcarError,
     SmartcarNotFoundError,
-    SmartcarUrls,
     SmartcarVirtualKeyRequiredError,
     VehicleInfo,
     VehicleState,
 )
 from .api.webhooks import VehicleErrorEvent, VehicleStateEvent, WebhookEvent
-from .application_credentials import redirect_uri
+from .application_credentials import redirect_uri, smartcar_client
 from .const import (
     CONF_APPLICATION_ID,
     CONF_CLOUDHOOK_URL,
@@ -86,6 +87,9 @@ from .const import (
 )
 from .pairing import KeyPairingFlow, PairingVehicle
 from .prices import PriceFormatError, slots_from_attributes
+
+if TYPE_CHECKING:
+    from .coordinator import FlexChargingConfigEntry
 from .push import PushReceiver
 
 UUID_PATTERN = re.compile(
@@ -140,7 +144,7 @@ class FlexChargingConfigFlow(
         self._smartcar_webhook_id: str | None = None
 
     @property
-    def logger(self) -> Any:
+    def logger(self) -> logging.Logger:
         """The integration's logger (used by the OAuth2 helper)."""
         return LOGGER
 
@@ -158,7 +162,9 @@ class FlexChargingConfigFlow(
 
     @staticmethod
     @callback
-    def async_get_options_flow(config_entry: ConfigEntry) -> FlexChargingOptionsFlow:
+    def async_get_options_flow(
+        config_entry: FlexChargingConfigEntry,
+    ) -> FlexChargingOptionsFlow:
         """Options: request budget, location, and the prices for smart charging."""
         return FlexChargingOptionsFlow()
 
@@ -175,7 +181,7 @@ class FlexChargingConfigFlow(
     ) -> ConfigFlowResult:
         """Application ID and Application Management Token, checked with a token request."""
         errors: dict[str, str] = {}
-        client_id = getattr(self.flow_impl, "client_id", "")
+        client_id = cast(LocalOAuth2Implementation, self.flow_impl).client_id
         if not client_id.startswith(CLIENT_ID_PREFIX):
             errors["base"] = "client_id_format"
         if user_input is not None and not errors:
@@ -244,13 +250,7 @@ class FlexChargingConfigFlow(
 
     def _smartcar_client(self) -> SmartcarClient:
         if self._client is None:
-            implementation = self.flow_impl
-            self._client = SmartcarClient(
-                async_get_clientsession(self.hass),
-                getattr(implementation, "client_id", ""),
-                getattr(implementation, "client_secret", ""),
-                urls=SmartcarUrls.from_environment(),
-            )
+            self._client = smartcar_client(self.hass, self.flow_impl)
         return self._client
 
     # --- 2. Smartcar Connect -----------------------------------------------------------------
@@ -394,8 +394,8 @@ class FlexChargingConfigFlow(
             self._webhook_url = _local_webhook_url(self.hass, self._webhook_id)
 
     async def _async_webhook_handler(
-        self, hass: HomeAssistant, webhook_id: str, request: Any
-    ) -> Any:
+        self, hass: HomeAssistant, webhook_id: str, request: web.Request
+    ) -> web.Response:
         assert self._receiver is not None
         return await self._receiver.async_handle(request)
 

@@ -10,7 +10,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .const import DOMAIN
+from .const import DOMAIN, SMARTCAR_DASHBOARD_URL
 from .coordinator import FlexChargingConfigEntry, FlexChargingCoordinator, VehicleData
 from .smart_charging import SmartChargingManager, SmartVehicle, plan_signal
 
@@ -37,10 +37,9 @@ class FlexChargingEntity(CoordinatorEntity[FlexChargingCoordinator]):
             identifiers={(DOMAIN, vehicle_id)},
             manufacturer=(info.make or "").title() or None,
             model=info.model,
-            model_id=str(info.year) if info.year else None,
             name=info.display_name,
             serial_number=vin,
-            configuration_url="https://dashboard.smartcar.com",
+            configuration_url=SMARTCAR_DASHBOARD_URL,
         )
 
     @property

@@ -14,7 +14,7 @@ from .coordinator import FlexChargingConfigEntry
 from .entity import SmartChargingEntity, async_add_vehicle_entities
 from .smart_charging import SmartSettings
 
-PARALLEL_UPDATES = 0
+PARALLEL_UPDATES = 1  # setting a time re-plans, which may send a command
 
 
 @dataclass(frozen=True, kw_only=True)
