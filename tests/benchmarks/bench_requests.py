@@ -63,6 +63,21 @@ KEY_REMOVAL = START + timedelta(days=14, hours=12, minutes=17)
 KEY_RESTORED = KEY_REMOVAL + timedelta(days=1)  # the owner follows the repair the next day
 
 
+@pytest.fixture(autouse=True)
+async def enable_event_loop_debug() -> None:
+    """Override the test plugin's fixture: no asyncio debug mode in a benchmark.
+
+    The benchmark fast-forwards Home Assistant's clock by whole minutes, so debug mode's slow-
+    callback check reports every step as "took 60.000 seconds"; those lines buried the results.
+    The test plugin also prints every INFO record to stderr (logging.basicConfig): only errors
+    are printed here, the results are the output.
+    """
+    asyncio.get_running_loop().set_debug(False)
+    for handler in logging.getLogger().handlers:
+        if type(handler) is logging.StreamHandler:
+            handler.setLevel(logging.ERROR)
+
+
 @dataclass
 class Watch:
     """A change that happened in the emulator and the entity state that shows it."""
