@@ -7,6 +7,11 @@ decoded from the screenshot, link checked), opens the device page, removes a key
 emulator and completes the repair, then chooses a time-of-use schedule in the options and turns
 managed charging on (the decision shows in the device's activity). Screenshots of every step go
 to artifacts/e2e/.
+
+The schedule's peak hours are chosen relative to Home Assistant's "now", so managed charging
+starts at any hour. `E2E_CLOCK=HH:MM` moves the clock of Home Assistant and the emulator back to
+the last time it was HH:MM in the e2e's time zone (libfaketime, Debian's `faketime`), to show
+that: `E2E_CLOCK=17:30 scripts/e2e` runs inside the default schedule's peak window (16–21).
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ import asyncio
 from collections.abc import AsyncIterator
 import contextlib
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+import glob
 import json
 import os
 from pathlib import Path
@@ -25,9 +32,11 @@ import sys
 import tempfile
 import time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 from playwright.async_api import (
+    Error as PlaywrightError,
     Locator,
     Page,
     TimeoutError as PlaywrightTimeoutError,
@@ -46,6 +55,7 @@ USER, PASSWORD = "newcomer", "flexcharging-e2e"
 MODEL_3 = "a1000000-0000-4000-8000-000000000001"
 MODEL_Y = "a1000000-0000-4000-8000-000000000002"
 STEP_TIMEOUT_MS = 60_000
+TIME_ZONE = ZoneInfo("Europe/Amsterdam")
 DOCS_IMAGES = REPO / "docs" / "images"
 # The screenshots README shows (E2E_UPDATE_DOCS=1 scripts/e2e refreshes them).
 DOC_IMAGES = {
@@ -62,7 +72,7 @@ CONFIGURATION = f"""
 homeassistant:
   name: FlexCharging e2e
   unit_system: metric
-  time_zone: Europe/Amsterdam
+  time_zone: {TIME_ZONE.key}
   country: NL
   currency: EUR
   internal_url: {HA}
@@ -84,6 +94,46 @@ logger:
   logs:
     custom_components.flexcharging: debug
 """
+
+
+def clock_offset() -> timedelta:
+    """How far back `E2E_CLOCK=HH:MM` moves the servers' clock (zero without it).
+
+    Back, never forward: the browser keeps the real time, and Home Assistant's pages ask for
+    the history and activity of the past, which must include what the servers just did.
+    """
+    wanted = os.environ.get("E2E_CLOCK")
+    if not wanted:
+        return timedelta(0)
+    hour, minute = (int(part) for part in wanted.split(":"))
+    now = datetime.now(TIME_ZONE)
+    target = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if target > now:
+        target -= timedelta(days=1)
+    # Wall-clock arithmetic in UTC: the difference of two aware datetimes is real time.
+    return target - now
+
+
+CLOCK_OFFSET = clock_offset()
+
+
+def servers_now() -> datetime:
+    """Home Assistant's and the emulator's local time."""
+    return datetime.now(TIME_ZONE) + CLOCK_OFFSET
+
+
+def faketime_environment() -> dict[str, str]:
+    """The environment that moves a process's clock by CLOCK_OFFSET (none when it is zero)."""
+    if not CLOCK_OFFSET:
+        return {}
+    libraries = glob.glob("/usr/lib/*/faketime/libfaketimeMT.so.1")
+    if not libraries:
+        raise SystemExit("E2E_CLOCK needs libfaketime (Debian: apt-get install faketime)")
+    return {
+        "LD_PRELOAD": libraries[0],
+        "FAKETIME": f"{round(CLOCK_OFFSET.total_seconds()):+d}",
+        "FAKETIME_DONT_FAKE_MONOTONIC": "1",  # timers keep running at the real pace
+    }
 
 
 def log(message: str) -> None:
@@ -118,7 +168,13 @@ async def servers() -> AsyncIterator[Path]:
         check=True,
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
-    env = {**os.environ, "FLEXCHARGING_SMARTCAR_ORIGIN": EMULATOR, "PYTHONPATH": str(REPO)}
+    env = {
+        **os.environ,
+        "FLEXCHARGING_SMARTCAR_ORIGIN": EMULATOR,
+        "PYTHONPATH": str(REPO),
+        **faketime_environment(),
+    }
+    log(f"servers' clock: {servers_now():%a %Y-%m-%d %H:%M %Z}")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     emulator_log = (ARTIFACTS / "emulator.log").open("w")
     hass_log = (ARTIFACTS / "home-assistant.log").open("w")
@@ -197,7 +253,34 @@ async def onboard(session: aiohttp.ClientSession) -> str:
         data={"grant_type": "authorization_code", "code": code, "client_id": f"{HA}/"},
     ) as response:
         response.raise_for_status()
-        return str((await response.json())["access_token"])
+        token = str((await response.json())["access_token"])
+    # 24-hour times in the UI (the language's default, English, is 12-hour with AM/PM).
+    async with session.ws_connect(f"{HA}/api/websocket") as socket:
+        await socket.receive_json()
+        await socket.send_json({"type": "auth", "access_token": token})
+        assert (await socket.receive_json())["type"] == "auth_ok"
+        await socket.send_json(
+            {
+                "id": 1,
+                "type": "frontend/set_user_data",
+                "key": "language",
+                "value": {
+                    "language": "en",
+                    "number_format": "language",
+                    "time_format": "24",
+                    "date_format": "language",
+                    "time_zone": "server",
+                    "first_weekday": "language",
+                },
+            }
+        )
+        assert (await socket.receive_json())["success"]
+        # The `http:` settings of configuration.yaml start as a trial that the UI asks the owner
+        # to confirm; confirmed here, as an owner would (with a moved clock the browser would
+        # otherwise take the trial's deadline as passed and report the settings reverted).
+        await socket.send_json({"id": 2, "type": "http/config/promote"})
+        assert (await socket.receive_json())["success"]
+    return token
 
 
 class Run:
@@ -214,10 +297,17 @@ class Run:
         """Save a screenshot of the page (or of one element)."""
         self.shots += 1
         path = ARTIFACTS / f"{self.shots:02d}-{name}.png"
-        if locator is not None:
-            await locator.screenshot(path=str(path))
-        else:
-            await self.page.screenshot(path=str(path))
+        for attempt in range(2):
+            try:
+                if locator is not None:
+                    await locator.screenshot(path=str(path))
+                else:
+                    await self.page.screenshot(path=str(path))
+                break
+            except PlaywrightError as err:  # Chromium, busy, can refuse a capture once
+                if attempt or "Unable to capture screenshot" not in str(err):
+                    raise
+                await asyncio.sleep(1)
         log(f"screenshot {path.name}")
         return path
 
@@ -261,7 +351,7 @@ class Run:
 
     async def add_integration(self) -> None:
         """Settings → Devices & services → Add integration → FlexCharging → Connect."""
-        await self.page.goto(f"{HA}/config/integrations/dashboard")
+        await self.goto(f"{HA}/config/integrations/dashboard")
         await expect(self.page.get_by_text("Backup").first).to_be_visible()
         await self.page.get_by_role(
             "button", name=re.compile("Add integration", re.IGNORECASE)
@@ -350,7 +440,7 @@ class Run:
 
     async def device_page(self) -> None:
         """The Model 3's device page, and its entities' states."""
-        await self.page.goto(f"{HA}/config/devices/dashboard")
+        await self.goto(f"{HA}/config/devices/dashboard")
         await self.page.get_by_text("2023 Tesla Model 3").first.click()
         await expect(self.page.get_by_text("Battery level").first).to_be_visible(
             timeout=STEP_TIMEOUT_MS
@@ -378,7 +468,7 @@ class Run:
     async def repair(self) -> None:
         """Remove the Model Y's key in the car; the repair appears; its fix flow pairs it again."""
         await self.admin("POST", f"/_emulator/vehicles/{MODEL_Y}/remove-key")
-        await self.page.goto(f"{HA}/config/repairs")
+        await self.goto(f"{HA}/config/repairs")
         issue = self.page.get_by_text(re.compile("Model Y needs the smartcar.com virtual key"))
         await expect(issue.first).to_be_visible(timeout=STEP_TIMEOUT_MS)
         await self.shot("repair-listed")
@@ -395,17 +485,26 @@ class Run:
 
     async def smart_charging(self) -> None:
         """Configure a time-of-use schedule; turn managed charging on for the Model 3."""
-        await self.page.goto(f"{HA}/config/integrations/integration/flexcharging")
+        await self.goto(f"{HA}/config/integrations/integration/flexcharging")
         await self.page.get_by_role("button", name=re.compile("^Configure$")).first.click()
         dialog = self.dialog()
         await expect(dialog.get_by_text("Prices for smart charging")).to_be_visible(
             timeout=STEP_TIMEOUT_MS
         )
-        await dialog.get_by_text("A time-of-use rate schedule").click()
+        await dialog.get_by_role("radio", name="A time-of-use rate schedule").click()
         await self.submit()
         await expect(dialog.get_by_text("Your tariff's prices per kWh")).to_be_visible(
             timeout=STEP_TIMEOUT_MS
         )
+        # Peak hours from two to five hours from now, every day: now is off-peak, so the plan
+        # starts at once whatever the hour (the default 16:00–21:00 would wait in the evening).
+        now = servers_now()
+        peak = ((now + timedelta(hours=2)).hour, (now + timedelta(hours=5)).hour)
+        times = dialog.locator("ha-selector-time")
+        await expect(times).to_have_count(4)
+        for index, hour in enumerate(peak * 2):  # weekday start, end; weekend start, end
+            await self.set_time(times.nth(index), hour)
+        log(f"peak hours {peak[0]:02d}:00–{peak[1]:02d}:00 (now {now:%H:%M})")
         await self.shot("options-rate-schedule")
         await self.submit()
         # The entry reloads with the schedule; its smart-charging entities come back.
@@ -414,7 +513,7 @@ class Run:
         with contextlib.suppress(PlaywrightTimeoutError):
             await self.submit()  # closes the "saved" message, where there is one
 
-        await self.page.goto(f"{HA}/config/devices/dashboard")
+        await self.goto(f"{HA}/config/devices/dashboard")
         await self.page.get_by_text("2023 Tesla Model 3").first.click()
         row = self.page.locator("hui-toggle-entity-row").filter(has_text="Managed charging")
         await row.first.locator("ha-entity-toggle").click()
@@ -431,6 +530,27 @@ class Run:
         await self.shot("smart-charging-on")
         log(f"managed charging on: {status}, next charge start {start}")
         assert start not in {"unknown", "unavailable"}, start
+
+    async def goto(self, url: str) -> None:
+        """Open a page, again if the frontend's own navigation (a closing dialog) replaced it."""
+        for _ in range(5):
+            with contextlib.suppress(PlaywrightError):
+                await self.page.goto(url)
+                await asyncio.sleep(1)  # a pending in-app navigation lands now, if there is one
+                if self.page.url.split("?")[0] == url:
+                    return
+            log(f"the frontend navigated to {self.page.url}; opening {url} again")
+        raise AssertionError(f"could not open {url}")
+
+    async def set_time(self, selector: Locator, hour: int) -> None:
+        """Type a whole hour into a time selector (hours, minutes, seconds fields)."""
+        fields = selector.locator("input")
+        await expect(fields.first).to_be_visible()  # the selector's element loads lazily
+        values = [f"{hour:02d}", "00", "00"]
+        for index in range(await fields.count()):
+            await fields.nth(index).fill(values[index])
+            await fields.nth(index).press("Tab")
+        await expect(fields.first).to_have_value(str(hour))
 
     async def wait_for_state(self, entity_id: str, states: set[str]) -> str:
         """Poll an entity's state (REST) until it is one of `states`; return it."""
