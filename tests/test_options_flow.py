@@ -324,7 +324,7 @@ async def test_no_prices_drops_the_old_source(
     entry = init_integration
     set_nord_pool(hass)
     await set_options(hass, entry, {CONF_REQUEST_BUDGET: DEFAULT_REQUEST_BUDGET, **previous})
-    smart = entry.runtime_data.smart
+    smart = entry.runtime_data.smart_charging
 
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert default(result, CONF_PRICE_SOURCE) == previous[CONF_PRICE_SOURCE]
@@ -341,10 +341,10 @@ async def test_no_prices_drops_the_old_source(
         CONF_PRICE_SOURCE: PRICE_SOURCE_NONE,
     }
     assert entry.state is ConfigEntryState.LOADED
-    assert entry.runtime_data.smart is not smart
-    assert entry.runtime_data.smart.price_source == PRICE_SOURCE_NONE
-    assert entry.runtime_data.smart.price_entities == []
-    assert entry.runtime_data.smart.schedule is None
+    assert entry.runtime_data.smart_charging is not smart
+    assert entry.runtime_data.smart_charging.price_source == PRICE_SOURCE_NONE
+    assert entry.runtime_data.smart_charging.price_entities == []
+    assert entry.runtime_data.smart_charging.schedule is None
 
 
 # --- price entities ------------------------------------------------------------------------------
@@ -379,7 +379,7 @@ async def test_price_entities(
         CONF_PRICE_ENTITIES: entities,
     }
     assert entry.state is ConfigEntryState.LOADED
-    smart = entry.runtime_data.smart
+    smart = entry.runtime_data.smart_charging
     assert smart.price_source == PRICE_SOURCE_ENTITIES
     assert smart.price_entities == entities
     assert smart.schedule is None
@@ -443,7 +443,7 @@ async def test_price_entity_errors(
 
     await finish(hass, result, {CONF_PRICE_ENTITIES: [NORD_POOL]})
     assert entry.options[CONF_PRICE_ENTITIES] == [NORD_POOL]
-    assert entry.runtime_data.smart.price_entities == [NORD_POOL]
+    assert entry.runtime_data.smart_charging.price_entities == [NORD_POOL]
 
 
 @pytest.mark.parametrize(
@@ -556,7 +556,7 @@ async def test_rate_schedule(
         CONF_PRICE_SOURCE: PRICE_SOURCE_SCHEDULE,
         **schedule,
     }
-    smart = entry.runtime_data.smart
+    smart = entry.runtime_data.smart_charging
     assert smart.price_source == PRICE_SOURCE_SCHEDULE
     assert smart.price_entities == []
     assert smart.schedule == expected
@@ -672,8 +672,8 @@ async def test_weekend_peak_can_be_cleared(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done(wait_background_tasks=True)
     assert CONF_WEEKEND_PEAK_START not in entry.options
-    assert entry.runtime_data.smart.schedule is not None
-    assert entry.runtime_data.smart.schedule.weekend_peak is None
+    assert entry.runtime_data.smart_charging.schedule is not None
+    assert entry.runtime_data.smart_charging.schedule.weekend_peak is None
 
 
 # --- end to end ----------------------------------------------------------------------------------

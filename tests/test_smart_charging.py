@@ -140,7 +140,7 @@ async def smart(
     """FlexCharging set up with smart charging available (not yet turned on)."""
     assert await hass.config_entries.async_setup(smart_entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
-    return smart_entry.runtime_data.smart
+    return smart_entry.runtime_data.smart_charging
 
 
 @pytest.fixture
@@ -693,7 +693,7 @@ async def test_home_zone_when_the_car_has_no_home_flag(
         smart.entry, options={**smart.entry.options, CONF_READ_LOCATION: True}
     )
     await hass.async_block_till_done(wait_background_tasks=True)
-    smart = smart.entry.runtime_data.smart
+    smart = smart.entry.runtime_data.smart_charging
     hass.states.async_set(
         "zone.home", "0", {"latitude": 32.87336, "longitude": -117.22743, "radius": 100}
     )

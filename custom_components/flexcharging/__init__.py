@@ -22,7 +22,8 @@ from .const import (
     STORE_NAMES,
     storage_key,
 )
-from .coordinator import FlexChargingConfigEntry, FlexChargingCoordinator, FlexChargingRuntime
+from .coordinator import FlexChargingCoordinator
+from .models import FlexChargingConfigEntry, FlexChargingRuntime
 from .push import PushReceiver
 from .smart_charging import SmartChargingManager
 
@@ -51,9 +52,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: FlexChargingConfigEntry)
     client = smartcar_client(hass, implementation)
     coordinator = FlexChargingCoordinator(hass, entry, client)
     await coordinator.async_config_entry_first_refresh()
-    smart = SmartChargingManager(hass, entry, coordinator)
-    await smart.async_load()
-    entry.runtime_data = FlexChargingRuntime(client=client, coordinator=coordinator, smart=smart)
+    smart_charging = SmartChargingManager(hass, entry, coordinator)
+    await smart_charging.async_load()
+    entry.runtime_data = FlexChargingRuntime(
+        client=client, coordinator=coordinator, smart_charging=smart_charging
+    )
     # Keep polling even while no entity listens (an account whose vehicles come later).
     entry.async_on_unload(coordinator.async_add_listener(lambda: None))
 
@@ -70,8 +73,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: FlexChargingConfigEntry)
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     # Started after the platforms: the first decisions can name their entities in the logbook.
-    await smart.async_start()
-    entry.async_on_unload(smart.async_unload)
+    await smart_charging.async_start()
+    entry.async_on_unload(smart_charging.async_unload)
     return True
 
 

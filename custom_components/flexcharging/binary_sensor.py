@@ -15,8 +15,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from .coordinator import FlexChargingConfigEntry, VehicleData
+from .coordinator import VehicleData
 from .entity import FlexChargingEntity, SmartChargingEntity, async_add_vehicle_entities
+from .models import FlexChargingConfigEntry
 
 PARALLEL_UPDATES = 0
 
@@ -88,7 +89,7 @@ class ChargingPlannedSensor(SmartChargingEntity, BinarySensorEntity):
     @property
     def is_on(self) -> bool:
         """Whether charging is planned now."""
-        smart = self.smart
+        smart = self.smart_state
         if smart.plan is None:
             return False
         return smart.override or smart.plan.charging_at(dt_util.utcnow())
@@ -96,7 +97,7 @@ class ChargingPlannedSensor(SmartChargingEntity, BinarySensorEntity):
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
         """The planned slots, and the current and next one."""
-        plan = self.smart.plan
+        plan = self.smart_state.plan
         now = dt_util.utcnow()
         blocks = [block for block in plan.blocks if block.end > now] if plan else []
         current = next((block for block in blocks if block.start <= now), None)

@@ -1,7 +1,7 @@
 """The request budget: when to read a vehicle next (pure; no Home Assistant, no I/O).
 
 Smartcar bills every successful vehicle request, commands included, against a monthly allowance
-per vehicle (as little as 500). The planner spreads what is left of the month's budget over what
+per vehicle (as little as 500). The poll scheduler spreads what is left of the month's budget over what
 is left of the month, spending it where a change is likely and quickly visible to the user:
 while the car is plugged in and not yet full ("active"), a read costs the same but is worth more.
 """
@@ -24,7 +24,7 @@ ACTIVE_SHARE_MEMORY_HOURS = 72.0  # the active share is learned over about three
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PollContext:
-    """What the planner needs to know about one vehicle."""
+    """What the poll scheduler needs to know about one vehicle."""
 
     budget: int  # billable requests allowed this month
     used: int  # billable requests made this month

@@ -9,8 +9,8 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import DOMAIN
-from .coordinator import FlexChargingConfigEntry
 from .entity import FlexChargingEntity, SmartChargingEntity, async_add_vehicle_entities
+from .models import FlexChargingConfigEntry
 
 PARALLEL_UPDATES = 1
 

@@ -35,7 +35,6 @@ REQUIRED_SCOPES: Final = (
 LOCATION_SCOPE: Final = "read_location"
 
 SMARTCAR_DASHBOARD_URL: Final = "https://dashboard.smartcar.com"
-DOCUMENTATION_URL: Final = "https://github.com/flexcharging-ha/flexcharging-homeassistant"
 
 # How long the key check waits for a car to report its new key, and between reads.
 KEY_CHECK_TIMEOUT: Final = timedelta(minutes=3)

@@ -7,9 +7,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 import hashlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
@@ -51,9 +50,7 @@ from .const import (
     SIGNAL_KEY_STATE_CHANGED,
     storage_key,
 )
-
-if TYPE_CHECKING:
-    from .smart_charging import SmartChargingManager
+from .models import FlexChargingConfigEntry
 
 CONNECTIONS_REFRESH = timedelta(hours=6)
 NOT_SUBSCRIBED = "not_subscribed"
@@ -125,16 +122,6 @@ class VehicleData:
 
 
 type FleetData = dict[str, VehicleData]
-type FlexChargingConfigEntry = ConfigEntry[FlexChargingRuntime]
-
-
-@dataclass(slots=True)
-class FlexChargingRuntime:
-    """What a loaded entry holds."""
-
-    client: SmartcarClient
-    coordinator: FlexChargingCoordinator
-    smart: SmartChargingManager
 
 
 class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):

@@ -8,8 +8,9 @@ from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import CONF_READ_LOCATION
-from .coordinator import FlexChargingConfigEntry, FlexChargingCoordinator
+from .coordinator import FlexChargingCoordinator
 from .entity import FlexChargingEntity, async_add_vehicle_entities
+from .models import FlexChargingConfigEntry
 
 PARALLEL_UPDATES = 0
 

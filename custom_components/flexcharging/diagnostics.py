@@ -18,8 +18,9 @@ from .const import (
     CONF_WEBHOOK_ID,
     DOMAIN,
 )
-from .coordinator import FlexChargingConfigEntry, VehicleData
-from .smart_charging import SmartVehicle
+from .coordinator import VehicleData
+from .models import FlexChargingConfigEntry
+from .smart_charging import SmartChargingState
 
 TO_REDACT = {
     CONF_APPLICATION_ID,
@@ -40,7 +41,7 @@ TO_REDACT = {
 }
 
 
-def _smart(smart: SmartVehicle) -> dict[str, Any]:
+def _smart(smart: SmartChargingState) -> dict[str, Any]:
     """Smart charging's settings, plan and last decision (nothing personal in them)."""
     plan = smart.plan
     return {
@@ -68,7 +69,7 @@ def _smart(smart: SmartVehicle) -> dict[str, Any]:
     }
 
 
-def _vehicle(vehicle: VehicleData, smart: SmartVehicle) -> dict[str, Any]:
+def _vehicle(vehicle: VehicleData, smart: SmartChargingState) -> dict[str, Any]:
     return async_redact_data(
         {
             "info": asdict(vehicle.info),
@@ -102,9 +103,9 @@ async def async_get_config_entry_diagnostics(
         "last_webhook": coordinator.last_webhook,
         "update_interval": str(coordinator.update_interval),
         "billable_requests_since_start": sum(entry.runtime_data.client.requests.billable.values()),
-        "price_problem": entry.runtime_data.smart.price_problem,
+        "price_problem": entry.runtime_data.smart_charging.price_problem,
         "vehicles": [
-            _vehicle(vehicle, entry.runtime_data.smart.vehicle(vehicle_id))
+            _vehicle(vehicle, entry.runtime_data.smart_charging.vehicle(vehicle_id))
             for vehicle_id, vehicle in coordinator.data.items()
         ],
     }
@@ -119,4 +120,4 @@ async def async_get_device_diagnostics(
     vehicle = coordinator.data.get(vehicle_id)
     if vehicle is None:
         return {"vehicle": None}
-    return {"vehicle": _vehicle(vehicle, entry.runtime_data.smart.vehicle(vehicle_id))}
+    return {"vehicle": _vehicle(vehicle, entry.runtime_data.smart_charging.vehicle(vehicle_id))}

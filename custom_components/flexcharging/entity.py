@@ -11,8 +11,9 @@ from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN, SMARTCAR_DASHBOARD_URL
-from .coordinator import FlexChargingConfigEntry, FlexChargingCoordinator, VehicleData
-from .smart_charging import SmartChargingManager, SmartVehicle, plan_signal
+from .coordinator import FlexChargingCoordinator, VehicleData
+from .models import FlexChargingConfigEntry
+from .smart_charging import SmartChargingManager, SmartChargingState, plan_signal
 
 
 class FlexChargingEntity(CoordinatorEntity[FlexChargingCoordinator]):
@@ -67,10 +68,10 @@ class SmartChargingEntity(FlexChargingEntity):
     @property
     def manager(self) -> SmartChargingManager:
         """The entry's smart-charging manager."""
-        return self.coordinator.config_entry.runtime_data.smart
+        return self.coordinator.config_entry.runtime_data.smart_charging
 
     @property
-    def smart(self) -> SmartVehicle:
+    def smart_state(self) -> SmartChargingState:
         """This vehicle's smart-charging state."""
         return self.manager.vehicle(self.vehicle_id)
 

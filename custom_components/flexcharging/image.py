@@ -12,8 +12,9 @@ from homeassistant.util import dt as dt_util
 import qrcode
 from qrcode.image.pil import PilImage
 
-from .coordinator import FlexChargingConfigEntry, FlexChargingCoordinator
+from .coordinator import FlexChargingCoordinator
 from .entity import FlexChargingEntity, async_add_vehicle_entities
+from .models import FlexChargingConfigEntry
 
 PARALLEL_UPDATES = 0
 

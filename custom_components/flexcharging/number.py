@@ -13,8 +13,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import CHARGE_LIMIT_RANGE
 from .const import DOMAIN
-from .coordinator import FlexChargingConfigEntry
 from .entity import FlexChargingEntity, SmartChargingEntity, async_add_vehicle_entities
+from .models import FlexChargingConfigEntry
 from .smart_charging import SmartSettings
 
 PARALLEL_UPDATES = 1
@@ -107,7 +107,7 @@ class SmartNumber(SmartChargingEntity, NumberEntity):
     @property
     def native_value(self) -> int:
         """The setting."""
-        return self.entity_description.value_fn(self.smart.settings)
+        return self.entity_description.value_fn(self.smart_state.settings)
 
     async def async_set_native_value(self, value: float) -> None:
         """Change the setting; the plan follows at once."""

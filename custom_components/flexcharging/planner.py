@@ -69,11 +69,6 @@ class PlannedBlock:
     energy_kwh: float | None  # None without the battery's capacity
     cost: float | None  # None when the energy or a price is unknown
 
-    @property
-    def hours(self) -> float:
-        """Length in hours."""
-        return (self.end - self.start).total_seconds() / 3600
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ChargePlan:
@@ -91,14 +86,6 @@ class ChargePlan:
         if self.cost is None or self.reference_cost is None:
             return None
         return self.reference_cost - self.cost
-
-    @property
-    def energy_kwh(self) -> float | None:
-        """The energy the plan adds."""
-        energies = [block.energy_kwh for block in self.blocks]
-        if any(energy is None for energy in energies):
-            return None
-        return sum(energy for energy in energies if energy is not None)
 
     def charging_at(self, moment: datetime) -> bool:
         """Whether the plan charges at `moment`."""

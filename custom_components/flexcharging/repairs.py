@@ -10,7 +10,7 @@ from homeassistant.exceptions import HomeAssistantError
 
 from .api import KeyState
 from .const import DOMAIN
-from .coordinator import FlexChargingConfigEntry
+from .models import FlexChargingConfigEntry
 from .pairing import KeyPairingFlow, PairingVehicle
 
 

@@ -19,10 +19,11 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import DistanceConverter
 
 from .api import DistanceUnit, KeyState
-from .coordinator import FlexChargingConfigEntry, FlexChargingCoordinator, VehicleData
+from .coordinator import FlexChargingCoordinator, VehicleData
 from .entity import FlexChargingEntity, SmartChargingEntity, async_add_vehicle_entities
+from .models import FlexChargingConfigEntry
 from .planner import PlannedBlock
-from .smart_charging import Decision, SmartStatus, SmartVehicle
+from .smart_charging import Decision, SmartChargingState, SmartStatus
 
 PARALLEL_UPDATES = 0
 
@@ -41,7 +42,6 @@ class FlexChargingSensorDescription(SensorEntityDescription):
     value_fn: Callable[[VehicleData], Any]
     attributes_fn: Callable[[VehicleData, FlexChargingCoordinator], dict[str, Any]] | None = None
     always_available: bool = False
-    supported_fn: Callable[[VehicleData], bool] = lambda _: True
 
 
 def _range_km(vehicle: VehicleData) -> float | None:
@@ -141,17 +141,17 @@ SENSORS: tuple[FlexChargingSensorDescription, ...] = (
 class SmartSensorDescription(SensorEntityDescription):
     """A sensor of the smart-charging plan."""
 
-    value_fn: Callable[[SmartVehicle], Any]
-    attributes_fn: Callable[[SmartVehicle], dict[str, Any]] | None = None
+    value_fn: Callable[[SmartChargingState], Any]
+    attributes_fn: Callable[[SmartChargingState], dict[str, Any]] | None = None
     monetary: bool = False
 
 
-def _block(smart: SmartVehicle) -> PlannedBlock | None:
+def _block(smart: SmartChargingState) -> PlannedBlock | None:
     """The block charging now, or else the next one."""
     return smart.plan.current_or_next(dt_util.utcnow()) if smart.plan else None
 
 
-def _decision_attributes(smart: SmartVehicle) -> dict[str, Any]:
+def _decision_attributes(smart: SmartChargingState) -> dict[str, Any]:
     record = smart.last_decision
     return {"at": record.at if record else None, "detail": record.detail if record else None}
 
@@ -254,13 +254,13 @@ class SmartSensor(SmartChargingEntity, SensorEntity):
     @property
     def native_value(self) -> Any:
         """The current value."""
-        return self.entity_description.value_fn(self.smart)
+        return self.entity_description.value_fn(self.smart_state)
 
     @property
     def native_unit_of_measurement(self) -> str | None:
         """Costs are in the currency of the prices."""
         if self.entity_description.monetary:
-            return self.smart.currency
+            return self.smart_state.currency
         return super().native_unit_of_measurement
 
     @property
@@ -268,4 +268,4 @@ class SmartSensor(SmartChargingEntity, SensorEntity):
         """Extra context, where the sensor has any."""
         if self.entity_description.attributes_fn is None:
             return None
-        return self.entity_description.attributes_fn(self.smart)
+        return self.entity_description.attributes_fn(self.smart_state)

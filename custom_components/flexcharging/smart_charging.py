@@ -56,7 +56,8 @@ from .const import (
     SIGNAL_PLAN_UPDATED,
     storage_key,
 )
-from .coordinator import FlexChargingConfigEntry, FlexChargingCoordinator, VehicleData
+from .coordinator import FlexChargingCoordinator, VehicleData
+from .models import FlexChargingConfigEntry
 from .planner import BlockReason, ChargePlan, ChargeRequest, PriceSlot, plan_charging
 from .prices import (
     PriceFormatError,
@@ -172,7 +173,7 @@ class DecisionRecord:
 
 
 @dataclass(slots=True)
-class SmartVehicle:
+class SmartChargingState:
     """Smart charging's state for one vehicle."""
 
     settings: SmartSettings = field(default_factory=SmartSettings)
@@ -243,7 +244,7 @@ class SmartChargingManager:
         self.hass = hass
         self.entry = entry
         self.coordinator = coordinator
-        self.vehicles: dict[str, SmartVehicle] = {}
+        self.vehicles: dict[str, SmartChargingState] = {}
         self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, storage_key(entry.entry_id, "smart_charging")
         )
@@ -305,11 +306,11 @@ class SmartChargingManager:
     def _price_issue_id(self) -> str:
         return f"price_entity_unusable_{self.entry.entry_id}"
 
-    def vehicle(self, vehicle_id: str) -> SmartVehicle:
+    def vehicle(self, vehicle_id: str) -> SmartChargingState:
         """The smart-charging state of a vehicle (created with its stored settings)."""
         if (smart := self.vehicles.get(vehicle_id)) is None:
             stored = self._stored.get(vehicle_id, {})
-            smart = SmartVehicle(
+            smart = SmartChargingState(
                 settings=SmartSettings.from_dict(stored.get("settings", {})),
                 override=bool(stored.get("override", False)),
                 manual=bool(stored.get("manual", False)),
@@ -526,7 +527,7 @@ class SmartChargingManager:
     async def _async_execute(
         self,
         vehicle_id: str,
-        smart: SmartVehicle,
+        smart: SmartChargingState,
         vehicle: VehicleData,
         now: datetime,
         target_reached: bool,
@@ -582,7 +583,7 @@ class SmartChargingManager:
     async def _async_command(
         self,
         vehicle_id: str,
-        smart: SmartVehicle,
+        smart: SmartChargingState,
         *,
         start: bool,
         target_reached: bool,
@@ -636,7 +637,9 @@ class SmartChargingManager:
         smart.status = self._resting_status(smart, start, target_reached)
 
     @staticmethod
-    def _resting_status(smart: SmartVehicle, charging: bool, target_reached: bool) -> SmartStatus:
+    def _resting_status(
+        smart: SmartChargingState, charging: bool, target_reached: bool
+    ) -> SmartStatus:
         if smart.override:
             return SmartStatus.OVERRIDE
         if charging:
@@ -672,7 +675,12 @@ class SmartChargingManager:
     # --- inputs --------------------------------------------------------------------------------
 
     def _make_plan(
-        self, smart: SmartVehicle, vehicle: VehicleData, now: datetime, soc: float, target: int
+        self,
+        smart: SmartChargingState,
+        vehicle: VehicleData,
+        now: datetime,
+        soc: float,
+        target: int,
     ) -> ChargePlan:
         time_zone = ZoneInfo(self.hass.config.time_zone)
         deadline = next_ready_by(smart.settings, now, time_zone)
@@ -691,7 +699,7 @@ class SmartChargingManager:
         return plan_charging(request, prices)
 
     def _estimated_soc(
-        self, smart: SmartVehicle, vehicle: VehicleData, now: datetime, soc: float
+        self, smart: SmartChargingState, vehicle: VehicleData, now: datetime, soc: float
     ) -> float:
         """The battery level now: the car's latest report, or our estimate made since it.
 
@@ -721,13 +729,15 @@ class SmartChargingManager:
         return level
 
     @staticmethod
-    def _target(smart: SmartVehicle, vehicle: VehicleData) -> int:
+    def _target(smart: SmartChargingState, vehicle: VehicleData) -> int:
         """The target, but never above the car's own charge limit (it stops there anyway)."""
         limit = vehicle.state.charge_limit.value
         return min(smart.settings.target, limit) if limit else smart.settings.target
 
     @staticmethod
-    def _charge_speed(smart: SmartVehicle, vehicle: VehicleData) -> tuple[float, float | None]:
+    def _charge_speed(
+        smart: SmartChargingState, vehicle: VehicleData
+    ) -> tuple[float, float | None]:
         """Percent per hour and the battery's capacity (kWh), from the car or learned."""
         capacity = _positive(vehicle.state.battery_capacity.value)
         if smart.power_kw and capacity:
@@ -738,7 +748,7 @@ class SmartChargingManager:
             return smart.learned_percent_per_hour, capacity
         return DEFAULT_PERCENT_PER_HOUR, capacity
 
-    def _learn(self, smart: SmartVehicle, vehicle: VehicleData) -> None:
+    def _learn(self, smart: SmartChargingState, vehicle: VehicleData) -> None:
         """Learn the charge power and speed from what the car reports while it charges at home.
 
         Only home charging counts (fast chargers elsewhere say nothing about home), and only

@@ -8,8 +8,8 @@ from homeassistant.components.switch import SwitchDeviceClass, SwitchEntity, Swi
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import FlexChargingConfigEntry
 from .entity import FlexChargingEntity, SmartChargingEntity, async_add_vehicle_entities
+from .models import FlexChargingConfigEntry
 
 PARALLEL_UPDATES = 1
 
@@ -52,13 +52,13 @@ class ChargingSwitch(FlexChargingEntity, SwitchEntity):
 
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Start charging."""
-        await self.coordinator.config_entry.runtime_data.smart.async_user_command(
+        await self.coordinator.config_entry.runtime_data.smart_charging.async_user_command(
             self.vehicle_id, start=True
         )
 
     async def async_turn_off(self, **kwargs: Any) -> None:
         """Stop charging."""
-        await self.coordinator.config_entry.runtime_data.smart.async_user_command(
+        await self.coordinator.config_entry.runtime_data.smart_charging.async_user_command(
             self.vehicle_id, start=False
         )
 
@@ -69,7 +69,7 @@ class ManagedChargingSwitch(SmartChargingEntity, SwitchEntity):
     @property
     def is_on(self) -> bool:
         """Whether smart charging manages this vehicle."""
-        return self.smart.settings.managed
+        return self.smart_state.settings.managed
 
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Manage charging from now on."""

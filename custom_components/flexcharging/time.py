@@ -10,8 +10,8 @@ from homeassistant.components.time import TimeEntity, TimeEntityDescription
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import FlexChargingConfigEntry
 from .entity import SmartChargingEntity, async_add_vehicle_entities
+from .models import FlexChargingConfigEntry
 from .smart_charging import SmartSettings
 
 PARALLEL_UPDATES = 1  # setting a time re-plans, which may send a command
@@ -64,7 +64,7 @@ class ReadyByTime(SmartChargingEntity, TimeEntity):
     @property
     def native_value(self) -> time:
         """The ready-by time."""
-        return self.entity_description.value_fn(self.smart.settings)
+        return self.entity_description.value_fn(self.smart_state.settings)
 
     async def async_set_value(self, value: time) -> None:
         """Set the ready-by time (to the minute)."""

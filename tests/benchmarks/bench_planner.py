@@ -40,6 +40,7 @@ import numpy.typing as npt
 from custom_components.flexcharging.planner import (
     ChargePlan,
     ChargeRequest,
+    PlannedBlock,
     PriceSlot,
     plan_charging,
 )
@@ -661,6 +662,11 @@ EVSC_CHEAP_ONCE = "ev_smart_charging cheapest, planned once"
 STRATEGIES = (PLANNER, AT_ONCE, EVSC_CONT, EVSC_CONT_ONCE, EVSC_CHEAP, EVSC_CHEAP_ONCE)
 
 
+def _hours(block: PlannedBlock) -> float:
+    """A block's length in hours."""
+    return (block.end - block.start).total_seconds() / 3600
+
+
 def check_plan(session: Session, plan: ChargePlan, prices: Prices, outcome: Outcome) -> list[str]:
     """Independent checks of the plan's shape, cost and flags."""
     problems: list[str] = []
@@ -671,7 +677,7 @@ def check_plan(session: Session, plan: ChargePlan, prices: Prices, outcome: Outc
         problems.append("blocks empty, unordered or overlapping")
     if blocks and blocks[0].start < session.plug_in:
         problems.append("charging before plug-in")
-    charged = sum(b.hours for b in blocks)
+    charged = sum(_hours(b) for b in blocks)
     if abs(charged - session.need_hours) > TIME_TOLERANCE_H:
         problems.append(f"charges {charged:.5f} h, needs {session.need_hours:.5f} h")
     if plan.reaches_target != session.possible:
@@ -681,7 +687,7 @@ def check_plan(session: Session, plan: ChargePlan, prices: Prices, outcome: Outc
     if session.forced_hours > 0 and (
         not blocks
         or blocks[0].start != session.plug_in
-        or blocks[0].hours < session.forced_hours - TIME_TOLERANCE_H
+        or _hours(blocks[0]) < session.forced_hours - TIME_TOLERANCE_H
     ):
         problems.append("the minimum charge is not taken at once")
     if not session.possible and len(blocks) != 1:
@@ -732,7 +738,7 @@ def run_session(session: Session) -> tuple[Result, list[float]]:
     timings = time_plan(session.request(), session.day.slots)
     # The planner puts block edges on whole seconds: its charge and its minimum part differ from
     # the exact ones by up to half a second each. The optimum for those very amounts isolates that.
-    charged = sum(b.hours for b in plan.blocks)
+    charged = sum(_hours(b) for b in plan.blocks)
     result = Result(
         session=session,
         plan=plan,
