@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from enum import StrEnum
 import logging
 from typing import Final
 
@@ -66,3 +67,22 @@ def storage_key(entry_id: str, name: str) -> str:
 
 
 STORE_NAMES: Final = ("usage", "smart_charging")
+
+
+class Refusal(StrEnum):
+    """Why a command was not carried out (each value is its error's translation key)."""
+
+    VEHICLE_ASLEEP = "vehicle_asleep"
+    VEHICLE_UNREACHABLE = "vehicle_unreachable"
+    PLUG_NOT_CONNECTED = "plug_not_connected"
+    FULLY_CHARGED = "fully_charged"
+    REMOTE_ACCESS_DISABLED = "remote_access_disabled"
+    VEHICLE_STATE = "vehicle_state"
+    RATE_LIMITED = "rate_limited"
+    BILLING_LIMIT = "billing_limit"
+    PERMISSION_MISSING = "permission_missing"
+    INVALID_CHARGE_LIMIT = "invalid_charge_limit"
+    COMMAND_NOT_EXECUTED = "command_not_executed"
+    COMMAND_FAILED = "command_failed"
+    VIRTUAL_KEY_MISSING = "virtual_key_missing"
+    AUTH_FAILED = "auth_failed"

@@ -48,6 +48,7 @@ from .const import (
     DOMAIN,
     LOGGER,
     SIGNAL_KEY_STATE_CHANGED,
+    Refusal,
     storage_key,
 )
 from .models import FlexChargingConfigEntry
@@ -572,18 +573,10 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
             vehicle.key_error = True
             self._sync_issues()
             self.async_set_updated_data(dict(self.data))
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="virtual_key_missing",
-                translation_placeholders=placeholders,
-            ) from err
+            raise CommandRefusedError(Refusal.VIRTUAL_KEY_MISSING, placeholders) from err
         except SmartcarAuthenticationError as err:
             self.config_entry.async_start_reauth(self.hass)
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="auth_failed",
-                translation_placeholders=placeholders,
-            ) from err
+            raise CommandRefusedError(Refusal.AUTH_FAILED, placeholders) from err
         except SmartcarError as err:
             raise _command_error(err, placeholders) from err
         finally:
@@ -600,36 +593,48 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
         self._schedule_reread(vehicle_id)
 
 
-def _command_error(err: SmartcarError, placeholders: dict[str, str]) -> HomeAssistantError:
-    """A translated error for a failed command."""
-    key = "command_failed"
+class CommandRefusedError(HomeAssistantError):
+    """A command that was not carried out, and why (translated by its reason)."""
+
+    def __init__(self, reason: Refusal, placeholders: dict[str, str]) -> None:
+        """Translate the reason with the placeholders."""
+        super().__init__(
+            translation_domain=DOMAIN,
+            translation_key=reason.value,
+            translation_placeholders=placeholders,
+        )
+        self.reason = reason
+
+
+_STATE_REFUSALS = {
+    "ASLEEP": Refusal.VEHICLE_ASLEEP,
+    "UNREACHABLE": Refusal.VEHICLE_UNREACHABLE,
+    "CHARGING_PLUG_NOT_CONNECTED": Refusal.PLUG_NOT_CONNECTED,
+    "FULLY_CHARGED": Refusal.FULLY_CHARGED,
+    "REMOTE_ACCESS_DISABLED": Refusal.REMOTE_ACCESS_DISABLED,
+}
+
+
+def _command_error(err: SmartcarError, placeholders: dict[str, str]) -> CommandRefusedError:
+    """The refusal of a failed command."""
+    reason = Refusal.COMMAND_FAILED
     extra: dict[str, str] = {"error": str(err)}
     if isinstance(err, SmartcarVehicleStateError):
         code = (err.code or "").upper()
-        key = {
-            "ASLEEP": "vehicle_asleep",
-            "UNREACHABLE": "vehicle_unreachable",
-            "CHARGING_PLUG_NOT_CONNECTED": "plug_not_connected",
-            "FULLY_CHARGED": "fully_charged",
-            "REMOTE_ACCESS_DISABLED": "remote_access_disabled",
-        }.get(code, "vehicle_state")
+        reason = _STATE_REFUSALS.get(code, Refusal.VEHICLE_STATE)
         extra = {"error": code or str(err)}
     elif isinstance(err, SmartcarRateLimitError):
-        key = "rate_limited"
+        reason = Refusal.RATE_LIMITED
         extra = {"seconds": str(round(err.retry_after or 60))}
     elif isinstance(err, SmartcarBillingError):
-        key = "billing_limit"
+        reason = Refusal.BILLING_LIMIT
     elif isinstance(err, SmartcarPermissionError):
-        key = "permission_missing"
+        reason = Refusal.PERMISSION_MISSING
     elif isinstance(err, SmartcarInvalidInputError):
-        key = "invalid_charge_limit"
+        reason = Refusal.INVALID_CHARGE_LIMIT
     elif isinstance(err, SmartcarCommandFailedError):
-        key = "command_not_executed"
-    return HomeAssistantError(
-        translation_domain=DOMAIN,
-        translation_key=key,
-        translation_placeholders={**placeholders, **extra},
-    )
+        reason = Refusal.COMMAND_NOT_EXECUTED
+    return CommandRefusedError(reason, {**placeholders, **extra})
 
 
 def _short_hash(vehicle_id: str) -> str:

@@ -54,9 +54,10 @@ from .const import (
     PRICE_SOURCE_ENTITIES,
     PRICE_SOURCE_SCHEDULE,
     SIGNAL_PLAN_UPDATED,
+    Refusal,
     storage_key,
 )
-from .coordinator import FlexChargingCoordinator, VehicleData
+from .coordinator import CommandRefusedError, FlexChargingCoordinator, VehicleData
 from .models import FlexChargingConfigEntry
 from .planner import BlockReason, ChargePlan, ChargeRequest, PriceSlot, plan_charging
 from .prices import (
@@ -612,7 +613,8 @@ class SmartChargingManager:
             else:
                 await self.coordinator.async_stop_charging(vehicle_id)
         except HomeAssistantError as err:
-            if start and err.translation_key == "fully_charged":
+            refusal = err.reason if isinstance(err, CommandRefusedError) else Refusal.COMMAND_FAILED
+            if start and refusal is Refusal.FULLY_CHARGED:
                 # The car is at its limit already: the target is reached, nothing failed. Until
                 # the car reports its level, the limit is the best estimate of it.
                 limit = self.coordinator.data[vehicle_id].state.charge_limit.value or 100
@@ -622,7 +624,7 @@ class SmartChargingManager:
                 self._record(vehicle_id, Decision.TARGET_REACHED, "fully_charged")
                 return
             smart.command_error = err
-            detail = err.translation_key or str(err)
+            detail = refusal.value
             LOGGER.debug("Smart charging command failed for %s: %s", vehicle_id, err)
             if smart.attempts >= MAX_COMMANDS:
                 smart.failed = True
