@@ -37,8 +37,8 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 from homeassistant.util.location import distance
 
-from .api import ChargingStatus
-from .const import (
+from ..api import ChargingStatus
+from ..const import (
     CONF_OFFPEAK_PRICE,
     CONF_PEAK_PRICE,
     CONF_PRICE_ENTITIES,
@@ -57,10 +57,10 @@ from .const import (
     Refusal,
     storage_key,
 )
-from .coordinator import CommandRefusedError, FlexChargingCoordinator, VehicleData
-from .models import FlexChargingConfigEntry
-from .planner import BlockReason, ChargePlan, ChargeRequest, PriceSlot, plan_charging
-from .prices import (
+from ..coordinator import CommandRefusedError, FlexChargingCoordinator, VehicleData
+from ..models import FlexChargingConfigEntry
+from ..planner import BlockReason, ChargePlan, ChargeRequest, PriceSlot, plan_charging
+from ..prices import (
     PriceFormatError,
     RateSchedule,
     price_unit,
