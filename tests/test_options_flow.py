@@ -342,9 +342,9 @@ async def test_no_prices_drops_the_old_source(
     }
     assert entry.state is ConfigEntryState.LOADED
     assert entry.runtime_data.smart_charging is not smart
-    assert entry.runtime_data.smart_charging.price_source == PRICE_SOURCE_NONE
-    assert entry.runtime_data.smart_charging.price_entities == []
-    assert entry.runtime_data.smart_charging.schedule is None
+    assert entry.runtime_data.smart_charging.prices.source == PRICE_SOURCE_NONE
+    assert entry.runtime_data.smart_charging.prices.entities == []
+    assert entry.runtime_data.smart_charging.prices.schedule is None
 
 
 # --- price entities ------------------------------------------------------------------------------
@@ -380,9 +380,9 @@ async def test_price_entities(
     }
     assert entry.state is ConfigEntryState.LOADED
     smart = entry.runtime_data.smart_charging
-    assert smart.price_source == PRICE_SOURCE_ENTITIES
-    assert smart.price_entities == entities
-    assert smart.schedule is None
+    assert smart.prices.source == PRICE_SOURCE_ENTITIES
+    assert smart.prices.entities == entities
+    assert smart.prices.schedule is None
 
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert default(result, CONF_REQUEST_BUDGET) == BUDGET
@@ -443,7 +443,7 @@ async def test_price_entity_errors(
 
     await finish(hass, result, {CONF_PRICE_ENTITIES: [NORD_POOL]})
     assert entry.options[CONF_PRICE_ENTITIES] == [NORD_POOL]
-    assert entry.runtime_data.smart_charging.price_entities == [NORD_POOL]
+    assert entry.runtime_data.smart_charging.prices.entities == [NORD_POOL]
 
 
 @pytest.mark.parametrize(
@@ -557,9 +557,9 @@ async def test_rate_schedule(
         **schedule,
     }
     smart = entry.runtime_data.smart_charging
-    assert smart.price_source == PRICE_SOURCE_SCHEDULE
-    assert smart.price_entities == []
-    assert smart.schedule == expected
+    assert smart.prices.source == PRICE_SOURCE_SCHEDULE
+    assert smart.prices.entities == []
+    assert smart.prices.schedule == expected
 
     result = await open_options(hass, entry, PRICE_SOURCE_SCHEDULE)
     assert result["step_id"] == "rate_schedule"
@@ -672,8 +672,8 @@ async def test_weekend_peak_can_be_cleared(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done(wait_background_tasks=True)
     assert CONF_WEEKEND_PEAK_START not in entry.options
-    assert entry.runtime_data.smart_charging.schedule is not None
-    assert entry.runtime_data.smart_charging.schedule.weekend_peak is None
+    assert entry.runtime_data.smart_charging.prices.schedule is not None
+    assert entry.runtime_data.smart_charging.prices.schedule.weekend_peak is None
 
 
 # --- end to end ----------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from homeassistant.components.button import DOMAIN as BUTTON_DOMAIN, SERVICE_PRESS
 from homeassistant.components.number import (
@@ -55,12 +54,8 @@ from custom_components.flexcharging.const import (
     PRICE_SOURCE_ENTITIES,
     PRICE_SOURCE_SCHEDULE,
 )
-from custom_components.flexcharging.smart_charging import (
-    RETRY_AFTER,
-    SmartChargingManager,
-    SmartSettings,
-    next_ready_by,
-)
+from custom_components.flexcharging.smart_charging import Hold, SmartChargingManager
+from custom_components.flexcharging.smart_charging.policy import RETRY_AFTER
 from emulator import MODEL_S_ID, MODEL_Y_ID
 from tests.conftest import FROZEN_NOW, Emulator
 
@@ -396,7 +391,7 @@ async def test_start_now_overrides_until_unplugged(
     state.patch_vehicle(MODEL_Y_ID, {"plugged_in": False})
     await refresh(hass, smart, MODEL_Y_ID)
     assert state_of(hass, STATUS) == "unplugged"
-    assert smart.vehicle(MODEL_Y_ID).override is False
+    assert smart.vehicle(MODEL_Y_ID).session.hold is not Hold.OVERRIDE
     assert commands(frozen_emulator, "stop") == 0
 
     with pytest.raises(HomeAssistantError) as err:
@@ -618,11 +613,11 @@ async def test_override_ends_at_the_target(
     await call(hass, BUTTON_DOMAIN, SERVICE_PRESS, START_NOW)
     assert state_of(hass, STATUS) == "override"
     await advance_to(advance, FROZEN_NOW + HOUR)
-    assert smart.vehicle(MODEL_Y_ID).override is False
+    assert smart.vehicle(MODEL_Y_ID).session.hold is not Hold.OVERRIDE
     assert state_of(hass, DECISION) == "stop_target"
     assert frozen_emulator.state.vehicles[MODEL_Y_ID].charging is False
     # The car reported its power while charging: 11 kW.
-    assert smart.vehicle(MODEL_Y_ID).power_kw == pytest.approx(11.0)
+    assert smart.vehicle(MODEL_Y_ID).learned.power_kw == pytest.approx(11.0)
 
 
 # --- inputs the car does not always send -------------------------------------------------------
@@ -729,33 +724,9 @@ async def test_learns_the_charge_speed_from_the_battery_level(
         ),
     )
     vehicle = smart.vehicle(MODEL_Y_ID)
-    assert vehicle.learned_percent_per_hour == pytest.approx(12.0)
+    assert vehicle.learned.percent_per_hour == pytest.approx(12.0)
     # Energy and cost need the battery's size: unknown here.
     assert state_of(hass, COST) == "unknown"
-
-
-def test_settings_from_damaged_storage() -> None:
-    """Unreadable stored settings fall back to the defaults."""
-    assert SmartSettings.from_dict({"ready_by_weekday": "25:99"}) == SmartSettings()
-    assert SmartSettings.from_dict({"target": "70"}).target == 70
-
-
-@pytest.mark.parametrize(
-    ("now", "expected"),
-    [
-        # Wednesday 06:00 → Wednesday 07:00 (weekday)
-        (datetime(2026, 6, 10, 13, 0, tzinfo=UTC), datetime(2026, 6, 10, 14, 0, tzinfo=UTC)),
-        # Friday 08:00 → Saturday 09:00 (weekend)
-        (datetime(2026, 6, 12, 15, 0, tzinfo=UTC), datetime(2026, 6, 13, 16, 0, tzinfo=UTC)),
-        # Sunday 10:00 → Monday 07:00
-        (datetime(2026, 6, 14, 17, 0, tzinfo=UTC), datetime(2026, 6, 15, 14, 0, tzinfo=UTC)),
-        # Saturday night before the autumn change (US: 2026-11-01) → Sunday 09:00 PST
-        (datetime(2026, 11, 1, 6, 0, tzinfo=UTC), datetime(2026, 11, 1, 17, 0, tzinfo=UTC)),
-    ],
-)
-def test_next_ready_by(now: datetime, expected: datetime) -> None:
-    """Weekday and weekend ready-by times, in local time, over a DST change."""
-    assert next_ready_by(SmartSettings(), now, ZoneInfo("America/Los_Angeles")) == expected
 
 
 async def test_no_price_source_charges_at_once(
@@ -806,7 +777,7 @@ async def test_charging_switch_without_management(
     """With managed charging off the charging switch is just a switch."""
     await call(hass, SWITCH_DOMAIN, SERVICE_TURN_ON, CHARGING_SWITCH)
     assert commands(frozen_emulator, "start") == 1
-    assert smart.vehicle(MODEL_Y_ID).manual is False
+    assert smart.vehicle(MODEL_Y_ID).session.hold is not Hold.USER
     await call(hass, SWITCH_DOMAIN, SERVICE_TURN_OFF, MANAGED)
     assert state_of(hass, STATUS) == "off"
 
@@ -929,9 +900,9 @@ async def test_fast_charging_away_is_not_learned(
         charging_status=known(ChargingStatus.CHARGING),
         charge_power=known(150.0),
     )
-    assert smart.vehicle(MODEL_Y_ID).power_kw is None
+    assert smart.vehicle(MODEL_Y_ID).learned.power_kw is None
     await set_state(hass, smart, charge_power=known(11.0))
-    assert smart.vehicle(MODEL_Y_ID).power_kw == pytest.approx(11.0)
+    assert smart.vehicle(MODEL_Y_ID).learned.power_kw == pytest.approx(11.0)
 
 
 async def test_target_at_the_cars_limit_is_left_to_the_car(
@@ -957,7 +928,7 @@ async def test_failed_switch_command_takes_no_hold(
     with pytest.raises(HomeAssistantError) as err:
         await call(hass, SWITCH_DOMAIN, SERVICE_TURN_ON, CHARGING_SWITCH)
     assert err.value.translation_key == "virtual_key_missing"
-    assert smart.vehicle(MODEL_Y_ID).manual is False
+    assert smart.vehicle(MODEL_Y_ID).session.hold is not Hold.USER
     assert state_of(hass, STATUS) == "waiting"
 
 

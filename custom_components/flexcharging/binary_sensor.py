@@ -18,6 +18,7 @@ from homeassistant.util import dt as dt_util
 from .coordinator import VehicleData
 from .entity import FlexChargingEntity, SmartChargingEntity, async_add_vehicle_entities
 from .models import FlexChargingConfigEntry
+from .smart_charging import Hold
 
 PARALLEL_UPDATES = 0
 
@@ -92,7 +93,7 @@ class ChargingPlannedSensor(SmartChargingEntity, BinarySensorEntity):
         smart = self.smart_state
         if smart.plan is None:
             return False
-        return smart.override or smart.plan.charging_at(dt_util.utcnow())
+        return smart.session.hold is Hold.OVERRIDE or smart.plan.charging_at(dt_util.utcnow())
 
     @property
     def extra_state_attributes(self) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from .const import (
 )
 from .coordinator import VehicleData
 from .models import FlexChargingConfigEntry
-from .smart_charging import SmartChargingState
+from .smart_charging import Hold, SmartChargingState
 
 TO_REDACT = {
     CONF_APPLICATION_ID,
@@ -44,18 +44,19 @@ TO_REDACT = {
 def _smart(smart: SmartChargingState) -> dict[str, Any]:
     """Smart charging's settings, plan and last decision (nothing personal in them)."""
     plan = smart.plan
+    intent = smart.session.intent
     return {
         "settings": smart.settings.as_dict(),
         "status": smart.status,
         "ready_by": smart.deadline,
-        "plugged": smart.plugged,
-        "override": smart.override,
-        "manual": smart.manual,
-        "wanted": smart.wanted,
-        "attempts": smart.attempts,
-        "failed": smart.failed,
-        "power_kw": smart.power_kw,
-        "learned_percent_per_hour": smart.learned_percent_per_hour,
+        "plugged": smart.session.plugged,
+        "override": smart.session.hold is Hold.OVERRIDE,
+        "manual": smart.session.hold is Hold.USER,
+        "wanted": intent.charge if intent else None,
+        "attempts": intent.attempts if intent else 0,
+        "failed": intent.failed if intent else False,
+        "power_kw": smart.learned.power_kw,
+        "learned_percent_per_hour": smart.learned.percent_per_hour,
         "last_decision": asdict(smart.last_decision) if smart.last_decision else None,
         "plan": {
             "blocks": [asdict(block) for block in plan.blocks],
@@ -103,7 +104,7 @@ async def async_get_config_entry_diagnostics(
         "last_webhook": coordinator.last_webhook,
         "update_interval": str(coordinator.update_interval),
         "billable_requests_since_start": sum(entry.runtime_data.client.requests.billable.values()),
-        "price_problem": entry.runtime_data.smart_charging.price_problem,
+        "price_problem": entry.runtime_data.smart_charging.prices.problem,
         "vehicles": [
             _vehicle(vehicle, entry.runtime_data.smart_charging.vehicle(vehicle_id))
             for vehicle_id, vehicle in coordinator.data.items()

@@ -193,15 +193,15 @@ SMART_SENSORS: tuple[SmartSensorDescription, ...] = (
         monetary=True,
         value_fn=lambda smart: smart.plan.savings if smart.plan else None,
     ),
-    SmartSensorDescription(
-        key="last_decision",
-        translation_key="last_decision",
-        device_class=SensorDeviceClass.ENUM,
-        options=[decision.value for decision in Decision],
-        entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda smart: smart.last_decision.decision.value if smart.last_decision else None,
-        attributes_fn=_decision_attributes,
-    ),
+)
+LAST_DECISION = SmartSensorDescription(
+    key="last_decision",
+    translation_key="last_decision",
+    device_class=SensorDeviceClass.ENUM,
+    options=[decision.value for decision in Decision],
+    entity_category=EntityCategory.DIAGNOSTIC,
+    value_fn=lambda smart: smart.last_decision.decision.value if smart.last_decision else None,
+    attributes_fn=_decision_attributes,
 )
 
 
@@ -217,6 +217,7 @@ async def async_setup_entry(
         lambda coordinator, vehicle_id: [
             *(FlexChargingSensor(coordinator, vehicle_id, description) for description in SENSORS),
             *(SmartSensor(coordinator, vehicle_id, description) for description in SMART_SENSORS),
+            LastDecisionSensor(coordinator, vehicle_id, LAST_DECISION),
         ],
     )
 
@@ -269,3 +270,19 @@ class SmartSensor(SmartChargingEntity, SensorEntity):
         if self.entity_description.attributes_fn is None:
             return None
         return self.entity_description.attributes_fn(self.smart_state)
+
+
+class LastDecisionSensor(SmartSensor):
+    """The last decision; the logbook's entries of decisions link to it."""
+
+    async def async_added_to_hass(self) -> None:
+        """Tell smart charging which entity shows its decisions."""
+        await super().async_added_to_hass()
+        entities = self.manager.decision_entities
+        entities[self.vehicle_id] = self.entity_id
+
+        def _forget() -> None:
+            if entities.get(self.vehicle_id) == self.entity_id:
+                del entities[self.vehicle_id]
+
+        self.async_on_remove(_forget)

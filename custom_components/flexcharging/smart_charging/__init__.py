@@ -1,23 +1,18 @@
-"""Smart charging: plan each vehicle's charging on the user's prices and carry the plan out."""
+"""Smart charging: plan each vehicle's charging on the user's prices and carry the plan out.
 
-from .manager import (
-    RETRY_AFTER,
-    Decision,
-    SmartChargingManager,
-    SmartChargingState,
-    SmartSettings,
-    SmartStatus,
-    next_ready_by,
-    plan_signal,
-)
+`policy.py` decides (pure), `estimates.py` works out levels and speeds (pure), `inputs.py`
+reads prices and at-home from Home Assistant, and `manager.py` runs it all.
+"""
+
+from .manager import SmartChargingManager, plan_signal
+from .model import Decision, Hold, SmartChargingState, SmartSettings, SmartStatus
 
 __all__ = [
-    "RETRY_AFTER",
     "Decision",
+    "Hold",
     "SmartChargingManager",
     "SmartChargingState",
     "SmartSettings",
     "SmartStatus",
-    "next_ready_by",
     "plan_signal",
 ]

@@ -1,0 +1,155 @@
+"""Smart charging's inputs from Home Assistant: prices (entities or a schedule) and at-home."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from homeassistant.core import HomeAssistant, State
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.util.location import distance
+
+from ..const import (
+    CONF_OFFPEAK_PRICE,
+    CONF_PEAK_PRICE,
+    CONF_PRICE_ENTITIES,
+    CONF_PRICE_SOURCE,
+    CONF_READ_LOCATION,
+    CONF_WEEKDAY_PEAK_END,
+    CONF_WEEKDAY_PEAK_START,
+    CONF_WEEKEND_PEAK_END,
+    CONF_WEEKEND_PEAK_START,
+    DOMAIN,
+    LOGGER,
+    PRICE_SOURCE_ENTITIES,
+    PRICE_SOURCE_SCHEDULE,
+)
+from ..coordinator import VehicleData
+from ..models import FlexChargingConfigEntry
+from ..planner import PriceSlot
+from ..prices import (
+    PriceFormatError,
+    RateSchedule,
+    price_unit,
+    schedule_slots,
+    slots_from_attributes,
+)
+
+
+class PriceInputs:
+    """The entry's prices: from price entities (with a repair issue when unusable) or a schedule."""
+
+    def __init__(self, hass: HomeAssistant, entry: FlexChargingConfigEntry) -> None:
+        """Read the price source from the options."""
+        self.hass = hass
+        options = entry.options
+        self.source: str | None = options.get(CONF_PRICE_SOURCE)
+        self.entities: list[str] = list(options.get(CONF_PRICE_ENTITIES, []))
+        self.schedule = schedule_from_options(options)
+        self.problem: str | None = None
+        self.issue_id = f"price_entity_unusable_{entry.entry_id}"
+        # Per price entity: the state last read, its prices, and their currency.
+        self._cache: dict[str, tuple[State, list[PriceSlot], str | None]] = {}
+
+    @property
+    def watched_entities(self) -> list[str]:
+        """The entities whose changes call for a new plan."""
+        return self.entities if self.source == PRICE_SOURCE_ENTITIES else []
+
+    def slots(
+        self, now: datetime, deadline: datetime, time_zone: ZoneInfo
+    ) -> tuple[list[PriceSlot], str | None]:
+        """The known prices up to the deadline, and their currency."""
+        if self.source == PRICE_SOURCE_SCHEDULE and self.schedule is not None:
+            end = deadline + timedelta(hours=1)
+            return schedule_slots(self.schedule, now, end, time_zone), self.hass.config.currency
+        if self.source != PRICE_SOURCE_ENTITIES:
+            return [], None
+        slots: list[PriceSlot] = []
+        currency: str | None = None
+        problems: list[str] = []
+        for entity_id in self.entities:
+            state = self.hass.states.get(entity_id)
+            cached = self._cache.get(entity_id)
+            if state is not None and (cached is None or cached[0] is not state):
+                try:
+                    parsed = slots_from_attributes(state.attributes, time_zone)
+                except PriceFormatError as err:
+                    LOGGER.debug("No prices in %s: %s", entity_id, err)
+                else:
+                    # Prices carry their own times: the last good list stays valid while the
+                    # entity is briefly unavailable.
+                    cached = (state, parsed, price_unit(state.attributes))
+                    self._cache[entity_id] = cached
+            if cached is None:
+                problems.append(entity_id)
+                continue
+            slots.extend(cached[1])
+            currency = currency or cached[2]
+        if not problems and not any(slot.end > now for slot in slots):
+            problems = list(self.entities)  # lists, but nothing from now on
+        self._sync_issue(problems)
+        # Without a unit on the entity (Octopus Energy's rate events), Home Assistant's currency.
+        return slots, currency or self.hass.config.currency
+
+    def clear_issue(self) -> None:
+        """Forget the issue (raised again at the next plan if it still holds)."""
+        ir.async_delete_issue(self.hass, DOMAIN, self.issue_id)
+
+    def _sync_issue(self, problems: list[str]) -> None:
+        problem = ", ".join(problems) or None
+        if problem == self.problem:
+            return
+        self.problem = problem
+        if problem is None:
+            ir.async_delete_issue(self.hass, DOMAIN, self.issue_id)
+            return
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            self.issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="price_entity_unusable",
+            translation_placeholders={"entities": problem},
+        )
+
+
+def at_home(hass: HomeAssistant, entry: FlexChargingConfigEntry, vehicle: VehicleData) -> bool:
+    """Whether the car is at home: its own flag, else the home zone, else assumed."""
+    flag = vehicle.state.is_at_home
+    if flag.known:
+        return bool(flag.value)
+    read_location = entry.options.get(CONF_READ_LOCATION, entry.data.get(CONF_READ_LOCATION, False))
+    location = vehicle.state.location.value
+    zone = hass.states.get("zone.home")
+    if not read_location or location is None or zone is None:
+        return True
+    meters = distance(
+        location.latitude,
+        location.longitude,
+        zone.attributes.get("latitude"),
+        zone.attributes.get("longitude"),
+    )
+    return meters is None or meters <= float(zone.attributes.get("radius", 100))
+
+
+def schedule_from_options(options: Mapping[str, Any]) -> RateSchedule | None:
+    """The time-of-use schedule typed in the options, if any."""
+    if options.get(CONF_PRICE_SOURCE) != PRICE_SOURCE_SCHEDULE:
+        return None
+
+    def window(start_key: str, end_key: str) -> tuple[time, time] | None:
+        start, end = options.get(start_key), options.get(end_key)
+        if not start or not end or start == end:
+            return None
+        return time.fromisoformat(start), time.fromisoformat(end)
+
+    return RateSchedule(
+        offpeak_price=float(options[CONF_OFFPEAK_PRICE]),
+        peak_price=float(options[CONF_PEAK_PRICE]),
+        weekday_peak=window(CONF_WEEKDAY_PEAK_START, CONF_WEEKDAY_PEAK_END),
+        weekend_peak=window(CONF_WEEKEND_PEAK_START, CONF_WEEKEND_PEAK_END),
+    )

@@ -1,0 +1,294 @@
+"""The smart-charging policy: from the session, the car and the plan to what to do next.
+
+Pure and deterministic: no Home Assistant, no I/O, no clock. The manager reads the car and the
+prices, asks `decide` for a step, sends the step's command if it has one, tells
+`after_command` how that went, and keeps the step's session for next time.
+
+The session's states have names: who holds the car (the plan, "Start charging now", or the
+user), and the executor's intent (charge or not, how often it said so, whether the car
+confirmed it, whether it gave up).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Literal
+
+from ..const import Refusal
+from ..planner import BlockReason, ChargePlan
+from .estimates import target_for
+from .model import START_FOR_REASON, Decision, Hold, Intent, Session, SmartSettings, SmartStatus
+
+RETRY_AFTER = timedelta(minutes=2)  # a command that did not take is sent again once, after this
+TOP_UP_BELOW = 3.0  # percent below the target that starts a new charge once it was reached
+MAX_COMMANDS = 2  # per decision: the command and one retry
+# Charging that begins this soon after the plug-in was seen is the car's own start (a report
+# may show the plug before the charging), not the user's.
+AUTO_START_WINDOW = timedelta(minutes=10)
+
+type Command = Literal["start", "stop"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Car:
+    """What the policy needs to know about the vehicle (the manager builds it)."""
+
+    available: bool = True  # its data could be read
+    plugged_in: bool | None
+    charging: bool | None = None
+    reported_after_command: bool = True  # the charging state is the car's, not a command's echo
+    fully_charged: bool = False  # the car says so (its own limit)
+    charge_limit: int | None = None
+    at_home: bool = True
+    soc: float | None = None  # the estimated level now (estimates.estimated_soc)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Step:
+    """What to do now: the new session and status, and a command and decision, if any."""
+
+    session: Session
+    status: SmartStatus
+    command: Command | None = None
+    decision: Decision | None = None  # recorded (logbook, sensor) when set
+    detail: str | None = None
+    status_if_refused: SmartStatus | None = None  # with a command: the status if it fails
+
+
+# --- transitions -------------------------------------------------------------------------------
+
+
+def plugged_in(session: Session, now: datetime) -> Session:
+    """Seen being plugged in: a new session (the user's hold and the override end)."""
+    return Session(plugged=True, plugged_at=now)
+
+
+def found_plugged_in(session: Session) -> Session:
+    """Found plugged in (at start-up, or on enabling): the session and its hold go on."""
+    return replace(session, plugged=True, plugged_at=None, first_reading=True, intent=None)
+
+
+def unplugged(session: Session) -> Session:
+    """Unplugged: the session, its override and the user's hold end."""
+    if not session.plugged:
+        return replace(session, plugged=False)
+    return replace(session, plugged=False, hold=Hold.PLAN, intent=None)
+
+
+def user_took_over(session: Session) -> Session:
+    """The user started or stopped charging: hands off until the car is unplugged."""
+    return replace(session, hold=Hold.USER)
+
+
+def start_now(session: Session) -> Session:
+    """The user pressed Start charging now: charge to the target whatever the plan."""
+    intent = replace(session.intent, failed=False) if session.intent else None
+    return replace(session, hold=Hold.OVERRIDE, intent=intent)
+
+
+def settings_changed(session: Session, *, enabling: bool) -> Session:
+    """New settings: the target may be new; on enabling take charge of what the car does now."""
+    if enabling:
+        return replace(
+            session, target_reached=False, first_reading=True, hold=Hold.PLAN, intent=None
+        )
+    return replace(session, target_reached=False)
+
+
+# --- the decision ------------------------------------------------------------------------------
+
+
+def observe(session: Session, car: Car, now: datetime) -> Session:
+    """The session after what the car's plug shows (unknown: the session goes on)."""
+    if car.plugged_in is False:
+        return unplugged(session)
+    if car.plugged_in and session.plugged is not True:
+        return plugged_in(session, now) if session.plugged is False else found_plugged_in(session)
+    return session
+
+
+def planning_level(
+    session: Session, car: Car, settings: SmartSettings, now: datetime
+) -> tuple[float, int] | None:
+    """The level and target to plan for, or None when there is nothing to plan.
+
+    Once the target was reached no top-up is planned for a percent or two below it.
+    """
+    if not settings.managed or not car.plugged_in or not car.at_home or car.soc is None:
+        return None
+    target = target_for(settings, car.charge_limit)
+    return _level(observe(session, car, now), car.soc, target), target
+
+
+def _level(session: Session, soc: float, target: int) -> float:
+    """The level that counts: the target once reached, for a percent or two below it."""
+    if soc >= target or (session.target_reached and soc >= target - TOP_UP_BELOW):
+        return float(target)
+    return soc
+
+
+def decide(
+    session: Session, car: Car, plan: ChargePlan | None, settings: SmartSettings, now: datetime
+) -> Step:
+    """What to do now. `plan` is the one made for `planning_level` (None when that is None)."""
+    if not settings.managed:
+        return Step(session=session, status=SmartStatus.OFF)
+    if car.plugged_in is None:
+        # Not known (an error or a gap in the report): no plan, but the session goes on.
+        return Step(session=session, status=SmartStatus.NO_DATA)
+    session = observe(session, car, now)
+    if not car.plugged_in:
+        return Step(session=session, status=SmartStatus.UNPLUGGED)
+    if not car.at_home:
+        return Step(session=session, status=SmartStatus.AWAY)
+    if car.soc is None or plan is None:
+        return Step(session=session, status=SmartStatus.NO_DATA)
+    target = target_for(settings, car.charge_limit)
+    if car.soc >= target:
+        session = replace(session, target_reached=True)
+    target_reached = _level(session, car.soc, target) >= target
+    if target_reached and session.hold is Hold.OVERRIDE:
+        session = replace(session, hold=Hold.PLAN)
+    if session.hold is Hold.USER:
+        return Step(session=session, status=SmartStatus.MANUAL)
+    return _execute(session, car, plan, settings, now, target_reached=target_reached)
+
+
+def _execute(
+    session: Session,
+    car: Car,
+    plan: ChargePlan,
+    settings: SmartSettings,
+    now: datetime,
+    *,
+    target_reached: bool,
+) -> Step:
+    desired = session.hold is Hold.OVERRIDE or plan.charging_at(now)
+    intent = session.intent
+    if intent is None or intent.charge != desired:
+        intent = Intent(charge=desired)
+    first_reading = session.first_reading
+    session = replace(session, first_reading=False, intent=intent)
+
+    def resting(charging: bool) -> SmartStatus:
+        return _resting_status(session, plan, charging=charging, target_reached=target_reached)
+
+    charging = car.charging
+    if not car.available or charging is None:
+        return Step(session=session, status=resting(desired))
+    if desired == charging:
+        # Confirmed by the car itself, not by the value a command showed in advance.
+        if not intent.attempts or car.reported_after_command:
+            session = replace(session, intent=replace(intent, confirmed=True))
+        return Step(session=session, status=resting(charging))
+    if desired and car.fully_charged:
+        # The car's own limit is below the target.
+        return Step(session=session, status=SmartStatus.TARGET_REACHED)
+    limit = car.charge_limit
+    if target_reached and not desired and limit and settings.target >= limit:
+        # The target is the car's own limit: it stops there by itself, exactly (our level is an
+        # estimate), and a stop command would cost a request.
+        return Step(session=session, status=SmartStatus.TARGET_REACHED)
+    auto_start = not desired and _soon_after(session.plugged_at, now, AUTO_START_WINDOW)
+    if intent.confirmed and not first_reading and not auto_start:
+        # The car did as planned and then changed: someone started or stopped it by hand.
+        return Step(
+            session=user_took_over(session),
+            status=SmartStatus.MANUAL,
+            decision=Decision.USER_TOOK_OVER,
+            detail="charging_stopped_elsewhere" if desired else "charging_started_elsewhere",
+        )
+    failed_status = SmartStatus.START_FAILED if desired else SmartStatus.STOP_FAILED
+    if intent.failed:
+        return Step(session=session, status=failed_status)
+    if intent.attempts >= MAX_COMMANDS:
+        return Step(
+            session=replace(session, intent=replace(intent, failed=True)),
+            status=failed_status,
+            decision=Decision.START_FAILED if desired else Decision.STOP_FAILED,
+            detail="no_effect",
+        )
+    if intent.last_attempt and intent.attempts and now - intent.last_attempt < RETRY_AFTER:
+        return Step(session=session, status=resting(charging))
+    return Step(
+        session=replace(
+            session, intent=replace(intent, attempts=intent.attempts + 1, last_attempt=now)
+        ),
+        status=resting(desired),
+        command="start" if desired else "stop",
+        decision=_command_decision(
+            session, plan, now, start=desired, target_reached=target_reached
+        ),
+        status_if_refused=resting(not desired),
+    )
+
+
+def after_command(step: Step, refusal: Refusal | None) -> Step:
+    """The step once its command was sent: carried out (`refusal` None) or refused."""
+    if step.command is None or refusal is None:
+        return step
+    start = step.command == "start"
+    intent = step.session.intent
+    assert intent is not None
+    if start and refusal is Refusal.FULLY_CHARGED:
+        # The car is at its limit already: the target is reached, nothing failed.
+        return replace(
+            step,
+            session=replace(step.session, target_reached=True),
+            status=SmartStatus.TARGET_REACHED,
+            decision=Decision.TARGET_REACHED,
+            detail=refusal.value,
+        )
+    if intent.attempts >= MAX_COMMANDS:
+        return replace(
+            step,
+            session=replace(step.session, intent=replace(intent, failed=True)),
+            status=SmartStatus.START_FAILED if start else SmartStatus.STOP_FAILED,
+            decision=Decision.START_FAILED if start else Decision.STOP_FAILED,
+            detail=refusal.value,
+        )
+    assert step.status_if_refused is not None
+    return replace(step, status=step.status_if_refused, detail=f"failed: {refusal.value}")
+
+
+def retry_at(session: Session) -> datetime | None:
+    """When a command that did not take is due again (None: none is)."""
+    intent = session.intent
+    if intent is None or intent.last_attempt is None or not intent.attempts or intent.failed:
+        return None
+    return intent.last_attempt + RETRY_AFTER
+
+
+def _command_decision(
+    session: Session, plan: ChargePlan, now: datetime, *, start: bool, target_reached: bool
+) -> Decision:
+    intent = session.intent
+    if intent is not None and intent.attempts:
+        return Decision.RETRY_START if start else Decision.RETRY_STOP
+    if start and session.hold is Hold.OVERRIDE:
+        return Decision.START_OVERRIDE
+    if start:
+        block = plan.current_or_next(now)
+        return START_FOR_REASON.get(
+            block.reason if block else BlockReason.CHEAPEST, Decision.START_PLAN
+        )
+    if _soon_after(session.plugged_at, now, AUTO_START_WINDOW):
+        return Decision.STOP_AUTO_START
+    return Decision.STOP_TARGET if target_reached else Decision.STOP_PLAN
+
+
+def _resting_status(
+    session: Session, plan: ChargePlan, *, charging: bool, target_reached: bool
+) -> SmartStatus:
+    if session.hold is Hold.OVERRIDE:
+        return SmartStatus.OVERRIDE
+    if charging:
+        return SmartStatus.CHARGING
+    if target_reached or not plan.blocks:
+        return SmartStatus.TARGET_REACHED
+    return SmartStatus.WAITING
+
+
+def _soon_after(moment: datetime | None, now: datetime, window: timedelta) -> bool:
+    return moment is not None and now - moment < window

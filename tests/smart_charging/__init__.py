@@ -1,0 +1,1 @@
+"""Tests of smart charging's pure parts (no Home Assistant)."""
