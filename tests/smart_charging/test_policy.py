@@ -1,0 +1,461 @@
+"""The smart-charging policy as a table: (session, car, plan) → status, command, decision.
+
+One case per rule learned (several only ever recorded in commit messages) and per status the
+policy can produce. Pure: no Home Assistant, no emulator, no clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from custom_components.flexcharging.const import Refusal
+from custom_components.flexcharging.planner import BlockReason, ChargePlan, PlannedBlock
+from custom_components.flexcharging.smart_charging.model import (
+    Decision,
+    Hold,
+    Intent,
+    Session,
+    SmartSettings,
+    SmartStatus,
+)
+from custom_components.flexcharging.smart_charging.policy import (
+    AUTO_START_WINDOW,
+    RETRY_AFTER,
+    Car,
+    Step,
+    after_command,
+    decide,
+    planning_level,
+    retry_at,
+    settings_changed,
+    start_now,
+    user_took_over,
+)
+
+NOW = datetime(2026, 6, 10, 9, 30, tzinfo=UTC)
+HOUR = timedelta(hours=1)
+MINUTE = timedelta(minutes=1)
+MANAGED = SmartSettings(managed=True, target=80)
+
+
+def plan(
+    *spans: tuple[timedelta, timedelta], reason: BlockReason = BlockReason.CHEAPEST
+) -> ChargePlan:
+    """A plan with blocks from NOW + start to NOW + end."""
+    blocks = tuple(
+        PlannedBlock(start=NOW + start, end=NOW + end, reason=reason, energy_kwh=None, cost=None)
+        for start, end in spans
+    )
+    return ChargePlan(
+        blocks=blocks, needed_hours=0.0, reaches_target=True, cost=None, reference_cost=None
+    )
+
+
+CHARGE_NOW = plan((-HOUR, 2 * HOUR))
+LATER = plan((2 * HOUR, 4 * HOUR))
+NOTHING = plan()
+
+# Plugged in an hour ago, at home, half full, not charging; the session already looked at.
+CAR = Car(plugged_in=True, charging=False, soc=50.0, charge_limit=90)
+SESSION = Session(plugged=True, plugged_at=NOW - HOUR, first_reading=False)
+
+
+def intent(charge: bool, **changes: Any) -> Intent:
+    """The executor's intent, with attempts etc."""
+    return Intent(charge=charge, **changes)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Case:
+    """One rule: what the policy sees and what it must do."""
+
+    id: str
+    session: Session = SESSION
+    car: Car = CAR
+    plan: ChargePlan | None = LATER
+    settings: SmartSettings = MANAGED
+    status: SmartStatus
+    command: str | None = None
+    decision: Decision | None = None
+    detail: str | None = None
+    hold: Hold | None = None  # the hold afterwards, when the rule is about it
+    session_has: dict[str, object] = field(default_factory=dict)
+
+
+CASES = [
+    # --- not the policy's business ----------------------------------------------------------
+    Case(id="off_when_not_managed", settings=SmartSettings(), status=SmartStatus.OFF),
+    Case(
+        id="plug_unknown_is_no_data_and_the_session_goes_on",
+        session=replace(SESSION, hold=Hold.USER),
+        car=replace(CAR, plugged_in=None),
+        plan=None,
+        status=SmartStatus.NO_DATA,
+        hold=Hold.USER,
+    ),
+    Case(
+        id="unplugged", car=replace(CAR, plugged_in=False), plan=None, status=SmartStatus.UNPLUGGED
+    ),
+    Case(
+        id="unplugging_ends_the_users_hold",
+        session=replace(SESSION, hold=Hold.USER, intent=intent(True, confirmed=True)),
+        car=replace(CAR, plugged_in=False),
+        plan=None,
+        status=SmartStatus.UNPLUGGED,
+        hold=Hold.PLAN,
+        session_has={"plugged": False, "intent": None},
+    ),
+    Case(
+        id="unplugging_ends_the_override",
+        session=replace(SESSION, hold=Hold.OVERRIDE),
+        car=replace(CAR, plugged_in=False),
+        plan=None,
+        status=SmartStatus.UNPLUGGED,
+        hold=Hold.PLAN,
+    ),
+    Case(id="away_from_home", car=replace(CAR, at_home=False), plan=None, status=SmartStatus.AWAY),
+    Case(id="level_unknown", car=replace(CAR, soc=None), plan=None, status=SmartStatus.NO_DATA),
+    # --- sessions -----------------------------------------------------------------------------
+    Case(
+        id="a_new_plug_in_starts_a_new_session",
+        session=Session(plugged=False, hold=Hold.USER, target_reached=True),
+        status=SmartStatus.WAITING,
+        hold=Hold.PLAN,
+        session_has={"plugged_at": NOW, "target_reached": False},
+    ),
+    Case(
+        id="a_restart_keeps_the_users_hold",
+        session=Session(hold=Hold.USER),
+        car=replace(CAR, charging=True),
+        status=SmartStatus.MANUAL,
+        hold=Hold.USER,
+        session_has={"plugged": True, "plugged_at": None},
+    ),
+    Case(
+        id="a_restart_keeps_the_override",
+        session=Session(hold=Hold.OVERRIDE),
+        status=SmartStatus.OVERRIDE,
+        command="start",
+        decision=Decision.START_OVERRIDE,
+        hold=Hold.OVERRIDE,
+    ),
+    # --- following the plan -------------------------------------------------------------------
+    Case(id="waiting_for_the_plan", status=SmartStatus.WAITING),
+    Case(
+        id="start_in_a_planned_block",
+        plan=CHARGE_NOW,
+        status=SmartStatus.CHARGING,
+        command="start",
+        decision=Decision.START_PLAN,
+    ),
+    Case(
+        id="start_for_the_minimum",
+        plan=plan((-HOUR, HOUR), reason=BlockReason.MINIMUM),
+        status=SmartStatus.CHARGING,
+        command="start",
+        decision=Decision.START_MINIMUM,
+    ),
+    Case(
+        id="start_with_too_little_time",
+        plan=plan((-HOUR, HOUR), reason=BlockReason.NOT_ENOUGH_TIME),
+        status=SmartStatus.CHARGING,
+        command="start",
+        decision=Decision.START_NOT_ENOUGH_TIME,
+    ),
+    Case(
+        id="stop_outside_the_plan",
+        car=replace(CAR, charging=True),
+        status=SmartStatus.WAITING,
+        command="stop",
+        decision=Decision.STOP_PLAN,
+    ),
+    Case(
+        id="charging_as_planned_is_confirmed",
+        plan=CHARGE_NOW,
+        car=replace(CAR, charging=True),
+        status=SmartStatus.CHARGING,
+        session_has={"intent": intent(True, confirmed=True)},
+    ),
+    Case(
+        id="a_commands_own_echo_does_not_confirm",
+        session=replace(SESSION, intent=intent(True, attempts=1, last_attempt=NOW - MINUTE)),
+        plan=CHARGE_NOW,
+        car=replace(CAR, charging=True, reported_after_command=False),
+        status=SmartStatus.CHARGING,
+        session_has={"intent": intent(True, attempts=1, last_attempt=NOW - MINUTE)},
+    ),
+    Case(
+        id="vehicle_unavailable_sends_nothing",
+        plan=CHARGE_NOW,
+        car=replace(CAR, available=False),
+        status=SmartStatus.CHARGING,
+    ),
+    Case(
+        id="charging_state_unknown_sends_nothing",
+        car=replace(CAR, charging=None),
+        status=SmartStatus.WAITING,
+    ),
+    # --- the car's own starts and limits -------------------------------------------------------
+    Case(
+        id="a_start_within_10_minutes_of_the_plug_in_is_the_cars_own",
+        session=replace(
+            SESSION,
+            plugged_at=NOW - AUTO_START_WINDOW + MINUTE,
+            intent=intent(False, confirmed=True),
+        ),
+        car=replace(CAR, charging=True),
+        status=SmartStatus.WAITING,
+        command="stop",
+        decision=Decision.STOP_AUTO_START,
+        hold=Hold.PLAN,
+    ),
+    Case(
+        id="a_start_later_than_10_minutes_after_the_plug_in_is_the_users",
+        session=replace(
+            SESSION, plugged_at=NOW - AUTO_START_WINDOW, intent=intent(False, confirmed=True)
+        ),
+        car=replace(CAR, charging=True),
+        status=SmartStatus.MANUAL,
+        decision=Decision.USER_TOOK_OVER,
+        detail="charging_started_elsewhere",
+        hold=Hold.USER,
+    ),
+    Case(
+        id="a_stop_by_hand_is_the_users",
+        session=replace(SESSION, intent=intent(True, confirmed=True)),
+        plan=CHARGE_NOW,
+        status=SmartStatus.MANUAL,
+        decision=Decision.USER_TOOK_OVER,
+        detail="charging_stopped_elsewhere",
+        hold=Hold.USER,
+    ),
+    Case(
+        id="the_first_reading_of_a_session_is_not_a_takeover",
+        session=replace(SESSION, first_reading=True, intent=intent(False, confirmed=True)),
+        car=replace(CAR, charging=True),
+        status=SmartStatus.WAITING,
+        command="stop",
+        decision=Decision.STOP_PLAN,
+    ),
+    Case(
+        id="the_users_hold_sends_nothing",
+        session=replace(SESSION, hold=Hold.USER),
+        plan=CHARGE_NOW,
+        status=SmartStatus.MANUAL,
+        hold=Hold.USER,
+    ),
+    Case(
+        id="a_target_at_the_cars_own_limit_is_left_to_the_car",
+        settings=replace(MANAGED, target=80),
+        car=replace(CAR, charging=True, soc=80.0, charge_limit=80),
+        plan=NOTHING,
+        status=SmartStatus.TARGET_REACHED,
+    ),
+    Case(
+        id="a_target_below_the_cars_limit_is_stopped",
+        car=replace(CAR, charging=True, soc=80.0, charge_limit=90),
+        plan=NOTHING,
+        status=SmartStatus.TARGET_REACHED,
+        command="stop",
+        decision=Decision.STOP_TARGET,
+        session_has={"target_reached": True},
+    ),
+    Case(
+        id="the_car_full_below_the_target",
+        car=replace(CAR, fully_charged=True, soc=70.0),
+        plan=CHARGE_NOW,
+        status=SmartStatus.TARGET_REACHED,
+    ),
+    Case(id="nothing_to_charge", plan=NOTHING, status=SmartStatus.TARGET_REACHED),
+    Case(
+        id="no_top_up_for_a_percent_or_two_once_reached",
+        session=replace(SESSION, target_reached=True),
+        car=replace(CAR, soc=78.0),
+        plan=NOTHING,
+        status=SmartStatus.TARGET_REACHED,
+    ),
+    # --- Start charging now ---------------------------------------------------------------------
+    Case(
+        id="override_starts_whatever_the_plan",
+        session=replace(SESSION, hold=Hold.OVERRIDE),
+        status=SmartStatus.OVERRIDE,
+        command="start",
+        decision=Decision.START_OVERRIDE,
+        hold=Hold.OVERRIDE,
+    ),
+    Case(
+        id="override_ends_at_the_target",
+        session=replace(SESSION, hold=Hold.OVERRIDE),
+        car=replace(CAR, soc=80.0),
+        plan=NOTHING,
+        status=SmartStatus.TARGET_REACHED,
+        hold=Hold.PLAN,
+    ),
+    # --- commands that do not take ---------------------------------------------------------------
+    Case(
+        id="a_command_with_no_effect_is_retried_once",
+        session=replace(SESSION, intent=intent(True, attempts=1, last_attempt=NOW - RETRY_AFTER)),
+        plan=CHARGE_NOW,
+        status=SmartStatus.CHARGING,
+        command="start",
+        decision=Decision.RETRY_START,
+        session_has={"intent": intent(True, attempts=2, last_attempt=NOW)},
+    ),
+    Case(
+        id="the_retry_waits_its_time",
+        session=replace(SESSION, intent=intent(True, attempts=1, last_attempt=NOW - MINUTE)),
+        plan=CHARGE_NOW,
+        status=SmartStatus.WAITING,
+    ),
+    Case(
+        id="a_stop_with_no_effect_is_retried_once",
+        session=replace(SESSION, intent=intent(False, attempts=1, last_attempt=NOW - RETRY_AFTER)),
+        car=replace(CAR, charging=True),
+        status=SmartStatus.WAITING,
+        command="stop",
+        decision=Decision.RETRY_STOP,
+    ),
+    Case(
+        id="then_reported_as_failed",
+        session=replace(SESSION, intent=intent(True, attempts=2, last_attempt=NOW - RETRY_AFTER)),
+        plan=CHARGE_NOW,
+        status=SmartStatus.START_FAILED,
+        decision=Decision.START_FAILED,
+        detail="no_effect",
+        session_has={
+            "intent": intent(True, attempts=2, last_attempt=NOW - RETRY_AFTER, failed=True)
+        },
+    ),
+    Case(
+        id="a_failed_stop_stays_failed",
+        session=replace(SESSION, intent=intent(False, attempts=2, failed=True)),
+        car=replace(CAR, charging=True),
+        status=SmartStatus.STOP_FAILED,
+    ),
+    Case(
+        id="a_new_intent_starts_afresh",
+        session=replace(SESSION, intent=intent(False, attempts=2, failed=True)),
+        plan=CHARGE_NOW,
+        status=SmartStatus.CHARGING,
+        command="start",
+        decision=Decision.START_PLAN,
+        session_has={"intent": intent(True, attempts=1, last_attempt=NOW)},
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_decide(case: Case) -> None:
+    """Each rule of the policy."""
+    step = decide(case.session, case.car, case.plan, case.settings, NOW)
+    assert (step.status, step.command, step.decision, step.detail) == (
+        case.status,
+        case.command,
+        case.decision,
+        case.detail,
+    )
+    if case.hold is not None:
+        assert step.session.hold is case.hold
+    for name, value in case.session_has.items():
+        assert getattr(step.session, name) == value, name
+
+
+def test_every_status_has_a_case() -> None:
+    """The table covers every status the policy can produce."""
+    assert {case.status for case in CASES} == set(SmartStatus)
+
+
+def test_a_plan_is_asked_for_only_when_one_can_be_made() -> None:
+    """No plan without management, plug, home or level; a reached target is planned as met."""
+    assert planning_level(SESSION, CAR, MANAGED, NOW) == (50.0, 80)
+    assert planning_level(SESSION, CAR, SmartSettings(), NOW) is None
+    assert planning_level(SESSION, replace(CAR, plugged_in=None), MANAGED, NOW) is None
+    assert planning_level(SESSION, replace(CAR, at_home=False), MANAGED, NOW) is None
+    assert planning_level(SESSION, replace(CAR, soc=None), MANAGED, NOW) is None
+    reached = replace(SESSION, target_reached=True)
+    assert planning_level(reached, replace(CAR, soc=78.0), MANAGED, NOW) == (80.0, 80)
+    assert planning_level(reached, replace(CAR, soc=76.0), MANAGED, NOW) == (76.0, 80)
+    # A new plug-in forgets the target reached in the session before.
+    unplugged = replace(reached, plugged=False)
+    assert planning_level(unplugged, replace(CAR, soc=78.0), MANAGED, NOW) == (78.0, 80)
+    # The car's own limit below the target is the target.
+    assert planning_level(SESSION, replace(CAR, charge_limit=70), MANAGED, NOW) == (50.0, 70)
+
+
+def _start() -> Step:
+    return decide(SESSION, CAR, CHARGE_NOW, MANAGED, NOW)
+
+
+def test_a_command_carried_out_keeps_the_step() -> None:
+    """Sent and accepted: the step stands as decided."""
+    step = _start()
+    assert after_command(step, None) == step
+
+
+def test_fully_charged_refusal_is_the_target_reached() -> None:
+    """The car refuses a start because it is full: nothing failed, the target is reached."""
+    step = after_command(_start(), Refusal.FULLY_CHARGED)
+    assert (step.status, step.decision, step.detail) == (
+        SmartStatus.TARGET_REACHED,
+        Decision.TARGET_REACHED,
+        "fully_charged",
+    )
+    assert step.session.target_reached
+
+
+def test_a_refused_command_is_retried_then_reported() -> None:
+    """The first refusal waits for the retry; the second is reported with its reason."""
+    first = after_command(_start(), Refusal.VEHICLE_ASLEEP)
+    assert (first.status, first.decision, first.detail) == (
+        SmartStatus.WAITING,
+        Decision.START_PLAN,
+        "failed: vehicle_asleep",
+    )
+    assert retry_at(first.session) == NOW + RETRY_AFTER
+    retry = decide(first.session, CAR, CHARGE_NOW, MANAGED, NOW + RETRY_AFTER)
+    assert retry.decision is Decision.RETRY_START
+    second = after_command(retry, Refusal.VEHICLE_ASLEEP)
+    assert (second.status, second.decision, second.detail) == (
+        SmartStatus.START_FAILED,
+        Decision.START_FAILED,
+        "vehicle_asleep",
+    )
+    assert second.session.intent is not None
+    assert second.session.intent.failed
+    assert retry_at(second.session) is None
+
+
+def test_user_took_over_holds_until_unplugged() -> None:
+    """A start or stop by hand: the user's hold, the plan sends nothing."""
+    session = user_took_over(SESSION)
+    assert session.hold is Hold.USER
+    assert decide(session, CAR, CHARGE_NOW, MANAGED, NOW).status is SmartStatus.MANUAL
+
+
+def test_start_now_clears_a_failure() -> None:
+    """Start charging now overrides the plan and gives a failed start another go."""
+    failed = replace(SESSION, intent=intent(True, attempts=1, failed=True))
+    session = start_now(failed)
+    assert session.hold is Hold.OVERRIDE
+    assert session.intent == intent(True, attempts=1)
+    assert start_now(SESSION).intent is None
+
+
+def test_enabling_takes_charge_of_what_the_car_does() -> None:
+    """Turning management on drops the holds and looks afresh; other changes only the target."""
+    session = replace(
+        SESSION, hold=Hold.USER, target_reached=True, intent=intent(True, failed=True)
+    )
+    enabled = settings_changed(session, enabling=True)
+    assert (enabled.hold, enabled.first_reading, enabled.intent, enabled.target_reached) == (
+        Hold.PLAN,
+        True,
+        None,
+        False,
+    )
+    changed = settings_changed(session, enabling=False)
+    assert changed == replace(session, target_reached=False)
