@@ -89,7 +89,7 @@ from .pairing import KeyPairingFlow, PairingVehicle
 from .prices import PriceFormatError, slots_from_attributes
 
 if TYPE_CHECKING:
-    from .coordinator import FlexChargingConfigEntry
+    from .models import FlexChargingConfigEntry
 from .push import PushReceiver
 
 UUID_PATTERN = re.compile(
