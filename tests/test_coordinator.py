@@ -29,11 +29,9 @@ from custom_components.flexcharging.const import (
     CONF_SMARTCAR_WEBHOOK_ID,
     DOMAIN,
 )
-from custom_components.flexcharging.coordinator import (
-    CONNECTIONS_REFRESH,
-    key_issue_id,
-    subscription_issue_id,
-)
+from custom_components.flexcharging.coordinator import CONNECTIONS_REFRESH
+from custom_components.flexcharging.issues import key_issue_id, subscription_issue_id
+from custom_components.flexcharging.usage import SAVE_DELAY
 from emulator import DEFAULT_USER_ID, ID4_ID, MODEL_3_ID, MODEL_S_ID, MODEL_Y_ID
 from tests.conftest import (
     HA_WEBHOOK_ID,
@@ -953,21 +951,37 @@ async def test_usage_persists_across_reload_and_resets_monthly(
     freezer: Any,
     hass_storage: dict[str, Any],
 ) -> None:
-    """This month's billed requests survive a reload and start from zero in a new month."""
+    """This month's billed requests survive a reload and start from zero in a new month.
+
+    The counts are written with a delay (one write for many requests), and at once on unload.
+    """
     entry = init_integration
     key = f"{DOMAIN}.{entry.entry_id}.usage"
+    assert key not in hass_storage
+    await advance_time(timedelta(seconds=SAVE_DELAY))
     assert hass_storage[key]["data"] == {"month": "2026-06", "usage": dict.fromkeys(SLUG, 1)}
 
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
     assert hass.states.get("sensor.2024_tesla_model_y_requests_this_month").state == "2"
+    await advance_time(timedelta(seconds=SAVE_DELAY))
     assert hass_storage[key]["data"]["usage"] == dict.fromkeys(SLUG, 2)
 
     # 1 July, 01:00 in Home Assistant's (US/Pacific) time zone.
     freezer.move_to(datetime(2026, 7, 1, 8, 0, tzinfo=UTC))
     await advance_time(timedelta(seconds=1))
     assert hass.states.get("sensor.2024_tesla_model_y_requests_this_month").state == "1"
+    await advance_time(timedelta(seconds=SAVE_DELAY))
     assert hass_storage[key]["data"] == {"month": "2026-07", "usage": dict.fromkeys(SLUG, 1)}
+
+
+async def test_usage_written_at_once_on_unload(
+    hass: HomeAssistant, init_integration: MockConfigEntry, hass_storage: dict[str, Any]
+) -> None:
+    """Unloading writes the counts without waiting for the delayed save."""
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    key = f"{DOMAIN}.{init_integration.entry_id}.usage"
+    assert hass_storage[key]["data"]["usage"] == dict.fromkeys(SLUG, 1)
 
 
 async def test_usage_of_a_past_month_is_not_carried_over(

@@ -18,7 +18,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.flexcharging import const
 from custom_components.flexcharging.const import DOMAIN
-from custom_components.flexcharging.coordinator import key_issue_id
+from custom_components.flexcharging.issues import key_issue_id
 from emulator import MODEL_S_ID, MODEL_Y_ID
 from tests.conftest import HA_WEBHOOK_ID, Emulator
 

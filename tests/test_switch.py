@@ -26,7 +26,8 @@ from syrupy.assertion import SnapshotAssertion
 
 from custom_components.flexcharging.api import SmartcarVehicleStateError
 from custom_components.flexcharging.const import DOMAIN
-from custom_components.flexcharging.coordinator import COMMAND_REREAD_DELAY, key_issue_id
+from custom_components.flexcharging.coordinator import COMMAND_REREAD_DELAY
+from custom_components.flexcharging.issues import key_issue_id
 from emulator import ID4_ID, MODEL_3_ID, MODEL_S_ID, MODEL_Y_ID
 from tests.conftest import Emulator
 

@@ -18,7 +18,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.flexcharging.budget import WEBHOOK_INTERVAL
 from custom_components.flexcharging.const import DOMAIN
-from custom_components.flexcharging.coordinator import key_issue_id
+from custom_components.flexcharging.issues import key_issue_id
 from emulator import DEFAULT_APP, DEFAULT_USER_ID, MODEL_3_ID, MODEL_Y_ID, sign
 from tests.conftest import HA_WEBHOOK_ID, Emulator
 

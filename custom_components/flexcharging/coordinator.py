@@ -6,15 +6,13 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-import hashlib
 from typing import Any
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_call_later
-from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
@@ -49,16 +47,16 @@ from .const import (
     LOGGER,
     SIGNAL_KEY_STATE_CHANGED,
     Refusal,
-    storage_key,
 )
+from .issues import delete_vehicle_issues, sync_vehicle_issues
 from .models import FlexChargingConfigEntry
+from .usage import UsageMeter
 
 CONNECTIONS_REFRESH = timedelta(hours=6)
 NOT_SUBSCRIBED = "not_subscribed"
 WEBHOOK_QUIET_AFTER = timedelta(hours=26)  # no delivery for this long: webhooks are not flowing
 RECENT_COMMAND = timedelta(minutes=30)
 COMMAND_REREAD_DELAY = 20.0  # seconds: Smartcar's signal store lags behind a command
-STORAGE_VERSION = 1
 
 # Codes that mean a command already had its effect.
 ALREADY_DONE = {
@@ -147,12 +145,7 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
         self.data = {}
         self.last_webhook: datetime | None = None
         self._connections_checked: datetime | None = None
-        self._store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, storage_key(entry.entry_id, "usage")
-        )
-        self._usage_month = ""
-        self.usage: dict[str, int] = {}
-        self._counted: dict[str, int] = {}
+        self.usage = UsageMeter(hass, entry.entry_id)
         self._rereads: dict[str, CALLBACK_TYPE] = {}
         self.vehicle_listeners: list[Callable[[], None]] = []
 
@@ -177,9 +170,7 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
 
     async def _async_setup(self) -> None:
         """Load this month's usage and the vehicles on the account."""
-        stored = await self._store.async_load() or {}
-        self._usage_month = stored.get("month", _month_key(dt_util.now()))
-        self.usage = {key: int(value) for key, value in stored.get("usage", {}).items()}
+        await self.usage.async_load(dt_util.now())
         await self._async_refresh_connections(raise_on_error=True)
 
     async def _async_refresh_connections(self, *, raise_on_error: bool = False) -> None:
@@ -205,14 +196,13 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
         added = [vehicle_id for vehicle_id in seen if vehicle_id not in data]
         for vehicle_id in added:
             data[vehicle_id] = VehicleData(
-                info=seen[vehicle_id], requests_used=self.usage.get(vehicle_id, 0)
+                info=seen[vehicle_id], requests_used=self.usage.get(vehicle_id)
             )
         removed = [vehicle_id for vehicle_id in data if vehicle_id not in seen]
         for vehicle_id in removed:
             del data[vehicle_id]
             self._remove_device(vehicle_id)
-            ir.async_delete_issue(self.hass, DOMAIN, key_issue_id(vehicle_id))
-            ir.async_delete_issue(self.hass, DOMAIN, subscription_issue_id(vehicle_id))
+            delete_vehicle_issues(self.hass, vehicle_id)
         self.data = data
         if added or removed:
             for listener in self.vehicle_listeners:
@@ -254,7 +244,7 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
                     raise result
         self._sync_issues()
         self._plan_next_update()
-        await self._async_save_usage()
+        self.usage.save()
         unreachable = [
             vehicle
             for vehicle in self.data.values()
@@ -374,7 +364,7 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
         )
         context = budget.PollContext(
             budget=self.budget,
-            used=self.usage.get(vehicle.info.vehicle_id, 0),
+            used=self.usage.get(vehicle.info.vehicle_id),
             active=vehicle.active or recent_command,
             active_share=vehicle.active_share,
             webhooks_flowing=self.webhooks_flowing,
@@ -389,60 +379,21 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
             dt_util.utcnow() - self.last_webhook < WEBHOOK_QUIET_AFTER
         )
 
-    # --- usage ---------------------------------------------------------------------------------
+    # --- usage and repairs -------------------------------------------------------------------
 
     def _count_usage(self, vehicle_id: str) -> None:
         """Add the client's new billable requests for the vehicle to this month's usage."""
-        billed = self.client.requests.billable[vehicle_id]
-        new = billed - self._counted.get(vehicle_id, 0)
-        self._counted[vehicle_id] = billed
-        if new > 0:
-            self.usage[vehicle_id] = self.usage.get(vehicle_id, 0) + new
+        used = self.usage.count(vehicle_id, self.client.requests.billable[vehicle_id])
         if vehicle := self.data.get(vehicle_id):
-            vehicle.requests_used = self.usage.get(vehicle_id, 0)
+            vehicle.requests_used = used
 
     def _roll_month(self, now: datetime) -> None:
-        month = _month_key(dt_util.as_local(now))
-        if month != self._usage_month:
-            self._usage_month = month
-            self.usage = {}
+        if self.usage.roll(dt_util.as_local(now)):
             for vehicle in self.data.values():
                 vehicle.requests_used = 0
 
-    async def _async_save_usage(self) -> None:
-        await self._store.async_save({"month": self._usage_month, "usage": self.usage})
-
-    # --- repairs -------------------------------------------------------------------------------
-
     def _sync_issues(self) -> None:
-        """Create or delete each vehicle's repair issues from the data (the only writer)."""
-        for vehicle_id, vehicle in self.data.items():
-            if vehicle.key_state is KeyState.MISSING:
-                ir.async_create_issue(
-                    self.hass,
-                    DOMAIN,
-                    key_issue_id(vehicle_id),
-                    is_fixable=True,
-                    is_persistent=False,
-                    severity=ir.IssueSeverity.ERROR,
-                    translation_key="virtual_key_missing",
-                    translation_placeholders={"vehicle": vehicle.info.display_name},
-                    data={"entry_id": self.config_entry.entry_id, "vehicle_id": vehicle_id},
-                )
-            else:
-                ir.async_delete_issue(self.hass, DOMAIN, key_issue_id(vehicle_id))
-            if vehicle.empty_store:
-                ir.async_create_issue(
-                    self.hass,
-                    DOMAIN,
-                    subscription_issue_id(vehicle_id),
-                    is_fixable=False,
-                    severity=ir.IssueSeverity.ERROR,
-                    translation_key="not_subscribed",
-                    translation_placeholders={"vehicle": vehicle.info.display_name},
-                )
-            else:
-                ir.async_delete_issue(self.hass, DOMAIN, subscription_issue_id(vehicle_id))
+        sync_vehicle_issues(self.hass, self.config_entry.entry_id, self.data)
 
     # --- webhooks ------------------------------------------------------------------------------
 
@@ -494,7 +445,7 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
             ) from err
         self._sync_issues()
         self._plan_next_update()
-        await self._async_save_usage()
+        self.usage.save()
         self.async_set_updated_data(dict(self.data))
         return self.data[vehicle_id]
 
@@ -512,10 +463,11 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
         self._rereads[vehicle_id] = async_call_later(self.hass, COMMAND_REREAD_DELAY, _reread)
 
     async def async_shutdown(self) -> None:
-        """Cancel pending re-reads."""
+        """Cancel pending re-reads; write the usage now."""
         for cancel in self._rereads.values():
             cancel()
         self._rereads.clear()
+        await self.usage.async_flush()
         await super().async_shutdown()
 
     # --- commands ------------------------------------------------------------------------------
@@ -635,22 +587,3 @@ def _command_error(err: SmartcarError, placeholders: dict[str, str]) -> CommandR
     elif isinstance(err, SmartcarCommandFailedError):
         reason = Refusal.COMMAND_NOT_EXECUTED
     return CommandRefusedError(reason, {**placeholders, **extra})
-
-
-def _short_hash(vehicle_id: str) -> str:
-    # Issue ids appear in diagnostics and .storage: keep the vehicle id out of them.
-    return hashlib.sha256(vehicle_id.encode()).hexdigest()[:16]
-
-
-def key_issue_id(vehicle_id: str) -> str:
-    """The repair issue of a vehicle whose virtual key is missing."""
-    return f"virtual_key_missing_{_short_hash(vehicle_id)}"
-
-
-def subscription_issue_id(vehicle_id: str) -> str:
-    """The repair issue of a vehicle Smartcar serves no data for."""
-    return f"not_subscribed_{_short_hash(vehicle_id)}"
-
-
-def _month_key(moment: datetime) -> str:
-    return f"{moment.year:04d}-{moment.month:02d}"

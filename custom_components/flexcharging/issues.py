@@ -1,0 +1,70 @@
+"""Each vehicle's repair issues (virtual key missing, no data served), synced from its data."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+import hashlib
+from typing import TYPE_CHECKING
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+
+from .api import KeyState
+from .const import DOMAIN
+
+if TYPE_CHECKING:
+    from .coordinator import VehicleData
+
+
+def _short_hash(vehicle_id: str) -> str:
+    # Issue ids appear in diagnostics and .storage: keep the vehicle id out of them.
+    return hashlib.sha256(vehicle_id.encode()).hexdigest()[:16]
+
+
+def key_issue_id(vehicle_id: str) -> str:
+    """The repair issue of a vehicle whose virtual key is missing."""
+    return f"virtual_key_missing_{_short_hash(vehicle_id)}"
+
+
+def subscription_issue_id(vehicle_id: str) -> str:
+    """The repair issue of a vehicle Smartcar serves no data for."""
+    return f"not_subscribed_{_short_hash(vehicle_id)}"
+
+
+def sync_vehicle_issues(
+    hass: HomeAssistant, entry_id: str, vehicles: Mapping[str, VehicleData]
+) -> None:
+    """Create or delete each vehicle's repair issues from the data (the only writer)."""
+    for vehicle_id, vehicle in vehicles.items():
+        if vehicle.key_state is KeyState.MISSING:
+            ir.async_create_issue(
+                hass,
+                DOMAIN,
+                key_issue_id(vehicle_id),
+                is_fixable=True,
+                is_persistent=False,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key="virtual_key_missing",
+                translation_placeholders={"vehicle": vehicle.info.display_name},
+                data={"entry_id": entry_id, "vehicle_id": vehicle_id},
+            )
+        else:
+            ir.async_delete_issue(hass, DOMAIN, key_issue_id(vehicle_id))
+        if vehicle.empty_store:
+            ir.async_create_issue(
+                hass,
+                DOMAIN,
+                subscription_issue_id(vehicle_id),
+                is_fixable=False,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key="not_subscribed",
+                translation_placeholders={"vehicle": vehicle.info.display_name},
+            )
+        else:
+            ir.async_delete_issue(hass, DOMAIN, subscription_issue_id(vehicle_id))
+
+
+def delete_vehicle_issues(hass: HomeAssistant, vehicle_id: str) -> None:
+    """A vehicle left the account: its issues go with it."""
+    ir.async_delete_issue(hass, DOMAIN, key_issue_id(vehicle_id))
+    ir.async_delete_issue(hass, DOMAIN, subscription_issue_id(vehicle_id))

@@ -1,0 +1,70 @@
+"""This month's billable requests per vehicle: counted from the client, kept across restarts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.storage import Store
+
+from .const import storage_key
+
+STORAGE_VERSION = 1
+SAVE_DELAY = 30.0  # seconds: counts change with every request; written at most this often
+
+
+class UsageMeter:
+    """Billable requests per vehicle this month (Smartcar bills per vehicle and month)."""
+
+    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
+        """Prepare the entry's usage store."""
+        self._store: Store[dict[str, Any]] = Store(
+            hass, STORAGE_VERSION, storage_key(entry_id, "usage")
+        )
+        self.month = ""
+        self.counts: dict[str, int] = {}
+        self._counted: dict[str, int] = {}  # the client's running totals already added
+
+    async def async_load(self, now: datetime) -> None:
+        """Read this month's counts (`now` local; a past month's counts are dropped by `roll`)."""
+        stored = await self._store.async_load() or {}
+        self.month = stored.get("month", month_key(now))
+        self.counts = {key: int(value) for key, value in stored.get("usage", {}).items()}
+
+    def get(self, vehicle_id: str) -> int:
+        """The vehicle's billable requests this month."""
+        return self.counts.get(vehicle_id, 0)
+
+    def count(self, vehicle_id: str, billed: int) -> int:
+        """Add what the client billed since the last count; this month's total for the vehicle."""
+        new = billed - self._counted.get(vehicle_id, 0)
+        self._counted[vehicle_id] = billed
+        if new > 0:
+            self.counts[vehicle_id] = self.get(vehicle_id) + new
+        return self.get(vehicle_id)
+
+    def roll(self, now: datetime) -> bool:
+        """Start from zero when a new month began (`now` local); whether it did."""
+        month = month_key(now)
+        if month == self.month:
+            return False
+        self.month = month
+        self.counts = {}
+        return True
+
+    def save(self) -> None:
+        """Write the counts soon (one write for many requests)."""
+        self._store.async_delay_save(self._data, SAVE_DELAY)
+
+    async def async_flush(self) -> None:
+        """Write the counts now (unload: a reload reads them at once)."""
+        await self._store.async_save(self._data())
+
+    def _data(self) -> dict[str, Any]:
+        return {"month": self.month, "usage": self.counts}
+
+
+def month_key(moment: datetime) -> str:
+    """The month a moment falls in, as stored ("2026-06")."""
+    return f"{moment.year:04d}-{moment.month:02d}"
