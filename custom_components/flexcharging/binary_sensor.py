@@ -15,9 +15,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from .coordinator import VehicleData
 from .entity import FlexChargingEntity, SmartChargingEntity, async_add_vehicle_entities
-from .models import FlexChargingConfigEntry
+from .models import FlexChargingConfigEntry, VehicleData
 from .smart_charging import Hold
 
 PARALLEL_UPDATES = 0

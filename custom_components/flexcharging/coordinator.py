@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,7 +34,6 @@ from .api import (
     SmartcarRateLimitError,
     SmartcarVehicleStateError,
     SmartcarVirtualKeyRequiredError,
-    VehicleInfo,
     VehicleState,
 )
 from .api.webhooks import VehicleErrorEvent, VehicleStateEvent, WebhookEvent
@@ -49,7 +48,7 @@ from .const import (
     Refusal,
 )
 from .issues import delete_vehicle_issues, sync_vehicle_issues
-from .models import FlexChargingConfigEntry
+from .models import FleetData, FlexChargingConfigEntry, VehicleData
 from .usage import UsageMeter
 
 CONNECTIONS_REFRESH = timedelta(hours=6)
@@ -63,64 +62,6 @@ ALREADY_DONE = {
     "start": {"CHARGING_IN_PROGRESS", "ALREADY_CHARGING"},
     "stop": {"NOT_CHARGING", "ALREADY_STOPPED"},
 }
-
-
-@dataclass(slots=True)
-class VehicleData:
-    """What the integration knows about one vehicle."""
-
-    info: VehicleInfo
-    state: VehicleState = field(default_factory=VehicleState)
-    key_error: bool = False  # Smartcar said VIRTUAL_KEY_REQUIRED (request, command or webhook)
-    available: bool = False
-    last_success: datetime | None = None
-    last_error: str | None = None
-    empty_store: bool = False
-    resubscribed: bool = False
-    next_poll: datetime | None = None
-    failures: int = 0
-    last_command: datetime | None = None
-    active_share: float = budget.DEFAULT_ACTIVE_SHARE  # share of time plugged in, not full
-    was_active: bool = False
-    requests_used: int = 0  # billable requests this month
-    logged_unavailable: bool = False  # "unavailable" was logged; "available again" is due
-
-    @property
-    def key_state(self) -> KeyState:
-        """The virtual-key state, errors included."""
-        if not self.info.needs_virtual_key:
-            return KeyState.NOT_REQUIRED
-        if self.key_error:
-            return KeyState.MISSING
-        return self.state.key_state(self.info)
-
-    @property
-    def charging(self) -> bool | None:
-        """Whether the vehicle charges (the detailed status when known)."""
-        state = self.state
-        if state.charging_status.known:
-            return state.charging_status.value is ChargingStatus.CHARGING
-        return state.is_charging.value
-
-    @property
-    def charging_updated_at(self) -> datetime | None:
-        """When the vehicle recorded the charging state `charging` is based on."""
-        state = self.state
-        signal = state.charging_status if state.charging_status.known else state.is_charging
-        return signal.oem_updated_at
-
-    @property
-    def active(self) -> bool:
-        """Plugged in and not full, or charging: a change is likely soon."""
-        state = self.state
-        if state.charging_status.value is ChargingStatus.CHARGING or state.is_charging.value:
-            return True
-        return bool(state.plugged_in.value) and (
-            state.charging_status.value is not ChargingStatus.FULLY_CHARGED
-        )
-
-
-type FleetData = dict[str, VehicleData]
 
 
 class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):

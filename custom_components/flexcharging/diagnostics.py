@@ -18,8 +18,7 @@ from .const import (
     CONF_WEBHOOK_ID,
     DOMAIN,
 )
-from .coordinator import VehicleData
-from .models import FlexChargingConfigEntry
+from .models import FlexChargingConfigEntry, VehicleData
 from .smart_charging import Hold, SmartChargingState
 
 TO_REDACT = {

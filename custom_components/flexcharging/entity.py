@@ -11,8 +11,8 @@ from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN, SMARTCAR_DASHBOARD_URL
-from .coordinator import FlexChargingCoordinator, VehicleData
-from .models import FlexChargingConfigEntry
+from .coordinator import FlexChargingCoordinator
+from .models import FlexChargingConfigEntry, VehicleData
 from .smart_charging import SmartChargingManager, SmartChargingState, plan_signal
 
 

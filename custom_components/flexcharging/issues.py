@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 import hashlib
-from typing import TYPE_CHECKING
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 
 from .api import KeyState
 from .const import DOMAIN
-
-if TYPE_CHECKING:
-    from .coordinator import VehicleData
+from .models import VehicleData
 
 
 def _short_hash(vehicle_id: str) -> str:

@@ -19,9 +19,9 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import DistanceConverter
 
 from .api import DistanceUnit, KeyState
-from .coordinator import FlexChargingCoordinator, VehicleData
+from .coordinator import FlexChargingCoordinator
 from .entity import FlexChargingEntity, SmartChargingEntity, async_add_vehicle_entities
-from .models import FlexChargingConfigEntry
+from .models import FlexChargingConfigEntry, VehicleData
 from .planner import PlannedBlock
 from .smart_charging import Decision, SmartChargingState, SmartStatus
 

@@ -26,8 +26,7 @@ from ..const import (
     PRICE_SOURCE_ENTITIES,
     PRICE_SOURCE_SCHEDULE,
 )
-from ..coordinator import VehicleData
-from ..models import FlexChargingConfigEntry
+from ..models import FlexChargingConfigEntry, VehicleData
 from ..planner import PriceSlot
 from ..prices import (
     PriceFormatError,

@@ -36,8 +36,8 @@ from ..const import (
     Refusal,
     storage_key,
 )
-from ..coordinator import CommandRefusedError, FlexChargingCoordinator, VehicleData
-from ..models import FlexChargingConfigEntry
+from ..coordinator import CommandRefusedError, FlexChargingCoordinator
+from ..models import FlexChargingConfigEntry, VehicleData
 from ..planner import ChargePlan, ChargeRequest, plan_charging
 from . import estimates, policy
 from .inputs import PriceInputs, at_home
