@@ -26,10 +26,8 @@ from .api import (
     SmartcarAuthenticationError,
     SmartcarBillingError,
     SmartcarClient,
-    SmartcarCommandFailedError,
     SmartcarConnectedServicesError,
     SmartcarError,
-    SmartcarInvalidInputError,
     SmartcarPermissionError,
     SmartcarRateLimitError,
     SmartcarVehicleStateError,
@@ -37,6 +35,7 @@ from .api import (
     VehicleState,
 )
 from .api.webhooks import VehicleErrorEvent, VehicleStateEvent, WebhookEvent
+from .commands import ALREADY_DONE, CommandRefusedError, command_refusal
 from .const import (
     CONF_REQUEST_BUDGET,
     CONF_SMARTCAR_WEBHOOK_ID,
@@ -56,12 +55,6 @@ NOT_SUBSCRIBED = "not_subscribed"
 WEBHOOK_QUIET_AFTER = timedelta(hours=26)  # no delivery for this long: webhooks are not flowing
 RECENT_COMMAND = timedelta(minutes=30)
 COMMAND_REREAD_DELAY = 20.0  # seconds: Smartcar's signal store lags behind a command
-
-# Codes that mean a command already had its effect.
-ALREADY_DONE = {
-    "start": {"CHARGING_IN_PROGRESS", "ALREADY_CHARGING"},
-    "stop": {"NOT_CHARGING", "ALREADY_STOPPED"},
-}
 
 
 class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
@@ -461,7 +454,7 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
             await send()
         except SmartcarVehicleStateError as err:
             if (err.code or "").upper() not in ALREADY_DONE.get(command, set()):
-                raise _command_error(err, placeholders) from err
+                raise command_refusal(err, placeholders) from err
         except SmartcarVirtualKeyRequiredError as err:
             vehicle.key_error = True
             self._sync_issues()
@@ -471,7 +464,7 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
             self.config_entry.async_start_reauth(self.hass)
             raise CommandRefusedError(Refusal.AUTH_FAILED, placeholders) from err
         except SmartcarError as err:
-            raise _command_error(err, placeholders) from err
+            raise command_refusal(err, placeholders) from err
         finally:
             self._count_usage(vehicle_id)
         now = dt_util.utcnow()
@@ -484,47 +477,3 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
         vehicle.state = replace(vehicle.state, **optimistic)
         self.async_set_updated_data(dict(self.data))
         self._schedule_reread(vehicle_id)
-
-
-class CommandRefusedError(HomeAssistantError):
-    """A command that was not carried out, and why (translated by its reason)."""
-
-    def __init__(self, reason: Refusal, placeholders: dict[str, str]) -> None:
-        """Translate the reason with the placeholders."""
-        super().__init__(
-            translation_domain=DOMAIN,
-            translation_key=reason.value,
-            translation_placeholders=placeholders,
-        )
-        self.reason = reason
-
-
-_STATE_REFUSALS = {
-    "ASLEEP": Refusal.VEHICLE_ASLEEP,
-    "UNREACHABLE": Refusal.VEHICLE_UNREACHABLE,
-    "CHARGING_PLUG_NOT_CONNECTED": Refusal.PLUG_NOT_CONNECTED,
-    "FULLY_CHARGED": Refusal.FULLY_CHARGED,
-    "REMOTE_ACCESS_DISABLED": Refusal.REMOTE_ACCESS_DISABLED,
-}
-
-
-def _command_error(err: SmartcarError, placeholders: dict[str, str]) -> CommandRefusedError:
-    """The refusal of a failed command."""
-    reason = Refusal.COMMAND_FAILED
-    extra: dict[str, str] = {"error": str(err)}
-    if isinstance(err, SmartcarVehicleStateError):
-        code = (err.code or "").upper()
-        reason = _STATE_REFUSALS.get(code, Refusal.VEHICLE_STATE)
-        extra = {"error": code or str(err)}
-    elif isinstance(err, SmartcarRateLimitError):
-        reason = Refusal.RATE_LIMITED
-        extra = {"seconds": str(round(err.retry_after or 60))}
-    elif isinstance(err, SmartcarBillingError):
-        reason = Refusal.BILLING_LIMIT
-    elif isinstance(err, SmartcarPermissionError):
-        reason = Refusal.PERMISSION_MISSING
-    elif isinstance(err, SmartcarInvalidInputError):
-        reason = Refusal.INVALID_CHARGE_LIMIT
-    elif isinstance(err, SmartcarCommandFailedError):
-        reason = Refusal.COMMAND_NOT_EXECUTED
-    return CommandRefusedError(reason, {**placeholders, **extra})

@@ -28,6 +28,7 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from ..api import ChargingStatus
+from ..commands import CommandRefusedError
 from ..const import (
     DOMAIN,
     EVENT_CHARGING_DECISION,
@@ -36,7 +37,7 @@ from ..const import (
     Refusal,
     storage_key,
 )
-from ..coordinator import CommandRefusedError, FlexChargingCoordinator
+from ..coordinator import FlexChargingCoordinator
 from ..models import FlexChargingConfigEntry, VehicleData
 from ..planner import ChargePlan, ChargeRequest, plan_charging
 from . import estimates, policy
