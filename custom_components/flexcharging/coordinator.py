@@ -340,25 +340,7 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
             if vehicle is None:
                 return
             self.last_webhook = dt_util.utcnow()
-            if isinstance(event, VehicleStateEvent):
-                vehicle.state = vehicle.state.merged_with(event.state)
-                vehicle.available = True
-                vehicle.empty_store = False
-                if event.state.key_paired.status is not SignalStatus.ABSENT:
-                    vehicle.key_error = event.state.key_paired.error_code == "VIRTUAL_KEY_REQUIRED"
-            else:
-                for error in event.errors:
-                    if error.code == "VIRTUAL_KEY_REQUIRED":
-                        vehicle.key_error = not error.resolved
-                        # The last poll's key signal still carries the error: replace it.
-                        vehicle.state = replace(
-                            vehicle.state,
-                            key_paired=Signal(
-                                value=error.resolved,
-                                status=SignalStatus.SUCCESS,
-                                oem_updated_at=dt_util.utcnow(),
-                            ),
-                        )
+            vehicle.apply_event(event, self.last_webhook)
             vehicle.next_poll = dt_util.utcnow() + self._interval_for(vehicle)
             self._sync_issues()
             self.async_set_updated_data(dict(self.data))

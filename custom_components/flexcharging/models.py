@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
 
 from . import budget
-from .api import ChargingStatus, KeyState, SmartcarClient, VehicleInfo, VehicleState
+from .api import (
+    ChargingStatus,
+    KeyState,
+    Signal,
+    SignalStatus,
+    SmartcarClient,
+    VehicleInfo,
+    VehicleState,
+)
+from .api.webhooks import VehicleErrorEvent, VehicleStateEvent
 
 if TYPE_CHECKING:
     from .coordinator import FlexChargingCoordinator
@@ -46,6 +55,26 @@ class VehicleData:
     was_active: bool = False
     requests_used: int = 0  # billable requests this month
     logged_unavailable: bool = False  # "unavailable" was logged; "available again" is due
+
+    def apply_event(self, event: VehicleStateEvent | VehicleErrorEvent, now: datetime) -> None:
+        """Merge a webhook delivery: newer values win; errors set and clear vehicle problems."""
+        if isinstance(event, VehicleStateEvent):
+            self.state = self.state.merged_with(event.state)
+            self.available = True
+            self.empty_store = False
+            if event.state.key_paired.status is not SignalStatus.ABSENT:
+                self.key_error = event.state.key_paired.error_code == "VIRTUAL_KEY_REQUIRED"
+            return
+        for error in event.errors:
+            if error.code == "VIRTUAL_KEY_REQUIRED":
+                self.key_error = not error.resolved
+                # The last poll's key signal still carries the error: replace it.
+                self.state = replace(
+                    self.state,
+                    key_paired=Signal(
+                        value=error.resolved, status=SignalStatus.SUCCESS, oem_updated_at=now
+                    ),
+                )
 
     @property
     def key_state(self) -> KeyState:
