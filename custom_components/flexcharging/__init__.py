@@ -57,8 +57,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: FlexChargingConfigEntry)
     entry.runtime_data = FlexChargingRuntime(
         client=client, coordinator=coordinator, smart_charging=smart_charging
     )
-    # Keep polling even while no entity listens (an account whose vehicles come later).
-    entry.async_on_unload(coordinator.async_add_listener(lambda: None))
 
     if webhook_id := entry.data.get(CONF_WEBHOOK_ID):
         receiver = PushReceiver(entry.data[CONF_MANAGEMENT_TOKEN], coordinator.async_handle_event)

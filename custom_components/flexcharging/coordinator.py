@@ -81,7 +81,6 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
         self._connections_checked: datetime | None = None
         self.usage = UsageMeter(hass, entry.entry_id)
         self._rereads: dict[str, CALLBACK_TYPE] = {}
-        self.vehicle_listeners: list[Callable[[], None]] = []
 
     @callback
     def async_update_listeners(self) -> None:
@@ -138,9 +137,6 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
             self._remove_device(vehicle_id)
             delete_vehicle_issues(self.hass, vehicle_id)
         self.data = data
-        if added or removed:
-            for listener in self.vehicle_listeners:
-                listener()
 
     def _remove_device(self, vehicle_id: str) -> None:
         registry = dr.async_get(self.hass)

@@ -97,18 +97,20 @@ def async_add_vehicle_entities[EntityT: FlexChargingEntity](
     async_add_entities: Callable[[Iterable[EntityT]], None],
     factory: Callable[[FlexChargingCoordinator, str], Iterable[EntityT]],
 ) -> None:
-    """Add a platform's entities for every vehicle, now and whenever one appears (until unload)."""
+    """Add a platform's entities for every vehicle, now and whenever one appears (until unload).
+
+    The listener also keeps the coordinator polling while an account has no vehicle yet.
+    """
     coordinator = entry.runtime_data.coordinator
     known: set[str] = set()
 
     @callback
-    def _add_new() -> None:
+    def _check_device() -> None:
         new = [vehicle_id for vehicle_id in coordinator.data if vehicle_id not in known]
         known.update(new)
         entities = [entity for vehicle_id in new for entity in factory(coordinator, vehicle_id)]
         if entities:
             async_add_entities(entities)
 
-    _add_new()
-    coordinator.vehicle_listeners.append(_add_new)
-    entry.async_on_unload(lambda: coordinator.vehicle_listeners.remove(_add_new))
+    _check_device()
+    entry.async_on_unload(coordinator.async_add_listener(_check_device))
