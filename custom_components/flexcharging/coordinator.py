@@ -85,19 +85,9 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
     @callback
     def async_update_listeners(self) -> None:
         """Log availability changes (once per vehicle each way), then update the entities."""
-        self._log_availability_changes()
-        super().async_update_listeners()
-
-    def _log_availability_changes(self) -> None:
-        """INFO once when a vehicle's data becomes unavailable and once when it is back."""
         for vehicle in (self.data or {}).values():
-            failed = not vehicle.available and vehicle.last_error is not None
-            if failed and not vehicle.logged_unavailable:
-                vehicle.logged_unavailable = True
-                LOGGER.info("%s is unavailable: %s", vehicle.info.display_name, vehicle.last_error)
-            elif vehicle.available and vehicle.logged_unavailable:
-                vehicle.logged_unavailable = False
-                LOGGER.info("%s is available again", vehicle.info.display_name)
+            vehicle.log_availability_change()
+        super().async_update_listeners()
 
     # --- setup ---------------------------------------------------------------------------------
 
@@ -263,9 +253,7 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
         vehicle.empty_store = False
         vehicle.resubscribed = False
         vehicle.available = True
-        vehicle.state = vehicle.state.merged_with(fresh)
-        if fresh.key_paired.status is not SignalStatus.ABSENT:
-            vehicle.key_error = fresh.key_paired.error_code == "VIRTUAL_KEY_REQUIRED"
+        vehicle.merge(fresh)
         vehicle.active_share = budget.updated_active_share(
             vehicle.active_share,
             was_active=vehicle.was_active,

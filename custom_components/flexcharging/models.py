@@ -19,6 +19,7 @@ from .api import (
     VehicleState,
 )
 from .api.webhooks import VehicleErrorEvent, VehicleStateEvent
+from .const import LOGGER
 
 if TYPE_CHECKING:
     from .coordinator import FlexChargingCoordinator
@@ -56,14 +57,28 @@ class VehicleData:
     requests_used: int = 0  # billable requests this month
     logged_unavailable: bool = False  # "unavailable" was logged; "available again" is due
 
+    def merge(self, fresh: VehicleState) -> None:
+        """Merge a read or a delivery (newer values win); its key signal sets the key error."""
+        self.state = self.state.merged_with(fresh)
+        if fresh.key_paired.status is not SignalStatus.ABSENT:
+            self.key_error = fresh.key_paired.error_code == "VIRTUAL_KEY_REQUIRED"
+
+    def log_availability_change(self) -> None:
+        """INFO once when the data becomes unavailable and once when it is back."""
+        failed = not self.available and self.last_error is not None
+        if failed and not self.logged_unavailable:
+            self.logged_unavailable = True
+            LOGGER.info("%s is unavailable: %s", self.info.display_name, self.last_error)
+        elif self.available and self.logged_unavailable:
+            self.logged_unavailable = False
+            LOGGER.info("%s is available again", self.info.display_name)
+
     def apply_event(self, event: VehicleStateEvent | VehicleErrorEvent, now: datetime) -> None:
         """Merge a webhook delivery: newer values win; errors set and clear vehicle problems."""
         if isinstance(event, VehicleStateEvent):
-            self.state = self.state.merged_with(event.state)
+            self.merge(event.state)
             self.available = True
             self.empty_store = False
-            if event.state.key_paired.status is not SignalStatus.ABSENT:
-                self.key_error = event.state.key_paired.error_code == "VIRTUAL_KEY_REQUIRED"
             return
         for error in event.errors:
             if error.code == "VIRTUAL_KEY_REQUIRED":
