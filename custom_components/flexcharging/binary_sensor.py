@@ -15,7 +15,12 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from .entity import FlexChargingEntity, SmartChargingEntity, async_add_vehicle_entities
+from .entity import (
+    FlexChargingEntity,
+    FlexChargingEntityDescription,
+    SmartChargingEntity,
+    async_add_vehicle_entities,
+)
 from .models import FlexChargingConfigEntry, VehicleData
 from .smart_charging import Hold
 
@@ -23,7 +28,9 @@ PARALLEL_UPDATES = 0
 
 
 @dataclass(frozen=True, kw_only=True)
-class FlexChargingBinarySensorDescription(BinarySensorEntityDescription):
+class FlexChargingBinarySensorDescription(
+    FlexChargingEntityDescription, BinarySensorEntityDescription
+):
     """A binary sensor and how to read it."""
 
     value_fn: Callable[[VehicleData], bool | None]
@@ -44,7 +51,15 @@ BINARY_SENSORS: tuple[FlexChargingBinarySensorDescription, ...] = (
     ),
 )
 
-CHARGING_PLANNED = BinarySensorEntityDescription(
+
+@dataclass(frozen=True, kw_only=True)
+class PlanBinarySensorDescription(FlexChargingEntityDescription, BinarySensorEntityDescription):
+    """A binary sensor of the plan (available as settings are)."""
+
+    available_fn: Callable[[VehicleData], bool] | None = None
+
+
+CHARGING_PLANNED = PlanBinarySensorDescription(
     key="charging_planned", translation_key="charging_planned"
 )
 
@@ -85,6 +100,8 @@ class ChargingPlannedSensor(SmartChargingEntity, BinarySensorEntity):
     The planned slots are in `planned_dispatches`, shaped like Octopus Energy's intelligent
     dispatches so that tools such as Predbat can read them.
     """
+
+    entity_description: PlanBinarySensorDescription
 
     @property
     def is_on(self) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
@@ -9,16 +11,32 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import DOMAIN
-from .entity import FlexChargingEntity, SmartChargingEntity, async_add_vehicle_entities
+from .entity import (
+    FlexChargingEntity,
+    FlexChargingEntityDescription,
+    SmartChargingEntity,
+    async_add_vehicle_entities,
+)
 from .models import FlexChargingConfigEntry
 
 PARALLEL_UPDATES = 1
 
-REFRESH = ButtonEntityDescription(
-    key="refresh", translation_key="refresh", entity_category=EntityCategory.DIAGNOSTIC
+
+@dataclass(frozen=True, kw_only=True)
+class FlexChargingButtonDescription(FlexChargingEntityDescription, ButtonEntityDescription):
+    """A button."""
+
+
+REFRESH = FlexChargingButtonDescription(
+    key="refresh",
+    translation_key="refresh",
+    entity_category=EntityCategory.DIAGNOSTIC,
+    available_fn=None,  # pressable whenever the vehicle is on the account
 )
 
-START_NOW = ButtonEntityDescription(key="start_charging_now", translation_key="start_charging_now")
+START_NOW = FlexChargingButtonDescription(
+    key="start_charging_now", translation_key="start_charging_now", available_fn=None
+)
 
 
 async def async_setup_entry(
@@ -40,10 +58,7 @@ async def async_setup_entry(
 class RefreshButton(FlexChargingEntity, ButtonEntity):
     """Reads the vehicle now."""
 
-    @property
-    def available(self) -> bool:
-        """Pressable whenever the vehicle is on the account."""
-        return self.vehicle_id in self.coordinator.data
+    entity_description: FlexChargingButtonDescription
 
     async def async_press(self) -> None:
         """Read the vehicle; say so when it failed."""
@@ -61,6 +76,8 @@ class RefreshButton(FlexChargingEntity, ButtonEntity):
 
 class StartNowButton(SmartChargingEntity, ButtonEntity):
     """Charge now, whatever the plan, until the target is reached or the car is unplugged."""
+
+    entity_description: FlexChargingButtonDescription
 
     async def async_press(self) -> None:
         """Start charging now."""

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-from homeassistant.components.device_tracker import TrackerEntity
+from dataclasses import dataclass
+
+from homeassistant.components.device_tracker import TrackerEntity, TrackerEntityDescription
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import CONF_READ_LOCATION
 from .coordinator import FlexChargingCoordinator
-from .entity import FlexChargingEntity, async_add_vehicle_entities
+from .entity import FlexChargingEntity, FlexChargingEntityDescription, async_add_vehicle_entities
 from .models import FlexChargingConfigEntry
 
 PARALLEL_UPDATES = 0
 
-LOCATION = EntityDescription(key="location", translation_key="location")
+
+@dataclass(frozen=True, kw_only=True)
+class FlexChargingTrackerDescription(FlexChargingEntityDescription, TrackerEntityDescription):
+    """A device tracker."""
+
+
+LOCATION = FlexChargingTrackerDescription(key="location", translation_key="location")
 
 
 async def async_setup_entry(
@@ -36,11 +43,13 @@ async def async_setup_entry(
 class VehicleLocation(FlexChargingEntity, TrackerEntity):
     """Where the vehicle is."""
 
+    entity_description: FlexChargingTrackerDescription
+
     def __init__(
         self,
         coordinator: FlexChargingCoordinator,
         vehicle_id: str,
-        description: EntityDescription,
+        description: FlexChargingTrackerDescription,
         opted_in: bool,
     ) -> None:
         """Disabled by default unless the user opted into location."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
@@ -16,16 +17,30 @@ from .models import FlexChargingConfigEntry, VehicleData
 from .smart_charging import SmartChargingManager, SmartChargingState, plan_signal
 
 
+def _data_read(vehicle: VehicleData) -> bool:
+    return vehicle.available
+
+
+@dataclass(frozen=True, kw_only=True)
+class FlexChargingEntityDescription(EntityDescription):
+    """What every FlexCharging entity describes: when it is available."""
+
+    # Given the vehicle is on the account. None: always then (settings, plans, diagnostics and
+    # the refresh button live in Home Assistant and outlast a failed read).
+    available_fn: Callable[[VehicleData], bool] | None = _data_read
+
+
 class FlexChargingEntity(CoordinatorEntity[FlexChargingCoordinator]):
     """An entity of one vehicle."""
 
     _attr_has_entity_name = True
+    entity_description: FlexChargingEntityDescription
 
     def __init__(
         self,
         coordinator: FlexChargingCoordinator,
         vehicle_id: str,
-        description: EntityDescription,
+        description: FlexChargingEntityDescription,
     ) -> None:
         """Attach the entity to its vehicle's device."""
         super().__init__(coordinator)
@@ -50,19 +65,18 @@ class FlexChargingEntity(CoordinatorEntity[FlexChargingCoordinator]):
 
     @property
     def available(self) -> bool:
-        """Available while the vehicle is on the account and its data could be read."""
-        return (
-            super().available
-            and self.vehicle_id in self.coordinator.data
-            and self.vehicle.available
-        )
+        """On the account and, as the description says, with its data read."""
+        if self.vehicle_id not in self.coordinator.data:
+            return False
+        available_fn = self.entity_description.available_fn
+        return available_fn is None or (super().available and available_fn(self.vehicle))
 
 
 class SmartChargingEntity(FlexChargingEntity):
     """An entity of a vehicle's smart charging: its settings and its plan.
 
-    Settings and plans live in Home Assistant, so these stay available while the car is
-    unreachable.
+    Settings and plans live in Home Assistant: their descriptions keep them available while the
+    car is unreachable (available_fn None).
     """
 
     @property
@@ -74,11 +88,6 @@ class SmartChargingEntity(FlexChargingEntity):
     def smart_state(self) -> SmartChargingState:
         """This vehicle's smart-charging state."""
         return self.manager.vehicle(self.vehicle_id)
-
-    @property
-    def available(self) -> bool:
-        """Available while the vehicle is on the account."""
-        return self.vehicle_id in self.coordinator.data
 
     async def async_added_to_hass(self) -> None:
         """Follow the plan as well as the vehicle."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 import io
 
 from homeassistant.components.image import ImageEntity, ImageEntityDescription
@@ -13,15 +14,22 @@ import qrcode
 from qrcode.image.pil import PilImage
 
 from .coordinator import FlexChargingCoordinator
-from .entity import FlexChargingEntity, async_add_vehicle_entities
+from .entity import FlexChargingEntity, FlexChargingEntityDescription, async_add_vehicle_entities
 from .models import FlexChargingConfigEntry
 
 PARALLEL_UPDATES = 0
 
-VIRTUAL_KEY_QR = ImageEntityDescription(
+
+@dataclass(frozen=True, kw_only=True)
+class FlexChargingImageDescription(FlexChargingEntityDescription, ImageEntityDescription):
+    """An image."""
+
+
+VIRTUAL_KEY_QR = FlexChargingImageDescription(
     key="virtual_key_qr_code",
     translation_key="virtual_key_qr_code",
     entity_category=EntityCategory.DIAGNOSTIC,
+    available_fn=None,  # the link needs no reading: shown while the vehicle is on the account
 )
 
 
@@ -57,6 +65,7 @@ class VirtualKeyQrCode(FlexChargingEntity, ImageEntity):
     """Scan it with the phone that is the car's key to add the smartcar.com virtual key."""
 
     _attr_content_type = "image/png"
+    entity_description: FlexChargingImageDescription
 
     def __init__(
         self, hass: HomeAssistant, coordinator: FlexChargingCoordinator, vehicle_id: str
@@ -67,11 +76,6 @@ class VirtualKeyQrCode(FlexChargingEntity, ImageEntity):
         self._link: str | None = None
         self._png: bytes | None = None
         self._attr_image_last_updated = dt_util.utcnow()
-
-    @property
-    def available(self) -> bool:
-        """Available while the vehicle is on the account."""
-        return self.vehicle_id in self.coordinator.data
 
     @property
     def link(self) -> str:

@@ -13,13 +13,24 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import CHARGE_LIMIT_RANGE
 from .const import DOMAIN
-from .entity import FlexChargingEntity, SmartChargingEntity, async_add_vehicle_entities
-from .models import FlexChargingConfigEntry
+from .entity import (
+    FlexChargingEntity,
+    FlexChargingEntityDescription,
+    SmartChargingEntity,
+    async_add_vehicle_entities,
+)
+from .models import FlexChargingConfigEntry, VehicleData
 from .smart_charging import SmartSettings
 
 PARALLEL_UPDATES = 1
 
-CHARGE_LIMIT = NumberEntityDescription(
+
+@dataclass(frozen=True, kw_only=True)
+class FlexChargingNumberDescription(FlexChargingEntityDescription, NumberEntityDescription):
+    """A number."""
+
+
+CHARGE_LIMIT = FlexChargingNumberDescription(
     key="charge_limit",
     translation_key="charge_limit",
     native_min_value=CHARGE_LIMIT_RANGE[0],
@@ -31,8 +42,10 @@ CHARGE_LIMIT = NumberEntityDescription(
 
 
 @dataclass(frozen=True, kw_only=True)
-class SmartNumberDescription(NumberEntityDescription):
-    """A smart-charging number and the setting it stands for."""
+class SmartNumberDescription(FlexChargingNumberDescription):
+    """A smart-charging number and the setting it stands for (available as settings are)."""
+
+    available_fn: Callable[[VehicleData], bool] | None = None
 
     setting: str
     value_fn: Callable[[SmartSettings], int]
@@ -82,6 +95,8 @@ async def async_setup_entry(
 
 class ChargeLimit(FlexChargingEntity, NumberEntity):
     """The charge limit, 50–100 %."""
+
+    entity_description: FlexChargingNumberDescription
 
     @property
     def native_value(self) -> float | None:

@@ -20,7 +20,12 @@ from homeassistant.util.unit_conversion import DistanceConverter
 
 from .api import DistanceUnit, KeyState
 from .coordinator import FlexChargingCoordinator
-from .entity import FlexChargingEntity, SmartChargingEntity, async_add_vehicle_entities
+from .entity import (
+    FlexChargingEntity,
+    FlexChargingEntityDescription,
+    SmartChargingEntity,
+    async_add_vehicle_entities,
+)
 from .models import FlexChargingConfigEntry, VehicleData
 from .planner import PlannedBlock
 from .smart_charging import Decision, SmartChargingState, SmartStatus
@@ -36,12 +41,11 @@ KEY_STATES = [KeyState.PAIRED.value, KeyState.MISSING.value, KeyState.NOT_REQUIR
 
 
 @dataclass(frozen=True, kw_only=True)
-class FlexChargingSensorDescription(SensorEntityDescription):
+class FlexChargingSensorDescription(FlexChargingEntityDescription, SensorEntityDescription):
     """A sensor and how to read its value from the vehicle's data."""
 
     value_fn: Callable[[VehicleData], Any]
     attributes_fn: Callable[[VehicleData, FlexChargingCoordinator], dict[str, Any]] | None = None
-    always_available: bool = False
 
 
 def _range_km(vehicle: VehicleData) -> float | None:
@@ -110,7 +114,7 @@ SENSORS: tuple[FlexChargingSensorDescription, ...] = (
         options=KEY_STATES,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=_key_state,
-        always_available=True,
+        available_fn=None,
     ),
     FlexChargingSensorDescription(
         key="last_update",
@@ -118,7 +122,7 @@ SENSORS: tuple[FlexChargingSensorDescription, ...] = (
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda vehicle: vehicle.last_success,
-        always_available=True,
+        available_fn=None,
     ),
     FlexChargingSensorDescription(
         key="requests_used",
@@ -132,14 +136,16 @@ SENSORS: tuple[FlexChargingSensorDescription, ...] = (
             "next_update": vehicle.next_poll,
             "webhooks_flowing": coordinator.webhooks_flowing,
         },
-        always_available=True,
+        available_fn=None,
     ),
 )
 
 
 @dataclass(frozen=True, kw_only=True)
-class SmartSensorDescription(SensorEntityDescription):
-    """A sensor of the smart-charging plan."""
+class SmartSensorDescription(FlexChargingEntityDescription, SensorEntityDescription):
+    """A sensor of the smart-charging plan (available as settings are)."""
+
+    available_fn: Callable[[VehicleData], bool] | None = None
 
     value_fn: Callable[[SmartChargingState], Any]
     attributes_fn: Callable[[SmartChargingState], dict[str, Any]] | None = None
@@ -226,13 +232,6 @@ class FlexChargingSensor(FlexChargingEntity, SensorEntity):
     """A vehicle sensor."""
 
     entity_description: FlexChargingSensorDescription
-
-    @property
-    def available(self) -> bool:
-        """Diagnostic sensors stay available while the vehicle is on the account."""
-        if self.entity_description.always_available:
-            return self.vehicle_id in self.coordinator.data
-        return super().available
 
     @property
     def native_value(self) -> Any:

@@ -2,24 +2,37 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from homeassistant.components.switch import SwitchDeviceClass, SwitchEntity, SwitchEntityDescription
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .entity import FlexChargingEntity, SmartChargingEntity, async_add_vehicle_entities
+from .entity import (
+    FlexChargingEntity,
+    FlexChargingEntityDescription,
+    SmartChargingEntity,
+    async_add_vehicle_entities,
+)
 from .models import FlexChargingConfigEntry
 
 PARALLEL_UPDATES = 1
 
-CHARGING_SWITCH = SwitchEntityDescription(
+
+@dataclass(frozen=True, kw_only=True)
+class FlexChargingSwitchDescription(FlexChargingEntityDescription, SwitchEntityDescription):
+    """A switch."""
+
+
+CHARGING_SWITCH = FlexChargingSwitchDescription(
     key="charging_switch", translation_key="charging", device_class=SwitchDeviceClass.SWITCH
 )
-MANAGED_CHARGING = SwitchEntityDescription(
+MANAGED_CHARGING = FlexChargingSwitchDescription(
     key="managed_charging",
     translation_key="managed_charging",
     device_class=SwitchDeviceClass.SWITCH,
+    available_fn=None,
 )
 
 
@@ -45,6 +58,8 @@ class ChargingSwitch(FlexChargingEntity, SwitchEntity):
     Using it is taking over from smart charging until the car is unplugged.
     """
 
+    entity_description: FlexChargingSwitchDescription
+
     @property
     def is_on(self) -> bool | None:
         """Whether the vehicle is charging."""
@@ -65,6 +80,8 @@ class ChargingSwitch(FlexChargingEntity, SwitchEntity):
 
 class ManagedChargingSwitch(SmartChargingEntity, SwitchEntity):
     """Smart charging on or off; off, the car charges as it likes."""
+
+    entity_description: FlexChargingSwitchDescription
 
     @property
     def is_on(self) -> bool:

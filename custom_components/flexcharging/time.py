@@ -10,16 +10,18 @@ from homeassistant.components.time import TimeEntity, TimeEntityDescription
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .entity import SmartChargingEntity, async_add_vehicle_entities
-from .models import FlexChargingConfigEntry
+from .entity import FlexChargingEntityDescription, SmartChargingEntity, async_add_vehicle_entities
+from .models import FlexChargingConfigEntry, VehicleData
 from .smart_charging import SmartSettings
 
 PARALLEL_UPDATES = 1  # setting a time re-plans, which may send a command
 
 
 @dataclass(frozen=True, kw_only=True)
-class ReadyByDescription(TimeEntityDescription):
-    """A ready-by time and the setting it stands for."""
+class ReadyByDescription(FlexChargingEntityDescription, TimeEntityDescription):
+    """A ready-by time and the setting it stands for (available as settings are)."""
+
+    available_fn: Callable[[VehicleData], bool] | None = None
 
     setting: str
     value_fn: Callable[[SmartSettings], time]
