@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 from aiohttp.test_utils import TestServer
@@ -21,41 +20,25 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 import custom_components.flexcharging  # noqa: F401
 from custom_components.flexcharging.api import ORIGIN_OVERRIDE_VARIABLE
 from custom_components.flexcharging.const import (
-    CONF_APPLICATION_ID,
-    CONF_CLOUDHOOK_URL,
-    CONF_MANAGEMENT_TOKEN,
-    CONF_READ_LOCATION,
     CONF_REQUEST_BUDGET,
-    CONF_SMARTCAR_WEBHOOK_ID,
-    CONF_USER_ID,
-    CONF_WEBHOOK_ID,
     DEFAULT_REQUEST_BUDGET,
     DOMAIN,
 )
-from emulator import (
-    DEFAULT_APP,
-    DEFAULT_USER_ID,
-    EmulatorOptions,
-    EmulatorState,
-    create_app,
+from emulator import DEFAULT_APP, DEFAULT_USER_ID, EmulatorOptions, EmulatorState, create_app
+from tests.common import (
+    CREDENTIAL_ID,
+    FROZEN_NOW,
+    HA_WEBHOOK_ID,
+    Emulator,
+    connect_fleet,
+    entry_data,
+    setup_integration,
 )
-
-CREDENTIAL_ID = "smartcar_app"
-SMARTCAR_WEBHOOK_ID = "5a8e0000-0000-4000-8000-0000000000aa"
-HA_WEBHOOK_ID = "flexcharging_test_webhook"
 
 
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load custom integrations in every test."""
-
-
-@dataclass
-class Emulator:
-    """A running emulator: its state (to drive it from tests) and its origin."""
-
-    state: EmulatorState
-    origin: str
 
 
 @pytest.fixture
@@ -89,22 +72,6 @@ async def credentials(hass: HomeAssistant) -> None:
     )
 
 
-def entry_data(**overrides: Any) -> dict[str, Any]:
-    """Config entry data as the config flow writes it, for the emulator's default account."""
-    data: dict[str, Any] = {
-        "auth_implementation": CREDENTIAL_ID,
-        CONF_APPLICATION_ID: DEFAULT_APP.application_id,
-        CONF_MANAGEMENT_TOKEN: DEFAULT_APP.amt,
-        CONF_READ_LOCATION: False,
-        CONF_USER_ID: DEFAULT_USER_ID,
-        CONF_WEBHOOK_ID: HA_WEBHOOK_ID,
-        CONF_CLOUDHOOK_URL: None,
-        CONF_SMARTCAR_WEBHOOK_ID: SMARTCAR_WEBHOOK_ID,
-    }
-    data.update(overrides)
-    return data
-
-
 @pytest.fixture
 def config_entry(hass: HomeAssistant) -> MockConfigEntry:
     """A FlexCharging entry for the emulator's default user (not yet set up)."""
@@ -117,25 +84,6 @@ def config_entry(hass: HomeAssistant) -> MockConfigEntry:
     )
     entry.add_to_hass(hass)
     return entry
-
-
-async def connect_fleet(emulator: Emulator, *, subscribe: bool = True) -> None:
-    """Connect the default fleet (as Connect's approval does) and subscribe it to a webhook.
-
-    The webhook is marked verified without a receiver, so the signal store is served.
-    """
-    state = emulator.state
-    state.connect()
-    if subscribe:
-        await state.create_webhook(
-            "http://127.0.0.1:9/api/webhook/unused",
-            webhook_id=SMARTCAR_WEBHOOK_ID,
-            verify=False,
-            verified=True,
-        )
-        for vehicle_id in list(state.vehicles):
-            state.subscribe(SMARTCAR_WEBHOOK_ID, vehicle_id)
-        await state.wait_for_deliveries()
 
 
 @pytest.fixture
@@ -153,23 +101,20 @@ async def init_integration(
     config_entry: MockConfigEntry,
 ) -> MockConfigEntry:
     """FlexCharging set up against the emulator's connected fleet."""
-    assert await hass.config_entries.async_setup(config_entry.entry_id)
-    await hass.async_block_till_done()
+    await setup_integration(hass, config_entry)
     return config_entry
 
 
 # --- Shared by the platform, coordinator, repairs and diagnostics tests ---------------------------
 # (Imported here, at the end, to keep this block self-contained.)
 from collections.abc import Awaitable, Callable, Iterator  # noqa: E402
-from datetime import UTC, datetime, timedelta  # noqa: E402
+from datetime import timedelta  # noqa: E402
 from unittest.mock import PropertyMock, patch  # noqa: E402
 
 from freezegun.api import FrozenDateTimeFactory  # noqa: E402
 from pytest_homeassistant_custom_component.common import async_fire_time_changed  # noqa: E402
 
 from emulator import Clock  # noqa: E402
-
-FROZEN_NOW = datetime(2026, 6, 10, 9, 30, tzinfo=UTC)
 
 
 @pytest.fixture

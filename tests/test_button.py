@@ -16,7 +16,7 @@ from syrupy.assertion import SnapshotAssertion
 
 from custom_components.flexcharging.const import DOMAIN
 from emulator import ID4_ID, MODEL_3_ID, MODEL_S_ID, MODEL_Y_ID
-from tests.conftest import Emulator
+from tests.common import Emulator
 
 MODEL_Y_REFRESH = "button.2024_tesla_model_y_refresh"
 

@@ -69,7 +69,7 @@ from emulator import (
     MODEL_Y_ID,
     sign,
 )
-from tests.conftest import CREDENTIAL_ID, HA_WEBHOOK_ID, SMARTCAR_WEBHOOK_ID, Emulator, entry_data
+from tests.common import CREDENTIAL_ID, HA_WEBHOOK_ID, SMARTCAR_WEBHOOK_ID, Emulator, entry_data
 
 REDIRECT_URI = "https://example.com/auth/external/callback"
 AMT = DEFAULT_APP.amt

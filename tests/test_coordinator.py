@@ -33,7 +33,7 @@ from custom_components.flexcharging.coordinator import CONNECTIONS_REFRESH
 from custom_components.flexcharging.issues import key_issue_id, subscription_issue_id
 from custom_components.flexcharging.usage import SAVE_DELAY
 from emulator import DEFAULT_USER_ID, ID4_ID, MODEL_3_ID, MODEL_S_ID, MODEL_Y_ID
-from tests.conftest import (
+from tests.common import (
     HA_WEBHOOK_ID,
     SMARTCAR_WEBHOOK_ID,
     Emulator,

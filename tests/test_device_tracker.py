@@ -18,7 +18,7 @@ from custom_components.flexcharging.const import (
     DOMAIN,
 )
 from emulator import ALL_PERMISSIONS, DEFAULT_USER_ID
-from tests.conftest import SMARTCAR_WEBHOOK_ID, Emulator, connect_fleet, entry_data
+from tests.common import SMARTCAR_WEBHOOK_ID, Emulator, connect_fleet, entry_data
 
 MODEL_Y_LOCATION = "device_tracker.2024_tesla_model_y_location"
 

@@ -16,7 +16,7 @@ from syrupy.assertion import SnapshotAssertion
 
 from custom_components.flexcharging.const import DOMAIN
 from emulator import DEFAULT_APP, DEFAULT_USER_ID, MODEL_Y_ID
-from tests.conftest import HA_WEBHOOK_ID, SMARTCAR_WEBHOOK_ID, Emulator
+from tests.common import HA_WEBHOOK_ID, SMARTCAR_WEBHOOK_ID, Emulator
 
 SECRETS = (
     # the VINs of the default fleet

@@ -17,7 +17,7 @@ from syrupy.assertion import SnapshotAssertion
 
 from custom_components.flexcharging import image
 from custom_components.flexcharging.api import TESLA_VIRTUAL_KEY_URL, SmartcarUrls
-from tests.conftest import Emulator
+from tests.common import Emulator
 
 MODEL_Y_QR = "image.2024_tesla_model_y_virtual_key_qr_code"
 MODEL_3_QR = "image.2023_tesla_model_3_virtual_key_qr_code"

@@ -19,7 +19,7 @@ from syrupy.assertion import SnapshotAssertion
 
 from custom_components.flexcharging.const import DOMAIN
 from emulator import MODEL_Y_ID
-from tests.conftest import Emulator
+from tests.common import Emulator
 
 MODEL_Y_LIMIT = "number.2024_tesla_model_y_charge_limit"
 

@@ -38,7 +38,7 @@ from custom_components.flexcharging.const import (
     PRICE_SOURCE_SCHEDULE,
 )
 from custom_components.flexcharging.prices import RateSchedule
-from tests.conftest import Emulator
+from tests.common import Emulator
 
 NORD_POOL = "sensor.nordpool_kwh_oslo_eur_3_10_025"
 OCTOPUS = "event.octopus_energy_electricity_21l1234567_1900012345678"

@@ -20,7 +20,7 @@ from custom_components.flexcharging import const
 from custom_components.flexcharging.const import DOMAIN
 from custom_components.flexcharging.issues import key_issue_id
 from emulator import MODEL_S_ID, MODEL_Y_ID
-from tests.conftest import HA_WEBHOOK_ID, Emulator
+from tests.common import HA_WEBHOOK_ID, Emulator
 
 type Advance = Callable[[timedelta], Awaitable[None]]
 

@@ -14,7 +14,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, snapsh
 from syrupy.assertion import SnapshotAssertion
 
 from emulator import DEFAULT_USER_ID, MODEL_Y_ID
-from tests.conftest import Emulator, connect_fleet
+from tests.common import Emulator, connect_fleet
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")

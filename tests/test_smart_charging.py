@@ -57,7 +57,7 @@ from custom_components.flexcharging.const import (
 from custom_components.flexcharging.smart_charging import Hold, SmartChargingManager
 from custom_components.flexcharging.smart_charging.policy import RETRY_AFTER
 from emulator import MODEL_S_ID, MODEL_Y_ID
-from tests.conftest import FROZEN_NOW, Emulator
+from tests.common import FROZEN_NOW, Emulator, entry_data, setup_integration
 
 type Advance = Callable[[timedelta], Awaitable[None]]
 
@@ -107,7 +107,7 @@ def smart_entry(hass: HomeAssistant, frozen_emulator: Emulator) -> MockConfigEnt
         domain=DOMAIN,
         title="FlexCharging",
         unique_id="0f4b9c1e-5a8d-4e2f-9b3a-7c6d5e4f3a21",
-        data=_entry_data(),
+        data=entry_data(),
         options={
             CONF_REQUEST_BUDGET: DEFAULT_REQUEST_BUDGET,
             CONF_PRICE_SOURCE: PRICE_SOURCE_ENTITIES,
@@ -116,12 +116,6 @@ def smart_entry(hass: HomeAssistant, frozen_emulator: Emulator) -> MockConfigEnt
     )
     entry.add_to_hass(hass)
     return entry
-
-
-def _entry_data() -> dict[str, Any]:
-    from tests.conftest import entry_data
-
-    return entry_data()
 
 
 @pytest.fixture
@@ -133,7 +127,7 @@ async def smart(
     smart_entry: MockConfigEntry,
 ) -> SmartChargingManager:
     """FlexCharging set up with smart charging available (not yet turned on)."""
-    assert await hass.config_entries.async_setup(smart_entry.entry_id)
+    await setup_integration(hass, smart_entry)
     await hass.async_block_till_done(wait_background_tasks=True)
     return smart_entry.runtime_data.smart_charging
 

@@ -29,7 +29,7 @@ from custom_components.flexcharging.const import DOMAIN
 from custom_components.flexcharging.coordinator import COMMAND_REREAD_DELAY
 from custom_components.flexcharging.issues import key_issue_id
 from emulator import ID4_ID, MODEL_3_ID, MODEL_S_ID, MODEL_Y_ID
-from tests.conftest import Emulator
+from tests.common import Emulator
 
 type Advance = Callable[[timedelta], Awaitable[None]]
 

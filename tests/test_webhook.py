@@ -20,7 +20,7 @@ from custom_components.flexcharging.budget import WEBHOOK_INTERVAL
 from custom_components.flexcharging.const import DOMAIN
 from custom_components.flexcharging.issues import key_issue_id
 from emulator import DEFAULT_APP, DEFAULT_USER_ID, MODEL_3_ID, MODEL_Y_ID, sign
-from tests.conftest import HA_WEBHOOK_ID, Emulator
+from tests.common import HA_WEBHOOK_ID, Emulator
 
 type Post = Callable[..., Awaitable[Any]]
 type Advance = Callable[[timedelta], Awaitable[None]]

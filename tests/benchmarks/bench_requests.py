@@ -47,7 +47,7 @@ from custom_components.flexcharging.const import (
     PRICE_SOURCE_SCHEDULE,
 )
 from emulator import ID4_ID, MODEL_Y_ID
-from tests.conftest import (
+from tests.common import (
     HA_WEBHOOK_ID,
     SMARTCAR_WEBHOOK_ID,
     Emulator,

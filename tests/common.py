@@ -1,0 +1,77 @@
+"""Helpers shared by the tests (fixtures stay in conftest.py): ids, entry data, the fleet."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.flexcharging.const import (
+    CONF_APPLICATION_ID,
+    CONF_CLOUDHOOK_URL,
+    CONF_MANAGEMENT_TOKEN,
+    CONF_READ_LOCATION,
+    CONF_SMARTCAR_WEBHOOK_ID,
+    CONF_USER_ID,
+    CONF_WEBHOOK_ID,
+)
+from emulator import DEFAULT_APP, DEFAULT_USER_ID, EmulatorState
+
+CREDENTIAL_ID = "smartcar_app"
+SMARTCAR_WEBHOOK_ID = "5a8e0000-0000-4000-8000-0000000000aa"
+HA_WEBHOOK_ID = "flexcharging_test_webhook"
+
+
+FROZEN_NOW = datetime(2026, 6, 10, 9, 30, tzinfo=UTC)
+
+
+@dataclass
+class Emulator:
+    """A running emulator: its state (to drive it from tests) and its origin."""
+
+    state: EmulatorState
+    origin: str
+
+
+def entry_data(**overrides: Any) -> dict[str, Any]:
+    """Config entry data as the config flow writes it, for the emulator's default account."""
+    data: dict[str, Any] = {
+        "auth_implementation": CREDENTIAL_ID,
+        CONF_APPLICATION_ID: DEFAULT_APP.application_id,
+        CONF_MANAGEMENT_TOKEN: DEFAULT_APP.amt,
+        CONF_READ_LOCATION: False,
+        CONF_USER_ID: DEFAULT_USER_ID,
+        CONF_WEBHOOK_ID: HA_WEBHOOK_ID,
+        CONF_CLOUDHOOK_URL: None,
+        CONF_SMARTCAR_WEBHOOK_ID: SMARTCAR_WEBHOOK_ID,
+    }
+    data.update(overrides)
+    return data
+
+
+async def connect_fleet(emulator: Emulator, *, subscribe: bool = True) -> None:
+    """Connect the default fleet (as Connect's approval does) and subscribe it to a webhook.
+
+    The webhook is marked verified without a receiver, so the signal store is served.
+    """
+    state = emulator.state
+    state.connect()
+    if subscribe:
+        await state.create_webhook(
+            "http://127.0.0.1:9/api/webhook/unused",
+            webhook_id=SMARTCAR_WEBHOOK_ID,
+            verify=False,
+            verified=True,
+        )
+        for vehicle_id in list(state.vehicles):
+            state.subscribe(SMARTCAR_WEBHOOK_ID, vehicle_id)
+        await state.wait_for_deliveries()
+
+
+async def setup_integration(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Set up the entry and wait until it has settled."""
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
