@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +19,7 @@ from custom_components.flexcharging.const import (
     CONF_USER_ID,
     CONF_WEBHOOK_ID,
 )
-from emulator import DEFAULT_APP, DEFAULT_USER_ID, EmulatorState
+from emulator import ALL_PERMISSIONS, DEFAULT_APP, DEFAULT_USER_ID, EmulatorState
 
 CREDENTIAL_ID = "smartcar_app"
 SMARTCAR_WEBHOOK_ID = "5a8e0000-0000-4000-8000-0000000000aa"
@@ -52,13 +53,15 @@ def entry_data(**overrides: Any) -> dict[str, Any]:
     return data
 
 
-async def connect_fleet(emulator: Emulator, *, subscribe: bool = True) -> None:
+async def connect_fleet(
+    emulator: Emulator, *, subscribe: bool = True, permissions: Iterable[str] = ALL_PERMISSIONS
+) -> None:
     """Connect the default fleet (as Connect's approval does) and subscribe it to a webhook.
 
     The webhook is marked verified without a receiver, so the signal store is served.
     """
     state = emulator.state
-    state.connect()
+    state.connect(permissions=permissions)
     if subscribe:
         await state.create_webhook(
             "http://127.0.0.1:9/api/webhook/unused",

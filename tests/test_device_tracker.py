@@ -18,7 +18,7 @@ from custom_components.flexcharging.const import (
     DOMAIN,
 )
 from emulator import ALL_PERMISSIONS, DEFAULT_USER_ID
-from tests.common import SMARTCAR_WEBHOOK_ID, Emulator, connect_fleet, entry_data
+from tests.common import Emulator, connect_fleet, entry_data
 
 MODEL_Y_LOCATION = "device_tracker.2024_tesla_model_y_location"
 
@@ -79,17 +79,7 @@ async def test_location_permission_not_granted(
     hass: HomeAssistant, emulator: Emulator, credentials: None
 ) -> None:
     """Opted in, but Connect did not grant the location permission: location unknown."""
-    state = emulator.state
-    state.connect(permissions=[p for p in ALL_PERMISSIONS if p != "read_location"])
-    await state.create_webhook(
-        "http://127.0.0.1:9/api/webhook/unused",
-        webhook_id=SMARTCAR_WEBHOOK_ID,
-        verify=False,
-        verified=True,
-    )
-    for vehicle_id in list(state.vehicles):
-        state.subscribe(SMARTCAR_WEBHOOK_ID, vehicle_id)
-    await state.wait_for_deliveries()
+    await connect_fleet(emulator, permissions=[p for p in ALL_PERMISSIONS if p != "read_location"])
     entry = opted_in_entry(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
