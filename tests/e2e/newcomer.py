@@ -534,11 +534,13 @@ class Run:
     async def goto(self, url: str) -> None:
         """Open a page, again if the frontend's own navigation (a closing dialog) replaced it."""
         for _ in range(5):
+            # An in-app navigation still under way aborts the load (ERR_ABORTED); either way
+            # the page that ends up open is what counts.
             with contextlib.suppress(PlaywrightError):
                 await self.page.goto(url)
-                await asyncio.sleep(1)  # a pending in-app navigation lands now, if there is one
-                if self.page.url.split("?")[0] == url:
-                    return
+            await asyncio.sleep(1)  # a pending in-app navigation lands now, if there is one
+            if self.page.url.split("?")[0] == url:
+                return
             log(f"the frontend navigated to {self.page.url}; opening {url} again")
         raise AssertionError(f"could not open {url}")
 
