@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.components.repairs import RepairsFlow, RepairsFlowResult
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 
@@ -71,6 +72,6 @@ async def async_create_fix_flow(
     entry_id = str((data or {}).get("entry_id", ""))
     vehicle_id = str((data or {}).get("vehicle_id", ""))
     entry = hass.config_entries.async_get_entry(entry_id)
-    if entry is None or entry.domain != DOMAIN or not hasattr(entry, "runtime_data"):
+    if entry is None or entry.domain != DOMAIN or entry.state is not ConfigEntryState.LOADED:
         return UnavailableRepairFlow()
     return VirtualKeyRepairFlow(entry, vehicle_id)
