@@ -283,6 +283,8 @@ class Dispatcher:
 
     async def verify(self, webhook: Webhook) -> bool:
         """Send an unsigned VERIFY; mark ``webhook`` verified if the answer is right."""
+        # Smartcar documents the challenge only as "<random-string>" (api-reference/webhooks/
+        # events/verify); 32 hex characters is this emulator's choice, not a documented shape.
         challenge = secrets.token_hex(16)
         event = Event("VERIFY", {"challenge": challenge})
         expected = sign(self._amt(), challenge.encode())

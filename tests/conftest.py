@@ -78,6 +78,7 @@ def config_entry(hass: HomeAssistant) -> MockConfigEntry:
     entry = MockConfigEntry(
         domain=DOMAIN,
         title="FlexCharging",
+        entry_id="01KFLEXCHARG1NGTESTENTRY00",  # fixed: the webhook device's ids derive from it
         unique_id=DEFAULT_USER_ID,
         data=entry_data(),
         options={CONF_REQUEST_BUDGET: DEFAULT_REQUEST_BUDGET},

@@ -44,7 +44,13 @@ def test_translations_are_the_strings() -> None:
     )
     exceptions = set(strings["exceptions"])
     entity_keys = {key for platform in strings["entity"].values() for key in platform}
-    known = exceptions | entity_keys | set(strings["issues"]) | set(strings["selector"])
+    known = (
+        exceptions
+        | entity_keys
+        | set(strings["issues"])
+        | set(strings["selector"])
+        | set(strings["device"])
+    )
     assert keys <= known, keys - known
 
 

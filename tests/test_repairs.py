@@ -186,6 +186,7 @@ async def test_key_removed_is_pushed_by_smartcar(
     """End to end: Smartcar's webhook reports the key removed and paired again; no poll needed."""
     state = emulator.state
     receiver = await hass_client_no_auth()
+    init_integration.runtime_data.receiver.open_verification()  # "Verify webhook again"
     webhook = await state.create_webhook(
         str(receiver.make_url(f"/api/webhook/{HA_WEBHOOK_ID}")), name="Home Assistant"
     )

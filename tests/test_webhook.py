@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import hashlib
 import hmac
 from http import HTTPStatus
+import json
 from typing import Any
 import uuid
 
@@ -18,7 +19,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.flexcharging.budget import WEBHOOK_INTERVAL
 from custom_components.flexcharging.const import DOMAIN
-from custom_components.flexcharging.issues import key_issue_id
+from custom_components.flexcharging.issues import key_issue_id, webhook_signature_issue_id
+from custom_components.flexcharging.push import VERIFY_WINDOW, PushReceiver
 from emulator import DEFAULT_APP, DEFAULT_USER_ID, MODEL_3_ID, MODEL_Y_ID, sign
 from tests.common import HA_WEBHOOK_ID, Emulator
 
@@ -26,6 +28,7 @@ type Post = Callable[..., Awaitable[Any]]
 type Advance = Callable[[timedelta], Awaitable[None]]
 
 MODEL_Y_BATTERY = "sensor.2024_tesla_model_y_battery_level"
+VERIFY_AGAIN_BUTTON = "button.smartcar_webhook_verify_webhook_again"
 VEHICLES = {
     MODEL_Y_ID: {"make": "TESLA", "model": "Model Y", "year": 2024},
     MODEL_3_ID: {"make": "TESLA", "model": "Model 3", "year": 2023},
@@ -95,16 +98,65 @@ def battery(hass: HomeAssistant) -> str:
 # --- the receiving end ---------------------------------------------------------------------------
 
 
-async def test_verify_is_answered_with_the_hmac(
+async def press_verify_again(hass: HomeAssistant) -> None:
+    """Press the webhook device's "Verify webhook again" button."""
+    await hass.services.async_call(
+        "button", "press", {"entity_id": VERIFY_AGAIN_BUTTON}, blocking=True
+    )
+
+
+def verify_event(challenge: str) -> dict[str, Any]:
+    """An unsigned VERIFY as Smartcar sends it (payload version 4.0)."""
+    return {"eventId": str(uuid.uuid4()), "eventType": "VERIFY", "data": {"challenge": challenge}}
+
+
+async def test_verify_is_refused_when_none_is_expected(
     hass: HomeAssistant, init_integration: MockConfigEntry, post_webhook: Post
 ) -> None:
-    """Smartcar's VERIFY (unsigned) is answered with HMAC-SHA256(challenge, AMT)."""
-    response = await post_webhook(
-        {"eventId": "v1", "eventType": "VERIFY", "data": {"challenge": "abc123"}}, signature=""
-    )
+    """No setup step waiting and no "Verify webhook again": an unsigned VERIFY is refused."""
+    response = await post_webhook(verify_event("abc123"), signature="")
+    assert response.status == HTTPStatus.UNAUTHORIZED
+    assert await response.text() == ""  # nothing signed, nothing echoed
+
+
+async def test_verify_is_answered_after_verify_again(
+    hass: HomeAssistant, init_integration: MockConfigEntry, post_webhook: Post
+) -> None:
+    """After "Verify webhook again", Smartcar's VERIFY gets HMAC-SHA256(challenge, AMT)."""
+    await press_verify_again(hass)
+    response = await post_webhook(verify_event("abc123"), signature="")
     assert response.status == HTTPStatus.OK
     expected = hmac.new(DEFAULT_APP.amt.encode(), b"abc123", hashlib.sha256).hexdigest()
     assert await response.json() == {"challenge": expected}
+
+
+@pytest.mark.parametrize("window_open", [False, True], ids=["no_window", "window_open"])
+async def test_verify_is_no_signing_oracle(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    post_webhook: Post,
+    window_open: bool,
+) -> None:
+    """The attack: a forged delivery body sent as a VERIFY challenge, to get its signature.
+
+    Before the fix the answer was HMAC(AMT, body), a valid SC-Signature for the forged body,
+    which was then accepted (the battery level changed). Now, even while a verification is
+    expected, a challenge that could be a delivery body is not signed, and the forged
+    delivery is refused.
+    """
+    if window_open:
+        await press_verify_again(hass)
+    forged = json.dumps(state_event(MODEL_Y_ID, [soc(5, datetime.now(UTC))]))
+    response = await post_webhook(verify_event(forged), signature="")
+    assert response.status in (HTTPStatus.BAD_REQUEST, HTTPStatus.UNAUTHORIZED)
+    answer = await response.text()
+    stolen = json.loads(answer)["challenge"] if answer.startswith("{") else "0" * 64
+    assert stolen != hmac.new(DEFAULT_APP.amt.encode(), forged.encode(), hashlib.sha256).hexdigest()
+
+    response = await post_webhook(forged.encode(), signature=stolen)
+    assert response.status == HTTPStatus.UNAUTHORIZED
+    assert battery(hass) == "62.0"
+    assert init_integration.runtime_data.receiver.accepted == 0
 
 
 @pytest.mark.parametrize("signature", ["", "0" * 64, sign("another-token", b"{}")])
@@ -119,13 +171,109 @@ async def test_bad_signature_is_refused(
     assert not init_integration.runtime_data.coordinator.webhooks_flowing
 
 
+async def test_refusals_are_counted_and_logged_once_a_minute(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    post_webhook: Post,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A stream of refused requests: each counted (diagnostics), one warning a minute."""
+    for _ in range(4):
+        await post_webhook(state_event(MODEL_Y_ID, [soc(90, datetime.now(UTC))]), signature="")
+    receiver = init_integration.runtime_data.receiver
+    assert receiver.rejected == 4
+    assert receiver.last_rejection == "unsigned, no verification expected"
+    assert caplog.text.count("Refused a request to the FlexCharging webhook") == 1
+
+
+async def test_oversized_body_is_refused_unread(
+    hass: HomeAssistant, init_integration: MockConfigEntry, post_webhook: Post
+) -> None:
+    """A body over 256 kB: 413, never parsed, even when correctly signed."""
+    response = await post_webhook(b"{" + b" " * (256 * 1024) + b"}")
+    assert response.status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    assert init_integration.runtime_data.receiver.rejected == 1
+
+
 @pytest.mark.parametrize("body", [b"not json", b"[1, 2]", b'{"eventType": 5, "data": {}}'])
-async def test_not_a_smartcar_event(
+async def test_signed_but_unreadable_is_taken(
     hass: HomeAssistant, init_integration: MockConfigEntry, post_webhook: Post, body: bytes
 ) -> None:
-    """Anything that is not a Smartcar event: 400."""
+    """Signed by Smartcar but not readable: 202 (a retry would fail the same way), logged."""
     response = await post_webhook(body)
-    assert response.status == HTTPStatus.BAD_REQUEST
+    assert response.status == HTTPStatus.ACCEPTED
+    assert battery(hass) == "62.0"
+
+
+@pytest.mark.parametrize("body", [b"not json", b"[1, 2]", b'{"eventType": "VERIFY"}'])
+async def test_unsigned_junk_is_refused(
+    hass: HomeAssistant, init_integration: MockConfigEntry, post_webhook: Post, body: bytes
+) -> None:
+    """Unsigned and not a VERIFY, even while one is expected: 401."""
+    await press_verify_again(hass)
+    response = await post_webhook(body, signature="")
+    assert response.status == HTTPStatus.UNAUTHORIZED
+
+
+async def test_delivery_for_an_unknown_vehicle_changes_nothing(
+    hass: HomeAssistant, init_integration: MockConfigEntry, post_webhook: Post
+) -> None:
+    """A signed delivery for a vehicle not on the account: acknowledged, nothing created."""
+    devices = len(hass.data["device_registry"].devices)
+    response = await post_webhook(state_event("f0000000-0000-4000-8000-00000000000f", []))
+    assert response.status == HTTPStatus.OK
+    assert len(hass.data["device_registry"].devices) == devices
+    assert battery(hass) == "62.0"
+
+
+async def test_failing_signatures_raise_a_repair_until_one_passes(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    post_webhook: Post,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """Signed deliveries that keep failing the check (audit A2): a repair; polling goes on."""
+    issue_id = webhook_signature_issue_id(init_integration.entry_id)
+    for count in range(5):
+        assert issue_registry.async_get_issue(DOMAIN, issue_id) is None, count
+        payload = state_event(MODEL_Y_ID, [soc(90, datetime.now(UTC))])
+        await post_webhook(payload, signature=sign("a-v2-era-secret", json.dumps(payload).encode()))
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+    assert battery(hass) == "62.0"
+
+    await post_webhook(state_event(MODEL_Y_ID, [soc(90, datetime.now(UTC))]))
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+    assert battery(hass) == "90.0"
+
+
+async def test_origin_override_is_logged_at_setup(
+    hass: HomeAssistant, init_integration: MockConfigEntry, caplog: pytest.LogCaptureFixture
+) -> None:
+    """FLEXCHARGING_SMARTCAR_ORIGIN redirects where the client secret goes: a warning says so."""
+    assert any(
+        "FLEXCHARGING_SMARTCAR_ORIGIN is set: every Smartcar request" in record.getMessage()
+        and record.levelname == "WARNING"
+        for record in caplog.get_records("setup")
+    )
+
+
+def test_verification_window_closes() -> None:
+    """The window "Verify webhook again" opens lasts VERIFY_WINDOW, then closes by itself."""
+    now = [1000.0]
+
+    async def ignore(event: Any) -> None:
+        raise AssertionError(event)
+
+    receiver = PushReceiver(DEFAULT_APP.amt, ignore, clock=lambda: now[0])
+    assert not receiver.verification_open
+    receiver.open_verification()
+    now[0] += VERIFY_WINDOW.total_seconds() - 1
+    assert receiver.verification_open
+    now[0] += 1
+    assert not receiver.verification_open
+    receiver.open_verification()
+    receiver.close_verification()
+    assert not receiver.verification_open
 
 
 async def test_test_delivery_changes_nothing(
@@ -309,6 +457,13 @@ async def test_emulator_deliveries_end_to_end(
     """Smartcar (the emulator) verifies the webhook, then pushes changes as they happen."""
     state = emulator.state
     receiver = await hass_client_no_auth()
+    # Smartcar verifies a webhook when it is created or edited in its dashboard: refused unless
+    # the user lets it (the setup step does; here "Verify webhook again").
+    refused = await state.create_webhook(
+        str(receiver.make_url(f"/api/webhook/{HA_WEBHOOK_ID}")), name="Before the button"
+    )
+    assert not refused.verified
+    await press_verify_again(hass)
     webhook = await state.create_webhook(
         str(receiver.make_url(f"/api/webhook/{HA_WEBHOOK_ID}")), name="Home Assistant"
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from contextlib import suppress
+from functools import partial
+import os
 from typing import Any
 
 from aiohttp import web
@@ -13,16 +15,19 @@ from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_entry_oauth2_flow
 from homeassistant.helpers.storage import Store
 
+from .api import ORIGIN_OVERRIDE_VARIABLE
 from .application_credentials import smartcar_client
 from .const import (
     CONF_CLOUDHOOK_URL,
     CONF_MANAGEMENT_TOKEN,
     CONF_WEBHOOK_ID,
     DOMAIN,
+    LOGGER,
     STORE_NAMES,
     storage_key,
 )
 from .coordinator import FlexChargingCoordinator
+from .issues import sync_webhook_signature_issue
 from .models import FlexChargingConfigEntry, FlexChargingRuntime
 from .push import PushReceiver
 from .smart_charging import SmartChargingManager
@@ -49,6 +54,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: FlexChargingConfigEntry)
         raise ConfigEntryNotReady(
             translation_domain=DOMAIN, translation_key="credentials_unavailable"
         ) from err
+    if origin := os.environ.get(ORIGIN_OVERRIDE_VARIABLE):
+        # A development override (the emulator): it also decides where the client secret goes.
+        LOGGER.warning(
+            "%s is set: every Smartcar request, the client secret included, goes to %s",
+            ORIGIN_OVERRIDE_VARIABLE,
+            origin,
+        )
     client = smartcar_client(hass, implementation)
     coordinator = FlexChargingCoordinator(hass, entry, client)
     await coordinator.async_config_entry_first_refresh()
@@ -59,7 +71,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: FlexChargingConfigEntry)
     )
 
     if webhook_id := entry.data.get(CONF_WEBHOOK_ID):
-        receiver = PushReceiver(entry.data[CONF_MANAGEMENT_TOKEN], coordinator.async_handle_event)
+        receiver = PushReceiver(
+            entry.data[CONF_MANAGEMENT_TOKEN],
+            coordinator.async_handle_event,
+            on_signature_failures=partial(sync_webhook_signature_issue, hass, entry.entry_id),
+        )
+        entry.runtime_data.receiver = receiver
 
         async def _handle(
             hass: HomeAssistant, webhook_id: str, request: web.Request

@@ -1,4 +1,4 @@
-"""Buttons: start charging now (overrides the plan) and refresh (one billed read)."""
+"""Buttons: start charging now, refresh (one billed read), verify the Smartcar webhook again."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from homeassistant.components.button import ButtonEntity, ButtonEntityDescriptio
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import DOMAIN
+from .const import DOMAIN, LOGGER, SMARTCAR_DASHBOARD_URL
 from .entity import (
     FlexChargingEntity,
     FlexChargingEntityDescription,
@@ -18,6 +19,7 @@ from .entity import (
     async_add_vehicle_entities,
 )
 from .models import FlexChargingConfigEntry
+from .push import VERIFY_WINDOW, PushReceiver
 
 PARALLEL_UPDATES = 1
 
@@ -44,7 +46,9 @@ async def async_setup_entry(
     entry: FlexChargingConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the refresh and start-now buttons of every vehicle."""
+    """Add the refresh and start-now buttons of every vehicle, and the webhook's button."""
+    if (receiver := entry.runtime_data.receiver) is not None:
+        async_add_entities([VerifyWebhookButton(entry, receiver)])
     async_add_vehicle_entities(
         entry,
         async_add_entities,
@@ -82,3 +86,34 @@ class StartNowButton(SmartChargingEntity, ButtonEntity):
     async def async_press(self) -> None:
         """Start charging now."""
         await self.manager.async_start_now(self.vehicle_id)
+
+
+class VerifyWebhookButton(ButtonEntity):
+    """Lets Smartcar verify the webhook again for a few minutes (after an edit in its dashboard).
+
+    Outside such a window an unsigned VERIFY is refused: see push.py for why.
+    """
+
+    _attr_has_entity_name = True
+    _attr_entity_category = EntityCategory.CONFIG
+    _attr_translation_key = "verify_webhook"
+
+    def __init__(self, entry: FlexChargingConfigEntry, receiver: PushReceiver) -> None:
+        """The button of the entry's webhook device."""
+        self._receiver = receiver
+        self._attr_unique_id = f"{entry.entry_id}_verify_webhook"
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, f"{entry.entry_id}_webhook")},
+            translation_key="webhook",
+            manufacturer="Smartcar",
+            entry_type=DeviceEntryType.SERVICE,
+            configuration_url=SMARTCAR_DASHBOARD_URL,
+        )
+
+    async def async_press(self) -> None:
+        """Answer Smartcar's next VERIFY (for VERIFY_WINDOW)."""
+        self._receiver.open_verification()
+        LOGGER.info(
+            "Smartcar may verify the webhook in the next %d minutes",
+            VERIFY_WINDOW.total_seconds() // 60,
+        )

@@ -14,7 +14,7 @@ from homeassistant.config_entries import (
     SOURCE_REAUTH,
     SOURCE_RECONFIGURE,
     SOURCE_USER,
-    ConfigEntry,
+    ConfigEntryState,
     ConfigFlowResult,
     OptionsFlowWithReload,
 )
@@ -231,10 +231,10 @@ class FlexChargingConfigFlow(
             return self._get_reference_entry().data
         return {}
 
-    def _get_reference_entry(self) -> ConfigEntry:
+    def _get_reference_entry(self) -> FlexChargingConfigEntry:
         if self.source == SOURCE_REAUTH:
-            return self._get_reauth_entry()
-        return self._get_reconfigure_entry()
+            return cast("FlexChargingConfigEntry", self._get_reauth_entry())
+        return cast("FlexChargingConfigEntry", self._get_reconfigure_entry())
 
     async def _async_validate_credentials(self) -> str | None:
         """Mint a token with the client id and secret: None when they work, else an error key."""
@@ -382,9 +382,14 @@ class FlexChargingConfigFlow(
                 self.hass, self._webhook_id
             )
             self._cloudhook = bool(reference.get(CONF_CLOUDHOOK_URL))
+            entry = self._get_reference_entry()
+            if entry.state is ConfigEntryState.LOADED and entry.runtime_data.receiver:
+                # The entry's own receiver answers: Smartcar may verify the webhook again now.
+                entry.runtime_data.receiver.open_verification()
             return
         self._webhook_id = webhook.async_generate_id()
         self._receiver = PushReceiver(self._application[CONF_MANAGEMENT_TOKEN], self._async_push)
+        self._receiver.open_verification()  # Smartcar verifies the webhook while this step is open
         webhook.async_register(
             self.hass, DOMAIN, "FlexCharging setup", self._webhook_id, self._async_webhook_handler
         )

@@ -19,6 +19,7 @@ from .const import (
     DOMAIN,
 )
 from .models import FlexChargingConfigEntry, VehicleData
+from .push import PushReceiver
 from .smart_charging import Hold, SmartChargingState
 
 TO_REDACT = {
@@ -88,6 +89,20 @@ def _vehicle(vehicle: VehicleData, smart: SmartChargingState) -> dict[str, Any]:
     )
 
 
+def _receiver(receiver: PushReceiver | None) -> dict[str, Any] | None:
+    """What the webhook accepted and refused since Home Assistant started."""
+    if receiver is None:
+        return None
+    return {
+        "accepted": receiver.accepted,
+        "rejected": receiver.rejected,
+        "last_rejection": receiver.last_rejection,
+        "last_accepted_at": receiver.last_accepted_at,
+        "signature_failures_in_a_row": receiver.signature_failures,
+        "verification_open": receiver.verification_open,
+    }
+
+
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: FlexChargingConfigEntry
 ) -> dict[str, Any]:
@@ -103,6 +118,7 @@ async def async_get_config_entry_diagnostics(
         "last_webhook": coordinator.last_webhook,
         "update_interval": str(coordinator.update_interval),
         "billable_requests_since_start": sum(entry.runtime_data.client.requests.billable.values()),
+        "webhook_receiver": _receiver(entry.runtime_data.receiver),
         "price_problem": entry.runtime_data.smart_charging.prices.problem,
         "vehicles": [
             _vehicle(vehicle, entry.runtime_data.smart_charging.vehicle(vehicle_id))

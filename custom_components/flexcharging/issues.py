@@ -9,7 +9,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 
 from .api import KeyState
-from .const import DOMAIN
+from .const import DOMAIN, SMARTCAR_DASHBOARD_URL
 from .models import VehicleData
 
 
@@ -65,3 +65,25 @@ def delete_vehicle_issues(hass: HomeAssistant, vehicle_id: str) -> None:
     """A vehicle left the account: its issues go with it."""
     ir.async_delete_issue(hass, DOMAIN, key_issue_id(vehicle_id))
     ir.async_delete_issue(hass, DOMAIN, subscription_issue_id(vehicle_id))
+
+
+def webhook_signature_issue_id(entry_id: str) -> str:
+    """The repair issue of an entry whose Smartcar deliveries keep failing the signature."""
+    return f"webhook_signature_failing_{entry_id}"
+
+
+def sync_webhook_signature_issue(hass: HomeAssistant, entry_id: str, failing: bool) -> None:
+    """Raise the signature repair while signed deliveries keep failing; clear it after one passes."""
+    issue_id = webhook_signature_issue_id(entry_id)
+    if not failing:
+        ir.async_delete_issue(hass, DOMAIN, issue_id)
+        return
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id,
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key="webhook_signature_failing",
+        learn_more_url=SMARTCAR_DASHBOARD_URL,
+    )

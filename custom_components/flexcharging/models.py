@@ -23,6 +23,7 @@ from .const import LOGGER
 
 if TYPE_CHECKING:
     from .coordinator import FlexChargingCoordinator
+    from .push import PushReceiver
     from .smart_charging import SmartChargingManager
 
 type FlexChargingConfigEntry = ConfigEntry[FlexChargingRuntime]
@@ -35,6 +36,7 @@ class FlexChargingRuntime:
     client: SmartcarClient
     coordinator: FlexChargingCoordinator
     smart_charging: SmartChargingManager
+    receiver: PushReceiver | None = None  # None without a webhook
 
 
 @dataclass(slots=True)

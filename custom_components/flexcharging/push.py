@@ -1,11 +1,36 @@
-"""Receiving Smartcar webhook deliveries in Home Assistant."""
+"""Receiving Smartcar webhook deliveries in Home Assistant.
+
+The webhook URL is public and secret only by obscurity; what proves a delivery came from
+Smartcar is `SC-Signature`, the HMAC-SHA256 of the body keyed with the Application Management
+Token (AMT). So every request is authenticated before its body is parsed, with one exception:
+Smartcar's VERIFY, which is unsigned and asks us to sign its challenge with that same AMT.
+
+Answering any VERIFY would make this endpoint a signing oracle: a stranger could send a forged
+delivery body as the "challenge" and get back its valid signature. The rule chosen here:
+
+1. VERIFY is answered only while a verification is expected: during the setup or reconfigure
+   webhook step, or for VERIFY_WINDOW after the user pressed "Verify webhook again" (Smartcar
+   re-verifies when a webhook is edited in its dashboard). Outside that window unsigned
+   requests are refused without being parsed.
+2. Even then, only a challenge of the shape a random token has (CHALLENGE_PATTERN: letters,
+   digits and the characters of UUIDs, hex and base64, at most 256) is signed. Smartcar documents
+   the challenge only as a random string; every delivery body is JSON (it starts with `{` and
+   has quotes), so no challenge we sign can ever be a delivery.
+
+What it costs the user: re-verifying a webhook from Smartcar's dashboard needs a press of
+"Verify webhook again" in Home Assistant first (or the reconfigure flow).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from http import HTTPStatus
+import re
+import time
 
 from aiohttp import web
+from homeassistant.util import dt as dt_util
 
 from .api import SmartcarParseError
 from .api.webhooks import (
@@ -20,41 +45,142 @@ from .api.webhooks import (
 from .const import LOGGER
 
 type EventHandler = Callable[[WebhookEvent], Awaitable[None]]
+type Clock = Callable[[], float]
+
+VERIFY_WINDOW = timedelta(minutes=10)
+CHALLENGE_PATTERN = re.compile(r"[A-Za-z0-9._~+/=:-]{1,256}")
+MAX_BODY_BYTES = 256 * 1024  # a delivery with every signal is a few kB
+REJECTION_LOG_INTERVAL = 60.0  # seconds: rejected requests are logged at most this often
+# Signed deliveries failing the signature this many times in a row, with none accepted since,
+# is the known Smartcar-side condition (audit A2), not an attacker's noise alone.
+SIGNATURE_FAILURES_FOR_ISSUE = 5
 
 
 class PushReceiver:
-    """Answers Smartcar's VERIFY, checks signatures, drops duplicates and test deliveries."""
+    """Authenticates deliveries, answers expected VERIFYs, drops duplicates and test deliveries."""
 
-    def __init__(self, management_token: str, on_event: EventHandler) -> None:
+    def __init__(
+        self,
+        management_token: str,
+        on_event: EventHandler,
+        *,
+        clock: Clock = time.monotonic,
+        on_signature_failures: Callable[[bool], None] | None = None,
+    ) -> None:
         """Receive deliveries signed with the Application Management Token."""
         self._management_token = management_token
         self._on_event = on_event
+        self._clock = clock
+        self._on_signature_failures = on_signature_failures
         self._seen = EventDeduplicator()
+        self._verify_until: float | None = None
+        self._last_rejection_log: float | None = None
         self.verified = False
-        self.deliveries = 0
+        self.accepted = 0
+        self.rejected = 0
+        self.last_rejection: str | None = None
+        self.last_accepted_at: datetime | None = None
+        self.signature_failures = 0  # signed deliveries failing the signature since one passed
+
+    # --- verification window ---------------------------------------------------------------
+
+    def open_verification(self, duration: timedelta = VERIFY_WINDOW) -> None:
+        """Expect a VERIFY from Smartcar for `duration`."""
+        self._verify_until = self._clock() + duration.total_seconds()
+
+    def close_verification(self) -> None:
+        """Expect no VERIFY any more."""
+        self._verify_until = None
+
+    @property
+    def verification_open(self) -> bool:
+        """Whether a VERIFY would be answered now."""
+        return self._verify_until is not None and self._clock() < self._verify_until
+
+    # --- handling --------------------------------------------------------------------------
 
     async def async_handle(self, request: web.Request) -> web.Response:
-        """Handle one delivery (the webhook component's handler signature, minus hass/id)."""
-        raw = await request.read()
+        """Handle one request (the webhook component's handler signature, minus hass/id)."""
+        raw = await _read_limited(request)
+        if raw is None:
+            return self._reject("body too large", HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+        signature = request.headers.get(SIGNATURE_HEADER)
+        if signature_valid(self._management_token, raw, signature):
+            return await self._async_signed(raw)
+        if signature:
+            self._note_signature_failure()
+            return self._reject("invalid signature", HTTPStatus.UNAUTHORIZED)
+        if not self.verification_open:
+            return self._reject("unsigned, no verification expected", HTTPStatus.UNAUTHORIZED)
+        # An unsigned request while a verification is expected: it may only be a VERIFY.
+        try:
+            event = parse_event(raw)
+        except SmartcarParseError:
+            return self._reject("unsigned and not a VERIFY", HTTPStatus.UNAUTHORIZED)
+        if not isinstance(event, VerifyEvent):
+            return self._reject("unsigned and not a VERIFY", HTTPStatus.UNAUTHORIZED)
+        if not CHALLENGE_PATTERN.fullmatch(event.challenge):
+            return self._reject("VERIFY challenge of an unexpected shape", HTTPStatus.BAD_REQUEST)
+        self.verified = True
+        LOGGER.info("Answered Smartcar's webhook verification")
+        return web.json_response(challenge_response(self._management_token, event.challenge))
+
+    async def _async_signed(self, raw: bytes) -> web.Response:
+        if self.signature_failures:
+            self.signature_failures = 0
+            self._report_signature_failures(failing=False)
+        self.accepted += 1
+        self.last_accepted_at = dt_util.utcnow()
         try:
             event = parse_event(raw)
         except SmartcarParseError as err:
-            LOGGER.warning("Ignoring a webhook delivery that is not a Smartcar event: %s", err)
-            return web.Response(status=HTTPStatus.BAD_REQUEST)
+            # Signed by Smartcar: a retry would fail the same way, so it is taken and logged.
+            LOGGER.warning("Ignoring a Smartcar delivery FlexCharging cannot read: %s", err)
+            return web.Response(status=HTTPStatus.ACCEPTED)
         if isinstance(event, VerifyEvent):
-            # VERIFY is the only unsigned event: Smartcar checks we know the token.
-            self.verified = True
-            return web.json_response(challenge_response(self._management_token, event.challenge))
-        if not signature_valid(self._management_token, raw, request.headers.get(SIGNATURE_HEADER)):
-            LOGGER.warning(
-                "Ignoring a webhook delivery with an invalid signature; check that the "
-                "Application Management Token in FlexCharging matches the Smartcar dashboard"
-            )
-            return web.Response(status=HTTPStatus.UNAUTHORIZED)
-        self.deliveries += 1
+            return web.Response(status=HTTPStatus.OK)  # VERIFY is never signed: nothing to do
         if getattr(event, "test", False):
             return web.Response(status=HTTPStatus.ACCEPTED)
         if self._seen.is_duplicate(event.event_id):
             return web.Response(status=HTTPStatus.OK)
         await self._on_event(event)
         return web.Response(status=HTTPStatus.OK)
+
+    def _reject(self, reason: str, status: HTTPStatus) -> web.Response:
+        """Count and (at most once a minute) log a refused request; echo nothing back."""
+        self.rejected += 1
+        self.last_rejection = reason
+        now = self._clock()
+        if self._last_rejection_log is None or (
+            now - self._last_rejection_log >= REJECTION_LOG_INTERVAL
+        ):
+            self._last_rejection_log = now
+            LOGGER.warning(
+                "Refused a request to the FlexCharging webhook (%s; %d refused so far). If "
+                "Smartcar's deliveries are refused, check that the Application Management Token "
+                "in FlexCharging matches the Smartcar dashboard",
+                reason,
+                self.rejected,
+            )
+        return web.Response(status=status)
+
+    def _note_signature_failure(self) -> None:
+        self.signature_failures += 1
+        if self.signature_failures == SIGNATURE_FAILURES_FOR_ISSUE:
+            self._report_signature_failures(failing=True)
+
+    def _report_signature_failures(self, *, failing: bool) -> None:
+        if self._on_signature_failures is not None:
+            self._on_signature_failures(failing)
+
+
+async def _read_limited(request: web.Request) -> bytes | None:
+    """The body, or None when it is larger than MAX_BODY_BYTES (read no further than that)."""
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        return None
+    body = bytearray()
+    while chunk := await request.content.read(64 * 1024):
+        body.extend(chunk)
+        if len(body) > MAX_BODY_BYTES:
+            return None
+    return bytes(body)
