@@ -110,22 +110,6 @@ async def pair_key(request: web.Request) -> web.Response:
     return json_response(vehicle.as_dict())
 
 
-@routes.post("/_emulator/vehicles/{vehicle_id}/plan-limit")
-@_admin
-async def set_plan_limit(request: web.Request) -> web.Response:
-    """The vehicle's plan allowance per month: ``{limit: int | null}`` (null: unlimited)."""
-    state = get_state(request)
-    vehicle_id = request.match_info["vehicle_id"]
-    limit = (await _body(request)).get("limit")
-    if limit is None:
-        state.plan_limits.pop(vehicle_id, None)
-    elif isinstance(limit, int) and not isinstance(limit, bool) and limit >= 0:
-        state.plan_limits[vehicle_id] = limit
-    else:
-        raise TypeError("limit must be a non-negative integer or null")
-    return json_response({"vehicle_id": vehicle_id, "limit": limit})
-
-
 @routes.post("/_emulator/clock")
 @_admin
 async def clock(request: web.Request) -> web.Response:

@@ -154,13 +154,6 @@ async def _handle_v3(request: web.Request, handler: Handler) -> web.StreamRespon
         vehicle_id=request.match_info.get("vehicle_id"),
     )
     kind = fault.kind if fault else None
-    vehicle_id = request.match_info.get("vehicle_id")
-    if (
-        vehicle_id is not None
-        and _route_name(request) in api.BILLABLE_ROUTES
-        and state.plan_limit_reached(vehicle_id)
-    ):
-        raise billing()
     if fault and (kind in ERROR_KINDS or kind in SIGNALS_KINDS):
         raise _fault_error(fault, request)
     if fault and kind == "timeout":
@@ -214,11 +207,12 @@ async def emulator_middleware(request: web.Request, handler: Handler) -> web.Str
     finally:
         if counted:
             route = _route_name(request)
-            vehicle_id = request.match_info.get("vehicle_id")
-            billable = route in api.BILLABLE_ROUTES
-            state.requests.record(route, vehicle_id, status, billable=billable)
-            if billable and vehicle_id and status < 400:
-                state.count_billable(vehicle_id)
+            state.requests.record(
+                route,
+                request.match_info.get("vehicle_id"),
+                status,
+                billable=route in api.BILLABLE_ROUTES,
+            )
     return response
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -157,27 +156,7 @@ class EmulatorState:
         self.webhooks: dict[str, Webhook] = {}
         self.subscriptions: dict[str, Subscription] = {}
         self._active_errors: dict[str, set[str]] = {}
-        # Plan allowances: billable requests per vehicle per calendar month (by the emulator's
-        # clock); past it Smartcar answers 430 BILLING / VEHICLE_REQUEST_LIMIT
-        # (docs: errors/api-errors/billing-errors; "500 API calls per vehicle per month").
-        # Whether Smartcar's month is the calendar month in UTC is not documented.
-        self.plan_limits: dict[str, int] = {}
-        self._plan_used: Counter[tuple[str, str]] = Counter()
         self.reset()
-
-    # --- plan limits --------------------------------------------------------------
-
-    def _plan_month(self, vehicle_id: str) -> tuple[str, str]:
-        return (vehicle_id, self.clock.now().strftime("%Y-%m"))
-
-    def plan_limit_reached(self, vehicle_id: str) -> bool:
-        """Whether the vehicle used its plan's allowance this month."""
-        limit = self.plan_limits.get(vehicle_id)
-        return limit is not None and self._plan_used[self._plan_month(vehicle_id)] >= limit
-
-    def count_billable(self, vehicle_id: str) -> None:
-        """One billed (successful) request of the vehicle, against its plan."""
-        self._plan_used[self._plan_month(vehicle_id)] += 1
 
     # --- whole state -------------------------------------------------------------
 
@@ -193,8 +172,6 @@ class EmulatorState:
         self.subscriptions = {}
         self.faults.clear()
         self.requests.reset()
-        self.plan_limits = {}
-        self._plan_used = Counter()
         self.dispatcher.log.clear()
         self._active_errors = {}
         for vehicle in self.vehicles.values():

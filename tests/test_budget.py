@@ -16,17 +16,14 @@ from custom_components.flexcharging.budget import (
     KEYLESS_TESLA_INTERVAL,
     MAX_INTERVAL,
     MIN_INTERVAL,
-    SMART_CHARGING_REQUESTS_PER_DAY,
     WEBHOOK_INTERVAL,
-    WEBHOOK_OVERDUE_AFTER,
     PollContext,
     backoff,
     month_end,
     poll_interval,
-    reserved_requests,
     updated_active_share,
 )
-from custom_components.flexcharging.const import DEFAULT_REQUEST_BUDGET
+from custom_components.flexcharging.const import DEFAULT_REQUEST_BUDGET, MIN_REQUEST_BUDGET
 
 MONTH_START = datetime(2026, 6, 1, tzinfo=UTC)
 MID_JUNE = datetime(2026, 6, 10, 9, 30, tzinfo=UTC)
@@ -132,7 +129,7 @@ def test_interval_bounds() -> None:
     """Never more often than every 5 min, never less often than every 12 h (budget left)."""
     huge = context(budget=100_000, used=0)
     assert poll_interval(huge, MID_JUNE) == MIN_INTERVAL
-    tiny = context(budget=200, used=90, active=False)
+    tiny = context(budget=MIN_REQUEST_BUDGET, used=90, active=False)
     assert poll_interval(tiny, MONTH_START) == MAX_INTERVAL
 
 
@@ -140,34 +137,6 @@ def test_last_moments_of_the_month() -> None:
     """A second before the month ends the interval is short, and still at least the minimum."""
     last_second = datetime(2026, 6, 30, 23, 59, 59, tzinfo=UTC)
     assert poll_interval(context(), last_second) == MIN_INTERVAL
-
-
-# --- the plan's allowance -----------------------------------------------------------------------
-
-
-def test_no_allowance_never_polls() -> None:
-    """A plan with 0 API calls: no reads at all (webhooks only); the next look is next month."""
-    assert poll_interval(context(budget=0, used=0), MONTH_START) == timedelta(days=30)
-
-
-def test_small_plan_with_webhooks_reads_only_when_they_go_quiet() -> None:
-    """100 calls and webhooks flowing: no polls; each delivery moves the one read 27 h on."""
-    flowing = context(budget=100, used=0, webhooks_flowing=True)
-    assert poll_interval(flowing, MONTH_START) == WEBHOOK_OVERDUE_AFTER
-    quiet = context(budget=100, used=0, webhooks_flowing=False)
-    assert poll_interval(quiet, MONTH_START) < WEBHOOK_OVERDUE_AFTER  # spread over the month
-
-
-def test_managed_charging_reserves_its_commands() -> None:
-    """Managed charging's start and stop a day come out of the month before any read."""
-    plain = context(budget=500, used=0)
-    managed = context(budget=500, used=0, smart_charging=True)
-    assert reserved_requests(plain, MONTH_START) == 25  # 5 % for refreshes and the user
-    assert reserved_requests(managed, MONTH_START) == 30 * SMART_CHARGING_REQUESTS_PER_DAY
-    assert poll_interval(managed, MONTH_START) > poll_interval(plain, MONTH_START)
-    # 100 calls cannot pay for a month of managed charging and polling: commands win.
-    small = context(budget=100, used=0, smart_charging=True)
-    assert poll_interval(small, MONTH_START) == timedelta(days=30)
 
 
 # --- backoff -------------------------------------------------------------------------------------

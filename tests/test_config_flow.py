@@ -1269,11 +1269,11 @@ async def test_options(hass: HomeAssistant, init_integration: MockConfigEntry) -
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "init"
-    assert default(result, CONF_REQUEST_BUDGET) == str(DEFAULT_REQUEST_BUDGET)
+    assert default(result, CONF_REQUEST_BUDGET) == DEFAULT_REQUEST_BUDGET
     assert default(result, CONF_READ_LOCATION) is False
 
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {CONF_REQUEST_BUDGET: "1000", CONF_READ_LOCATION: True}
+        result["flow_id"], {CONF_REQUEST_BUDGET: 1000.0, CONF_READ_LOCATION: True}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
@@ -1286,7 +1286,7 @@ async def test_options(hass: HomeAssistant, init_integration: MockConfigEntry) -
     assert entry.runtime_data.coordinator is not coordinator
 
     result = await hass.config_entries.options.async_init(entry.entry_id)
-    assert default(result, CONF_REQUEST_BUDGET) == "1000"
+    assert default(result, CONF_REQUEST_BUDGET) == 1000
     assert default(result, CONF_READ_LOCATION) is True
     assert default(result, CONF_PRICE_SOURCE) == PRICE_SOURCE_NONE
     hass.config_entries.options.async_abort(result["flow_id"])

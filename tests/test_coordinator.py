@@ -30,11 +30,7 @@ from custom_components.flexcharging.const import (
     DOMAIN,
 )
 from custom_components.flexcharging.coordinator import CONNECTIONS_REFRESH
-from custom_components.flexcharging.issues import (
-    key_issue_id,
-    plan_limit_issue_id,
-    subscription_issue_id,
-)
+from custom_components.flexcharging.issues import key_issue_id, subscription_issue_id
 from custom_components.flexcharging.usage import SAVE_DELAY
 from emulator import DEFAULT_USER_ID, ID4_ID, MODEL_3_ID, MODEL_S_ID, MODEL_Y_ID
 from tests.common import (
@@ -532,52 +528,6 @@ async def test_billing_limit_waits_for_the_next_month(
     # Home Assistant's tests run in US/Pacific: the month ends at local midnight.
     assert model_y.next_poll == datetime(2026, 7, 1, 7, 0, tzinfo=UTC)
     assert not reauth_flows(hass)
-
-
-async def test_plan_limit_stops_reads_raises_a_repair_and_lowers_the_budget(
-    hass: HomeAssistant,
-    *,
-    frozen_emulator: Emulator,
-    init_integration: MockConfigEntry,
-    advance_time: Advance,
-    issue_registry: ir.IssueRegistry,
-) -> None:
-    """The emulator's plan allows what the car used so far: past it, 430 VEHICLE_REQUEST_LIMIT.
-
-    Reads stop until the month rolls over (no request storm), the repair names the limit, the
-    stored budget becomes what the month allowed, and the other vehicles go on as before.
-    """
-    state = frozen_emulator.state
-    coordinator = init_integration.runtime_data.coordinator
-    model_y = coordinator.data[MODEL_Y_ID]
-    used = coordinator.usage.get(MODEL_Y_ID)
-    state.plan_limits[MODEL_Y_ID] = state.requests.billable_by_vehicle[MODEL_Y_ID]
-    await advance_time(model_y.next_poll - dt_util.utcnow())
-    assert model_y.plan_limit == "VEHICLE_REQUEST_LIMIT"
-    assert battery(hass, MODEL_Y_ID) == STATE_UNAVAILABLE
-    issue = issue_registry.async_get_issue(DOMAIN, plan_limit_issue_id(MODEL_Y_ID))
-    assert issue is not None
-    assert issue.translation_placeholders["code"] == "VEHICLE_REQUEST_LIMIT"
-    assert coordinator.budget == used
-    assert init_integration.options[CONF_REQUEST_BUDGET] == used
-
-    refused = reads(frozen_emulator)[MODEL_Y_ID]
-    others = {vid: count for vid, count in reads(frozen_emulator).items() if vid != MODEL_Y_ID}
-    for _ in range(24):
-        await advance_time(timedelta(hours=1))
-    assert reads(frozen_emulator)[MODEL_Y_ID] == refused  # not one more request this month
-    assert any(reads(frozen_emulator)[vid] > count for vid, count in others.items())
-
-    # No command can be sent meanwhile: the controls are unavailable with the data (a command
-    # refused with 430 gets its translated error: test_switch.test_command_faults).
-    assert hass.states.get("switch.2024_tesla_model_y_charging").state == STATE_UNAVAILABLE
-
-    # The month rolls over: read again, the repair closes.
-    state.plan_limits.pop(MODEL_Y_ID)
-    await advance_time(model_y.next_poll - dt_util.utcnow())
-    assert model_y.plan_limit is None
-    assert battery(hass, MODEL_Y_ID) == "62.0"
-    assert issue_registry.async_get_issue(DOMAIN, plan_limit_issue_id(MODEL_Y_ID)) is None
 
 
 async def test_permission_refused_waits_long_without_reauth(

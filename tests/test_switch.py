@@ -15,7 +15,6 @@ from homeassistant.const import (
     SERVICE_TURN_ON,
     STATE_OFF,
     STATE_ON,
-    STATE_UNAVAILABLE,
     Platform,
 )
 from homeassistant.core import HomeAssistant
@@ -180,11 +179,7 @@ async def test_command_faults(
     assert error.translation_placeholders["vehicle"] == "2024 Tesla Model Y"
     for name, value in placeholders.items():
         assert error.translation_placeholders[name] == value
-    # The switch keeps its state; past the plan's limit (430) the car's data is unavailable
-    # until the month rolls over, and its controls with it.
-    assert hass.states.get(MODEL_Y_SWITCH).state == (
-        STATE_UNAVAILABLE if kind == "http_430" else STATE_OFF
-    )
+    assert hass.states.get(MODEL_Y_SWITCH).state == STATE_OFF
     assert not [
         flow
         for flow in hass.config_entries.flow.async_progress()

@@ -66,7 +66,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: FlexChargingConfigEntry)
     await coordinator.async_config_entry_first_refresh()
     smart_charging = SmartChargingManager(hass, entry, coordinator)
     await smart_charging.async_load()
-    coordinator.managed_charging = smart_charging.is_managed
     entry.runtime_data = FlexChargingRuntime(
         client=client, coordinator=coordinator, smart_charging=smart_charging
     )

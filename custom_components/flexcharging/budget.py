@@ -12,13 +12,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-COMMAND_RESERVE_SHARE = 0.05  # kept back for manual refreshes and the user's own commands
-# Smart charging's start and stop a day, each with the read that confirms it.
-SMART_CHARGING_REQUESTS_PER_DAY = 4.0
-# Plans this small (Smartcar's plans since December 2025 offer 0 or 100 calls) cannot poll:
-# webhooks carry the data, and reads happen on demand or when webhooks have gone quiet.
-WEBHOOK_ONLY_BUDGET = 100
-WEBHOOK_OVERDUE_AFTER = timedelta(hours=27)  # no delivery this long: read once, then poll
+COMMAND_RESERVE_SHARE = 0.05  # kept back for commands and manual refreshes
 ACTIVE_WEIGHT = 6.0  # an active period is read this many times as often as an idle one
 MIN_INTERVAL = timedelta(minutes=5)
 MAX_INTERVAL = timedelta(hours=12)
@@ -38,7 +32,6 @@ class PollContext:
     active_share: float = DEFAULT_ACTIVE_SHARE  # observed share of time the vehicle is active
     webhooks_flowing: bool = False
     key_missing: bool = False
-    smart_charging: bool = False  # managed charging is on: its commands come out of the budget
 
 
 def month_end(now: datetime) -> datetime:
@@ -48,33 +41,15 @@ def month_end(now: datetime) -> datetime:
     return start + timedelta(days=days)
 
 
-def reserved_requests(context: PollContext, now: datetime) -> float:
-    """What the rest of the month keeps back from reads: the commands it will need."""
-    share = context.budget * COMMAND_RESERVE_SHARE
-    if not context.smart_charging:
-        return share
-    days_left = (month_end(now) - now).total_seconds() / 86400
-    return max(share, days_left * SMART_CHARGING_REQUESTS_PER_DAY)
-
-
 def poll_interval(context: PollContext, now: datetime) -> timedelta:
     """How long to wait before reading the vehicle again.
 
     Polls needed over the rest of the month: T·(a/Iₐ + (1−a)/Iᵢ) with Iᵢ = w·Iₐ, which must not
     exceed the requests left R. Solving gives Iₐ = T·(a + (1−a)/w) / R.
     """
-    until_month_end = month_end(now) - now
-    if context.budget <= WEBHOOK_ONLY_BUDGET and (context.webhooks_flowing or not context.budget):
-        # A small plan: no polling while webhooks flow (each delivery pushes the read further
-        # off); one read when they have been quiet too long. With no allowance, no reads at all.
-        return (
-            until_month_end if not context.budget else min(until_month_end, WEBHOOK_OVERDUE_AFTER)
-        )
-    left = context.budget - reserved_requests(context, now) - context.used
-    remaining_time = until_month_end.total_seconds()
+    left = context.budget * (1 - COMMAND_RESERVE_SHARE) - context.used
+    remaining_time = (month_end(now) - now).total_seconds()
     if left < 1:
-        if context.budget <= WEBHOOK_ONLY_BUDGET:
-            return until_month_end  # every read now would cost what commands need
         # Budget spent: one read a day keeps the key state and availability honest.
         return timedelta(days=1)
     if context.webhooks_flowing:

@@ -142,7 +142,6 @@ class FlexChargingConfigFlow(
         self._cloudhook = False
         self._receiver: PushReceiver | None = None
         self._smartcar_webhook_id: str | None = None
-        self._plan_budget: int = DEFAULT_REQUEST_BUDGET
 
     @property
     def logger(self) -> logging.Logger:
@@ -192,11 +191,6 @@ class FlexChargingConfigFlow(
                 errors[CONF_APPLICATION_ID] = "application_id_format"
             if not TOKEN_PATTERN.match(management_token):
                 errors[CONF_MANAGEMENT_TOKEN] = "management_token_format"
-            plan_budget = _parse_budget(user_input.get(CONF_REQUEST_BUDGET))
-            if plan_budget is None:
-                errors[CONF_REQUEST_BUDGET] = "invalid_budget"
-            else:
-                self._plan_budget = plan_budget
             if not errors and (error := await self._async_validate_credentials()):
                 errors["base"] = error
             if not errors:
@@ -218,9 +212,6 @@ class FlexChargingConfigFlow(
                 vol.Required(
                     CONF_READ_LOCATION, default=defaults.get(CONF_READ_LOCATION, False)
                 ): BooleanSelector(),
-                vol.Required(
-                    CONF_REQUEST_BUDGET, default=str(self._plan_budget)
-                ): _budget_selector(),
             }
         )
         return self.async_show_form(
@@ -583,7 +574,7 @@ class FlexChargingConfigFlow(
         return self.async_create_entry(
             title="FlexCharging",
             data=data,
-            options={CONF_REQUEST_BUDGET: self._plan_budget},
+            options={CONF_REQUEST_BUDGET: DEFAULT_REQUEST_BUDGET},
             description_placeholders={"vehicles": summary},
         )
 
@@ -619,30 +610,6 @@ class FlexChargingConfigFlow(
             self._receiver = None
 
 
-PLAN_ALLOWANCES = ("0", "100", "500")  # Smartcar's plans: API calls per vehicle per month
-
-
-def _budget_selector() -> SelectSelector:
-    """The plan's allowance: the usual values, or any other number typed in."""
-    return SelectSelector(
-        SelectSelectorConfig(
-            options=list(PLAN_ALLOWANCES),
-            custom_value=True,
-            mode=SelectSelectorMode.DROPDOWN,
-            translation_key="request_budget",
-        )
-    )
-
-
-def _parse_budget(value: Any) -> int | None:
-    """The allowance as a number of requests, or None when it is not one."""
-    try:
-        budget = int(str(value).strip())
-    except ValueError:
-        return None
-    return budget if MIN_REQUEST_BUDGET <= budget <= MAX_REQUEST_BUDGET else None
-
-
 async def _async_cloudhook_url(hass: HomeAssistant, webhook_id: str) -> str | None:
     """A Home Assistant Cloud webhook URL, when the user has an active subscription."""
     if "cloud" not in hass.config.components:
@@ -675,12 +642,9 @@ class FlexChargingOptionsFlow(OptionsFlowWithReload):
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """General options and where the prices come from."""
         options = self.config_entry.options
-        errors: dict[str, str] = {}
-        if user_input is not None and _parse_budget(user_input[CONF_REQUEST_BUDGET]) is None:
-            errors[CONF_REQUEST_BUDGET] = "invalid_budget"
-        elif user_input is not None:
+        if user_input is not None:
             self._options = {
-                CONF_REQUEST_BUDGET: _parse_budget(user_input[CONF_REQUEST_BUDGET]),
+                CONF_REQUEST_BUDGET: int(user_input[CONF_REQUEST_BUDGET]),
                 CONF_READ_LOCATION: user_input[CONF_READ_LOCATION],
                 CONF_PRICE_SOURCE: user_input[CONF_PRICE_SOURCE],
             }
@@ -692,13 +656,20 @@ class FlexChargingOptionsFlow(OptionsFlowWithReload):
             return self.async_create_entry(data=self._options)
         return self.async_show_form(
             step_id="init",
-            errors=errors,
             data_schema=vol.Schema(
                 {
                     vol.Required(
                         CONF_REQUEST_BUDGET,
-                        default=str(options.get(CONF_REQUEST_BUDGET, DEFAULT_REQUEST_BUDGET)),
-                    ): _budget_selector(),
+                        default=options.get(CONF_REQUEST_BUDGET, DEFAULT_REQUEST_BUDGET),
+                    ): NumberSelector(
+                        NumberSelectorConfig(
+                            min=MIN_REQUEST_BUDGET,
+                            max=MAX_REQUEST_BUDGET,
+                            step=1,
+                            mode=NumberSelectorMode.BOX,
+                            unit_of_measurement="requests",
+                        )
+                    ),
                     vol.Required(
                         CONF_READ_LOCATION,
                         default=options.get(

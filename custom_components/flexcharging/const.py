@@ -22,7 +22,7 @@ CONF_READ_LOCATION: Final = "read_location"
 # Options
 CONF_REQUEST_BUDGET: Final = "request_budget"
 DEFAULT_REQUEST_BUDGET: Final = 500  # billable requests per vehicle per month (Smartcar's plans)
-MIN_REQUEST_BUDGET: Final = 0  # plans with 0 API calls exist: webhooks only
+MIN_REQUEST_BUDGET: Final = 100
 MAX_REQUEST_BUDGET: Final = 100_000
 
 # Smartcar Connect permissions

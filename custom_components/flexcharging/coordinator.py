@@ -74,8 +74,6 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
             update_interval=timedelta(minutes=1),
         )
         self.client = client
-        # Whether managed charging is on for a vehicle (set by the smart-charging manager).
-        self.managed_charging: Callable[[str], bool] = lambda _vehicle_id: False
         self.user_id: str = entry.data[CONF_USER_ID]
         self.budget: int = int(entry.options.get(CONF_REQUEST_BUDGET, DEFAULT_REQUEST_BUDGET))
         self.data = {}
@@ -212,9 +210,11 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
             vehicle.next_poll = now + budget.backoff(vehicle.failures, err.retry_after)
             self._count_usage(vehicle_id)
             return
-        except SmartcarBillingError as err:
+        except SmartcarBillingError:
+            vehicle.last_error = "billing"
+            vehicle.available = False
+            vehicle.next_poll = budget.month_end(dt_util.now())
             self._count_usage(vehicle_id)
-            self._plan_limit_reached(vehicle, err)
             return
         except (SmartcarPermissionError, SmartcarConnectedServicesError) as err:
             vehicle.last_error = (err.code or err.error_type or "permission").lower()
@@ -241,7 +241,6 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
     async def _async_apply_read(self, vehicle: VehicleData, fresh: VehicleState) -> None:
         vehicle.failures = 0
         vehicle.last_error = None
-        vehicle.plan_limit = None
         if fresh.is_empty:
             vehicle.available = False
             vehicle.last_error = NOT_SUBSCRIBED
@@ -276,32 +275,6 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
         except SmartcarError as err:
             LOGGER.debug("Re-subscribing %s failed: %s", vehicle_id, err)
 
-    def _plan_limit_reached(self, vehicle: VehicleData, err: SmartcarBillingError) -> None:
-        """Smartcar's plan refuses the vehicle (HTTP 430): no reads until the month rolls over.
-
-        The stored budget is lowered to what the month really allowed, so next month's reads
-        are spread over the real allowance (the repair asks the user to check it).
-        """
-        vehicle.last_error = "billing"
-        vehicle.plan_limit = err.code or err.error_type or "BILLING"
-        vehicle.available = False
-        vehicle.next_poll = budget.month_end(dt_util.now())
-        used = self.usage.get(vehicle.info.vehicle_id)
-        if (err.code or "").upper() == "VEHICLE_REQUEST_LIMIT" and used < self.budget:
-            LOGGER.warning(
-                "%s reached its Smartcar plan's limit after %d requests this month (the budget "
-                "was %d): the budget is now %d",
-                vehicle.info.display_name,
-                used,
-                self.budget,
-                used,
-            )
-            self.budget = used
-            self.hass.config_entries.async_update_entry(
-                self.config_entry,
-                options={**self.config_entry.options, CONF_REQUEST_BUDGET: used},
-            )
-
     def _interval_for(self, vehicle: VehicleData) -> timedelta:
         now = dt_util.utcnow()
         recent_command = vehicle.last_command is not None and (
@@ -314,7 +287,6 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
             active_share=vehicle.active_share,
             webhooks_flowing=self.webhooks_flowing,
             key_missing=vehicle.key_state is KeyState.MISSING,
-            smart_charging=self.managed_charging(vehicle.info.vehicle_id),
         )
         return budget.poll_interval(context, dt_util.now())
 
@@ -457,11 +429,6 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
         except SmartcarAuthenticationError as err:
             self.config_entry.async_start_reauth(self.hass)
             raise CommandRefusedError(Refusal.AUTH_FAILED, placeholders) from err
-        except SmartcarBillingError as err:
-            self._plan_limit_reached(vehicle, err)
-            self._sync_issues()
-            self.async_set_updated_data(dict(self.data))
-            raise command_refusal(err, placeholders) from err
         except SmartcarError as err:
             raise command_refusal(err, placeholders) from err
         finally:

@@ -28,11 +28,6 @@ def subscription_issue_id(vehicle_id: str) -> str:
     return f"not_subscribed_{_short_hash(vehicle_id)}"
 
 
-def plan_limit_issue_id(vehicle_id: str) -> str:
-    """The repair issue of a vehicle past its Smartcar plan's monthly allowance."""
-    return f"plan_limit_{_short_hash(vehicle_id)}"
-
-
 def sync_vehicle_issues(
     hass: HomeAssistant, entry_id: str, vehicles: Mapping[str, VehicleData]
 ) -> None:
@@ -64,30 +59,12 @@ def sync_vehicle_issues(
             )
         else:
             ir.async_delete_issue(hass, DOMAIN, subscription_issue_id(vehicle_id))
-        if vehicle.plan_limit:
-            ir.async_create_issue(
-                hass,
-                DOMAIN,
-                plan_limit_issue_id(vehicle_id),
-                is_fixable=False,
-                severity=ir.IssueSeverity.ERROR,
-                translation_key="plan_limit",
-                translation_placeholders={
-                    "vehicle": vehicle.info.display_name,
-                    "code": vehicle.plan_limit,
-                    "used": str(vehicle.requests_used),
-                },
-                learn_more_url=SMARTCAR_DASHBOARD_URL,
-            )
-        else:
-            ir.async_delete_issue(hass, DOMAIN, plan_limit_issue_id(vehicle_id))
 
 
 def delete_vehicle_issues(hass: HomeAssistant, vehicle_id: str) -> None:
     """A vehicle left the account: its issues go with it."""
     ir.async_delete_issue(hass, DOMAIN, key_issue_id(vehicle_id))
     ir.async_delete_issue(hass, DOMAIN, subscription_issue_id(vehicle_id))
-    ir.async_delete_issue(hass, DOMAIN, plan_limit_issue_id(vehicle_id))
 
 
 def webhook_signature_issue_id(entry_id: str) -> str:

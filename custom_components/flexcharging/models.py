@@ -49,7 +49,6 @@ class VehicleData:
     available: bool = False
     last_success: datetime | None = None
     last_error: str | None = None
-    plan_limit: str | None = None  # Smartcar's BILLING code while the plan refuses the vehicle
     empty_store: bool = False
     resubscribed: bool = False
     next_poll: datetime | None = None

@@ -147,13 +147,6 @@ class SmartChargingManager:
             self.vehicles[vehicle_id] = state
         return state
 
-    def is_managed(self, vehicle_id: str) -> bool:
-        """Whether managed charging is on for the vehicle (its commands need budget)."""
-        if (state := self.vehicles.get(vehicle_id)) is not None:
-            return state.settings.managed
-        stored = self._stored.get(vehicle_id, {})
-        return SmartSettings.from_dict(stored.get("settings", {})).managed
-
     def _save(self) -> None:
         self._store.async_delay_save(self._data_to_store, 5)
 
