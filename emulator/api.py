@@ -197,6 +197,9 @@ async def _command(request: web.Request, action: str) -> web.Response:
         raise virtual_key_required(origin_of(request))
     if not vehicle.reachable:
         raise vehicle_state("UNREACHABLE")
+    if vehicle.asleep and not vehicle.wakes_in_time:
+        state.commit(vehicle, state.wake(vehicle))
+        raise vehicle_state("ASLEEP")
     triggers = state.wake(vehicle)
     try:
         if action == "start":

@@ -89,6 +89,11 @@ class Vehicle:
     charging: bool = False
     charge_limit: int = 80
     asleep: bool = False
+    # Smartcar wakes an asleep car for a command, but may answer 409 VEHICLE_STATE/ASLEEP, "The
+    # vehicle is asleep and did not wake up in time"
+    # (https://smartcar.com/docs/errors/api-errors/vehicle-state-errors). Both variants: False
+    # makes a command to an asleep car wake it but fail; the next command works.
+    wakes_in_time: bool = True
     reachable: bool = True
     latitude: float = HOME_LATITUDE
     longitude: float = HOME_LONGITUDE
@@ -233,6 +238,7 @@ class Vehicle:
             "status": self.status(),
             "charge_limit": self.charge_limit,
             "asleep": self.asleep,
+            "wakes_in_time": self.wakes_in_time,
             "reachable": self.reachable,
             "location": {"latitude": self.latitude, "longitude": self.longitude},
             "home": {"latitude": self.home_latitude, "longitude": self.home_longitude},
@@ -262,6 +268,7 @@ SETTABLE_FIELDS: dict[str, type | tuple[type, ...]] = {
     "soc": (int, float),
     "charge_limit": int,
     "asleep": bool,
+    "wakes_in_time": bool,
     "reachable": bool,
     "key_paired": bool,
     "capacity_kwh": (int, float),

@@ -21,9 +21,14 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
-from custom_components.flexcharging.const import DOMAIN, EVENT_CHARGING_DECISION
-from custom_components.flexcharging.logbook import MESSAGES, async_describe_events
+from custom_components.flexcharging.const import (
+    DOMAIN,
+    EVENT_CHARGING_DECISION,
+    EVENT_CHARGING_PROBLEM,
+)
+from custom_components.flexcharging.logbook import MESSAGES, PROBLEMS, async_describe_events
 from custom_components.flexcharging.smart_charging import Decision
+from custom_components.flexcharging.smart_charging.model import Problem
 
 type Describer = Callable[[Event], dict[str, str | None]]
 
@@ -35,18 +40,19 @@ def auto_enable_custom_integrations(recorder_db_url: str, enable_custom_integrat
     """As in conftest, but the recorder's database first: it must exist before `hass`."""
 
 
-def describer(hass: HomeAssistant) -> Describer:
-    """Register the integration's describers with a collector; return the only one."""
+def describer(hass: HomeAssistant, event_type: str = EVENT_CHARGING_DECISION) -> Describer:
+    """Register the integration's describers with a collector; return the event's one."""
     registered: list[tuple[str, str, Describer]] = []
 
     def collect(domain: str, event_type: str, describe: Describer) -> None:
         registered.append((domain, event_type, describe))
 
     async_describe_events(hass, collect)
-    assert [(domain, event_type) for domain, event_type, _ in registered] == [
-        (DOMAIN, EVENT_CHARGING_DECISION)
+    assert [(domain, event) for domain, event, _ in registered] == [
+        (DOMAIN, EVENT_CHARGING_DECISION),
+        (DOMAIN, EVENT_CHARGING_PROBLEM),
     ]
-    return registered[0][2]
+    return next(describe for _, event, describe in registered if event == event_type)
 
 
 def decision_data(decision: str, detail: str | None = None) -> dict[str, Any]:
@@ -110,6 +116,34 @@ def test_describe(
         LOGBOOK_ENTRY_MESSAGE: message,
         LOGBOOK_ENTRY_ENTITY_ID: entity_id,
     }
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            {"vehicle": "2024 Tesla Model Y", "cause": "asleep", "action": "start"},
+            "did not start charging as planned: the car is asleep",
+        ),
+        (
+            {"vehicle": "2024 Tesla Model Y", "cause": "no_effect", "action": "stop"},
+            "did not stop charging as planned: the car ignored the command",
+        ),
+        ({"vehicle": None, "cause": None}, "did not stop charging as planned: unknown cause"),
+    ],
+    ids=["start_asleep", "stop_no_effect", "unknown"],
+)
+def test_describe_problem(hass: HomeAssistant, data: dict[str, Any], message: str) -> None:
+    """A watchdog problem: the vehicle, what it did not do, and why."""
+    describe = describer(hass, EVENT_CHARGING_PROBLEM)
+    entry = describe(Event(EVENT_CHARGING_PROBLEM, {**data, "entity_id": DECISION_ENTITY}))
+    assert entry[LOGBOOK_ENTRY_MESSAGE] == message
+    assert entry[LOGBOOK_ENTRY_NAME] == (data["vehicle"] or "FlexCharging")
+
+
+def test_every_problem_has_a_message() -> None:
+    """Each watchdog cause is explained in the logbook."""
+    assert set(PROBLEMS) == {problem.value for problem in Problem}
 
 
 def test_every_decision_has_a_message() -> None:

@@ -51,6 +51,7 @@ from custom_components.flexcharging.const import (
     DEFAULT_REQUEST_BUDGET,
     DOMAIN,
     EVENT_CHARGING_DECISION,
+    EVENT_CHARGING_PROBLEM,
     PRICE_SOURCE_ENTITIES,
     PRICE_SOURCE_SCHEDULE,
 )
@@ -450,28 +451,108 @@ async def test_missing_key_fails_the_start_once_retried(
     assert attempts(frozen_emulator, "start") == 2  # no third try in this block
 
 
-async def test_asleep_car_is_started_on_the_retry(
-    hass: HomeAssistant, smart: SmartChargingManager, frozen_emulator: Emulator, advance: Advance
+def problem_issue(issue_registry: ir.IssueRegistry) -> ir.IssueEntry | None:
+    """The watchdog's repair issue, if raised."""
+    issues = [
+        issue
+        for issue in issue_registry.issues.values()
+        if issue.domain == DOMAIN and (issue.translation_key or "").startswith("charging_problem_")
+    ]
+    assert len(issues) <= 1
+    return issues[0] if issues else None
+
+
+async def test_watchdog_reports_a_missing_key_and_clears_when_charging(
+    hass: HomeAssistant,
+    smart: SmartChargingManager,
+    frozen_emulator: Emulator,
+    advance: Advance,
+    issue_registry: ir.IssueRegistry,
 ) -> None:
-    """An asleep car refuses the first start (409); the retry two minutes later works."""
+    """Start refused twice (no key): a repair and an event with the cause; charging clears it."""
+    problems = async_capture_events(hass, EVENT_CHARGING_PROBLEM)
     await manage(hass)
-    frozen_emulator.state.add_fault(
-        "http_409_asleep", vehicle_id=MODEL_Y_ID, path="/commands/charge/start", count=1
+    frozen_emulator.state.set_key(MODEL_Y_ID, paired=False)
+    await advance_to(advance, CHEAP_START)
+    assert problem_issue(issue_registry) is None  # the first refusal is retried first
+    await advance_to(advance, CHEAP_START + RETRY_AFTER + timedelta(minutes=1))
+    issue = problem_issue(issue_registry)
+    assert issue is not None
+    assert issue.translation_key == "charging_problem_no_key"
+    assert issue.translation_placeholders == {"vehicle": "2024 Tesla Model Y"}
+    assert [event.data["cause"] for event in problems] == ["no_key"]
+    assert problems[0].data["action"] == "start"
+    assert problems[0].data["vehicle"] == "2024 Tesla Model Y"
+    assert problems[0].data["device_id"] is not None
+
+    # The user adds the key and starts the car: it charges, the repair goes.
+    frozen_emulator.state.set_key(MODEL_Y_ID, paired=True)
+    await call(hass, SWITCH_DOMAIN, SERVICE_TURN_ON, CHARGING_SWITCH)
+    await refresh(hass, smart, MODEL_Y_ID)
+    assert problem_issue(issue_registry) is None
+    assert len(problems) == 1
+
+
+@pytest.mark.parametrize(
+    ("wakes_in_time", "starts"),
+    [(True, 1), (False, 2)],
+    ids=["command_wakes_the_car", "car_wakes_too_slowly"],
+)
+async def test_asleep_car_is_started(
+    hass: HomeAssistant,
+    *,
+    smart: SmartChargingManager,
+    frozen_emulator: Emulator,
+    advance: Advance,
+    issue_registry: ir.IssueRegistry,
+    wakes_in_time: bool,
+    starts: int,
+) -> None:
+    """Smartcar wakes an asleep car for a command, or answers ASLEEP: then the retry works."""
+    problems = async_capture_events(hass, EVENT_CHARGING_PROBLEM)
+    await manage(hass)
+    frozen_emulator.state.patch_vehicle(
+        MODEL_Y_ID, {"asleep": True, "wakes_in_time": wakes_in_time}
     )
     await advance_to(advance, CHEAP_START)
-    decision = hass.states.get(DECISION)
-    assert decision is not None
-    assert decision.attributes["detail"] == "failed: vehicle_asleep"
-    assert frozen_emulator.state.vehicles[MODEL_Y_ID].charging is False
-
-    await advance_to(advance, CHEAP_START + RETRY_AFTER + timedelta(minutes=1))
+    if not wakes_in_time:
+        decision = hass.states.get(DECISION)
+        assert decision is not None
+        assert decision.attributes["detail"] == "failed: vehicle_asleep"
+        assert frozen_emulator.state.vehicles[MODEL_Y_ID].charging is False
+        await advance_to(advance, CHEAP_START + RETRY_AFTER + timedelta(minutes=1))
+        assert state_of(hass, DECISION) == "retry_start"
     assert frozen_emulator.state.vehicles[MODEL_Y_ID].charging is True
-    assert state_of(hass, DECISION) == "retry_start"
+    assert attempts(frozen_emulator, "start") == starts
     assert state_of(hass, STATUS) == "charging"
+    assert problem_issue(issue_registry) is None
+    assert problems == []
+
+
+async def test_asleep_twice_is_reported_as_asleep(
+    hass: HomeAssistant,
+    smart: SmartChargingManager,
+    frozen_emulator: Emulator,
+    advance: Advance,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """The car stays asleep for the retry too: the repair says so."""
+    await manage(hass)
+    frozen_emulator.state.add_fault(
+        "http_409_asleep", vehicle_id=MODEL_Y_ID, path="/commands/charge/start", count=2
+    )
+    await advance_to(advance, CHEAP_START + RETRY_AFTER + timedelta(minutes=1))
+    issue = problem_issue(issue_registry)
+    assert issue is not None
+    assert issue.translation_key == "charging_problem_asleep"
 
 
 async def test_start_without_effect_is_retried_once_then_reported(
-    hass: HomeAssistant, smart: SmartChargingManager, frozen_emulator: Emulator, advance: Advance
+    hass: HomeAssistant,
+    smart: SmartChargingManager,
+    frozen_emulator: Emulator,
+    advance: Advance,
+    issue_registry: ir.IssueRegistry,
 ) -> None:
     """Smartcar accepts the start but the car does not charge: one retry, then it says so."""
     await manage(hass)
@@ -488,6 +569,16 @@ async def test_start_without_effect_is_retried_once_then_reported(
     decision = hass.states.get(DECISION)
     assert decision is not None
     assert decision.attributes["detail"] == "no_effect"
+    issue = problem_issue(issue_registry)
+    assert issue is not None
+    assert issue.translation_key == "charging_problem_no_effect"
+
+    # The car starts after all: the plan is followed, the repair clears itself.
+    state.advance(60)
+    state.patch_vehicle(MODEL_Y_ID, {"charging": True})
+    await refresh(hass, smart, MODEL_Y_ID)
+    assert state_of(hass, STATUS) == "charging"
+    assert problem_issue(issue_registry) is None
 
 
 def dt_now() -> datetime:

@@ -1,4 +1,4 @@
-"""Each vehicle's repair issues (virtual key missing, no data served), synced from its data."""
+"""Each vehicle's repair issues: virtual key missing, no data served, charging problem."""
 
 from __future__ import annotations
 
@@ -26,6 +26,30 @@ def key_issue_id(vehicle_id: str) -> str:
 def subscription_issue_id(vehicle_id: str) -> str:
     """The repair issue of a vehicle Smartcar serves no data for."""
     return f"not_subscribed_{_short_hash(vehicle_id)}"
+
+
+def charging_problem_issue_id(vehicle_id: str) -> str:
+    """The repair issue of a vehicle that does not charge (or stop) as planned."""
+    return f"charging_problem_{_short_hash(vehicle_id)}"
+
+
+def raise_charging_problem(hass: HomeAssistant, vehicle_id: str, name: str, cause: str) -> None:
+    """The watchdog gave up on a vehicle: say why (one translation per cause)."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        charging_problem_issue_id(vehicle_id),
+        is_fixable=False,
+        is_persistent=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key=f"charging_problem_{cause}",
+        translation_placeholders={"vehicle": name},
+    )
+
+
+def clear_charging_problem(hass: HomeAssistant, vehicle_id: str) -> None:
+    """The vehicle does as planned again."""
+    ir.async_delete_issue(hass, DOMAIN, charging_problem_issue_id(vehicle_id))
 
 
 def sync_vehicle_issues(
@@ -65,6 +89,7 @@ def delete_vehicle_issues(hass: HomeAssistant, vehicle_id: str) -> None:
     """A vehicle left the account: its issues go with it."""
     ir.async_delete_issue(hass, DOMAIN, key_issue_id(vehicle_id))
     ir.async_delete_issue(hass, DOMAIN, subscription_issue_id(vehicle_id))
+    clear_charging_problem(hass, vehicle_id)
 
 
 def webhook_signature_issue_id(entry_id: str) -> str:

@@ -1,4 +1,4 @@
-"""Logbook entries for smart charging's decisions."""
+"""Logbook entries for smart charging's decisions and the watchdog's problems."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from homeassistant.components.logbook import (
 )
 from homeassistant.core import Event, HomeAssistant, callback
 
-from .const import DOMAIN, EVENT_CHARGING_DECISION
+from .const import DOMAIN, EVENT_CHARGING_DECISION, EVENT_CHARGING_PROBLEM
 
 # The logbook shows untranslated text (as Home Assistant's own integrations do).
 MESSAGES = {
@@ -28,6 +28,17 @@ MESSAGES = {
     "start_failed": "could not start charging",
     "stop_failed": "could not stop charging",
     "target_reached": "did not start charging: the car says it is full",
+}
+
+PROBLEMS = {
+    "asleep": "the car is asleep",
+    "unreachable": "the car cannot be reached",
+    "no_key": "the virtual key is missing",
+    "unplugged": "the car is not plugged in",
+    "rate_limited": "a Smartcar rate or plan limit was reached",
+    "not_at_home": "the car is not at home",
+    "no_effect": "the car ignored the command",
+    "refused": "the car refused the command",
 }
 
 
@@ -51,4 +62,17 @@ def async_describe_events(
             LOGBOOK_ENTRY_ENTITY_ID: data.get("entity_id"),
         }
 
+    @callback
+    def describe_problem(event: Event) -> dict[str, str | None]:
+        data = event.data
+        cause = str(data.get("cause") or "")
+        action = "start" if data.get("action") == "start" else "stop"
+        return {
+            LOGBOOK_ENTRY_NAME: data.get("vehicle") or "FlexCharging",
+            LOGBOOK_ENTRY_MESSAGE: f"did not {action} charging as planned: "
+            + PROBLEMS.get(cause, cause or "unknown cause"),
+            LOGBOOK_ENTRY_ENTITY_ID: data.get("entity_id"),
+        }
+
     async_describe_event(DOMAIN, EVENT_CHARGING_DECISION, describe)
+    async_describe_event(DOMAIN, EVENT_CHARGING_PROBLEM, describe_problem)

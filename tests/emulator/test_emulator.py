@@ -534,6 +534,21 @@ async def test_commands_wake_asleep_vehicles_but_not_unreachable_ones(
     assert (status, body["code"]) == (409, "UNREACHABLE")
 
 
+async def test_a_car_that_wakes_too_slowly_refuses_the_first_command(
+    emulator: Emulator, api: Api
+) -> None:
+    state = emulator.state
+    state.connect()
+    state.patch_vehicle(ID4_ID, {"asleep": True, "wakes_in_time": False, "plugged_in": True})
+    status, body, _ = await api.post(f"/v3/vehicles/{ID4_ID}/commands/charge/start")
+    assert (status, body["code"]) == (409, "ASLEEP")
+    assert not state.vehicles[ID4_ID].asleep
+    assert not state.vehicles[ID4_ID].charging
+    status, _, _ = await api.post(f"/v3/vehicles/{ID4_ID}/commands/charge/start")
+    assert status == 200
+    assert state.vehicles[ID4_ID].charging
+
+
 async def test_charging_evolves_with_the_clock(emulator: Emulator, api: Api) -> None:
     state = emulator.state
     state.update_options({"store_requires_subscription": False})

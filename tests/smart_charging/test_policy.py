@@ -18,6 +18,7 @@ from custom_components.flexcharging.smart_charging.model import (
     Decision,
     Hold,
     Intent,
+    Problem,
     Session,
     SmartSettings,
     SmartStatus,
@@ -30,6 +31,8 @@ from custom_components.flexcharging.smart_charging.policy import (
     after_command,
     decide,
     planning_level,
+    problem_cause,
+    problem_solved,
     retry_at,
     settings_changed,
     start_now,
@@ -83,6 +86,7 @@ class Case:
     decision: Decision | None = None
     detail: str | None = None
     hold: Hold | None = None  # the hold afterwards, when the rule is about it
+    problem: Problem | None = None  # the watchdog's cause, when the executor gives up
     session_has: dict[str, object] = field(default_factory=dict)
 
 
@@ -326,6 +330,7 @@ CASES = [
         status=SmartStatus.START_FAILED,
         decision=Decision.START_FAILED,
         detail="no_effect",
+        problem=Problem.NO_EFFECT,
         session_has={
             "intent": intent(True, attempts=2, last_attempt=NOW - RETRY_AFTER, failed=True)
         },
@@ -352,11 +357,12 @@ CASES = [
 def test_decide(case: Case) -> None:
     """Each rule of the policy."""
     step = decide(case.session, case.car, case.plan, case.settings, NOW)
-    assert (step.status, step.command, step.decision, step.detail) == (
+    assert (step.status, step.command, step.decision, step.detail, step.problem) == (
         case.status,
         case.command,
         case.decision,
         case.detail,
+        case.problem,
     )
     if case.hold is not None:
         assert step.session.hold is case.hold
@@ -459,3 +465,77 @@ def test_enabling_takes_charge_of_what_the_car_does() -> None:
     )
     changed = settings_changed(session, enabling=False)
     assert changed == replace(session, target_reached=False)
+
+
+@pytest.mark.parametrize(
+    ("refusal", "car", "problem"),
+    [
+        (Refusal.VEHICLE_ASLEEP, None, Problem.ASLEEP),
+        (Refusal.VEHICLE_UNREACHABLE, None, Problem.UNREACHABLE),
+        (Refusal.REMOTE_ACCESS_DISABLED, None, Problem.UNREACHABLE),
+        (Refusal.VIRTUAL_KEY_MISSING, None, Problem.NO_KEY),
+        (Refusal.PLUG_NOT_CONNECTED, None, Problem.UNPLUGGED),
+        (Refusal.RATE_LIMITED, None, Problem.RATE_LIMITED),
+        (Refusal.BILLING_LIMIT, None, Problem.RATE_LIMITED),
+        (Refusal.COMMAND_FAILED, CAR, Problem.REFUSED),
+        (None, replace(CAR, available=False), Problem.UNREACHABLE),
+        (None, replace(CAR, plugged_in=False), Problem.UNPLUGGED),
+        (None, replace(CAR, at_home=False), Problem.NOT_AT_HOME),
+        (None, CAR, Problem.NO_EFFECT),
+        (None, None, Problem.NO_EFFECT),
+    ],
+    ids=lambda value: getattr(value, "value", None) if not isinstance(value, Car) else None,
+)
+def test_problem_cause(refusal: Refusal | None, car: Car | None, problem: Problem) -> None:
+    """The watchdog's typed cause: the refusal first, else what the car shows."""
+    assert problem_cause(refusal, car) is problem
+
+
+def test_a_refused_retry_is_a_problem_with_its_cause() -> None:
+    """The second refusal gives up, with the refusal's cause; the first only shows it."""
+    first = decide(SESSION, CAR, CHARGE_NOW, MANAGED, NOW)
+    assert after_command(first, Refusal.VEHICLE_ASLEEP).problem is None
+    retry = decide(
+        replace(SESSION, intent=intent(True, attempts=1, last_attempt=NOW - RETRY_AFTER)),
+        CAR,
+        CHARGE_NOW,
+        MANAGED,
+        NOW,
+    )
+    given_up = after_command(retry, Refusal.VIRTUAL_KEY_MISSING)
+    assert (given_up.status, given_up.problem) == (SmartStatus.START_FAILED, Problem.NO_KEY)
+    assert not problem_solved(given_up)
+
+
+@pytest.mark.parametrize(
+    ("session", "car", "solved"),
+    [
+        (replace(SESSION, intent=intent(True, attempts=2, failed=True)), CAR, False),
+        (
+            replace(SESSION, intent=intent(True, attempts=2, failed=True)),
+            replace(CAR, charging=True),
+            True,
+        ),
+        (
+            replace(SESSION, intent=intent(True, attempts=2, failed=True)),
+            replace(CAR, plugged_in=False),
+            True,
+        ),
+        (replace(SESSION, intent=intent(True, attempts=1, last_attempt=NOW)), CAR, False),
+        (
+            replace(SESSION, hold=Hold.USER, intent=intent(True, attempts=2, failed=True)),
+            CAR,
+            True,
+        ),
+    ],
+    ids=[
+        "still_not_charging",
+        "charges_as_planned",
+        "unplugged",
+        "command_unconfirmed",
+        "left_to_the_user",
+    ],
+)
+def test_problem_solved(session: Session, car: Car, solved: bool) -> None:
+    """The repair clears once the car does as planned (or the session ends)."""
+    assert problem_solved(decide(session, car, CHARGE_NOW, MANAGED, NOW)) is solved

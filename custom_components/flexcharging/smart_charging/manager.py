@@ -32,12 +32,14 @@ from ..commands import CommandRefusedError
 from ..const import (
     DOMAIN,
     EVENT_CHARGING_DECISION,
+    EVENT_CHARGING_PROBLEM,
     LOGGER,
     SIGNAL_PLAN_UPDATED,
     Refusal,
     storage_key,
 )
 from ..coordinator import FlexChargingCoordinator
+from ..issues import clear_charging_problem, raise_charging_problem
 from ..models import FlexChargingConfigEntry, VehicleData
 from ..planner import ChargePlan, ChargeRequest, plan_charging
 from . import estimates, policy
@@ -47,6 +49,7 @@ from .model import (
     DecisionRecord,
     Hold,
     LearnedSpeed,
+    Problem,
     Session,
     SmartChargingState,
     SmartSettings,
@@ -307,6 +310,12 @@ class SmartChargingManager:
         state.session, state.status = step.session, step.status
         if step.decision is not None:
             self._record(vehicle_id, step.decision, step.detail)
+        if step.problem is not None:
+            self._report_problem(
+                vehicle_id, step.problem, start=state.status is SmartStatus.START_FAILED
+            )
+        elif policy.problem_solved(step):
+            clear_charging_problem(self.hass, vehicle_id)
         if state.stored() != stored:
             self._save()
 
@@ -405,20 +414,41 @@ class SmartChargingManager:
             return refusal
         return None
 
+    def _report_problem(self, vehicle_id: str, problem: Problem, *, start: bool) -> None:
+        """The watchdog gave up: a repair issue, and an event (automations, the logbook)."""
+        name, device_id = self._names(vehicle_id)
+        LOGGER.warning("Smart charging, %s: the car does not follow the plan (%s)", name, problem)
+        raise_charging_problem(self.hass, vehicle_id, name, problem.value)
+        self.hass.bus.async_fire(
+            EVENT_CHARGING_PROBLEM,
+            {
+                "device_id": device_id,
+                "entity_id": self.decision_entities.get(vehicle_id),
+                "vehicle": name,
+                "cause": problem.value,
+                "action": "start" if start else "stop",
+            },
+        )
+
+    def _names(self, vehicle_id: str) -> tuple[str, str | None]:
+        """The vehicle's display name and device id (for events)."""
+        vehicle = self.coordinator.data.get(vehicle_id)
+        name = vehicle.info.display_name if vehicle else vehicle_id
+        device = dr.async_get(self.hass).async_get_device_by_identifier(
+            (DOMAIN, vehicle_id), self.entry.entry_id
+        )
+        return name, device.id if device else None
+
     def _record(self, vehicle_id: str, decision: Decision, detail: str | None) -> None:
         """Keep the decision, log it, and put it in the logbook."""
         state = self.vehicle(vehicle_id)
         state.last_decision = DecisionRecord(decision, dt_util.utcnow(), detail)
-        vehicle = self.coordinator.data.get(vehicle_id)
-        name = vehicle.info.display_name if vehicle else vehicle_id
+        name, device_id = self._names(vehicle_id)
         LOGGER.debug("Smart charging, %s: %s (%s)", name, decision.value, detail or "-")
-        device = dr.async_get(self.hass).async_get_device_by_identifier(
-            (DOMAIN, vehicle_id), self.entry.entry_id
-        )
         self.hass.bus.async_fire(
             EVENT_CHARGING_DECISION,
             {
-                "device_id": device.id if device else None,
+                "device_id": device_id,
                 "entity_id": self.decision_entities.get(vehicle_id),
                 "vehicle": name,
                 "decision": decision.value,

@@ -44,6 +44,19 @@ class Decision(StrEnum):
     TARGET_REACHED = "target_reached"
 
 
+class Problem(StrEnum):
+    """Why the car does not do what the plan says (the watchdog's typed cause)."""
+
+    ASLEEP = "asleep"
+    UNREACHABLE = "unreachable"
+    NO_KEY = "no_key"
+    UNPLUGGED = "unplugged"
+    RATE_LIMITED = "rate_limited"
+    NOT_AT_HOME = "not_at_home"
+    NO_EFFECT = "no_effect"
+    REFUSED = "refused"
+
+
 START_FOR_REASON = {
     BlockReason.MINIMUM: Decision.START_MINIMUM,
     BlockReason.NOT_ENOUGH_TIME: Decision.START_NOT_ENOUGH_TIME,

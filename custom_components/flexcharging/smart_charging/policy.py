@@ -18,7 +18,16 @@ from typing import Literal
 from ..const import Refusal
 from ..planner import BlockReason, ChargePlan
 from .estimates import target_for
-from .model import START_FOR_REASON, Decision, Hold, Intent, Session, SmartSettings, SmartStatus
+from .model import (
+    START_FOR_REASON,
+    Decision,
+    Hold,
+    Intent,
+    Problem,
+    Session,
+    SmartSettings,
+    SmartStatus,
+)
 
 RETRY_AFTER = timedelta(minutes=2)  # a command that did not take is sent again once, after this
 TOP_UP_BELOW = 3.0  # percent below the target that starts a new charge once it was reached
@@ -28,6 +37,17 @@ MAX_COMMANDS = 2  # per decision: the command and one retry
 AUTO_START_WINDOW = timedelta(minutes=10)
 
 type Command = Literal["start", "stop"]
+
+PROBLEM_FOR_REFUSAL = {
+    Refusal.VEHICLE_ASLEEP: Problem.ASLEEP,
+    Refusal.VEHICLE_UNREACHABLE: Problem.UNREACHABLE,
+    Refusal.REMOTE_ACCESS_DISABLED: Problem.UNREACHABLE,
+    Refusal.VIRTUAL_KEY_MISSING: Problem.NO_KEY,
+    Refusal.PLUG_NOT_CONNECTED: Problem.UNPLUGGED,
+    Refusal.RATE_LIMITED: Problem.RATE_LIMITED,
+    Refusal.BILLING_LIMIT: Problem.RATE_LIMITED,
+}
+FAILED_STATUSES = (SmartStatus.START_FAILED, SmartStatus.STOP_FAILED)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -54,6 +74,7 @@ class Step:
     decision: Decision | None = None  # recorded (logbook, sensor) when set
     detail: str | None = None
     status_if_refused: SmartStatus | None = None  # with a command: the status if it fails
+    problem: Problem | None = None  # set once, when the executor gives up (the watchdog)
 
 
 # --- transitions -------------------------------------------------------------------------------
@@ -208,6 +229,7 @@ def _execute(
             status=failed_status,
             decision=Decision.START_FAILED if desired else Decision.STOP_FAILED,
             detail="no_effect",
+            problem=problem_cause(None, car),
         )
     if intent.last_attempt and intent.attempts and now - intent.last_attempt < RETRY_AFTER:
         return Step(session=session, status=resting(charging))
@@ -247,9 +269,33 @@ def after_command(step: Step, refusal: Refusal | None) -> Step:
             status=SmartStatus.START_FAILED if start else SmartStatus.STOP_FAILED,
             decision=Decision.START_FAILED if start else Decision.STOP_FAILED,
             detail=refusal.value,
+            problem=problem_cause(refusal, None),
         )
     assert step.status_if_refused is not None
     return replace(step, status=step.status_if_refused, detail=f"failed: {refusal.value}")
+
+
+def problem_cause(refusal: Refusal | None, car: Car | None) -> Problem:
+    """Why the commands had no effect: the refusal's reason, else what the car shows."""
+    if refusal is not None:
+        return PROBLEM_FOR_REFUSAL.get(refusal, Problem.REFUSED)
+    if car is not None and not car.available:
+        return Problem.UNREACHABLE
+    if car is not None and car.plugged_in is False:
+        return Problem.UNPLUGGED
+    if car is not None and not car.at_home:
+        return Problem.NOT_AT_HOME
+    return Problem.NO_EFFECT
+
+
+def problem_solved(step: Step) -> bool:
+    """The car does as planned again (or there is no plan to follow): the problem is over."""
+    if step.problem is not None or step.status in FAILED_STATUSES:
+        return False
+    if step.status in (SmartStatus.OFF, SmartStatus.UNPLUGGED, SmartStatus.MANUAL):
+        return True
+    intent = step.session.intent
+    return intent is None or intent.confirmed
 
 
 def retry_at(session: Session) -> datetime | None:
