@@ -19,6 +19,7 @@ from homeassistant.components.number import (
     DOMAIN as NUMBER_DOMAIN,
     SERVICE_SET_VALUE,
 )
+from homeassistant.components.repairs import repairs_flow_manager
 from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
 from homeassistant.components.time import DOMAIN as TIME_DOMAIN, SERVICE_SET_VALUE as SET_TIME
 from homeassistant.const import (
@@ -52,9 +53,11 @@ from custom_components.flexcharging.const import (
     DOMAIN,
     EVENT_CHARGING_DECISION,
     EVENT_CHARGING_PROBLEM,
+    EVENT_PLAN_AT_RISK,
     PRICE_SOURCE_ENTITIES,
     PRICE_SOURCE_SCHEDULE,
 )
+from custom_components.flexcharging.issues import plan_at_risk_issue_id
 from custom_components.flexcharging.smart_charging import Hold, SmartChargingManager
 from custom_components.flexcharging.smart_charging.policy import RETRY_AFTER
 from emulator import MODEL_S_ID, MODEL_Y_ID
@@ -1031,3 +1034,79 @@ async def test_switch_during_an_unconfirmed_start_is_the_users(
     decision = hass.states.get(DECISION)
     assert decision is not None
     assert decision.attributes["detail"] == "charging_switch"
+
+
+# --- plan at risk ------------------------------------------------------------------------------
+
+AT_RISK = f"binary_sensor.{VEHICLE}_plan_at_risk"
+
+
+async def plan_short(hass: HomeAssistant) -> None:
+    """Manage to 100 % with the car ready an hour from now: too little time."""
+    await call(hass, TIME_DOMAIN, SET_TIME, READY_WEEKDAY, **{ATTR_TIME: "03:30:00"})
+    await manage(hass, target=100)
+
+
+@pytest.mark.parametrize(
+    ("answer", "target", "hold"),
+    [
+        ("accept_less", None, Hold.PLAN),
+        ("ignore", "100", Hold.PLAN),
+        ("charge_now", "100", Hold.OVERRIDE),
+    ],
+)
+async def test_plan_at_risk_is_said_and_answered(
+    hass: HomeAssistant,
+    *,
+    smart: SmartChargingManager,
+    issue_registry: ir.IssueRegistry,
+    answer: str,
+    target: str | None,
+    hold: Hold,
+) -> None:
+    """Too little time for the target: a problem sensor, an event, a repair with three answers."""
+    events = async_capture_events(hass, EVENT_PLAN_AT_RISK)
+    await plan_short(hass)
+    state = hass.states.get(AT_RISK)
+    assert state is not None
+    assert state.state == "on"
+    assert state.attributes["device_class"] == "problem"
+    reachable = state.attributes["reachable"]
+    assert 0 < reachable < 80
+    assert [event.data["reachable"] for event in events] == [reachable]
+    assert events[0].data["target"] == 80  # the car's own limit is below the 100 % set
+    issue = issue_registry.async_get_issue(DOMAIN, plan_at_risk_issue_id(MODEL_Y_ID))
+    assert issue is not None
+    assert issue.translation_placeholders == {
+        "vehicle": "2024 Tesla Model Y",
+        "target": "80",
+        "reachable": str(reachable),
+        "ready_by": "03:30",
+    }
+
+    flows = repairs_flow_manager(hass)
+    assert flows is not None
+    result = await flows.async_init(DOMAIN, data={"issue_id": issue.issue_id})
+    assert result["type"] == "menu"
+    assert result["menu_options"] == ["charge_now", "accept_less", "ignore"]
+    assert result["description_placeholders"]["reachable"] == str(reachable)
+    result = await flows.async_configure(result["flow_id"], {"next_step_id": answer})
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert result["type"] == "create_entry"
+
+    assert state_of(hass, TARGET) == (target or str(reachable))
+    assert smart.vehicle(MODEL_Y_ID).session.hold is hold
+    assert state_of(hass, AT_RISK) == "off"
+    assert issue_registry.async_get_issue(DOMAIN, plan_at_risk_issue_id(MODEL_Y_ID)) is None
+    assert len(events) == 1
+
+
+async def test_plan_at_risk_clears_when_time_suffices(
+    hass: HomeAssistant, smart: SmartChargingManager, issue_registry: ir.IssueRegistry
+) -> None:
+    """A later ready-by time makes the target reachable: the warning goes by itself."""
+    await plan_short(hass)
+    assert state_of(hass, AT_RISK) == "on"
+    await call(hass, TIME_DOMAIN, SET_TIME, READY_WEEKDAY, **{ATTR_TIME: "23:00:00"})
+    assert state_of(hass, AT_RISK) == "off"
+    assert issue_registry.async_get_issue(DOMAIN, plan_at_risk_issue_id(MODEL_Y_ID)) is None

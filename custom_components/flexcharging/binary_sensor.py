@@ -1,4 +1,4 @@
-"""Binary sensors: plugged in, charging, and charging planned now (with the planned slots)."""
+"""Binary sensors: plugged in, charging, charging planned now (with its slots), plan at risk."""
 
 from __future__ import annotations
 
@@ -62,6 +62,11 @@ class PlanBinarySensorDescription(FlexChargingEntityDescription, BinarySensorEnt
 CHARGING_PLANNED = PlanBinarySensorDescription(
     key="charging_planned", translation_key="charging_planned"
 )
+PLAN_AT_RISK = PlanBinarySensorDescription(
+    key="plan_at_risk",
+    translation_key="plan_at_risk",
+    device_class=BinarySensorDeviceClass.PROBLEM,
+)
 
 
 async def async_setup_entry(
@@ -79,6 +84,7 @@ async def async_setup_entry(
                 for description in BINARY_SENSORS
             ),
             ChargingPlannedSensor(coordinator, vehicle_id, CHARGING_PLANNED),
+            PlanAtRiskSensor(coordinator, vehicle_id, PLAN_AT_RISK),
         ],
     )
 
@@ -137,3 +143,20 @@ class ChargingPlannedSensor(SmartChargingEntity, BinarySensorEntity):
             "next_start": upcoming.start if upcoming else None,
             "next_end": upcoming.end if upcoming else None,
         }
+
+
+class PlanAtRiskSensor(SmartChargingEntity, BinarySensorEntity):
+    """On while the plan cannot reach the target by the ready-by time."""
+
+    entity_description: PlanBinarySensorDescription
+
+    @property
+    def is_on(self) -> bool:
+        """Whether the plan falls short."""
+        return self.smart_state.at_risk is not None
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """The level the plan can reach by the ready-by time."""
+        smart = self.smart_state
+        return {"reachable": smart.at_risk, "ready_by": smart.deadline}

@@ -60,6 +60,7 @@ CONF_WEEKEND_PEAK_END: Final = "weekend_peak_end"
 SIGNAL_PLAN_UPDATED: Final = f"{DOMAIN}_plan_updated_{{}}"
 EVENT_CHARGING_DECISION: Final = f"{DOMAIN}_charging_decision"
 EVENT_CHARGING_PROBLEM: Final = f"{DOMAIN}_charging_problem"
+EVENT_PLAN_AT_RISK: Final = f"{DOMAIN}_plan_at_risk"
 
 
 def storage_key(entry_id: str, name: str) -> str:

@@ -52,6 +52,33 @@ def clear_charging_problem(hass: HomeAssistant, vehicle_id: str) -> None:
     ir.async_delete_issue(hass, DOMAIN, charging_problem_issue_id(vehicle_id))
 
 
+def plan_at_risk_issue_id(vehicle_id: str) -> str:
+    """The repair issue of a vehicle whose plan cannot reach its target in time."""
+    return f"plan_at_risk_{_short_hash(vehicle_id)}"
+
+
+def raise_plan_at_risk(
+    hass: HomeAssistant, entry_id: str, vehicle_id: str, placeholders: dict[str, str]
+) -> None:
+    """The plan falls short: offer charge now, accept less, or ignore this time."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        plan_at_risk_issue_id(vehicle_id),
+        is_fixable=True,
+        is_persistent=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key="plan_at_risk",
+        translation_placeholders=placeholders,
+        data={"entry_id": entry_id, "vehicle_id": vehicle_id, "kind": "plan_at_risk"},
+    )
+
+
+def clear_plan_at_risk(hass: HomeAssistant, vehicle_id: str) -> None:
+    """The plan reaches the target again (or the session ended)."""
+    ir.async_delete_issue(hass, DOMAIN, plan_at_risk_issue_id(vehicle_id))
+
+
 def sync_vehicle_issues(
     hass: HomeAssistant, entry_id: str, vehicles: Mapping[str, VehicleData]
 ) -> None:
@@ -90,6 +117,7 @@ def delete_vehicle_issues(hass: HomeAssistant, vehicle_id: str) -> None:
     ir.async_delete_issue(hass, DOMAIN, key_issue_id(vehicle_id))
     ir.async_delete_issue(hass, DOMAIN, subscription_issue_id(vehicle_id))
     clear_charging_problem(hass, vehicle_id)
+    clear_plan_at_risk(hass, vehicle_id)
 
 
 def webhook_signature_issue_id(entry_id: str) -> str:

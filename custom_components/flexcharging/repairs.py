@@ -1,4 +1,4 @@
-"""Repair flows: pair a missing virtual key, with the same guided steps as the setup."""
+"""Repair flows: pair a missing virtual key (the setup's guided steps); a plan at risk."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from homeassistant.components.repairs import RepairsFlow, RepairsFlowResult
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import issue_registry as ir
 
 from .api import KeyState
 from .const import DOMAIN
@@ -57,6 +58,48 @@ class VirtualKeyRepairFlow(KeyPairingFlow[RepairsFlowResult], RepairsFlow):
         self.async_cancel_pairing()
 
 
+class PlanAtRiskRepairFlow(RepairsFlow):
+    """The plan cannot reach the target in time: charge now, accept less, or ignore this time."""
+
+    def __init__(self, entry: FlexChargingConfigEntry, vehicle_id: str) -> None:
+        """For one vehicle of the entry."""
+        self._manager = entry.runtime_data.smart_charging
+        self._vehicle_id = vehicle_id
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
+        """Offer the three answers."""
+        return self.async_show_menu(
+            menu_options=["charge_now", "accept_less", "ignore"],
+            description_placeholders=self._placeholders(),
+        )
+
+    async def async_step_charge_now(
+        self, user_input: dict[str, Any] | None = None
+    ) -> RepairsFlowResult:
+        """Start charging now, whatever the plan (until unplugged); the warning is answered."""
+        await self._manager.async_start_now(self._vehicle_id)
+        await self._manager.async_ignore_risk(self._vehicle_id)
+        return self.async_create_entry(data={})
+
+    async def async_step_accept_less(
+        self, user_input: dict[str, Any] | None = None
+    ) -> RepairsFlowResult:
+        """Lower the target to what the plan can reach."""
+        await self._manager.async_accept_less(self._vehicle_id)
+        return self.async_create_entry(data={})
+
+    async def async_step_ignore(
+        self, user_input: dict[str, Any] | None = None
+    ) -> RepairsFlowResult:
+        """No warning until the car is unplugged."""
+        await self._manager.async_ignore_risk(self._vehicle_id)
+        return self.async_create_entry(data={})
+
+    def _placeholders(self) -> dict[str, str]:
+        issue = ir.async_get(self.hass).async_get_issue(DOMAIN, self.issue_id)
+        return dict(issue.translation_placeholders or {}) if issue else {}
+
+
 class UnavailableRepairFlow(RepairsFlow):
     """The entry is not loaded: nothing to check against."""
 
@@ -74,4 +117,6 @@ async def async_create_fix_flow(
     entry = hass.config_entries.async_get_entry(entry_id)
     if entry is None or entry.domain != DOMAIN or entry.state is not ConfigEntryState.LOADED:
         return UnavailableRepairFlow()
+    if (data or {}).get("kind") == "plan_at_risk":
+        return PlanAtRiskRepairFlow(entry, vehicle_id)
     return VirtualKeyRepairFlow(entry, vehicle_id)

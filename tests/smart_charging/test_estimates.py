@@ -14,6 +14,7 @@ from custom_components.flexcharging.smart_charging.estimates import (
     learn,
     next_ready_by,
     positive,
+    reachable_level,
     target_for,
 )
 from custom_components.flexcharging.smart_charging.model import LearnedSpeed, SmartSettings
@@ -216,3 +217,13 @@ def test_short_stretches_teach_nothing() -> None:
 def test_positive(value: object, expected: float | None) -> None:
     """Stored numbers gone bad read as unknown."""
     assert positive(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("soc", "hours", "reachable"),
+    [(50.0, 1.0, 60), (50.0, 2.55, 75), (95.0, 2.0, 100), (40.0, -1.0, 40)],
+    ids=["an_hour", "whole_percent_down", "at_most_full", "deadline_passed"],
+)
+def test_reachable_level(soc: float, hours: float, reachable: int) -> None:
+    """The level charging without a break reaches by the deadline."""
+    assert reachable_level(soc, 10.0, NOW, NOW + timedelta(hours=hours)) == reachable

@@ -30,6 +30,8 @@ from custom_components.flexcharging.smart_charging.policy import (
     Step,
     after_command,
     decide,
+    ignore_risk,
+    plan_at_risk,
     planning_level,
     problem_cause,
     problem_solved,
@@ -539,3 +541,67 @@ def test_a_refused_retry_is_a_problem_with_its_cause() -> None:
 def test_problem_solved(session: Session, car: Car, solved: bool) -> None:
     """The repair clears once the car does as planned (or the session ends)."""
     assert problem_solved(decide(session, car, CHARGE_NOW, MANAGED, NOW)) is solved
+
+
+SHORT = replace(CHARGE_NOW, reaches_target=False)
+
+
+@pytest.mark.parametrize(
+    ("session", "car", "the_plan", "soc", "deadline", "reachable"),
+    [
+        (SESSION, CAR, SHORT, 50.0, NOW + HOUR, 60),
+        (SESSION, CAR, CHARGE_NOW, 50.0, NOW + HOUR, None),
+        (SESSION, CAR, SHORT, 50.0, NOW + 4 * HOUR, None),  # the time suffices after all
+        (SESSION, CAR, SHORT, None, NOW + HOUR, None),
+        (SESSION, CAR, SHORT, 50.0, None, None),
+        (ignore_risk(SESSION), CAR, SHORT, 50.0, NOW + HOUR, None),
+        (SESSION, replace(CAR, at_home=False), SHORT, 50.0, NOW + HOUR, None),
+        (replace(SESSION, hold=Hold.USER), CAR, SHORT, 50.0, NOW + HOUR, None),
+        (SESSION, CAR, None, 50.0, NOW + HOUR, None),
+        (SESSION, CAR, SHORT, 50.0, NOW - HOUR, 50),  # past the ready-by time
+    ],
+    ids=[
+        "falls_short",
+        "plan_reaches_the_target",
+        "enough_time",
+        "level_unknown",
+        "no_deadline",
+        "ignored_this_time",
+        "away",
+        "left_to_the_user",
+        "no_plan",
+        "deadline_passed",
+    ],
+)
+def test_plan_at_risk(
+    *,
+    session: Session,
+    car: Car,
+    the_plan: ChargePlan | None,
+    soc: float | None,
+    deadline: datetime | None,
+    reachable: int | None,
+) -> None:
+    """At risk: the plan falls short and, at the charge speed, the target is out of reach."""
+    step = decide(session, car, the_plan, MANAGED, NOW)
+    assert (
+        plan_at_risk(
+            step,
+            the_plan,
+            soc=soc,
+            target=80,
+            percent_per_hour=10.0,
+            now=NOW,
+            deadline=deadline,
+        )
+        == reachable
+    )
+
+
+def test_ignoring_the_risk_ends_with_the_session() -> None:
+    """Ignore this time: until the car is unplugged and plugged in again."""
+    ignored = ignore_risk(SESSION)
+    assert ignored.risk_ignored
+    unplugged_step = decide(ignored, replace(CAR, plugged_in=False), None, MANAGED, NOW)
+    replugged = decide(unplugged_step.session, CAR, SHORT, MANAGED, NOW)
+    assert not replugged.session.risk_ignored

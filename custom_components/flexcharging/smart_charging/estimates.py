@@ -134,3 +134,9 @@ def positive(value: Any) -> float | None:
     if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
         return float(value)
     return None
+
+
+def reachable_level(soc: float, percent_per_hour: float, now: datetime, deadline: datetime) -> int:
+    """The whole percent reached by `deadline` charging from now on, without a break."""
+    hours = max((deadline - now).total_seconds(), 0.0) / 3600
+    return min(int(soc + percent_per_hour * hours), 100)

@@ -33,13 +33,19 @@ from ..const import (
     DOMAIN,
     EVENT_CHARGING_DECISION,
     EVENT_CHARGING_PROBLEM,
+    EVENT_PLAN_AT_RISK,
     LOGGER,
     SIGNAL_PLAN_UPDATED,
     Refusal,
     storage_key,
 )
 from ..coordinator import FlexChargingCoordinator
-from ..issues import clear_charging_problem, raise_charging_problem
+from ..issues import (
+    clear_charging_problem,
+    clear_plan_at_risk,
+    raise_charging_problem,
+    raise_plan_at_risk,
+)
 from ..models import FlexChargingConfigEntry, VehicleData
 from ..planner import ChargePlan, ChargeRequest, plan_charging
 from . import estimates, policy
@@ -316,6 +322,7 @@ class SmartChargingManager:
             )
         elif policy.problem_solved(step):
             clear_charging_problem(self.hass, vehicle_id)
+        self._check_risk(vehicle_id, state, step, car, now)
         if state.stored() != stored:
             self._save()
 
@@ -413,6 +420,69 @@ class SmartChargingManager:
                 LOGGER.debug("Smart charging command failed for %s: %s", vehicle_id, err)
             return refusal
         return None
+
+    def _check_risk(
+        self,
+        vehicle_id: str,
+        state: SmartChargingState,
+        step: policy.Step,
+        car: policy.Car,
+        now: datetime,
+    ) -> None:
+        """Say so (once) when the plan can no longer reach the target; clear it when it can."""
+        vehicle = self.coordinator.data[vehicle_id]
+        target = estimates.target_for(state.settings, car.charge_limit)
+        reachable = policy.plan_at_risk(
+            step,
+            state.plan,
+            soc=car.soc,
+            target=target,
+            percent_per_hour=self._charge_speed(state, vehicle)[0],
+            now=now,
+            deadline=state.deadline,
+        )
+        before, state.at_risk = state.at_risk, reachable
+        if reachable is None:
+            if before is not None:
+                clear_plan_at_risk(self.hass, vehicle_id)
+            return
+        name, device_id = self._names(vehicle_id)
+        ready_by = dt_util.as_local(state.deadline).strftime("%H:%M") if state.deadline else ""
+        raise_plan_at_risk(
+            self.hass,
+            self.entry.entry_id,
+            vehicle_id,
+            {
+                "vehicle": name,
+                "target": str(target),
+                "reachable": str(reachable),
+                "ready_by": ready_by,
+            },
+        )
+        if before is None:
+            LOGGER.info("Smart charging, %s: the plan reaches %s%% only", name, reachable)
+            self.hass.bus.async_fire(
+                EVENT_PLAN_AT_RISK,
+                {
+                    "device_id": device_id,
+                    "vehicle": name,
+                    "target": target,
+                    "reachable": reachable,
+                    "ready_by": state.deadline.isoformat() if state.deadline else None,
+                },
+            )
+
+    async def async_ignore_risk(self, vehicle_id: str) -> None:
+        """Ignore this time: no plan-at-risk warning until the car is unplugged."""
+        state = self.vehicle(vehicle_id)
+        state.session = policy.ignore_risk(state.session)
+        await self._async_evaluate(vehicle_id)
+
+    async def async_accept_less(self, vehicle_id: str) -> None:
+        """Accept less: lower the target to what the plan can reach."""
+        state = self.vehicle(vehicle_id)
+        if state.at_risk is not None:
+            await self.async_update_settings(vehicle_id, target=max(state.at_risk, 1))
 
     def _report_problem(self, vehicle_id: str, problem: Problem, *, start: bool) -> None:
         """The watchdog gave up: a repair issue, and an event (automations, the logbook)."""

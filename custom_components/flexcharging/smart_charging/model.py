@@ -141,6 +141,7 @@ class Session:
     first_reading: bool = True  # of the session, or since management was turned on
     target_reached: bool = False  # in this session
     intent: Intent | None = None
+    risk_ignored: bool = False  # "Ignore this time": no plan-at-risk warning this session
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -167,6 +168,8 @@ class SmartChargingState:
     # The level we worked out, when, and the car's report it started from.
     soc_estimate: tuple[float, datetime, datetime | None] | None = None
     command_error: Exception | None = None  # of the last command that failed
+    # The plan cannot reach the target by the ready-by time: the level it can reach instead.
+    at_risk: int | None = None
 
     def stored(self) -> dict[str, Any]:
         """What survives a restart."""

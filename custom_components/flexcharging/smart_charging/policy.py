@@ -17,7 +17,7 @@ from typing import Literal
 
 from ..const import Refusal
 from ..planner import BlockReason, ChargePlan
-from .estimates import target_for
+from .estimates import reachable_level, target_for
 from .model import (
     START_FOR_REASON,
     Decision,
@@ -296,6 +296,49 @@ def problem_solved(step: Step) -> bool:
         return True
     intent = step.session.intent
     return intent is None or intent.confirmed
+
+
+# Statuses in which the plan is being carried out, and so can be at risk.
+PLANNING_STATUSES = (
+    SmartStatus.WAITING,
+    SmartStatus.CHARGING,
+    SmartStatus.OVERRIDE,
+    SmartStatus.START_FAILED,
+)
+
+
+def plan_at_risk(
+    step: Step,
+    plan: ChargePlan | None,
+    *,
+    soc: float | None,
+    target: int,
+    percent_per_hour: float,
+    now: datetime,
+    deadline: datetime | None,
+) -> int | None:
+    """The level reachable by the ready-by time when it is below the target, else None.
+
+    The plan is made afresh from the level the car reported, the learned speed and the prices,
+    so a lower report, an interruption, moved prices or a slower charge all show up here; the
+    user's "Ignore this time" silences it until the car is unplugged.
+    """
+    if (
+        plan is None
+        or plan.reaches_target
+        or soc is None
+        or deadline is None
+        or step.status not in PLANNING_STATUSES
+        or step.session.risk_ignored
+    ):
+        return None
+    reachable = reachable_level(soc, percent_per_hour, now, deadline)
+    return reachable if reachable < target else None
+
+
+def ignore_risk(session: Session) -> Session:
+    """The user accepts that the plan falls short, for this plug-in session."""
+    return replace(session, risk_ignored=True)
 
 
 def retry_at(session: Session) -> datetime | None:
