@@ -18,10 +18,11 @@ from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_ON
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResult, FlowResultType, InvalidData
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_service
 import voluptuous as vol
 
 from custom_components.flexcharging.const import (
+    CONF_NOTIFY_TARGET,
     CONF_OFFPEAK_PRICE,
     CONF_PEAK_PRICE,
     CONF_PRICE_ENTITIES,
@@ -286,6 +287,29 @@ async def test_first_step_defaults(hass: HomeAssistant, init_integration: MockCo
     assert source.config["options"] == ["none", "entities", "schedule"]
     assert source.config["translation_key"] == CONF_PRICE_SOURCE
     hass.config_entries.options.async_abort(result["flow_id"])
+
+
+async def test_notify_target(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
+    """A notify service (or entity) from the list; an unknown one is refused, nothing lost."""
+    async_mock_service(hass, "notify", "mobile_app_phone")
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    target = result["data_schema"].schema[field(result, CONF_NOTIFY_TARGET)]
+    assert target.config["options"] == ["notify.mobile_app_phone"]
+    assert target.config["custom_value"] is True
+    general = {
+        CONF_REQUEST_BUDGET: BUDGET,
+        CONF_READ_LOCATION: False,
+        CONF_PRICE_SOURCE: PRICE_SOURCE_NONE,
+    }
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**general, CONF_NOTIFY_TARGET: "notify.mobile_app_tablet"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_NOTIFY_TARGET: "unknown_notify_target"}
+    assert default(result, CONF_REQUEST_BUDGET) == BUDGET
+    assert default(result, CONF_NOTIFY_TARGET) == "notify.mobile_app_tablet"
+    await finish(hass, result, {**general, CONF_NOTIFY_TARGET: "notify.mobile_app_phone"})
+    assert init_integration.options[CONF_NOTIFY_TARGET] == "notify.mobile_app_phone"
 
 
 @pytest.mark.parametrize("budget", [99, 100_001])

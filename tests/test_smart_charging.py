@@ -34,13 +34,18 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_mock_service,
+)
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
 
 from custom_components.flexcharging.api import ChargingStatus, Location, Signal, SignalStatus
 from custom_components.flexcharging.const import (
+    CONF_NOTIFY_TARGET,
     CONF_OFFPEAK_PRICE,
     CONF_PEAK_PRICE,
     CONF_PRICE_ENTITIES,
@@ -539,7 +544,9 @@ async def test_asleep_twice_is_reported_as_asleep(
     advance: Advance,
     issue_registry: ir.IssueRegistry,
 ) -> None:
-    """The car stays asleep for the retry too: the repair says so."""
+    """The car stays asleep for the retry too: the repair says so, and the phone is told."""
+    sent = async_mock_service(hass, "notify", "mobile_app_phone")
+    await notify_to(hass, "notify.mobile_app_phone")
     await manage(hass)
     frozen_emulator.state.add_fault(
         "http_409_asleep", vehicle_id=MODEL_Y_ID, path="/commands/charge/start", count=2
@@ -548,6 +555,22 @@ async def test_asleep_twice_is_reported_as_asleep(
     issue = problem_issue(issue_registry)
     assert issue is not None
     assert issue.translation_key == "charging_problem_asleep"
+    assert [call.data for call in sent] == [
+        {
+            "title": "2024 Tesla Model Y: charging problem",
+            "message": "2024 Tesla Model Y did not start charging as planned (asleep). "
+            "See Repairs.",
+        }
+    ]
+
+
+async def notify_to(hass: HomeAssistant, target: str) -> None:
+    """Choose where notifications go (as the options flow does; the entry reloads)."""
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    hass.config_entries.async_update_entry(
+        entry, options={**entry.options, CONF_NOTIFY_TARGET: target}
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 async def test_start_without_effect_is_retried_once_then_reported(
@@ -1104,9 +1127,19 @@ async def test_plan_at_risk_is_said_and_answered(
 async def test_plan_at_risk_clears_when_time_suffices(
     hass: HomeAssistant, smart: SmartChargingManager, issue_registry: ir.IssueRegistry
 ) -> None:
-    """A later ready-by time makes the target reachable: the warning goes by itself."""
+    """A later ready-by time makes the target reachable: the warning goes by itself.
+
+    The warning went to the notify entity chosen.
+    """
+    hass.states.async_set("notify.kitchen_display", "unknown")
+    sent = async_mock_service(hass, "notify", "send_message")
+    await notify_to(hass, "notify.kitchen_display")
     await plan_short(hass)
     assert state_of(hass, AT_RISK) == "on"
+    assert len(sent) == 1
+    assert sent[0].data["entity_id"] == "notify.kitchen_display"
+    assert sent[0].data["title"] == "2024 Tesla Model Y: plan at risk"
+    assert "not 80%" in sent[0].data["message"]
     await call(hass, TIME_DOMAIN, SET_TIME, READY_WEEKDAY, **{ATTR_TIME: "23:00:00"})
     assert state_of(hass, AT_RISK) == "off"
     assert issue_registry.async_get_issue(DOMAIN, plan_at_risk_issue_id(MODEL_Y_ID)) is None

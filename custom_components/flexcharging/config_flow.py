@@ -59,6 +59,7 @@ from .const import (
     CONF_APPLICATION_ID,
     CONF_CLOUDHOOK_URL,
     CONF_MANAGEMENT_TOKEN,
+    CONF_NOTIFY_TARGET,
     CONF_OFFPEAK_PRICE,
     CONF_PEAK_PRICE,
     CONF_PRICE_ENTITIES,
@@ -90,6 +91,7 @@ from .prices import PriceFormatError, slots_from_attributes
 
 if TYPE_CHECKING:
     from .models import FlexChargingConfigEntry
+from .notifications import notify_targets
 from .push import PushReceiver
 
 UUID_PATTERN = re.compile(
@@ -648,19 +650,30 @@ class FlexChargingOptionsFlow(OptionsFlowWithReload):
                 CONF_READ_LOCATION: user_input[CONF_READ_LOCATION],
                 CONF_PRICE_SOURCE: user_input[CONF_PRICE_SOURCE],
             }
+            if notify_target := user_input.get(CONF_NOTIFY_TARGET):
+                if notify_target not in notify_targets(self.hass):
+                    return self._show_init(
+                        {CONF_NOTIFY_TARGET: "unknown_notify_target"}, user_input
+                    )
+                self._options[CONF_NOTIFY_TARGET] = notify_target
             source = user_input[CONF_PRICE_SOURCE]
             if source == PRICE_SOURCE_ENTITIES:
                 return await self.async_step_price_entities()
             if source == PRICE_SOURCE_SCHEDULE:
                 return await self.async_step_rate_schedule()
             return self.async_create_entry(data=self._options)
+        return self._show_init({}, options)
+
+    def _show_init(self, errors: dict[str, str], values: Mapping[str, Any]) -> ConfigFlowResult:
+        """The first step's form, showing `values` (the options, or what was entered)."""
         return self.async_show_form(
             step_id="init",
+            errors=errors,
             data_schema=vol.Schema(
                 {
                     vol.Required(
                         CONF_REQUEST_BUDGET,
-                        default=options.get(CONF_REQUEST_BUDGET, DEFAULT_REQUEST_BUDGET),
+                        default=values.get(CONF_REQUEST_BUDGET, DEFAULT_REQUEST_BUDGET),
                     ): NumberSelector(
                         NumberSelectorConfig(
                             min=MIN_REQUEST_BUDGET,
@@ -672,14 +685,14 @@ class FlexChargingOptionsFlow(OptionsFlowWithReload):
                     ),
                     vol.Required(
                         CONF_READ_LOCATION,
-                        default=options.get(
+                        default=values.get(
                             CONF_READ_LOCATION,
                             self.config_entry.data.get(CONF_READ_LOCATION, False),
                         ),
                     ): BooleanSelector(),
                     vol.Required(
                         CONF_PRICE_SOURCE,
-                        default=options.get(CONF_PRICE_SOURCE, PRICE_SOURCE_NONE),
+                        default=values.get(CONF_PRICE_SOURCE, PRICE_SOURCE_NONE),
                     ): SelectSelector(
                         SelectSelectorConfig(
                             options=[
@@ -689,6 +702,16 @@ class FlexChargingOptionsFlow(OptionsFlowWithReload):
                             ],
                             translation_key=CONF_PRICE_SOURCE,
                             mode=SelectSelectorMode.LIST,
+                        )
+                    ),
+                    vol.Optional(
+                        CONF_NOTIFY_TARGET,
+                        description={"suggested_value": values.get(CONF_NOTIFY_TARGET)},
+                    ): SelectSelector(
+                        SelectSelectorConfig(
+                            options=notify_targets(self.hass),
+                            custom_value=True,
+                            mode=SelectSelectorMode.DROPDOWN,
                         )
                     ),
                 }

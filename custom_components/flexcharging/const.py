@@ -46,6 +46,7 @@ SIGNAL_KEY_STATE_CHANGED: Final = f"{DOMAIN}_key_state_changed_{{}}"
 
 # Smart charging (options)
 CONF_PRICE_SOURCE: Final = "price_source"
+CONF_NOTIFY_TARGET: Final = "notify_target"  # a notify entity or a legacy notify service
 PRICE_SOURCE_NONE: Final = "none"
 PRICE_SOURCE_ENTITIES: Final = "entities"
 PRICE_SOURCE_SCHEDULE: Final = "schedule"

@@ -30,6 +30,7 @@ from homeassistant.util import dt as dt_util
 from ..api import ChargingStatus
 from ..commands import CommandRefusedError
 from ..const import (
+    CONF_NOTIFY_TARGET,
     DOMAIN,
     EVENT_CHARGING_DECISION,
     EVENT_CHARGING_PROBLEM,
@@ -47,6 +48,7 @@ from ..issues import (
     raise_plan_at_risk,
 )
 from ..models import FlexChargingConfigEntry, VehicleData
+from ..notifications import async_notify
 from ..planner import ChargePlan, ChargeRequest, plan_charging
 from . import estimates, policy
 from .inputs import PriceInputs, at_home
@@ -471,6 +473,11 @@ class SmartChargingManager:
                     "ready_by": state.deadline.isoformat() if state.deadline else None,
                 },
             )
+            self._notify(
+                f"{name}: plan at risk",
+                f"{name} reaches about {reachable}% by {ready_by}, not {target}%. "
+                "Open Repairs to charge now, accept less, or ignore this time.",
+            )
 
     async def async_ignore_risk(self, vehicle_id: str) -> None:
         """Ignore this time: no plan-at-risk warning until the car is unplugged."""
@@ -499,6 +506,18 @@ class SmartChargingManager:
                 "action": "start" if start else "stop",
             },
         )
+        self._notify(
+            f"{name}: charging problem",
+            f"{name} did not {'start' if start else 'stop'} charging as planned "
+            f"({problem.value.replace('_', ' ')}). See Repairs.",
+        )
+
+    def _notify(self, title: str, message: str) -> None:
+        """Tell the user's chosen notify target, if any (events are fired in any case)."""
+        if target := self.entry.options.get(CONF_NOTIFY_TARGET):
+            self.entry.async_create_background_task(
+                self.hass, async_notify(self.hass, target, title, message), "flexcharging notify"
+            )
 
     def _names(self, vehicle_id: str) -> tuple[str, str | None]:
         """The vehicle's display name and device id (for events)."""
