@@ -6,7 +6,11 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import async_mock_service
 
-from custom_components.flexcharging.notifications import async_notify, notify_targets
+from custom_components.flexcharging.notifications import (
+    async_notify,
+    notify_targets,
+    parse_action,
+)
 
 
 async def test_targets_are_notify_entities_and_legacy_services(hass: HomeAssistant) -> None:
@@ -38,3 +42,21 @@ async def test_no_target_sends_nothing(hass: HomeAssistant) -> None:
     sent = async_mock_service(hass, "notify", "send_message")
     await async_notify(hass, None, "Title", "Message")
     assert sent == []
+
+
+@pytest.mark.parametrize(
+    ("action", "parsed"),
+    [
+        ("FLEXCHARGING:charge_now:abc123", ("charge_now", "abc123")),
+        ("FLEXCHARGING:skip:abc123", ("skip", "abc123")),
+        ("FLEXCHARGING:ignore:abc123", ("ignore", "abc123")),
+        ("FLEXCHARGING:explode:abc123", None),
+        ("FLEXCHARGING:ignore:", None),
+        ("OTHER_APP:ignore:abc123", None),
+        (None, None),
+    ],
+    ids=["charge_now", "skip", "ignore", "unknown_answer", "no_device", "not_ours", "no_action"],
+)
+def test_parse_action(action: object, parsed: tuple[str, str] | None) -> None:
+    """Only our buttons, with a known answer and a device, are answered."""
+    assert parse_action(action) == parsed

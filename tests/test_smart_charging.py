@@ -32,7 +32,7 @@ from homeassistant.const import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -555,13 +555,64 @@ async def test_asleep_twice_is_reported_as_asleep(
     issue = problem_issue(issue_registry)
     assert issue is not None
     assert issue.translation_key == "charging_problem_asleep"
-    assert [call.data for call in sent] == [
-        {
-            "title": "2024 Tesla Model Y: charging problem",
-            "message": "2024 Tesla Model Y did not start charging as planned (asleep). "
-            "See Repairs.",
-        }
-    ]
+    assert len(sent) == 1
+    assert sent[0].data["title"] == "2024 Tesla Model Y: charging problem"
+    assert sent[0].data["message"] == (
+        "2024 Tesla Model Y did not start charging as planned (asleep). See Repairs."
+    )
+    device_id = device_of(hass)
+    assert sent[0].data["data"] == {
+        "actions": [
+            {"action": f"FLEXCHARGING:charge_now:{device_id}", "title": "Charge now"},
+            {"action": f"FLEXCHARGING:skip:{device_id}", "title": "Skip tonight"},
+            {"action": f"FLEXCHARGING:ignore:{device_id}", "title": "Ignore"},
+        ]
+    }
+
+
+def device_of(hass: HomeAssistant) -> str:
+    """The Model Y's device id."""
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    device = dr.async_get(hass).async_get_device_by_identifier((DOMAIN, MODEL_Y_ID), entry.entry_id)
+    assert device is not None
+    return device.id
+
+
+@pytest.mark.parametrize(
+    ("answer", "hold"),
+    [("charge_now", Hold.OVERRIDE), ("skip", Hold.USER), ("ignore", Hold.PLAN)],
+)
+async def test_notification_answers(
+    hass: HomeAssistant,
+    *,
+    smart: SmartChargingManager,
+    issue_registry: ir.IssueRegistry,
+    answer: str,
+    hold: Hold,
+) -> None:
+    """A tapped button of the Mobile App's notification answers the plan at risk."""
+    await plan_short(hass)
+    hass.bus.async_fire("mobile_app_notification_action", {"action": "OTHER_APP:charge_now:x"})
+    hass.bus.async_fire(
+        "mobile_app_notification_action", {"action": f"FLEXCHARGING:{answer}:unknown-device"}
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert state_of(hass, AT_RISK) == "on"
+
+    hass.bus.async_fire(
+        "mobile_app_notification_action", {"action": f"FLEXCHARGING:{answer}:{device_of(hass)}"}
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert smart.vehicle(MODEL_Y_ID).session.hold is hold
+    assert state_of(hass, AT_RISK) == "off"
+    assert issue_registry.async_get_issue(DOMAIN, plan_at_risk_issue_id(MODEL_Y_ID)) is None
+    if answer == "skip":
+        decision = hass.states.get(DECISION)
+        assert decision is not None
+        assert (decision.state, decision.attributes["detail"]) == (
+            "user_took_over",
+            "skip_tonight",
+        )
 
 
 async def notify_to(hass: HomeAssistant, target: str) -> None:

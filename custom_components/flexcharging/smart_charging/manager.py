@@ -48,7 +48,12 @@ from ..issues import (
     raise_plan_at_risk,
 )
 from ..models import FlexChargingConfigEntry, VehicleData
-from ..notifications import async_notify
+from ..notifications import (
+    EVENT_NOTIFICATION_ACTION,
+    async_notify,
+    notification_actions,
+    parse_action,
+)
 from ..planner import ChargePlan, ChargeRequest, plan_charging
 from . import estimates, policy
 from .inputs import PriceInputs, at_home
@@ -112,6 +117,9 @@ class SmartChargingManager:
         would start the car only to stop it a moment later.
         """
         self.prices.clear_issue()  # raised again if it still holds
+        self._unsubs.append(
+            self.hass.bus.async_listen(EVENT_NOTIFICATION_ACTION, self._on_notification_action)
+        )
         self._unsubs.append(async_at_started(self.hass, self._on_started))
 
     @callback
@@ -238,6 +246,35 @@ class SmartChargingManager:
     def _on_coordinator_update(self) -> None:
         for vehicle_id in list(self.coordinator.data):
             self._schedule_evaluation(vehicle_id)
+
+    @callback
+    def _on_notification_action(self, event: Event) -> None:
+        """A button of our notification was tapped in the Mobile App."""
+        if (parsed := parse_action(event.data.get("action"))) is None:
+            return
+        answer, device_id = parsed
+        vehicle_id = next(
+            (vid for vid in self.coordinator.data if self._names(vid)[1] == device_id), None
+        )
+        if vehicle_id is not None:
+            self.entry.async_create_background_task(
+                self.hass, self._async_answer(vehicle_id, answer), "flexcharging answer"
+            )
+
+    async def _async_answer(self, vehicle_id: str, answer: str) -> None:
+        """Charge now, skip tonight (hands off until unplugged), or ignore the warning."""
+        try:
+            if answer == "charge_now":
+                await self.async_start_now(vehicle_id)
+            elif answer == "skip":
+                state = self.vehicle(vehicle_id)
+                state.session = policy.user_took_over(state.session)
+                self._record(vehicle_id, Decision.USER_TOOK_OVER, "skip_tonight")
+                self._save()
+        except HomeAssistantError as err:
+            LOGGER.warning("Could not carry out the notification's answer: %s", err)
+        clear_charging_problem(self.hass, vehicle_id)
+        await self.async_ignore_risk(vehicle_id)
 
     @callback
     def _on_price_change(self, event: Event[EventStateChangedData]) -> None:
@@ -474,6 +511,7 @@ class SmartChargingManager:
                 },
             )
             self._notify(
+                device_id,
                 f"{name}: plan at risk",
                 f"{name} reaches about {reachable}% by {ready_by}, not {target}%. "
                 "Open Repairs to charge now, accept less, or ignore this time.",
@@ -507,16 +545,20 @@ class SmartChargingManager:
             },
         )
         self._notify(
+            device_id,
             f"{name}: charging problem",
             f"{name} did not {'start' if start else 'stop'} charging as planned "
             f"({problem.value.replace('_', ' ')}). See Repairs.",
         )
 
-    def _notify(self, title: str, message: str) -> None:
+    def _notify(self, device_id: str | None, title: str, message: str) -> None:
         """Tell the user's chosen notify target, if any (events are fired in any case)."""
         if target := self.entry.options.get(CONF_NOTIFY_TARGET):
+            actions = notification_actions(device_id) if device_id else None
             self.entry.async_create_background_task(
-                self.hass, async_notify(self.hass, target, title, message), "flexcharging notify"
+                self.hass,
+                async_notify(self.hass, target, title, message, actions),
+                "flexcharging notify",
             )
 
     def _names(self, vehicle_id: str) -> tuple[str, str | None]:
