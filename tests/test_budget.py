@@ -13,17 +13,23 @@ from custom_components.flexcharging.budget import (
     ACTIVE_SHARE_MEMORY_HOURS,
     ACTIVE_WEIGHT,
     COMMAND_RESERVE_SHARE,
+    COMMANDS_PER_SESSION,
     KEYLESS_TESLA_INTERVAL,
     MAX_INTERVAL,
     MIN_INTERVAL,
     WEBHOOK_INTERVAL,
+    WEBHOOK_OVERDUE,
     PollContext,
     backoff,
+    command_reserve,
+    exhaustion_at_risk,
+    forecast_exhaustion,
     month_end,
     poll_interval,
+    small_plan,
     updated_active_share,
 )
-from custom_components.flexcharging.const import DEFAULT_REQUEST_BUDGET, MIN_REQUEST_BUDGET
+from custom_components.flexcharging.const import DEFAULT_REQUEST_BUDGET
 
 MONTH_START = datetime(2026, 6, 1, tzinfo=UTC)
 MID_JUNE = datetime(2026, 6, 10, 9, 30, tzinfo=UTC)
@@ -129,7 +135,7 @@ def test_interval_bounds() -> None:
     """Never more often than every 5 min, never less often than every 12 h (budget left)."""
     huge = context(budget=100_000, used=0)
     assert poll_interval(huge, MID_JUNE) == MIN_INTERVAL
-    tiny = context(budget=MIN_REQUEST_BUDGET, used=90, active=False)
+    tiny = context(budget=200, used=185, active=False)
     assert poll_interval(tiny, MONTH_START) == MAX_INTERVAL
 
 
@@ -227,3 +233,120 @@ def test_active_share_learns_by_time_not_by_reading() -> None:
     for _ in range(12):
         share = updated_active_share(share, was_active=True, hours=1.0)
     assert share == pytest.approx(1 - 0.5 * (1 - 1 / ACTIVE_SHARE_MEMORY_HOURS) ** 12)
+
+
+# --- the plan's allowance ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("allowance", "small"), [(0, True), (100, True), (101, False), (500, False)]
+)
+def test_small_plans_leave_the_data_to_webhooks(allowance: int, *, small: bool) -> None:
+    """0 and 100 calls a month are too few to poll (Smartcar's plans since December 2025)."""
+    assert small_plan(allowance) is small
+
+
+def test_small_plan_with_webhooks_reads_only_when_a_delivery_is_overdue() -> None:
+    """With 100 calls and webhooks flowing, a read waits until no delivery came for 26 h."""
+    wait = poll_interval(context(budget=100, used=0, webhooks_flowing=True), MID_JUNE)
+    assert wait == WEBHOOK_OVERDUE
+    # The same plan without webhooks spreads what it has (more than 12 h apart when idle).
+    idle = poll_interval(context(budget=100, used=80, active=False), MID_JUNE)
+    assert idle > MAX_INTERVAL
+
+
+@pytest.mark.parametrize("used", [0, 3])
+def test_zero_plan_never_polls(used: int) -> None:
+    """A plan without calls: no read is scheduled before the month rolls over."""
+    wait = poll_interval(context(budget=0, used=used), MID_JUNE)
+    assert wait == month_end(MID_JUNE) - MID_JUNE
+
+
+def test_small_plan_spent_keeps_the_rest_for_commands() -> None:
+    """A small plan whose reads are spent waits for the next month (no daily read)."""
+    ctx = context(budget=100, used=60, managed_charging=True, webhooks_flowing=True)
+    assert poll_interval(ctx, MID_JUNE) == month_end(MID_JUNE) - MID_JUNE
+
+
+def test_limit_hit_stops_reads_until_the_month_rolls_over() -> None:
+    """After VEHICLE_REQUEST_LIMIT nothing is read until the next month, whatever is left."""
+    ctx = context(budget=DEFAULT_REQUEST_BUDGET, used=10, limit_hit=True)
+    assert poll_interval(ctx, MID_JUNE) == month_end(MID_JUNE) - MID_JUNE
+
+
+def test_managed_charging_reserves_two_commands_a_day() -> None:
+    """Smart charging starts and stops about one session a day: 2 commands per remaining day."""
+    days_left = (month_end(MID_JUNE) - MID_JUNE).total_seconds() / 86400
+    managed = context(budget=100, managed_charging=True)
+    assert command_reserve(managed, MID_JUNE) == pytest.approx(2 * days_left)
+    # Without managed charging only the small share for manual commands is kept back.
+    assert command_reserve(context(budget=100), MID_JUNE) == pytest.approx(5.0)
+    # Reserving commands makes reads rarer.
+    assert poll_interval(managed, MID_JUNE) > poll_interval(context(budget=100), MID_JUNE)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    allowance=st.sampled_from([100, 150, 500]),
+    webhooks_flowing=st.booleans(),
+    month=st.integers(min_value=1, max_value=12),
+    seed=st.integers(min_value=0, max_value=2**32 - 1),
+)
+def test_reads_and_smart_charging_commands_fit_the_plan(
+    allowance: int, *, webhooks_flowing: bool, month: int, seed: int
+) -> None:
+    """A month of reads plus a start and a stop every day stays inside the plan's allowance."""
+    chooser = random.Random(seed)  # noqa: S311
+    now = datetime(2026, month, 1, 0, 0, tzinfo=UTC)
+    end = month_end(now)
+    used = 0
+    next_command = now + timedelta(hours=chooser.uniform(0, 24))
+    while now < end:
+        ctx = PollContext(
+            budget=allowance,
+            used=used,
+            active=chooser.random() < 0.3,
+            webhooks_flowing=webhooks_flowing,
+            managed_charging=True,
+        )
+        wait = poll_interval(ctx, now)
+        while next_command < min(now + wait, end):
+            used += COMMANDS_PER_SESSION
+            next_command += timedelta(days=1)
+        now += wait
+        if now < end:
+            used += 1  # this read
+    assert used <= allowance
+
+
+# --- foresight ---------------------------------------------------------------------------------------
+
+
+def test_forecast_at_the_current_rate() -> None:
+    """40 requests in 10 days of a 100-request month: the budget runs out on day 25."""
+    now = datetime(2026, 6, 11, 0, 0, tzinfo=UTC)
+    exhausted = forecast_exhaustion(100, 40, now)
+    assert exhausted == datetime(2026, 6, 26, 0, 0, tzinfo=UTC)
+    assert exhaustion_at_risk(exhausted, now)
+
+
+def test_forecast_quiet_when_the_budget_lasts() -> None:
+    """At a rate that lasts the month there is no forecast and no risk."""
+    now = datetime(2026, 6, 11, 0, 0, tzinfo=UTC)
+    assert forecast_exhaustion(500, 40, now) is None
+    assert not exhaustion_at_risk(None, now)
+
+
+def test_forecast_waits_for_two_days_of_data() -> None:
+    """The setup's first reads say little about the month: no forecast in its first two days."""
+    assert forecast_exhaustion(100, 30, datetime(2026, 6, 2, 12, 0, tzinfo=UTC)) is None
+    assert forecast_exhaustion(100, 0, datetime(2026, 6, 20, tzinfo=UTC)) is None
+
+
+def test_forecast_late_exhaustion_is_no_risk() -> None:
+    """Running out in the last three days is not worth a repair issue."""
+    now = datetime(2026, 6, 15, 0, 0, tzinfo=UTC)
+    exhausted = forecast_exhaustion(100, 50, now)  # 50 in 14 days: the rest lasts 14 more
+    assert exhausted == datetime(2026, 6, 29, 0, 0, tzinfo=UTC)
+    assert not exhaustion_at_risk(exhausted, now)
+    assert forecast_exhaustion(100, 100, now) == now

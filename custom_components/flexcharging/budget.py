@@ -1,7 +1,9 @@
 """The request budget: when to read a vehicle next (pure; no Home Assistant, no I/O).
 
-Smartcar bills every successful vehicle request, commands included, against a monthly allowance
-per vehicle (as little as 500). The poll scheduler spreads what is left of the month's budget over what
+Smartcar bills every successful vehicle request, commands included, against the plan's monthly
+allowance per vehicle (0, 100 or 500 since December 2025). Commands smart charging is expected to
+send are reserved first; with a small plan (100 or less) webhooks carry the data and a read happens
+only on demand or when a webhook is overdue. Otherwise the poll scheduler spreads what is left of the month's budget over what
 is left of the month, spending it where a change is likely and quickly visible to the user:
 while the car is plugged in and not yet full ("active"), a read costs the same but is worth more.
 """
@@ -13,6 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 COMMAND_RESERVE_SHARE = 0.05  # kept back for commands and manual refreshes
+COMMANDS_PER_SESSION = 2  # smart charging starts and stops a session
+SESSIONS_PER_DAY = 1.0  # managed charging: about one session a day
+SMALL_PLAN = 100  # at or below this allowance, webhooks carry the data
+WEBHOOK_OVERDUE = timedelta(hours=26)  # small plans: read only after this long without a delivery
+FORECAST_MIN_ELAPSED = timedelta(days=2)  # the month's rate means little before this
+FORECAST_WARNING = timedelta(days=3)  # warn when the budget runs out this long before month end
 ACTIVE_WEIGHT = 6.0  # an active period is read this many times as often as an idle one
 MIN_INTERVAL = timedelta(minutes=5)
 MAX_INTERVAL = timedelta(hours=12)
@@ -32,6 +40,22 @@ class PollContext:
     active_share: float = DEFAULT_ACTIVE_SHARE  # observed share of time the vehicle is active
     webhooks_flowing: bool = False
     key_missing: bool = False
+    managed_charging: bool = False  # smart charging sends start/stop commands
+    limit_hit: bool = False  # Smartcar answered VEHICLE_REQUEST_LIMIT this month
+
+
+def small_plan(allowance: int) -> bool:
+    """Whether the plan is too small to poll: webhooks carry the data, reads only on demand."""
+    return allowance <= SMALL_PLAN
+
+
+def command_reserve(context: PollContext, now: datetime) -> float:
+    """Requests kept back for commands: smart charging's expected sessions, else a small share."""
+    share = context.budget * COMMAND_RESERVE_SHARE
+    if not context.managed_charging:
+        return share
+    days_left = (month_end(now) - now).total_seconds() / 86400
+    return max(share, days_left * SESSIONS_PER_DAY * COMMANDS_PER_SESSION)
 
 
 def month_end(now: datetime) -> datetime:
@@ -47,18 +71,32 @@ def poll_interval(context: PollContext, now: datetime) -> timedelta:
     Polls needed over the rest of the month: T·(a/Iₐ + (1−a)/Iᵢ) with Iᵢ = w·Iₐ, which must not
     exceed the requests left R. Solving gives Iₐ = T·(a + (1−a)/w) / R.
     """
-    left = context.budget * (1 - COMMAND_RESERVE_SHARE) - context.used
     remaining_time = (month_end(now) - now).total_seconds()
+    if context.limit_hit:
+        # Smartcar refuses every request until the month rolls over: do not ask.
+        return month_end(now) - now
+    left = context.budget - command_reserve(context, now) - context.used
+    small = small_plan(context.budget)
     if left < 1:
+        if small:
+            # What is left belongs to commands and the user's own refreshes.
+            return month_end(now) - now
         # Budget spent: one read a day keeps the key state and availability honest.
         return timedelta(days=1)
+    if small and context.webhooks_flowing:
+        # Deliveries carry the data; the next one moves this read further out.
+        return max(WEBHOOK_OVERDUE, timedelta(seconds=remaining_time / left))
     if context.webhooks_flowing:
         interval = max(WEBHOOK_INTERVAL, timedelta(seconds=remaining_time / left))
         return min(interval, timedelta(days=1))
     share = min(max(context.active_share, 0.05), 1.0)
     active_seconds = remaining_time * (share + (1 - share) / ACTIVE_WEIGHT) / left
     seconds = active_seconds if context.active else active_seconds * ACTIVE_WEIGHT
-    interval = min(max(timedelta(seconds=seconds), MIN_INTERVAL), MAX_INTERVAL)
+    # A small plan stretches the longest wait: a read every 12 h would spend more than it has.
+    longest = MAX_INTERVAL
+    if small:
+        longest = max(MAX_INTERVAL, timedelta(seconds=remaining_time / left))
+    interval = min(max(timedelta(seconds=seconds), MIN_INTERVAL), longest)
     if context.key_missing:
         interval = max(interval, KEYLESS_TESLA_INTERVAL)
     return interval
@@ -79,3 +117,28 @@ def updated_active_share(share: float, *, was_active: bool, hours: float) -> flo
     """
     weight = min(max(hours, 0.0) / ACTIVE_SHARE_MEMORY_HOURS, 1.0)
     return share + weight * ((1.0 if was_active else 0.0) - share)
+
+
+def month_start(now: datetime) -> datetime:
+    """The first instant of `now`'s month, in `now`'s time zone."""
+    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def forecast_exhaustion(budget: int, used: int, now: datetime) -> datetime | None:
+    """When this month's budget runs out at the month's rate so far; None if it lasts the month.
+
+    Not before two days of the month have passed: the first reads of a setup would dominate.
+    """
+    elapsed = now - month_start(now)
+    if elapsed < FORECAST_MIN_ELAPSED or used <= 0:
+        return None
+    if used >= budget:
+        return now
+    rate = used / elapsed.total_seconds()
+    exhausted = now + timedelta(seconds=(budget - used) / rate)
+    return exhausted if exhausted < month_end(now) else None
+
+
+def exhaustion_at_risk(exhausted: datetime | None, now: datetime) -> bool:
+    """Whether the budget runs out early enough in the month to warn the user now."""
+    return exhausted is not None and month_end(now) - exhausted > FORECAST_WARNING
