@@ -55,6 +55,7 @@ from custom_components.flexcharging.const import (
     CONF_SMARTCAR_WEBHOOK_ID,
     CONF_USER_ID,
     CONF_WEBHOOK_ID,
+    DEFAULT_PLAN_ALLOWANCE,
     DEFAULT_REQUEST_BUDGET,
     DOMAIN,
     PRICE_SOURCE_NONE,
@@ -398,6 +399,7 @@ async def test_one_tesla(hass: HomeAssistant, user: User) -> None:
     }
     assert default(result, CONF_APPLICATION_ID) == ""
     assert default(result, CONF_READ_LOCATION) is False
+    assert default(result, CONF_REQUEST_BUDGET) == str(DEFAULT_PLAN_ALLOWANCE)
 
     # The Application ID is accepted in upper case and with spaces around it.
     result = await user.application(
@@ -477,7 +479,8 @@ async def test_one_tesla(hass: HomeAssistant, user: User) -> None:
         CONF_CLOUDHOOK_URL: None,
         CONF_SMARTCAR_WEBHOOK_ID: smartcar_webhook_id,
     }
-    assert entry.options == {CONF_REQUEST_BUDGET: DEFAULT_REQUEST_BUDGET}
+    # The plan's allowance asked in the application step (100 unless changed).
+    assert entry.options == {CONF_REQUEST_BUDGET: DEFAULT_PLAN_ALLOWANCE}
     assert sorted(result["description_placeholders"]["vehicles"].splitlines()) == [
         "- **2023 Tesla Model 3**: ✅",
         "- **2023 Volkswagen ID.4**: ➖",
@@ -898,6 +901,20 @@ async def test_application_details_format(hass: HomeAssistant, user: User) -> No
     assert result["type"] is FlowResultType.EXTERNAL_STEP
 
 
+async def test_application_plan_allowance(hass: HomeAssistant, user: User) -> None:
+    """The plan's allowance is asked with the application: typed nonsense stays and is refused."""
+    await user.start()
+    selector = user.result["data_schema"].schema[field(user.result, CONF_REQUEST_BUDGET)]
+    assert selector.config["options"] == ["0", "100", "500"]
+    assert selector.config["custom_value"] is True
+    result = await user.application(request_budget="a hundred")
+    assert result["step_id"] == "application"
+    assert result["errors"] == {CONF_REQUEST_BUDGET: "plan_allowance_invalid"}
+    assert default(result, CONF_REQUEST_BUDGET) == "a hundred"
+    result = await user.application(request_budget="0")
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+
+
 @pytest.fixture
 async def user_with_credential(
     hass: HomeAssistant,
@@ -1208,7 +1225,8 @@ async def test_reconfigure_webhook(
     user.result = await old_entry.start_reconfigure_flow(hass)
     assert user.step == "application"
     assert default(user.result, CONF_APPLICATION_ID) == DEFAULT_APP.application_id
-    await user.application()
+    assert default(user.result, CONF_REQUEST_BUDGET) == str(DEFAULT_REQUEST_BUDGET)
+    await user.application(request_budget="100")
     result = await user.connect(vehicles=[MODEL_3_ID, ID4_ID])
     assert result["step_id"] == "webhook"
     assert user.webhook_url == f"{base_url(user.client)}/api/webhook/{HA_WEBHOOK_ID}"
@@ -1227,6 +1245,7 @@ async def test_reconfigure_webhook(
     assert old_entry.data == entry_data(
         management_token=AMT, smartcar_webhook_id=new_webhook, webhook_id=HA_WEBHOOK_ID
     )
+    assert old_entry.options == {CONF_REQUEST_BUDGET: 100}  # the plan changed with it
     assert len(hass.config_entries.async_entries(DOMAIN)) == 1
     await user.settle()
 
@@ -1269,11 +1288,12 @@ async def test_options(hass: HomeAssistant, init_integration: MockConfigEntry) -
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "init"
-    assert default(result, CONF_REQUEST_BUDGET) == DEFAULT_REQUEST_BUDGET
+    # An entry made before the plan was asked keeps its budget.
+    assert default(result, CONF_REQUEST_BUDGET) == str(DEFAULT_REQUEST_BUDGET)
     assert default(result, CONF_READ_LOCATION) is False
 
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {CONF_REQUEST_BUDGET: 1000.0, CONF_READ_LOCATION: True}
+        result["flow_id"], {CONF_REQUEST_BUDGET: "1000", CONF_READ_LOCATION: True}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
@@ -1286,7 +1306,7 @@ async def test_options(hass: HomeAssistant, init_integration: MockConfigEntry) -
     assert entry.runtime_data.coordinator is not coordinator
 
     result = await hass.config_entries.options.async_init(entry.entry_id)
-    assert default(result, CONF_REQUEST_BUDGET) == 1000
+    assert default(result, CONF_REQUEST_BUDGET) == "1000"
     assert default(result, CONF_READ_LOCATION) is True
     assert default(result, CONF_PRICE_SOURCE) == PRICE_SOURCE_NONE
     hass.config_entries.options.async_abort(result["flow_id"])

@@ -249,7 +249,7 @@ async def open_options(
     return await hass.config_entries.options.async_configure(
         result["flow_id"],
         {
-            CONF_REQUEST_BUDGET: general.get(CONF_REQUEST_BUDGET, BUDGET),
+            CONF_REQUEST_BUDGET: str(general.get(CONF_REQUEST_BUDGET, BUDGET)),
             CONF_READ_LOCATION: general.get(CONF_READ_LOCATION, False),
             CONF_PRICE_SOURCE: price_source,
         },
@@ -280,7 +280,7 @@ async def test_first_step_defaults(hass: HomeAssistant, init_integration: MockCo
     )
     result = await hass.config_entries.options.async_init(init_integration.entry_id)
     assert result["step_id"] == "init"
-    assert default(result, CONF_REQUEST_BUDGET) == DEFAULT_REQUEST_BUDGET
+    assert default(result, CONF_REQUEST_BUDGET) == str(DEFAULT_REQUEST_BUDGET)
     assert default(result, CONF_READ_LOCATION) is True
     assert default(result, CONF_PRICE_SOURCE) == PRICE_SOURCE_NONE
     source = result["data_schema"].schema[field(result, CONF_PRICE_SOURCE)]
@@ -297,7 +297,7 @@ async def test_notify_target(hass: HomeAssistant, init_integration: MockConfigEn
     assert target.config["options"] == ["notify.mobile_app_phone"]
     assert target.config["custom_value"] is True
     general = {
-        CONF_REQUEST_BUDGET: BUDGET,
+        CONF_REQUEST_BUDGET: str(BUDGET),
         CONF_READ_LOCATION: False,
         CONF_PRICE_SOURCE: PRICE_SOURCE_NONE,
     }
@@ -306,28 +306,55 @@ async def test_notify_target(hass: HomeAssistant, init_integration: MockConfigEn
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {CONF_NOTIFY_TARGET: "unknown_notify_target"}
-    assert default(result, CONF_REQUEST_BUDGET) == BUDGET
+    assert default(result, CONF_REQUEST_BUDGET) == str(BUDGET)
     assert default(result, CONF_NOTIFY_TARGET) == "notify.mobile_app_tablet"
     await finish(hass, result, {**general, CONF_NOTIFY_TARGET: "notify.mobile_app_phone"})
     assert init_integration.options[CONF_NOTIFY_TARGET] == "notify.mobile_app_phone"
 
 
-@pytest.mark.parametrize("budget", [99, 100_001])
-async def test_budget_out_of_range(
-    hass: HomeAssistant, init_integration: MockConfigEntry, budget: int
+async def test_plan_allowance_offers_smartcars_plans(
+    hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
-    """The budget selector refuses values outside 100-100000; the options stay."""
+    """0, 100 and 500 calls are offered, and any other number can be typed in."""
     result = await hass.config_entries.options.async_init(init_integration.entry_id)
-    with pytest.raises(InvalidData):
-        await hass.config_entries.options.async_configure(
-            result["flow_id"],
-            {
-                CONF_REQUEST_BUDGET: budget,
-                CONF_READ_LOCATION: False,
-                CONF_PRICE_SOURCE: PRICE_SOURCE_NONE,
-            },
-        )
+    selector = result["data_schema"].schema[field(result, CONF_REQUEST_BUDGET)]
+    assert selector.config["options"] == ["0", "100", "500"]
+    assert selector.config["custom_value"] is True
+    assert selector.config["translation_key"] == "plan_allowance"
+    hass.config_entries.options.async_abort(result["flow_id"])
+
+
+@pytest.mark.parametrize("allowance", ["-1", "100001", "lots", "12.5"])
+async def test_plan_allowance_invalid(
+    hass: HomeAssistant, init_integration: MockConfigEntry, allowance: str
+) -> None:
+    """A typed allowance that is not a whole number from 0 to 100000 is refused on its field."""
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            CONF_REQUEST_BUDGET: allowance,
+            CONF_READ_LOCATION: False,
+            CONF_PRICE_SOURCE: PRICE_SOURCE_NONE,
+        },
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_REQUEST_BUDGET: "plan_allowance_invalid"}
     assert init_integration.options == {CONF_REQUEST_BUDGET: DEFAULT_REQUEST_BUDGET}
+    hass.config_entries.options.async_abort(result["flow_id"])
+
+
+@pytest.mark.parametrize(("allowance", "stored"), [("0", 0), ("100", 100), (" 250 ", 250)])
+async def test_plan_allowance_saved(
+    hass: HomeAssistant, init_integration: MockConfigEntry, allowance: str, stored: int
+) -> None:
+    """A plan's allowance, chosen or typed in, is stored as the vehicles' monthly budget."""
+    entry = init_integration
+    result = await open_options(hass, entry, PRICE_SOURCE_NONE, request_budget=allowance)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.options[CONF_REQUEST_BUDGET] == stored
+    assert entry.runtime_data.coordinator.budget == stored
 
 
 # --- no prices -----------------------------------------------------------------------------------
@@ -354,7 +381,7 @@ async def test_no_prices_drops_the_old_source(
     assert default(result, CONF_PRICE_SOURCE) == previous[CONF_PRICE_SOURCE]
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
-        {CONF_REQUEST_BUDGET: 750.0, CONF_READ_LOCATION: True, CONF_PRICE_SOURCE: "none"},
+        {CONF_REQUEST_BUDGET: "750", CONF_READ_LOCATION: True, CONF_PRICE_SOURCE: "none"},
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done(wait_background_tasks=True)
@@ -409,12 +436,16 @@ async def test_price_entities(
     assert smart.prices.schedule is None
 
     result = await hass.config_entries.options.async_init(entry.entry_id)
-    assert default(result, CONF_REQUEST_BUDGET) == BUDGET
+    assert default(result, CONF_REQUEST_BUDGET) == str(BUDGET)
     assert default(result, CONF_READ_LOCATION) is False
     assert default(result, CONF_PRICE_SOURCE) == PRICE_SOURCE_ENTITIES
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
-        {CONF_REQUEST_BUDGET: BUDGET, CONF_READ_LOCATION: False, CONF_PRICE_SOURCE: "entities"},
+        {
+            CONF_REQUEST_BUDGET: str(BUDGET),
+            CONF_READ_LOCATION: False,
+            CONF_PRICE_SOURCE: "entities",
+        },
     )
     assert result["step_id"] == "price_entities"
     assert default(result, CONF_PRICE_ENTITIES) == entities

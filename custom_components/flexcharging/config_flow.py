@@ -73,12 +73,13 @@ from .const import (
     CONF_WEEKDAY_PEAK_START,
     CONF_WEEKEND_PEAK_END,
     CONF_WEEKEND_PEAK_START,
+    DEFAULT_PLAN_ALLOWANCE,
     DEFAULT_REQUEST_BUDGET,
     DOMAIN,
     LOCATION_SCOPE,
     LOGGER,
     MAX_REQUEST_BUDGET,
-    MIN_REQUEST_BUDGET,
+    PLAN_ALLOWANCES,
     PRICE_SOURCE_ENTITIES,
     PRICE_SOURCE_NONE,
     PRICE_SOURCE_SCHEDULE,
@@ -130,6 +131,7 @@ class FlexChargingConfigFlow(
         """Start with nothing known."""
         super().__init__()
         self._application: dict[str, Any] = {}
+        self._allowance: int = DEFAULT_PLAN_ALLOWANCE
         self._client: SmartcarClient | None = None
         self._connections: list[Connection] = []
         self._user_id: str | None = None
@@ -193,16 +195,24 @@ class FlexChargingConfigFlow(
                 errors[CONF_APPLICATION_ID] = "application_id_format"
             if not TOKEN_PATTERN.match(management_token):
                 errors[CONF_MANAGEMENT_TOKEN] = "management_token_format"
+            allowance = plan_allowance(user_input[CONF_REQUEST_BUDGET])
+            if allowance is None:
+                errors[CONF_REQUEST_BUDGET] = "plan_allowance_invalid"
             if not errors and (error := await self._async_validate_credentials()):
                 errors["base"] = error
-            if not errors:
+            if not errors and allowance is not None:
                 self._application = {
                     CONF_APPLICATION_ID: application_id.lower(),
                     CONF_MANAGEMENT_TOKEN: management_token,
                     CONF_READ_LOCATION: user_input.get(CONF_READ_LOCATION, False),
                 }
+                self._allowance = allowance
                 return await super().async_step_auth()
         defaults = user_input or self._reference_data()
+        allowance_default = str(
+            (user_input or {}).get(CONF_REQUEST_BUDGET)
+            or self._reference_options().get(CONF_REQUEST_BUDGET, DEFAULT_PLAN_ALLOWANCE)
+        )
         schema = vol.Schema(
             {
                 vol.Required(
@@ -214,6 +224,9 @@ class FlexChargingConfigFlow(
                 vol.Required(
                     CONF_READ_LOCATION, default=defaults.get(CONF_READ_LOCATION, False)
                 ): BooleanSelector(),
+                vol.Required(CONF_REQUEST_BUDGET, default=allowance_default): (
+                    plan_allowance_selector()
+                ),
             }
         )
         return self.async_show_form(
@@ -231,6 +244,12 @@ class FlexChargingConfigFlow(
         """The existing entry's data during reauth and reconfigure."""
         if self.source in (SOURCE_REAUTH, SOURCE_RECONFIGURE):
             return self._get_reference_entry().data
+        return {}
+
+    def _reference_options(self) -> Mapping[str, Any]:
+        """The existing entry's options during reauth and reconfigure."""
+        if self.source in (SOURCE_REAUTH, SOURCE_RECONFIGURE):
+            return self._get_reference_entry().options
         return {}
 
     def _get_reference_entry(self) -> FlexChargingConfigEntry:
@@ -565,8 +584,11 @@ class FlexChargingConfigFlow(
             CONF_SMARTCAR_WEBHOOK_ID: self._smartcar_webhook_id,
         }
         if self.source == SOURCE_RECONFIGURE:
+            entry = self._get_reconfigure_entry()
             return self.async_update_reload_and_abort(
-                self._get_reconfigure_entry(), data_updates=data
+                entry,
+                data_updates=data,
+                options={**entry.options, CONF_REQUEST_BUDGET: self._allowance},
             )
         summary = "\n".join(
             f"- **{vehicle.display_name}**: "
@@ -576,7 +598,7 @@ class FlexChargingConfigFlow(
         return self.async_create_entry(
             title="FlexCharging",
             data=data,
-            options={CONF_REQUEST_BUDGET: DEFAULT_REQUEST_BUDGET},
+            options={CONF_REQUEST_BUDGET: self._allowance},
             description_placeholders={"vehicles": summary},
         )
 
@@ -642,11 +664,14 @@ class FlexChargingOptionsFlow(OptionsFlowWithReload):
         self._options: dict[str, Any] = {}
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """General options and where the prices come from."""
+        """The plan's allowance, location, and where the prices come from."""
         options = self.config_entry.options
         if user_input is not None:
+            allowance = plan_allowance(user_input[CONF_REQUEST_BUDGET])
+            if allowance is None:
+                return self._show_init({CONF_REQUEST_BUDGET: "plan_allowance_invalid"}, user_input)
             self._options = {
-                CONF_REQUEST_BUDGET: int(user_input[CONF_REQUEST_BUDGET]),
+                CONF_REQUEST_BUDGET: allowance,
                 CONF_READ_LOCATION: user_input[CONF_READ_LOCATION],
                 CONF_PRICE_SOURCE: user_input[CONF_PRICE_SOURCE],
             }
@@ -673,16 +698,9 @@ class FlexChargingOptionsFlow(OptionsFlowWithReload):
                 {
                     vol.Required(
                         CONF_REQUEST_BUDGET,
-                        default=values.get(CONF_REQUEST_BUDGET, DEFAULT_REQUEST_BUDGET),
-                    ): NumberSelector(
-                        NumberSelectorConfig(
-                            min=MIN_REQUEST_BUDGET,
-                            max=MAX_REQUEST_BUDGET,
-                            step=1,
-                            mode=NumberSelectorMode.BOX,
-                            unit_of_measurement="requests",
-                        )
-                    ),
+                        # Entries made before the plan was asked keep their budget (500).
+                        default=str(values.get(CONF_REQUEST_BUDGET, DEFAULT_REQUEST_BUDGET)),
+                    ): plan_allowance_selector(),
                     vol.Required(
                         CONF_READ_LOCATION,
                         default=values.get(
@@ -819,3 +837,24 @@ class FlexChargingOptionsFlow(OptionsFlowWithReload):
             data_schema=self.add_suggested_values_to_schema(schema, suggested),
             errors=errors,
         )
+
+
+def plan_allowance_selector() -> SelectSelector:
+    """The plan's monthly calls per vehicle: Smartcar's usual values, or any number typed in."""
+    return SelectSelector(
+        SelectSelectorConfig(
+            options=[str(value) for value in PLAN_ALLOWANCES],
+            custom_value=True,
+            translation_key="plan_allowance",
+            mode=SelectSelectorMode.DROPDOWN,
+        )
+    )
+
+
+def plan_allowance(value: Any) -> int | None:
+    """The allowance chosen or typed in; None unless a whole number from 0 up."""
+    try:
+        allowance = int(str(value).strip())
+    except ValueError:
+        return None
+    return allowance if 0 <= allowance <= MAX_REQUEST_BUDGET else None

@@ -21,8 +21,10 @@ CONF_READ_LOCATION: Final = "read_location"
 
 # Options
 CONF_REQUEST_BUDGET: Final = "request_budget"
-DEFAULT_REQUEST_BUDGET: Final = 500  # billable requests per vehicle per month (Smartcar's plans)
-MIN_REQUEST_BUDGET: Final = 100
+DEFAULT_REQUEST_BUDGET: Final = 500  # entries made before the plan was asked (older plans' 500)
+# Smartcar's plans since December 2025: 0, 100 or 500 calls per vehicle a month (issue #20).
+PLAN_ALLOWANCES: Final = (0, 100, 500)
+DEFAULT_PLAN_ALLOWANCE: Final = 100  # new entries: the smallest plan that polls at all
 MAX_REQUEST_BUDGET: Final = 100_000
 
 # Smartcar Connect permissions
