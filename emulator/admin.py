@@ -110,6 +110,22 @@ async def pair_key(request: web.Request) -> web.Response:
     return json_response(vehicle.as_dict())
 
 
+@routes.post("/_emulator/vehicles/{vehicle_id}/plan")
+@_admin
+async def set_plan(request: web.Request) -> web.Response:
+    """Give the vehicle a monthly allowance of billable requests (``limit``; null: unlimited)."""
+    state = get_state(request)
+    vehicle_id = state.vehicle(request.match_info["vehicle_id"]).id
+    body = await _body(request)
+    if set(body) != {"limit"}:
+        raise ValueError("give exactly the field 'limit'")
+    limit = body["limit"]
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+        raise ValueError("limit must be a whole number from 0, or null")
+    state.plans.set(vehicle_id, limit)
+    return json_response(state.plans.as_dict(state.month))
+
+
 @routes.post("/_emulator/clock")
 @_admin
 async def clock(request: web.Request) -> web.Response:

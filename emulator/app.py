@@ -156,6 +156,14 @@ async def _handle_v3(request: web.Request, handler: Handler) -> web.StreamRespon
     kind = fault.kind if fault else None
     if fault and (kind in ERROR_KINDS or kind in SIGNALS_KINDS):
         raise _fault_error(fault, request)
+    vehicle_id = request.match_info.get("vehicle_id")
+    if (
+        vehicle_id
+        and _route_name(request) in api.BILLABLE_ROUTES
+        and state.plans.exhausted(vehicle_id, state.month)
+    ):
+        # The plan's calls for this vehicle are used up this month (see PlanLimits).
+        raise billing()
     if fault and kind == "timeout":
         await asyncio.sleep(30.0 if fault.delay is None else fault.delay)
     if fault and kind == "command_202_failure":
@@ -207,12 +215,11 @@ async def emulator_middleware(request: web.Request, handler: Handler) -> web.Str
     finally:
         if counted:
             route = _route_name(request)
-            state.requests.record(
-                route,
-                request.match_info.get("vehicle_id"),
-                status,
-                billable=route in api.BILLABLE_ROUTES,
-            )
+            vehicle_id = request.match_info.get("vehicle_id")
+            billable = route in api.BILLABLE_ROUTES
+            state.requests.record(route, vehicle_id, status, billable=billable)
+            if billable and vehicle_id and 200 <= status < 300:
+                state.plans.bill(vehicle_id, state.month)
     return response
 
 

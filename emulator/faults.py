@@ -167,3 +167,47 @@ class RequestCounter:
                 "by_vehicle": dict(self.billable_by_vehicle),
             },
         }
+
+
+class PlanLimits:
+    """Per-vehicle monthly allowances of billable requests (Smartcar's plans), and their use.
+
+    Smartcar bills each successful vehicle request, commands included, against the plan's calls
+    per vehicle per month (0, 100 or 500 on the plans since December 2025; peers-and-user-asks.md
+    §3.1–3.2). Past it every billable request answers 430 BILLING / VEHICLE_REQUEST_LIMIT
+    (smartcar-api.md, "Billing limits are per plan"; https://smartcar.com/docs/errors/api-errors/billing-errors).
+    A vehicle without a limit is not limited (the emulator's default).
+    """
+
+    def __init__(self) -> None:
+        """No limits, nothing used."""
+        self.limits: dict[str, int] = {}
+        self.used: Counter[tuple[str, str]] = Counter()  # (vehicle, "YYYY-MM") -> billed
+
+    def reset(self) -> None:
+        """Forget the limits and their use."""
+        self.limits.clear()
+        self.used.clear()
+
+    def set(self, vehicle_id: str, limit: int | None) -> None:
+        """Give the vehicle a monthly allowance (None: unlimited)."""
+        if limit is None:
+            self.limits.pop(vehicle_id, None)
+        else:
+            self.limits[vehicle_id] = limit
+
+    def exhausted(self, vehicle_id: str, month: str) -> bool:
+        """Whether the vehicle's allowance for the month is used up."""
+        limit = self.limits.get(vehicle_id)
+        return limit is not None and self.used[vehicle_id, month] >= limit
+
+    def bill(self, vehicle_id: str, month: str) -> None:
+        """Count one billed request."""
+        self.used[vehicle_id, month] += 1
+
+    def as_dict(self, month: str) -> dict[str, Any]:
+        """Each limited vehicle's allowance and this month's use."""
+        return {
+            vehicle_id: {"limit": limit, "used": self.used[vehicle_id, month]}
+            for vehicle_id, limit in self.limits.items()
+        }

@@ -18,7 +18,7 @@ from emulator.config import (
     EmulatorOptions,
     type_problems,
 )
-from emulator.faults import Fault, FaultBook, RequestCounter
+from emulator.faults import Fault, FaultBook, PlanLimits, RequestCounter
 from emulator.fleet import (
     CREATE_FIELDS,
     DEFAULT_USER_ID,
@@ -141,6 +141,7 @@ class EmulatorState:
         self.options = options or EmulatorOptions()
         self.faults = FaultBook()
         self.requests = RequestCounter()
+        self.plans = PlanLimits()
         self.app = AppConfig()
         self.dispatcher = Dispatcher(
             clock=lambda: self.clock,
@@ -172,6 +173,7 @@ class EmulatorState:
         self.subscriptions = {}
         self.faults.clear()
         self.requests.reset()
+        self.plans.reset()
         self.dispatcher.log.clear()
         self._active_errors = {}
         for vehicle in self.vehicles.values():
@@ -200,6 +202,7 @@ class EmulatorState:
             "subscriptions": [sub.as_dict() for sub in self.subscriptions.values()],
             "faults": self.faults.as_list(),
             "requests": self.requests.as_dict(),
+            "plans": self.plans.as_dict(self.month),
             "tokens_valid": sum(1 for expiry in self.tokens.values() if expiry > now),
             "deliveries": len(self.dispatcher.log),
         }
@@ -365,6 +368,12 @@ class EmulatorState:
         ]
 
     # --- vehicles --------------------------------------------------------------------
+
+    @property
+    def month(self) -> str:
+        """The emulator clock's month ("2026-06"): Smartcar's allowances are monthly."""
+        now = self.clock.now()
+        return f"{now.year:04d}-{now.month:02d}"
 
     def vehicle(self, vehicle_id: str) -> Vehicle:
         """Return a vehicle or raise ``NotFoundError``."""

@@ -959,7 +959,11 @@ async def test_usage_persists_across_reload_and_resets_monthly(
     key = f"{DOMAIN}.{entry.entry_id}.usage"
     assert key not in hass_storage
     await advance_time(timedelta(seconds=SAVE_DELAY))
-    assert hass_storage[key]["data"] == {"month": "2026-06", "usage": dict.fromkeys(SLUG, 1)}
+    assert hass_storage[key]["data"] == {
+        "month": "2026-06",
+        "usage": dict.fromkeys(SLUG, 1),
+        "limited": [],
+    }
 
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
@@ -972,7 +976,11 @@ async def test_usage_persists_across_reload_and_resets_monthly(
     await advance_time(timedelta(seconds=1))
     assert hass.states.get("sensor.2024_tesla_model_y_requests_this_month").state == "1"
     await advance_time(timedelta(seconds=SAVE_DELAY))
-    assert hass_storage[key]["data"] == {"month": "2026-07", "usage": dict.fromkeys(SLUG, 1)}
+    assert hass_storage[key]["data"] == {
+        "month": "2026-07",
+        "usage": dict.fromkeys(SLUG, 1),
+        "limited": [],
+    }
 
 
 async def test_usage_written_at_once_on_unload(

@@ -119,8 +119,12 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
         added = [vehicle_id for vehicle_id in seen if vehicle_id not in data]
         for vehicle_id in added:
             data[vehicle_id] = VehicleData(
-                info=seen[vehicle_id], requests_used=self.usage.get(vehicle_id)
+                info=seen[vehicle_id],
+                requests_used=self.usage.get(vehicle_id),
+                limit_hit=vehicle_id in self.usage.limited,
             )
+            if vehicle_id in self.usage.limited:
+                data[vehicle_id].next_poll = budget.month_end(dt_util.now())
         removed = [vehicle_id for vehicle_id in data if vehicle_id not in seen]
         for vehicle_id in removed:
             del data[vehicle_id]
@@ -210,11 +214,10 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
             vehicle.next_poll = now + budget.backoff(vehicle.failures, err.retry_after)
             self._count_usage(vehicle_id)
             return
-        except SmartcarBillingError:
-            vehicle.last_error = "billing"
-            vehicle.available = False
-            vehicle.next_poll = budget.month_end(dt_util.now())
+        except SmartcarBillingError as err:
             self._count_usage(vehicle_id)
+            self._limit_reached(vehicle, err)
+            vehicle.available = False
             return
         except (SmartcarPermissionError, SmartcarConnectedServicesError) as err:
             vehicle.last_error = (err.code or err.error_type or "permission").lower()
@@ -275,6 +278,40 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
         except SmartcarError as err:
             LOGGER.debug("Re-subscribing %s failed: %s", vehicle_id, err)
 
+    def _limit_reached(self, vehicle: VehicleData, err: SmartcarBillingError) -> None:
+        """Smartcar refuses this vehicle for the plan's limit: no reads until the month rolls over.
+
+        The budget comes down to what Smartcar actually allowed (what was used when it refused).
+        """
+        vehicle_id = vehicle.info.vehicle_id
+        vehicle.last_error = "billing"
+        vehicle.limit_hit = True
+        vehicle.next_poll = budget.month_end(dt_util.now())
+        self.usage.limited.add(vehicle_id)
+        self.usage.save()
+        used = self.usage.get(vehicle_id)
+        LOGGER.warning(
+            "Smartcar refused %s for the plan's limit (%s) after %d requests this month; "
+            "no more reads until next month",
+            vehicle.info.display_name,
+            err.code or err.error_type,
+            used,
+        )
+        if used < self.budget:
+            self.budget = used
+            self.hass.config_entries.async_update_entry(
+                self.config_entry,
+                options={**self.config_entry.options, CONF_REQUEST_BUDGET: used},
+            )
+        self._sync_issues()
+
+    def _managed(self, vehicle_id: str) -> bool:
+        """Whether smart charging manages the vehicle (it sends start/stop commands)."""
+        runtime = getattr(self.config_entry, "runtime_data", None)
+        if runtime is None:  # the first refresh runs before the manager exists
+            return False
+        return bool(runtime.smart_charging.vehicle(vehicle_id).settings.managed)
+
     def _interval_for(self, vehicle: VehicleData) -> timedelta:
         now = dt_util.utcnow()
         recent_command = vehicle.last_command is not None and (
@@ -287,6 +324,8 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
             active_share=vehicle.active_share,
             webhooks_flowing=self.webhooks_flowing,
             key_missing=vehicle.key_state is KeyState.MISSING,
+            managed_charging=self._managed(vehicle.info.vehicle_id),
+            limit_hit=vehicle.limit_hit,
         )
         return budget.poll_interval(context, dt_util.now())
 
@@ -309,8 +348,19 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
         if self.usage.roll(dt_util.as_local(now)):
             for vehicle in self.data.values():
                 vehicle.requests_used = 0
+                if vehicle.limit_hit:
+                    vehicle.limit_hit = False
+                    vehicle.next_poll = None  # read at once: the new month's allowance
 
     def _sync_issues(self) -> None:
+        now = dt_util.now()
+        for vehicle in self.data.values():
+            vehicle.forecast_exhausted = budget.forecast_exhaustion(
+                self.budget, vehicle.requests_used, now
+            )
+            vehicle.budget_at_risk = not vehicle.limit_hit and budget.exhaustion_at_risk(
+                vehicle.forecast_exhausted, now
+            )
         sync_vehicle_issues(self.hass, self.config_entry.entry_id, self.data)
 
     # --- webhooks ------------------------------------------------------------------------------
@@ -372,7 +422,7 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
 
     # --- commands ------------------------------------------------------------------------------
 
-    async def async_start_charging(self, vehicle_id: str) -> None:
+    async def async_start_charging(self, vehicle_id: str, *, automatic: bool = False) -> None:
         """Start charging; "already charging" counts as success."""
         await self._async_command(
             vehicle_id,
@@ -382,9 +432,10 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
                 "is_charging": True,
                 "charging_status": ChargingStatus.CHARGING,
             },
+            automatic=automatic,
         )
 
-    async def async_stop_charging(self, vehicle_id: str) -> None:
+    async def async_stop_charging(self, vehicle_id: str, *, automatic: bool = False) -> None:
         """Stop charging; "not charging" counts as success."""
         await self._async_command(
             vehicle_id,
@@ -394,6 +445,7 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
                 "is_charging": False,
                 "charging_status": ChargingStatus.NOT_CHARGING,
             },
+            automatic=automatic,
         )
 
     async def async_set_charge_limit(self, vehicle_id: str, percent: int) -> None:
@@ -411,11 +463,19 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
         command: str,
         send: Callable[[], Awaitable[CommandResult]],
         expected: dict[str, Any],
+        *,
+        automatic: bool = False,
     ) -> None:
-        """Send a command; map every failure to a translated error; show the result at once."""
+        """Send a command; map every failure to a translated error; show the result at once.
+
+        Past the plan's limit Smartcar refuses commands too: automatic ones (smart charging) are
+        not sent; the user's own are (the plan may have grown) and a refusal says why.
+        """
         vehicle = self.data[vehicle_id]
         name = vehicle.info.display_name
         placeholders = {"vehicle": name}
+        if automatic and vehicle.limit_hit:
+            raise CommandRefusedError(Refusal.BILLING_LIMIT, placeholders)
         try:
             await send()
         except SmartcarVehicleStateError as err:
@@ -429,6 +489,11 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
         except SmartcarAuthenticationError as err:
             self.config_entry.async_start_reauth(self.hass)
             raise CommandRefusedError(Refusal.AUTH_FAILED, placeholders) from err
+        except SmartcarBillingError as err:
+            self._count_usage(vehicle_id)
+            self._limit_reached(vehicle, err)
+            self.async_set_updated_data(dict(self.data))
+            raise command_refusal(err, placeholders) from err
         except SmartcarError as err:
             raise command_refusal(err, placeholders) from err
         finally:
@@ -442,4 +507,6 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
         }
         vehicle.state = replace(vehicle.state, **optimistic)
         self.async_set_updated_data(dict(self.data))
-        self._schedule_reread(vehicle_id)
+        if not (budget.small_plan(self.budget) and self.webhooks_flowing):
+            # With a small plan and webhooks, the delivery that follows shows the result.
+            self._schedule_reread(vehicle_id)

@@ -1,4 +1,4 @@
-"""Each vehicle's repair issues: virtual key missing, no data served, charging problem."""
+"""Each vehicle's repair issues: virtual key, no data, plan limit, budget, charging problem."""
 
 from __future__ import annotations
 
@@ -79,6 +79,16 @@ def clear_plan_at_risk(hass: HomeAssistant, vehicle_id: str) -> None:
     ir.async_delete_issue(hass, DOMAIN, plan_at_risk_issue_id(vehicle_id))
 
 
+def limit_issue_id(vehicle_id: str) -> str:
+    """The repair issue of a vehicle Smartcar refused for the plan's monthly limit."""
+    return f"request_limit_reached_{_short_hash(vehicle_id)}"
+
+
+def budget_issue_id(vehicle_id: str) -> str:
+    """The repair issue of a vehicle whose budget runs out days before the month ends."""
+    return f"budget_running_out_{_short_hash(vehicle_id)}"
+
+
 def sync_vehicle_issues(
     hass: HomeAssistant, entry_id: str, vehicles: Mapping[str, VehicleData]
 ) -> None:
@@ -110,6 +120,41 @@ def sync_vehicle_issues(
             )
         else:
             ir.async_delete_issue(hass, DOMAIN, subscription_issue_id(vehicle_id))
+        _sync_budget_issues(hass, vehicle_id, vehicle)
+
+
+def _sync_budget_issues(hass: HomeAssistant, vehicle_id: str, vehicle: VehicleData) -> None:
+    placeholders = {
+        "vehicle": vehicle.info.display_name,
+        "used": str(vehicle.requests_used),
+    }
+    if vehicle.limit_hit:
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            limit_issue_id(vehicle_id),
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key="request_limit_reached",
+            translation_placeholders=placeholders,
+        )
+    else:
+        ir.async_delete_issue(hass, DOMAIN, limit_issue_id(vehicle_id))
+    if vehicle.budget_at_risk and vehicle.forecast_exhausted is not None:
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            budget_issue_id(vehicle_id),
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="budget_running_out",
+            translation_placeholders={
+                **placeholders,
+                "date": vehicle.forecast_exhausted.date().isoformat(),
+            },
+        )
+    else:
+        ir.async_delete_issue(hass, DOMAIN, budget_issue_id(vehicle_id))
 
 
 def delete_vehicle_issues(hass: HomeAssistant, vehicle_id: str) -> None:
@@ -118,6 +163,9 @@ def delete_vehicle_issues(hass: HomeAssistant, vehicle_id: str) -> None:
     ir.async_delete_issue(hass, DOMAIN, subscription_issue_id(vehicle_id))
     clear_charging_problem(hass, vehicle_id)
     clear_plan_at_risk(hass, vehicle_id)
+
+    ir.async_delete_issue(hass, DOMAIN, limit_issue_id(vehicle_id))
+    ir.async_delete_issue(hass, DOMAIN, budget_issue_id(vehicle_id))
 
 
 def webhook_signature_issue_id(entry_id: str) -> str:

@@ -57,6 +57,9 @@ class VehicleData:
     active_share: float = budget.DEFAULT_ACTIVE_SHARE  # share of time plugged in, not full
     was_active: bool = False
     requests_used: int = 0  # billable requests this month
+    limit_hit: bool = False  # Smartcar refused a request for the plan's limit this month
+    forecast_exhausted: datetime | None = None  # when this month's budget runs out at this rate
+    budget_at_risk: bool = False  # it runs out days before the month ends
     logged_unavailable: bool = False  # "unavailable" was logged; "available again" is due
 
     def merge(self, fresh: VehicleState) -> None:

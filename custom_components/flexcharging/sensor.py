@@ -135,6 +135,9 @@ SENSORS: tuple[FlexChargingSensorDescription, ...] = (
             "budget": coordinator.budget,
             "next_update": vehicle.next_poll,
             "webhooks_flowing": coordinator.webhooks_flowing,
+            # At this month's rate the budget runs out then (None: it lasts the month).
+            "budget_runs_out": vehicle.forecast_exhausted,
+            "plan_limit_reached": vehicle.limit_hit,
         },
         available_fn=None,
     ),

@@ -24,6 +24,7 @@ class UsageMeter:
         )
         self.month = ""
         self.counts: dict[str, int] = {}
+        self.limited: set[str] = set()  # vehicles Smartcar refused for the plan's limit this month
         self._counted: dict[str, int] = {}  # the client's running totals already added
 
     async def async_load(self, now: datetime) -> None:
@@ -31,6 +32,7 @@ class UsageMeter:
         stored = await self._store.async_load() or {}
         self.month = stored.get("month", month_key(now))
         self.counts = {key: int(value) for key, value in stored.get("usage", {}).items()}
+        self.limited = set(stored.get("limited", []))
 
     def get(self, vehicle_id: str) -> int:
         """The vehicle's billable requests this month."""
@@ -51,6 +53,7 @@ class UsageMeter:
             return False
         self.month = month
         self.counts = {}
+        self.limited = set()
         return True
 
     def save(self) -> None:
@@ -62,7 +65,7 @@ class UsageMeter:
         await self._store.async_save(self._data())
 
     def _data(self) -> dict[str, Any]:
-        return {"month": self.month, "usage": self.counts}
+        return {"month": self.month, "usage": self.counts, "limited": sorted(self.limited)}
 
 
 def month_key(moment: datetime) -> str:

@@ -1082,3 +1082,45 @@ async def test_dashboard_creates_and_verifies_a_webhook(
     ) as response:
         assert response.status == 200
     assert len(emulator.state.webhooks) == 1
+
+
+@pytest.mark.parametrize("limit", [0, 2, 100])
+async def test_plan_limit_per_vehicle(emulator: Emulator, api: Api, limit: int) -> None:
+    """Past the plan's monthly calls a vehicle answers 430 BILLING/VEHICLE_REQUEST_LIMIT.
+
+    Reads and commands count alike; other vehicles and the next month are not limited.
+    """
+    state = emulator.state
+    state.connect()
+    url = f"{emulator.base_url}/_emulator/vehicles/{MODEL_Y_ID}/plan"
+    async with api.http.post(url, json={"limit": limit}) as resp:
+        assert resp.status == 200
+        assert await resp.json() == {MODEL_Y_ID: {"limit": limit, "used": 0}}
+    for _ in range(limit - 1):
+        assert (await api.get(f"/v3/vehicles/{MODEL_Y_ID}/signals"))[0] == 200
+    if limit:
+        command = f"/v3/vehicles/{MODEL_Y_ID}/commands/charge/start"
+        assert (await api.post(command))[0] == 200
+    status, body, _ = await api.get(f"/v3/vehicles/{MODEL_Y_ID}/signals")
+    assert (status, body["type"], body["code"]) == (430, "BILLING", "VEHICLE_REQUEST_LIMIT")
+    assert body["statusCode"] == 430  # the classic shape of Smartcar's billing errors
+    status, body, _ = await api.post(f"/v3/vehicles/{MODEL_Y_ID}/commands/charge/stop")
+    assert (status, body["code"]) == (430, "VEHICLE_REQUEST_LIMIT")
+    assert state.plans.as_dict(state.month) == {MODEL_Y_ID: {"limit": limit, "used": limit}}
+    assert (await api.get(f"/v3/vehicles/{ID4_ID}/signals"))[0] == 200
+    # Refusals are not billed; a new month brings a new allowance.
+    state.advance(timedelta(days=31).total_seconds())
+    await api.authenticate()  # the token expired meanwhile
+    assert (await api.get(f"/v3/vehicles/{MODEL_Y_ID}/signals"))[0] == (200 if limit else 430)
+    # Unlimited again.
+    async with api.http.post(url, json={"limit": None}) as resp:
+        assert await resp.json() == {}
+    assert (await api.get(f"/v3/vehicles/{MODEL_Y_ID}/signals"))[0] == 200
+
+
+@pytest.mark.parametrize("body", [{"limit": -1}, {"limit": "100"}, {"limit": True}, {}])
+async def test_plan_limit_rejects_bad_input(emulator: Emulator, api: Api, body: Any) -> None:
+    url = f"{emulator.base_url}/_emulator/vehicles/{MODEL_Y_ID}/plan"
+    async with api.http.post(url, json=body) as resp:
+        assert resp.status == 400
+    assert emulator.state.plans.limits == {}

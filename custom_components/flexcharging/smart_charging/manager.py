@@ -230,7 +230,7 @@ class SmartChargingManager:
         if take_over:
             state.session = policy.user_took_over(state.session)
         try:
-            await self._async_send(vehicle_id, start=start)
+            await self._async_send(vehicle_id, start=start, automatic=False)
         except HomeAssistantError:
             state.session = replace(state.session, hold=before)
             self._schedule_evaluation(vehicle_id)  # the status follows the restored hold
@@ -440,18 +440,18 @@ class SmartChargingManager:
 
     # --- commands and publishing ---------------------------------------------------------------
 
-    async def _async_send(self, vehicle_id: str, *, start: bool) -> None:
+    async def _async_send(self, vehicle_id: str, *, start: bool, automatic: bool) -> None:
         if start:
-            await self.coordinator.async_start_charging(vehicle_id)
+            await self.coordinator.async_start_charging(vehicle_id, automatic=automatic)
         else:
-            await self.coordinator.async_stop_charging(vehicle_id)
+            await self.coordinator.async_stop_charging(vehicle_id, automatic=automatic)
 
     async def _async_send_planned(self, vehicle_id: str, start: bool) -> Refusal | None:
         """Send the policy's command; a refusal is returned (and kept for Start now to raise)."""
         state = self.vehicle(vehicle_id)
         state.command_error = None
         try:
-            await self._async_send(vehicle_id, start=start)
+            await self._async_send(vehicle_id, start=start, automatic=True)
         except HomeAssistantError as err:
             refusal = err.reason if isinstance(err, CommandRefusedError) else Refusal.COMMAND_FAILED
             if not (start and refusal is Refusal.FULLY_CHARGED):
