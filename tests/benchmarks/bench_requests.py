@@ -39,6 +39,7 @@ from custom_components.flexcharging.const import (
     CONF_OFFPEAK_PRICE,
     CONF_PEAK_PRICE,
     CONF_PRICE_SOURCE,
+    CONF_REQUEST_BUDGET,
     CONF_WEEKDAY_PEAK_END,
     CONF_WEEKDAY_PEAK_START,
     CONF_WEEKEND_PEAK_END,
@@ -102,6 +103,9 @@ class Result:
     departures: dict[str, list[float]] = field(default_factory=dict)  # charge at unplugging
     charged_minutes: dict[tuple[str, bool], int] = field(default_factory=dict)  # (car, peak)
     decisions: dict[str, dict[str, int]] = field(default_factory=dict)
+    # A limited plan only: what the emulator billed against it (setup included), and its 430s
+    plan: dict[str, int] = field(default_factory=dict)
+    refused: int = 0
 
 
 # The smart charging month's tariff: off-peak 23:00–07:00 every day.
@@ -141,6 +145,7 @@ async def _simulate(
     deliver_webhooks: bool,
     hass_client_no_auth: Any,
     smart_charging: bool = False,
+    plan: int | None = None,
 ) -> Result:
     # aiohttp's access log cannot format frozen time: silence it.
     logging.getLogger("aiohttp.access").disabled = True
@@ -166,6 +171,13 @@ async def _simulate(
     entry = hass.config_entries.async_entries("flexcharging")[0]
     if smart_charging:
         hass.config_entries.async_update_entry(entry, options={**entry.options, **SMART_OPTIONS})
+    if plan is not None:
+        # Smartcar refuses a vehicle past the plan's calls (430); FlexCharging is told the plan.
+        for vehicle_id in state.vehicles:
+            state.plans.set(vehicle_id, plan)
+        hass.config_entries.async_update_entry(
+            entry, options={**entry.options, CONF_REQUEST_BUDGET: plan}
+        )
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     decisions: list[dict[str, Any]] = []
@@ -258,6 +270,10 @@ async def _simulate(
                 watches.remove(watch)
     billable = state.requests.billable_by_vehicle
     result.requests = {vehicle_id: int(billable.get(vehicle_id, 0)) for vehicle_id in MEASURED}
+    if plan is not None:
+        used = state.plans.as_dict(state.month)
+        result.plan = {vehicle_id: used[vehicle_id]["used"] for vehicle_id in MEASURED}
+        result.refused = state.requests.by_status["430"]
     for vehicle_id in MEASURED:
         car = state.vehicle(vehicle_id)
         name_of = f"{car.year} {car.make.title()} {car.model}"  # as the events name it
@@ -318,6 +334,11 @@ def _print(result: Result) -> None:
     print(f"\n== {result.name}")
     for vehicle_id, slug in MEASURED.items():
         print(f"  {slug}: {result.requests.get(vehicle_id, 0)} billable requests in {DAYS} days")
+        if vehicle_id in result.plan:
+            print(
+                f"    plan: {result.plan[vehicle_id]} calls billed this month (setup included); "
+                f"{result.refused} refused with 430 (all vehicles)"
+            )
         if departures := result.departures.get(vehicle_id):
             met = sum(1 for soc in departures if soc >= SMART_TARGET - 0.5)
             peak = result.charged_minutes.get((vehicle_id, True), 0)
@@ -342,11 +363,13 @@ def _print(result: Result) -> None:
             )
 
 
+PLAN_100 = "FlexCharging smart charging (off-peak 23:00-07:00), 100-call plan, with webhooks"
 SCHEDULES: dict[str, tuple[Callable[..., timedelta] | None, bool]] = {
     "FlexCharging budget planner, polling only": (None, False),
     "FlexCharging budget planner, with webhooks": (None, True),
     "FlexCharging smart charging (off-peak 23:00-07:00), polling only": (None, False),
     "FlexCharging smart charging (off-peak 23:00-07:00), with webhooks": (None, True),
+    PLAN_100: (None, True),
     "Fixed 30-minute polling (Smartcar's recommendation)": (
         lambda context, now: timedelta(minutes=30),
         False,
@@ -383,8 +406,13 @@ async def test_month(
         deliver_webhooks=webhooks,
         hass_client_no_auth=hass_client_no_auth,
         smart_charging="smart charging" in name,
+        plan=100 if name == PLAN_100 else None,
     )
     _print(result)
+    if name == PLAN_100 and DAYS >= 28:
+        # Issue #20: a full month of smart charging inside the 100 calls, none refused.
+        assert result.refused == 0
+        assert all(used <= 100 for used in result.plan.values())
     print(f"  (simulated in {os.times().elapsed - started:.0f} s)")
 
 
