@@ -341,6 +341,8 @@ def test_forecast_waits_for_two_days_of_data() -> None:
     """The setup's first reads say little about the month: no forecast in its first two days."""
     assert forecast_exhaustion(100, 30, datetime(2026, 6, 2, 12, 0, tzinfo=UTC)) is None
     assert forecast_exhaustion(100, 0, datetime(2026, 6, 20, tzinfo=UTC)) is None
+    # A plan without calls has nothing to run out (the user's refreshes are refused anyway).
+    assert forecast_exhaustion(0, 3, datetime(2026, 6, 20, tzinfo=UTC)) is None
 
 
 def test_forecast_late_exhaustion_is_no_risk() -> None:

@@ -130,8 +130,8 @@ def forecast_exhaustion(budget: int, used: int, now: datetime) -> datetime | Non
     Not before two days of the month have passed: the first reads of a setup would dominate.
     """
     elapsed = now - month_start(now)
-    if elapsed < FORECAST_MIN_ELAPSED or used <= 0:
-        return None
+    if elapsed < FORECAST_MIN_ELAPSED or used <= 0 or budget <= 0:
+        return None  # too early, nothing spent, or a plan without calls (nothing to run out)
     if used >= budget:
         return now
     rate = used / elapsed.total_seconds()
