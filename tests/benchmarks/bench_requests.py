@@ -103,7 +103,7 @@ class Result:
     departures: dict[str, list[float]] = field(default_factory=dict)  # charge at unplugging
     charged_minutes: dict[tuple[str, bool], int] = field(default_factory=dict)  # (car, peak)
     decisions: dict[str, dict[str, int]] = field(default_factory=dict)
-    # A limited plan only: what the emulator billed against it (setup included), and its 430s
+    # A limited plan only: what the emulator billed against it in its (UTC) month, and its 430s
     plan: dict[str, int] = field(default_factory=dict)
     refused: int = 0
 
@@ -336,7 +336,7 @@ def _print(result: Result) -> None:
         print(f"  {slug}: {result.requests.get(vehicle_id, 0)} billable requests in {DAYS} days")
         if vehicle_id in result.plan:
             print(
-                f"    plan: {result.plan[vehicle_id]} calls billed this month (setup included); "
+                f"    plan: {result.plan[vehicle_id]} calls billed in the emulator's (UTC) month; "
                 f"{result.refused} refused with 430 (all vehicles)"
             )
         if departures := result.departures.get(vehicle_id):
