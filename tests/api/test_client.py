@@ -976,7 +976,8 @@ async def test_get_webhook(smartcar: FakeSmartcar, make_client: MakeClient) -> N
             "attributes": {
                 "name": "AutoData",
                 "callbackUri": "https://hooks.nabu.casa/abc",
-                "status": "ENABLED",
+                "isEnabled": True,
+                "errorCallbackUri": "https://errors.example/hook",
             },
         }
     }
@@ -985,7 +986,8 @@ async def test_get_webhook(smartcar: FakeSmartcar, make_client: MakeClient) -> N
         webhook_id="wh-1",
         name="AutoData",
         callback_uri="https://hooks.nabu.casa/abc",
-        status="ENABLED",
+        is_enabled=True,
+        error_callback_uri="https://errors.example/hook",
     )
 
 

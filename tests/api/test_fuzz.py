@@ -483,6 +483,8 @@ def test_rest_signals(body: Any) -> None:
         return
     assert isinstance(state, VehicleState)
     for name in VehicleState.__dataclass_fields__:
+        if name == "problems":
+            continue
         signal = getattr(state, name)
         # A value only with SUCCESS; a failed signal never keeps its stale body.
         assert signal.value is None or signal.status is SignalStatus.SUCCESS

@@ -59,6 +59,16 @@ def rest(*items: dict[str, Any]) -> VehicleState:
     return parse.rest_signals({"data": list(items)})
 
 
+def invalid(state: VehicleState, field: str) -> str:
+    """The reason the one signal in `state` could not be read: INVALID, no value, one problem."""
+    signal = getattr(state, field)
+    assert signal.status is SignalStatus.INVALID, signal
+    assert signal.value is None
+    (problem,) = state.problems
+    assert problem.reason == signal.reason
+    return problem.reason
+
+
 def flat_item(
     code: str, body: Any = None, *, status: Any = "SUCCESS", meta: Any = None
 ) -> dict[str, Any]:
@@ -177,9 +187,11 @@ def test_timestamp_rejects_false() -> None:
 def test_timestamp_rejects_containers() -> None:
     for value in ([], {}, [WEBHOOK_MS], {"ms": 1}):
         parse_error(lambda v=value: parse.timestamp(v, "x"))
-    parse_error(
-        lambda: rest(rest_item("charge-ischarging", {"value": True}, meta={"oemUpdatedAt": []}))
-    )
+    # A signal whose time cannot be read keeps its value, without a time.
+    state = rest(rest_item("charge-ischarging", {"value": True}, meta={"oemUpdatedAt": []}))
+    assert state.is_charging.value is True
+    assert state.is_charging.oem_updated_at is None
+    assert [p.code for p in state.problems] == ["charge-ischarging"]
 
 
 # --- vehicles, connections, webhooks ---------------------------------------------------------------
@@ -351,7 +363,10 @@ def test_webhook_resource() -> None:
             "attributes": {
                 "name": "AutoData",
                 "callbackUri": "https://example.com/api/webhook/abc",
-                "status": "ENABLED",
+                "isEnabled": False,
+                "errorCallbackUri": None,
+                "triggers": [],
+                "autoSubscribe": False,
             },
         }
     }
@@ -359,7 +374,11 @@ def test_webhook_resource() -> None:
         webhook_id="wh-1",
         name="AutoData",
         callback_uri="https://example.com/api/webhook/abc",
-        status="ENABLED",
+        is_enabled=False,
+    )
+    not_a_flag = {"id": "wh-2", "attributes": {"isEnabled": "yes"}}
+    assert parse_error(lambda: parse.webhook_resource(not_a_flag)).field == (
+        "data.attributes.isEnabled"
     )
     assert parse.webhook_resource({"id": "wh-2"}) == WebhookInfo(webhook_id="wh-2")
     bad_uri = {"id": "wh-2", "attributes": {"callbackUri": 1}}
@@ -510,33 +529,48 @@ def test_signal_status_variants() -> None:
     assert (signal.error_type, signal.error_code) == ("PERMISSION", None)
 
 
-def test_rest_signal_rejects() -> None:
-    where = "data[0](charge-ischarging)"
-    cases: list[tuple[object, str]] = [
-        ("x", "data[0]"),
-        ({"id": "charge-ischarging"}, "data[0].attributes"),
-        ({"attributes": {}}, "data[0].attributes.code"),
-        (rest_item("charge-ischarging", {"value": True}, meta=[]), f"{where}.meta"),
-        (
-            rest_item("charge-ischarging", {"value": True}, meta={"oemUpdatedAt": "soon"}),
-            f"{where}.meta.oemUpdatedAt",
-        ),
-        ({"attributes": {"code": "charge-ischarging", "status": "SUCCESS"}}, f"{where}.status"),
-        ({"attributes": {"code": "charge-ischarging", "status": {}}}, f"{where}.status.value"),
-        (
-            rest_item("charge-ischarging", status="ERROR", error={"type": 3}),
-            f"{where}.status.error.type",
-        ),
+def test_rest_signal_unreadable_parts() -> None:
+    """Each unreadable part costs only its own signal, which is reported with the reason."""
+    good = rest_item("tractionbattery-stateofcharge", {"value": 57, "unit": "percent"})
+    # Entries without a readable code: reported under a stand-in code.
+    for item, field in [
+        ("x", "data[1]"),
+        ({"id": "charge-ischarging"}, "data[1].attributes"),
+        ({"attributes": {}}, "data[1].attributes.code"),
+    ]:
+        state = parse.rest_signals({"data": [good, item]})
+        assert state.battery_level.value == 57
+        (problem,) = state.problems
+        assert problem.code == parse.UNREADABLE_SIGNAL
+        assert problem.reason.startswith(f"{field}: "), item
+    # A readable value with an unreadable time: kept, without a time.
+    for meta, field in ([], "meta"), ({"oemUpdatedAt": "soon"}, "meta.oemUpdatedAt"):
+        state = rest(good, rest_item("charge-ischarging", {"value": True}, meta=meta))
+        assert state.is_charging.value is True
+        assert state.is_charging.oem_updated_at is None
+        assert [(p.code, p.reason.split(":")[0]) for p in state.problems] == [
+            ("charge-ischarging", field)
+        ]
+    # An unreadable status or body: the signal is unknown, with the reason.
+    for item, field in [
+        ({"attributes": {"code": "charge-ischarging", "status": "SUCCESS"}}, "status"),
+        ({"attributes": {"code": "charge-ischarging", "status": {}}}, "status.value"),
+        (rest_item("charge-ischarging", status="ERROR", error={"type": 3}), "status.error.type"),
         (
             rest_item("charge-ischarging", status="ERROR", error={"code": ["x"]}),
-            f"{where}.status.error.code",
+            "status.error.code",
         ),
-        (rest_item("charge-ischarging"), f"{where}.body"),
-        (rest_item("charge-ischarging", {"value": "true"}), f"{where}.body.value"),
-    ]
-    for item, field in cases:
-        error = parse_error(lambda i=item: parse.rest_signals({"data": [i]}))
-        assert error.field == field, item
+        (rest_item("charge-ischarging"), "body"),
+        (rest_item("charge-ischarging", {"value": "true"}), "body.value"),
+    ]:
+        state = rest(good, item)
+        assert state.battery_level.value == 57
+        assert invalid(state, "is_charging").startswith(f"{field}: "), item
+        assert state.problems[0].code == "charge-ischarging"
+    # Our own status markers are never taken from Smartcar.
+    assert rest(rest_item("charge-ischarging", status="INVALID")).is_charging.status is (
+        SignalStatus.ERROR
+    )
 
 
 def test_percent_bounds() -> None:
@@ -545,7 +579,10 @@ def test_percent_bounds() -> None:
         assert rest(item).battery_level.value == value
     for value in (-1, 100.5):
         item = rest_item("tractionbattery-stateofcharge", {"value": value, "unit": "percent"})
-        assert "is not a percentage" in parse_error(lambda i=item: rest(i)).problem
+        assert "is not a percentage" in invalid(rest(item), "battery_level")
+    # An older integrations/webhooks/responses example: {"percentage": 75}.
+    item = rest_item("tractionbattery-stateofcharge", {"percentage": 75})
+    assert rest(item).battery_level.value == 75
 
 
 def test_range_units() -> None:
@@ -558,6 +595,7 @@ def test_range_units() -> None:
         ("miles", DistanceUnit.MILES),
         ("Miles", DistanceUnit.MILES),
         (None, DistanceUnit.KILOMETERS),  # absent: metric, Smartcar's default
+        ("DEFAULT", DistanceUnit.KILOMETERS),  # the enum signals/tractionbattery prints
     ]
     for unit, expected in cases:
         body: dict[str, Any] = {"value": 350} if unit is None else {"value": 350, "unit": unit}
@@ -567,8 +605,7 @@ def test_range_units() -> None:
         ({"value": 350, "unit": None}, "expected a string"),
         ({"value": "350", "unit": "km"}, "expected a number"),
     ):
-        error = parse_error(lambda b=body: rest(rest_item("tractionbattery-range", b)))
-        assert problem in error.problem, body
+        assert problem in invalid(rest(rest_item("tractionbattery-range", body)), "range"), body
 
 
 def test_charging_status() -> None:
@@ -580,8 +617,16 @@ def test_charging_status() -> None:
     ):
         state = rest(rest_item("charge-detailedchargingstatus", {"value": raw}))
         assert state.charging_status.value is expected
-    for raw in ("DISCHARGING", 1, None):
-        parse_error(lambda r=raw: rest(rest_item("charge-detailedchargingstatus", {"value": r})))
+    # A status Smartcar may add later is unknown, with the reason; the rest is used.
+    state = rest(
+        rest_item("charge-detailedchargingstatus", {"value": "DISCHARGING"}),
+        rest_item("charge-ischarging", {"value": False}),
+    )
+    assert "unknown charging status 'DISCHARGING'" in invalid(state, "charging_status")
+    assert state.is_charging.value is False
+    for raw in (1, None):
+        item = rest_item("charge-detailedchargingstatus", {"value": raw})
+        assert invalid(rest(item), "charging_status")
 
 
 def test_charge_limit() -> None:
@@ -618,11 +663,29 @@ def test_charge_limit() -> None:
         assert isinstance(value, int)
 
 
+def test_charge_limit_unknown() -> None:
+    """No global entry and no active limit (signals/charge): the limit is unknown, no problem."""
+    for body in (
+        {"values": [], "activeLimit": None},
+        {"values": [{"type": "LOCATION", "limit": 60, "condition": {"name": "Work"}}]},
+        {
+            "values": [
+                {"type": "location", "limit": 60, "condition": {"name": "Home"}},
+                {"type": "CONNECTOR", "limit": 70, "condition": {"connectorType": "J1772"}},
+            ],
+            "activeLimit": None,
+        },
+        {},
+    ):
+        state = rest(rest_item("charge-chargelimits", body))
+        assert state.charge_limit.status is SignalStatus.SUCCESS, body
+        assert state.charge_limit.value is None
+        assert not state.charge_limit.known
+        assert state.problems == ()
+
+
 def test_charge_limit_rejects() -> None:
     cases: list[tuple[dict[str, Any], str]] = [
-        ({"values": [], "activeLimit": None}, "body.values"),
-        ({"values": [{"type": "LOCATION", "limit": 60}]}, "body.values"),
-        ({}, "body.values"),
         ({"values": {"GLOBAL": 80}}, "body.values"),
         ({"values": ["GLOBAL"]}, "body.values[0]"),
         ({"values": [{"type": 1}]}, "body.values[0].type"),
@@ -630,8 +693,8 @@ def test_charge_limit_rejects() -> None:
         ({"values": [], "activeLimit": "80"}, "body.activeLimit"),
     ]
     for body, field in cases:
-        error = parse_error(lambda b=body: rest(rest_item("charge-chargelimits", b)))
-        assert error.field == f"data[0](charge-chargelimits).{field}", body
+        reason = invalid(rest(rest_item("charge-chargelimits", body)), "charge_limit")
+        assert reason.startswith(f"{field}: "), body
 
 
 def test_power() -> None:
@@ -643,14 +706,13 @@ def test_power() -> None:
         ("charge-power", {"value": 3.7}, 3.7),  # absent unit: kW
         ("charge-chargerate", {"value": 7400, "unit": "watts"}, 7.4),
         ("charge-wattage", {"value": 11000, "unit": "watts"}, 11.0),
+        ("charge-wattage", {"value": 250}, 0.25),  # signals/charge: "measured in watts"
         ("charge-chargerate", {"value": 7.4, "unit": "KW"}, 7.4),
     ]
     for code, body, expected in cases:
         assert rest(rest_item(code, body)).charge_power.value == pytest.approx(expected), body
-    assert (
-        "unknown power unit"
-        in parse_error(lambda: rest(rest_item("charge-power", {"value": 11, "unit": "hp"}))).problem
-    )
+    state = rest(rest_item("charge-power", {"value": 11, "unit": "hp"}))
+    assert "unknown power unit" in invalid(state, "charge_power")
     # A charge rate in a speed (or without a unit) says how fast range grows: not power.
     for body in ({"value": 30, "unit": "km/h"}, {"value": 30, "unit": "mph"}, {"value": 30}):
         state = rest(rest_item("charge-chargerate", body))
@@ -684,9 +746,9 @@ def test_capacity_vin_location() -> None:
         state = rest(rest_item("tractionbattery-nominalcapacity", body))
         assert state.battery_capacity.value == expected, body
     for body in ({}, {"capacity": {}}, {"capacity": "77"}):
-        error = parse_error(lambda b=body: rest(rest_item("tractionbattery-nominalcapacity", b)))
-        assert error.field.endswith("body.capacity"), body
-    parse_error(lambda: rest(rest_item("vehicleidentification-vin", {"value": ""})))
+        state = rest(rest_item("tractionbattery-nominalcapacity", body))
+        assert invalid(state, "battery_capacity").startswith("body.capacity"), body
+    assert invalid(rest(rest_item("vehicleidentification-vin", {"value": ""})), "vin")
     corner = {"latitude": -90, "longitude": 180}
     assert rest(rest_item("location-preciselocation", corner)).location.value == Location(-90, 180)
     for body in (
@@ -695,10 +757,10 @@ def test_capacity_vin_location() -> None:
         {"latitude": 0, "longitude": 180.5},
         {"latitude": 0, "longitude": -181},
     ):
-        error = parse_error(lambda b=body: rest(rest_item("location-preciselocation", b)))
-        assert error.problem == "coordinates out of range", body
-    missing = parse_error(lambda: rest(rest_item("location-preciselocation", {"latitude": 1})))
-    assert missing.field.endswith("body.longitude")
+        state = rest(rest_item("location-preciselocation", body))
+        assert invalid(state, "location") == "body: coordinates out of range", body
+    missing = rest(rest_item("location-preciselocation", {"latitude": 1}))
+    assert invalid(missing, "location").startswith("body.longitude")
 
 
 # --- webhook signals ---------------------------------------------------------------------------
@@ -724,16 +786,27 @@ def test_webhook_signals_documented_fragments() -> None:
     assert state.vin.oem_updated_at is None
 
 
-def test_webhook_signals_rejects() -> None:
-    cases: list[tuple[object, str]] = [
-        ({}, "data.signals"),
-        (["x"], "data.signals[0]"),
-        ([{"name": "IsCharging"}], "data.signals[0].code"),
-        ([flat_item("charge-ischarging")], "data.signals[0](charge-ischarging).body"),
-    ]
-    for signals, field in cases:
-        error = parse_error(lambda s=signals: parse.webhook_signals(s, "data.signals"))
-        assert error.field == field, signals
+def test_webhook_signals_unreadable_parts() -> None:
+    """An unreadable entry or body costs only itself; the delivery's other signals are used."""
+    good = flat_item("tractionbattery-stateofcharge", {"value": 57, "unit": "percent"})
+    for signals, code, field in [
+        ({}, parse.UNREADABLE_SIGNAL, "data.signals"),
+        ([good, "x"], parse.UNREADABLE_SIGNAL, "data.signals[1]"),
+        ([good, {"name": "IsCharging"}], parse.UNREADABLE_SIGNAL, "data.signals[1].code"),
+        ([good, flat_item("charge-ischarging")], "charge-ischarging", "body"),
+    ]:
+        state = parse.webhook_signals(signals, "data.signals")
+        (problem,) = state.problems
+        assert (problem.code, problem.reason.split(": ")[0]) == (code, field), signals
+        assert not state.is_empty
+        if isinstance(signals, list):
+            assert state.battery_level.value == 57
+    # A code the client has never heard of is not used, and not a problem.
+    state = parse.webhook_signals(
+        [good, flat_item("charge-somethingnew", ["any", "shape"])], "data.signals"
+    )
+    assert state.problems == ()
+    assert state.battery_level.value == 57
 
 
 # --- included vehicle, commands -------------------------------------------------------------------

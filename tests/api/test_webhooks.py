@@ -244,18 +244,36 @@ def test_vehicle_state_rejects() -> None:
         (lambda p: p["data"].pop("vehicle"), "vehicleId"),
         (lambda p: p["data"]["vehicle"].update(year="2023"), "data.vehicle.year"),
         (lambda p: p["data"].update(user={"id": 5}), "data.user.id"),
-        (lambda p: p["data"].update(signals={}), "data.signals"),
-        (lambda p: p["data"]["signals"].append({"code": ""}), "data.signals[1].code"),
-        (
-            lambda p: p["data"]["signals"][0]["body"].update(value=101),
-            "data.signals[0](tractionbattery-stateofcharge).body.value",
-        ),
         (lambda p: p.update(eventId=7), "eventId"),
     ]
     for mutate, field in cases:
         payload = state_payload()
         mutate(payload)
         assert parse_error(lambda p=payload: parse_event(encode(p))).field == field, field
+
+
+def test_vehicle_state_unreadable_signals_are_problems() -> None:
+    """Signals that cannot be read are the event's problems, not a rejected event."""
+    cases: list[tuple[Any, str, str]] = [
+        (lambda p: p["data"].update(signals={}), "(unreadable entry)", "data.signals"),
+        (
+            lambda p: p["data"]["signals"].append({"code": ""}),
+            "(unreadable entry)",
+            "data.signals[1].code",
+        ),
+        (
+            lambda p: p["data"]["signals"][0]["body"].update(value=101),
+            "tractionbattery-stateofcharge",
+            "body.value",
+        ),
+    ]
+    for mutate, code, field in cases:
+        payload = state_payload()
+        mutate(payload)
+        event = parse_event(encode(payload))
+        assert isinstance(event, VehicleStateEvent)
+        (problem,) = event.state.problems
+        assert (problem.code, problem.reason.split(": ")[0]) == (code, field)
 
 
 # --- parse_event: VEHICLE_ERROR ------------------------------------------------------------------
@@ -399,7 +417,9 @@ def test_malformed_json_deep_nesting() -> None:
 def test_huge_integer_signal_value() -> None:
     payload = state_payload()
     payload["data"]["signals"][0]["body"]["value"] = 10**400
-    parse_error(lambda: parse_event(encode(payload)))
+    event = parse_event(encode(payload))
+    assert isinstance(event, VehicleStateEvent)
+    assert event.state.battery_level.status is SignalStatus.INVALID
 
 
 # --- EventDeduplicator ----------------------------------------------------------------------------

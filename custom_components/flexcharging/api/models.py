@@ -38,6 +38,7 @@ class SignalStatus(StrEnum):
     SUCCESS = "SUCCESS"
     ERROR = "ERROR"
     UNAVAILABLE = "UNAVAILABLE"
+    INVALID = "INVALID"  # reported, but its body could not be read (see `reason`)
     ABSENT = "ABSENT"  # not in the response at all
 
 
@@ -62,7 +63,8 @@ class Signal[T]:
     """One signal: its value when Smartcar reported it successfully, and how fresh it is.
 
     A signal whose status is not SUCCESS has no value (its stale body is never used); its error
-    type and code say why.
+    type and code say why, or `reason` when its body could not be read. A SUCCESS without a
+    value is one the vehicle could not determine (a charge limit without a global entry).
     """
 
     value: T | None = None
@@ -70,6 +72,7 @@ class Signal[T]:
     oem_updated_at: datetime | None = None
     error_type: str | None = None
     error_code: str | None = None
+    reason: str | None = None
 
     @property
     def known(self) -> bool:
@@ -86,6 +89,14 @@ class Signal[T]:
             # Without two timestamps the later arrival wins.
             return True
         return self.oem_updated_at >= other.oem_updated_at
+
+
+@dataclass(frozen=True, slots=True)
+class SignalProblem:
+    """A signal of a report that could not be read: it is unknown, the rest of the report is used."""
+
+    code: str
+    reason: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -151,28 +162,32 @@ class VehicleState:
     vin: Signal[str] = field(default_factory=Signal)
     location: Signal[Location] = field(default_factory=Signal)
     is_at_home: Signal[bool] = field(default_factory=Signal)
+    # The signals of this one report that could not be read (merges do not carry them).
+    problems: tuple[SignalProblem, ...] = ()
 
     @property
     def is_empty(self) -> bool:
         """Whether no signal at all was reported (the vehicle's signal store is empty)."""
-        return all(getattr(self, item.name).status is SignalStatus.ABSENT for item in fields(self))
+        return not self.problems and all(
+            getattr(self, name).status is SignalStatus.ABSENT for name in _SIGNAL_NAMES
+        )
 
     @property
     def newest_update(self) -> datetime | None:
         """When the vehicle last recorded any successfully reported value."""
         stamps = [
             signal.oem_updated_at
-            for item in fields(self)
-            if (signal := getattr(self, item.name)).known and signal.oem_updated_at
+            for name in _SIGNAL_NAMES
+            if (signal := getattr(self, name)).known and signal.oem_updated_at
         ]
         return max(stamps, default=None)
 
     def merged_with(self, newer: VehicleState) -> Self:
         """Combine with a later report: per signal, the fresher one wins (by `oemUpdatedAt`)."""
         changes = {
-            item.name: incoming
-            for item in fields(self)
-            if (incoming := getattr(newer, item.name)).newer_than(getattr(self, item.name))
+            name: incoming
+            for name in _SIGNAL_NAMES
+            if (incoming := getattr(newer, name)).newer_than(getattr(self, name))
         }
         return replace(self, **changes) if changes else self
 
@@ -186,6 +201,9 @@ class VehicleState:
         if signal.known:
             return KeyState.PAIRED if signal.value else KeyState.MISSING
         return KeyState.UNKNOWN
+
+
+_SIGNAL_NAMES = tuple(item.name for item in fields(VehicleState) if item.name != "problems")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -203,4 +221,6 @@ class WebhookInfo:
     webhook_id: str
     name: str | None = None
     callback_uri: str | None = None
-    status: str | None = None
+    is_enabled: bool | None = None  # None: not reported
+    # Where VEHICLE_ERROR events go when set; unset, they go to `callback_uri`.
+    error_callback_uri: str | None = None

@@ -1,8 +1,13 @@
-"""Turn Smartcar's JSON into the typed models, strictly, naming the field that was wrong.
+"""Turn Smartcar's JSON into the typed models, naming the field that was wrong.
 
 Smartcar sends the same signal in two envelopes (REST `attributes`, webhook flat objects),
 timestamps as ISO strings, seconds or milliseconds, and units in several spellings. All of that
 is absorbed here; the rest of the integration only sees `models`.
+
+Envelopes are strict; signals are not. Smartcar documents partial data as normal ("successful
+signals containing body data and failed signals containing status errors", webhooks/events/
+vehicle-state): one signal that cannot be read becomes unknown with its reason (a
+`SignalProblem` of the report) and never costs the rest of the report.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from .models import (
     DistanceUnit,
     Location,
     Signal,
+    SignalProblem,
     SignalStatus,
     VehicleInfo,
     VehicleState,
@@ -34,6 +40,9 @@ _DISTANCE_UNITS = {
     "kilometres": DistanceUnit.KILOMETERS,
     "mi": DistanceUnit.MILES,
     "miles": DistanceUnit.MILES,
+    # signals/tractionbattery prints the unit enum as "DEFAULT" (a doc mix-up, see
+    # docs/smartcar-v3.md §6.3): the requested unit system, metric unless asked otherwise.
+    "default": DistanceUnit.KILOMETERS,
 }
 _POWER_TO_KW = {"kw": 1.0, "kilowatts": 1.0, "w": 0.001, "watts": 0.001}
 
@@ -207,7 +216,12 @@ def webhook_resource(body: object) -> WebhookInfo:
         webhook_id=string(resource.get("id"), "data.id"),
         name=optional_string(attributes.get("name"), "data.attributes.name"),
         callback_uri=optional_string(attributes.get("callbackUri"), "data.attributes.callbackUri"),
-        status=optional_string(attributes.get("status"), "data.attributes.status"),
+        is_enabled=None
+        if attributes.get("isEnabled") is None
+        else boolean(attributes["isEnabled"], "data.attributes.isEnabled"),
+        error_callback_uri=optional_string(
+            attributes.get("errorCallbackUri"), "data.attributes.errorCallbackUri"
+        ),
     )
 
 
@@ -215,7 +229,9 @@ def webhook_resource(body: object) -> WebhookInfo:
 
 
 def _percent(body: Mapping[str, Any], where: str) -> float:
-    value = number(body.get("value"), f"{where}.value")
+    # An older integrations/webhooks/responses example sends {"percentage": 75}.
+    key = "value" if "value" in body or "percentage" not in body else "percentage"
+    value = number(body.get(key), f"{where}.{key}")
     if not 0 <= value <= 100:
         raise SmartcarParseError(f"{where}.value", f"{value} is not a percentage")
     return value
@@ -241,8 +257,12 @@ def _flag(body: Mapping[str, Any], where: str) -> bool:
     return boolean(body.get("value"), f"{where}.value")
 
 
-def _charge_limit(body: Mapping[str, Any], where: str) -> int:
-    """The global charge limit: `values[type=GLOBAL, no condition].limit`, else `activeLimit`."""
+def _charge_limit(body: Mapping[str, Any], where: str) -> int | None:
+    """The global charge limit: `values[type=GLOBAL, no condition].limit`, else `activeLimit`.
+
+    None (unknown, not an error) when neither is there: signals/charge documents LOCATION and
+    CONNECTOR entries and an `activeLimit` that is null when it "cannot be determined".
+    """
     values = sequence(body.get("values", []), f"{where}.values")
     for index, item in enumerate(values):
         entry = mapping(item, f"{where}.values[{index}]")
@@ -252,16 +272,21 @@ def _charge_limit(body: Mapping[str, Any], where: str) -> int:
             return round(limit)
     active = body.get("activeLimit")
     if active is None:
-        raise SmartcarParseError(f"{where}.values", "no global charge limit")
+        return None
     return round(number(active, f"{where}.activeLimit"))
 
 
-def _power_kw(body: Mapping[str, Any], where: str) -> float:
-    value = number(body.get("value"), f"{where}.value")
-    unit = string(body.get("unit", "kW"), f"{where}.unit").lower()
-    if (factor := _POWER_TO_KW.get(unit)) is None:
-        raise SmartcarParseError(f"{where}.unit", f"unknown power unit {unit!r:.20}")
-    return value * factor
+def _power(default_unit: str) -> Callable[[Mapping[str, Any], str], float]:
+    """A parser of a power body in kW, for a body without a unit given in `default_unit`."""
+
+    def parse_power(body: Mapping[str, Any], where: str) -> float:
+        value = number(body.get("value"), f"{where}.value")
+        unit = string(body.get("unit", default_unit), f"{where}.unit").lower()
+        if (factor := _POWER_TO_KW.get(unit)) is None:
+            raise SmartcarParseError(f"{where}.unit", f"unknown power unit {unit!r:.20}")
+        return value * factor
+
+    return parse_power
 
 
 def _capacity_kwh(body: Mapping[str, Any], where: str) -> float:
@@ -292,9 +317,10 @@ _SIGNALS: Mapping[str, tuple[str, Callable[[Mapping[str, Any], str], Any]]] = {
     "charge-ischarging": ("is_charging", _flag),
     "charge-ischargingcableconnected": ("plugged_in", _flag),
     "charge-chargelimits": ("charge_limit", _charge_limit),
-    "charge-chargerate": ("charge_power", _power_kw),
-    "charge-power": ("charge_power", _power_kw),
-    "charge-wattage": ("charge_power", _power_kw),  # the power drawn, in watts
+    "charge-chargerate": ("charge_power", _power("kw")),
+    "charge-power": ("charge_power", _power("kw")),
+    # signals/charge: "measured in watts", so a body without a unit is in watts.
+    "charge-wattage": ("charge_power", _power("watts")),
     "tractionbattery-nominalcapacity": ("battery_capacity", _capacity_kwh),
     "connectivitystatus-isdigitalkeypaired": ("key_paired", _flag),
     "vehicleidentification-vin": ("vin", _vin),
@@ -304,10 +330,35 @@ _SIGNALS: Mapping[str, tuple[str, Callable[[Mapping[str, Any], str], Any]]] = {
 SIGNAL_CODES = frozenset(_SIGNALS)
 
 
+def _status(status_obj: object) -> tuple[SignalStatus, str | None, str | None]:
+    """A signal's status, error type and error code; an absent status means SUCCESS."""
+    if status_obj is None:
+        return SignalStatus.SUCCESS, None, None
+    status_map = mapping(status_obj, "status")
+    raw_status = string(status_map.get("value"), "status.value").upper()
+    try:
+        status_value = SignalStatus(raw_status)
+    except ValueError:
+        status_value = SignalStatus.ERROR
+    if status_value in (SignalStatus.INVALID, SignalStatus.ABSENT):
+        status_value = SignalStatus.ERROR  # our own markers, never Smartcar's
+    error = status_map.get("error")
+    if not isinstance(error, Mapping):
+        return status_value, None, None
+    return (
+        status_value,
+        optional_string(error.get("type"), "status.error.type"),
+        optional_string(error.get("code"), "status.error.code"),
+    )
+
+
 def _signal(
-    code: str, status_obj: object, body: object, meta: object, where: str
+    code: str, status_obj: object, body: object, meta: object, problems: list[SignalProblem]
 ) -> tuple[str, Signal[Any]] | None:
-    """Parse one signal in its neutral form; None for signals this integration does not use."""
+    """Parse one signal in its neutral form; None for signals this integration does not use.
+
+    What cannot be read is added to `problems`, and the signal is INVALID (no value).
+    """
     spec = _SIGNALS.get(code)
     if spec is None:
         return None
@@ -317,33 +368,34 @@ def _signal(
         if unit not in _POWER_TO_KW:
             # A charge rate in km/h says how fast range grows, not power: not used.
             return None
-    status_value = SignalStatus.SUCCESS
-    error_type = error_code = None
-    if status_obj is not None:
-        status_map = mapping(status_obj, f"{where}.status")
-        raw_status = string(status_map.get("value"), f"{where}.status.value").upper()
-        try:
-            status_value = SignalStatus(raw_status)
-        except ValueError:
-            status_value = SignalStatus.ERROR
-        error = status_map.get("error")
-        if isinstance(error, Mapping):
-            error_type = optional_string(error.get("type"), f"{where}.status.error.type")
-            error_code = optional_string(error.get("code"), f"{where}.status.error.code")
-    if status_value is not SignalStatus.SUCCESS:
-        # Never the stale body of a failed signal: unknown, with the reason.
-        return field_name, Signal(
-            status=status_value, oem_updated_at=None, error_type=error_type, error_code=error_code
-        )
+    try:
+        status_value, error_type, error_code = _status(status_obj)
+        if status_value is not SignalStatus.SUCCESS:
+            # Never the stale body of a failed signal: unknown, with the reason.
+            return field_name, Signal(
+                status=status_value,
+                oem_updated_at=None,
+                error_type=error_type,
+                error_code=error_code,
+            )
+        value = parse_body(mapping(body, "body"), "body")
+    except SmartcarParseError as err:
+        reason = f"{err.field}: {err.problem}"
+        problems.append(SignalProblem(code, reason))
+        return field_name, Signal(status=SignalStatus.INVALID, reason=reason)
     stamp = None
-    if meta is not None:
-        meta_map = mapping(meta, f"{where}.meta")
-        stamp = timestamp(meta_map.get("oemUpdatedAt"), f"{where}.meta.oemUpdatedAt")
-    value = parse_body(mapping(body, f"{where}.body"), f"{where}.body")
+    try:
+        if meta is not None:
+            stamp = timestamp(mapping(meta, "meta").get("oemUpdatedAt"), "meta.oemUpdatedAt")
+    except SmartcarParseError as err:
+        # The value is fine; without its time a later arrival replaces it.
+        problems.append(SignalProblem(code, f"{err.field}: {err.problem}"))
     return field_name, Signal(value=value, status=SignalStatus.SUCCESS, oem_updated_at=stamp)
 
 
-def _state_from(parsed: Iterable[tuple[str, Signal[Any]] | None]) -> VehicleState:
+def _state_from(
+    parsed: Iterable[tuple[str, Signal[Any]] | None], problems: list[SignalProblem]
+) -> VehicleState:
     values: dict[str, Signal[Any]] = {}
     for item in parsed:
         if item is None:
@@ -352,48 +404,63 @@ def _state_from(parsed: Iterable[tuple[str, Signal[Any]] | None]) -> VehicleStat
         current = values.get(field_name)
         if current is None or (signal.known and not current.known):
             values[field_name] = signal
-    return replace(VehicleState(), **values)
+    return replace(VehicleState(), **values, problems=tuple(problems))
+
+
+UNREADABLE_SIGNAL = "(unreadable entry)"
+
+
+def _unreadable_entry(err: SmartcarParseError) -> SignalProblem:
+    """A signal entry without a readable code: reported under a stand-in code."""
+    return SignalProblem(UNREADABLE_SIGNAL, f"{err.field}: {err.problem}")
 
 
 def rest_signals(body: object) -> VehicleState:
     """Parse `GET /v3/vehicles/{id}/signals` into a vehicle state."""
     root = mapping(body, "body")
     items = sequence(root.get("data"), "data")
+    problems: list[SignalProblem] = []
 
     def parse_item(index: int, item: object) -> tuple[str, Signal[Any]] | None:
         where = f"data[{index}]"
-        resource = mapping(item, where)
-        attributes = mapping(resource.get("attributes"), f"{where}.attributes")
-        code = string(attributes.get("code", resource.get("id")), f"{where}.attributes.code")
+        try:
+            resource = mapping(item, where)
+            attributes = mapping(resource.get("attributes"), f"{where}.attributes")
+            code = string(attributes.get("code", resource.get("id")), f"{where}.attributes.code")
+        except SmartcarParseError as err:
+            problems.append(_unreadable_entry(err))
+            return None
         return _signal(
-            code,
-            attributes.get("status"),
-            attributes.get("body"),
-            resource.get("meta"),
-            f"{where}({code})",
+            code, attributes.get("status"), attributes.get("body"), resource.get("meta"), problems
         )
 
-    return _state_from(parse_item(index, item) for index, item in enumerate(items))
+    parsed = [parse_item(index, item) for index, item in enumerate(items)]
+    return _state_from(parsed, problems)
 
 
 def webhook_signals(signals: object, where: str) -> VehicleState:
     """Parse the flat signal objects of a VEHICLE_STATE webhook into a vehicle state."""
+    problems: list[SignalProblem] = []
 
     def parse_item(index: int, item: object) -> tuple[str, Signal[Any]] | None:
         item_where = f"{where}[{index}]"
-        signal = mapping(item, item_where)
-        code = string(signal.get("code"), f"{item_where}.code")
+        try:
+            signal = mapping(item, item_where)
+            code = string(signal.get("code"), f"{item_where}.code")
+        except SmartcarParseError as err:
+            problems.append(_unreadable_entry(err))
+            return None
         return _signal(
-            code,
-            signal.get("status"),
-            signal.get("body"),
-            signal.get("meta"),
-            f"{item_where}({code})",
+            code, signal.get("status"), signal.get("body"), signal.get("meta"), problems
         )
 
-    return _state_from(
-        parse_item(index, item) for index, item in enumerate(sequence(signals, where))
-    )
+    try:
+        items = sequence(signals, where)
+    except SmartcarParseError as err:
+        problems.append(_unreadable_entry(err))
+        items = []
+    parsed = [parse_item(index, item) for index, item in enumerate(items)]
+    return _state_from(parsed, problems)
 
 
 def included_vehicle(body: object) -> VehicleInfo | None:
