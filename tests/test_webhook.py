@@ -276,6 +276,36 @@ def test_verification_window_closes() -> None:
     assert not receiver.verification_open
 
 
+async def test_partial_delivery_is_used(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    post_webhook: Post,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """One unreadable signal: 200, the others are used, the reason is logged once per code."""
+    now = datetime.now(UTC)
+    broken = {**soc(0, now), "code": "charge-detailedchargingstatus", "body": {"value": "NEW"}}
+    for value in (90, 91):
+        response = await post_webhook(state_event(MODEL_Y_ID, [soc(value, now), broken]))
+        assert response.status == HTTPStatus.OK
+        assert battery(hass) == f"{value}.0"
+    assert caplog.text.count("charge-detailedchargingstatus signal of 2024 Tesla Model Y") == 1
+    assert "unknown charging status 'NEW'" in caplog.text
+    vehicle = init_integration.runtime_data.coordinator.data[MODEL_Y_ID]
+    assert vehicle.signal_problems == {
+        "charge-detailedchargingstatus": "body.value: unknown charging status 'NEW'"
+    }
+    # The signal reads again: the problem is gone from the vehicle's diagnostics.
+    fixed = {
+        **broken,
+        "body": {"value": "CHARGING"},
+        "meta": soc(0, now + timedelta(seconds=1))["meta"],
+    }
+    response = await post_webhook(state_event(MODEL_Y_ID, [fixed]))
+    assert response.status == HTTPStatus.OK
+    assert vehicle.signal_problems == {}
+
+
 async def test_test_delivery_changes_nothing(
     hass: HomeAssistant, init_integration: MockConfigEntry, post_webhook: Post
 ) -> None:

@@ -81,6 +81,7 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
         self._connections_checked: datetime | None = None
         self.usage = UsageMeter(hass, entry.entry_id)
         self._rereads: dict[str, CALLBACK_TYPE] = {}
+        self._logged_signal_problems: set[str] = set()
 
     @callback
     def async_update_listeners(self) -> None:
@@ -236,6 +237,7 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
             return
         else:
             await self._async_apply_read(vehicle, fresh)
+            self._log_signal_problems(vehicle)
         self._count_usage(vehicle_id)
         if vehicle.available:
             vehicle.last_success = now
@@ -263,6 +265,19 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
             hours=self._hours_since_read(vehicle),
         )
         vehicle.was_active = vehicle.active
+
+    def _log_signal_problems(self, vehicle: VehicleData) -> None:
+        """Log a signal that could not be read once per signal code (diagnostics keep them)."""
+        for code, reason in vehicle.signal_problems.items():
+            if code not in self._logged_signal_problems:
+                self._logged_signal_problems.add(code)
+                LOGGER.warning(
+                    "Smartcar's %s signal of %s could not be read (%s); it shows as unknown and "
+                    "the other signals are used. Logged once; diagnostics list such signals",
+                    code,
+                    vehicle.info.display_name,
+                    reason,
+                )
 
     def _hours_since_read(self, vehicle: VehicleData) -> float:
         if vehicle.last_success is None:
@@ -375,6 +390,7 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
                 return
             self.last_webhook = dt_util.utcnow()
             vehicle.apply_event(event, self.last_webhook)
+            self._log_signal_problems(vehicle)
             vehicle.next_poll = dt_util.utcnow() + self._interval_for(vehicle)
             self._sync_issues()
             self.async_set_updated_data(dict(self.data))

@@ -80,6 +80,7 @@ def _vehicle(vehicle: VehicleData, smart: SmartChargingState) -> dict[str, Any]:
             "last_success": vehicle.last_success,
             "last_error": vehicle.last_error,
             "empty_store": vehicle.empty_store,
+            "signal_problems": dict(vehicle.signal_problems),
             "next_poll": vehicle.next_poll,
             "failures": vehicle.failures,
             "requests_used": vehicle.requests_used,

@@ -18,6 +18,7 @@ from .api import (
     VehicleInfo,
     VehicleState,
 )
+from .api.parse import FIELD_OF_CODE
 from .api.webhooks import VehicleErrorEvent, VehicleStateEvent
 from .const import LOGGER
 
@@ -61,10 +62,16 @@ class VehicleData:
     forecast_exhausted: datetime | None = None  # when this month's budget runs out at this rate
     budget_at_risk: bool = False  # it runs out days before the month ends
     logged_unavailable: bool = False  # "unavailable" was logged; "available again" is due
+    # Signals that could not be read (code -> reason), until the signal reads again.
+    signal_problems: dict[str, str] = field(default_factory=dict)
 
     def merge(self, fresh: VehicleState) -> None:
         """Merge a read or a delivery (newer values win); its key signal sets the key error."""
         self.state = self.state.merged_with(fresh)
+        for code in list(self.signal_problems):
+            if (name := FIELD_OF_CODE.get(code)) and getattr(fresh, name).known:
+                del self.signal_problems[code]
+        self.signal_problems.update((p.code, p.reason) for p in fresh.problems)
         if fresh.key_paired.status is not SignalStatus.ABSENT:
             self.key_error = fresh.key_paired.error_code == "VIRTUAL_KEY_REQUIRED"
 

@@ -328,6 +328,7 @@ _SIGNALS: Mapping[str, tuple[str, Callable[[Mapping[str, Any], str], Any]]] = {
     "location-isathome": ("is_at_home", _flag),
 }
 SIGNAL_CODES = frozenset(_SIGNALS)
+FIELD_OF_CODE: Mapping[str, str] = {code: spec[0] for code, spec in _SIGNALS.items()}
 
 
 def _status(status_obj: object) -> tuple[SignalStatus, str | None, str | None]:
@@ -450,9 +451,7 @@ def webhook_signals(signals: object, where: str) -> VehicleState:
         except SmartcarParseError as err:
             problems.append(_unreadable_entry(err))
             return None
-        return _signal(
-            code, signal.get("status"), signal.get("body"), signal.get("meta"), problems
-        )
+        return _signal(code, signal.get("status"), signal.get("body"), signal.get("meta"), problems)
 
     try:
         items = sequence(signals, where)
