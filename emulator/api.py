@@ -262,15 +262,32 @@ async def set_charge_limit(request: web.Request) -> web.Response:
 
 @routes.post("/v3/subscriptions")
 async def create_subscription(request: web.Request) -> web.Response:
-    """Subscribe a vehicle to a webhook; 202, then a FIRST_DELIVERY."""
+    """Subscribe a vehicle to a webhook (api-reference/create-subscription); 202, FIRST_DELIVERY."""
+    if get_state(request).options.subscription_paths == "launch_post":
+        raise not_found("Not Found")
+    return await _subscribe(request, None)
+
+
+@routes.post("/v3/webhooks/{webhook_id}/subscriptions")
+async def create_webhook_subscription(request: web.Request) -> web.Response:
+    """The same, at the path the v3 launch post lists (its body is not documented anywhere)."""
+    if get_state(request).options.subscription_paths == "reference":
+        raise not_found("Not Found")
+    return await _subscribe(request, request.match_info["webhook_id"])
+
+
+async def _subscribe(request: web.Request, webhook_id: str | None) -> web.Response:
     body = await read_json(request)
+    names = ("userId", "vehicleId") if webhook_id else ("webhookId", "userId", "vehicleId")
     try:
         attributes = body["data"]["attributes"]
-        ids = {name: attributes[name] for name in ("webhookId", "userId", "vehicleId")}
+        ids = {name: attributes[name] for name in names}
     except KeyError, TypeError:
         raise missing_parameter(
             "data.attributes.webhookId, userId and vehicleId are required."
         ) from None
+    if webhook_id:
+        ids["webhookId"] = webhook_id
     if not all(isinstance(value, str) for value in ids.values()):
         raise bad_parameter("webhookId, userId and vehicleId must be strings.")
     try:

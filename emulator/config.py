@@ -79,6 +79,8 @@ class EmulatorOptions:
             (SUCCESS ``{"value": false}``) for a Tesla lacking the key.
         keyless_refresh_hours: How often a key-less Tesla's data refreshes.
         public_origin: Origin used in links when no request is at hand.
+        subscription_paths: Which subscription call exists (``SUBSCRIPTION_PATHS``).
+        signal_variants: Signal shapes switched on (``emulator.signals.SIGNAL_VARIANTS``).
     """
 
     retry_delay_scale: float = 1.0
@@ -88,6 +90,8 @@ class EmulatorOptions:
     keyless_key_status: str = "error"
     keyless_refresh_hours: float = 8.0
     public_origin: str | None = None
+    subscription_paths: str = "reference"
+    signal_variants: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """Describe the options for the admin API."""
@@ -102,6 +106,15 @@ OPTION_TYPES: dict[str, type | tuple[type, ...]] = {
     "keyless_key_status": str,
     "keyless_refresh_hours": (int, float),
     "public_origin": (str, type(None)),
+    "subscription_paths": str,
+    "signal_variants": list,
+}
+
+# The official sources disagree on the subscription call (docs/smartcar-v3-audit.md A5).
+SUBSCRIPTION_PATHS: dict[str, str] = {
+    "reference": "POST /v3/subscriptions only (api-reference/create-subscription)",
+    "launch_post": "POST /v3/webhooks/{id}/subscriptions only (blog introducing-smartcar-api-v3)",
+    "both": "both calls",
 }
 
 APP_TYPES: dict[str, type | tuple[type, ...]] = {

@@ -145,6 +145,8 @@ class SignalValue:
     oem_updated_at: datetime | None
     error: SignalError | None = None
     stale: bool = False
+    omit_status: bool = False  # the status_omitted variant
+    shape: Any = None  # a body that is not an object (the unknown_signal variant)
 
     def rest(self, *, vehicle_id: str, origin: str, retrieved_at: datetime) -> dict[str, Any]:
         """Render as a REST ``SignalResource``."""
@@ -155,7 +157,9 @@ class SignalValue:
             "status": self._status(rest=True),
         }
         if self.body is not None:
-            attributes["body"] = self.body
+            attributes["body"] = self.body if self.shape is None else self.shape
+        if self.omit_status:
+            del attributes["status"]
         meta = {"ingestedAt": iso(retrieved_at)}
         if self.oem_updated_at is not None:
             fetched = self.oem_updated_at + timedelta(seconds=2) if self.stale else retrieved_at
@@ -173,14 +177,15 @@ class SignalValue:
         """Render as a webhook ``signals[]`` item (millisecond timestamps)."""
         item: dict[str, Any] = {**self.signal.ref()}
         if self.body is not None:
-            item["body"] = self.body
+            item["body"] = self.body if self.shape is None else self.shape
         if self.oem_updated_at is not None:
             fetched = self.oem_updated_at + timedelta(seconds=2) if self.stale else retrieved_at
             item["meta"] = {
                 "oemUpdatedAt": epoch_ms(self.oem_updated_at),
                 "retrievedAt": epoch_ms(fetched),
             }
-        item["status"] = self._status(rest=False)
+        if not self.omit_status:
+            item["status"] = self._status(rest=False)
         return item
 
     def _status(self, *, rest: bool) -> dict[str, Any]:
@@ -291,3 +296,62 @@ def key_signal(vehicle: Vehicle, *, origin: str, keyless_reports_false: bool) ->
     if keyless_reports_false:
         return SignalValue(KEY_PAIRED, {"value": False}, changed)
     return SignalValue(KEY_PAIRED, None, changed, virtual_key_error(origin))
+
+
+# Documented or plausible signal shapes the client must take (issue #12, A3). Each name switches
+# one on; the default (none) is the documented example shape.
+SIGNAL_VARIANTS: dict[str, str] = {
+    "location_only_limit": "charge-chargelimits with only a LOCATION entry and activeLimit "
+    "null (signals/charge: type GLOBAL|LOCATION|CONNECTOR; activeLimit null when it cannot be "
+    "determined)",
+    "wattage_without_unit": "charge-wattage without a unit (signals/charge: measured in watts)",
+    "range_unit_default": 'tractionbattery-range with unit "DEFAULT" (the enum '
+    "signals/tractionbattery prints)",
+    "soc_percentage": 'state of charge as {"percentage": N} (an older '
+    "integrations/webhooks/responses example)",
+    "unknown_charging_status": "a charging status Smartcar does not document (NOT documented: "
+    "stands for a value Smartcar may add, issue #12)",
+    "unknown_signal": "a signal code nobody has heard of, with a non-object body (NOT "
+    "documented: stands for a signal Smartcar may add, issue #12)",
+    "status_omitted": "successful signals without a status (webhooks/events/vehicle-state "
+    "examples carry none)",
+}
+FUTURE_SIGNAL = SignalDef("charge-futuresignal", "FutureSignal", "Charge")
+
+
+def apply_variants(values: list[SignalValue], variants: Collection[str]) -> list[SignalValue]:
+    """Reshape ``values`` as the switched-on ``variants`` say (see ``SIGNAL_VARIANTS``)."""
+    result = []
+    for value in values:
+        body = dict(value.body) if value.body is not None else None
+        code = value.signal.code
+        if body is not None and value.error is None:
+            if code == CHARGE_LIMITS.code and "location_only_limit" in variants:
+                condition = {"name": "Home", "address": None, "latitude": 0, "longitude": 0}
+                body["values"] = [
+                    {"type": "LOCATION", "limit": body["activeLimit"], "condition": condition}
+                ]
+                body["activeLimit"] = None
+            elif code == WATTAGE.code and "wattage_without_unit" in variants:
+                body.pop("unit", None)
+            elif code == RANGE.code and "range_unit_default" in variants:
+                body["unit"] = "DEFAULT"
+            elif code == SOC.code and "soc_percentage" in variants:
+                body = {"percentage": body["value"]}
+            elif code == CHARGING_STATUS.code and "unknown_charging_status" in variants:
+                body["value"] = "DISCHARGING"
+        result.append(
+            SignalValue(
+                value.signal,
+                body,
+                value.oem_updated_at,
+                value.error,
+                value.stale,
+                omit_status="status_omitted" in variants and value.error is None,
+            )
+        )
+    if "unknown_signal" in variants and values:
+        result.append(
+            SignalValue(FUTURE_SIGNAL, {"value": 1}, values[0].oem_updated_at, shape=["odd"])
+        )
+    return result

@@ -14,6 +14,7 @@ from emulator.clock import Clock, iso
 from emulator.config import (
     APP_TYPES,
     OPTION_TYPES,
+    SUBSCRIPTION_PATHS,
     AppConfig,
     EmulatorOptions,
     type_problems,
@@ -39,10 +40,12 @@ from emulator.signals import (
     KEY_PAIRED,
     ONLINE,
     PLUGGED_IN,
+    SIGNAL_VARIANTS,
     SOC,
     VIRTUAL_KEY_PATH,
     SignalDef,
     SignalValue,
+    apply_variants,
     compute_signals,
 )
 from emulator.webhooks import (
@@ -260,6 +263,11 @@ class EmulatorState:
         problems = type_problems(dict(changes), OPTION_TYPES)
         if changes.get("keyless_key_status", "error") not in ("error", "false"):
             problems.append("keyless_key_status must be 'error' or 'false'")
+        if changes.get("subscription_paths", "reference") not in SUBSCRIPTION_PATHS:
+            problems.append(f"subscription_paths must be one of {sorted(SUBSCRIPTION_PATHS)}")
+        unknown = set(changes.get("signal_variants", [])) - set(SIGNAL_VARIANTS)
+        if unknown:
+            problems.append(f"unknown signal variants {sorted(unknown)}")
         if problems:
             raise ValueError("; ".join(problems))
         self.sync()
@@ -445,7 +453,7 @@ class EmulatorState:
         """Return the vehicle's signals as the store holds them."""
         conn = self.connection_for(vehicle.id)
         reading = vehicle.reading or vehicle.take_reading(self.clock.now())
-        return compute_signals(
+        values = compute_signals(
             vehicle,
             reading,
             permissions=conn.permissions if conn else ALL_PERMISSIONS,
@@ -453,6 +461,7 @@ class EmulatorState:
             origin=origin or self.origin,
             keyless_reports_false=self.options.keyless_key_status == "false",
         )
+        return apply_variants(values, self.options.signal_variants)
 
     # --- commands --------------------------------------------------------------------
 
@@ -552,7 +561,13 @@ class EmulatorState:
         hooks = []
         for sub in self.subscriptions.values():
             webhook = self.webhooks.get(sub.webhook_id)
-            if sub.vehicle_id == vehicle.id and webhook is not None and webhook.verified:
+            # A disabled webhook gets nothing (inferred from get-webhook's isEnabled).
+            if (
+                sub.vehicle_id == vehicle.id
+                and webhook is not None
+                and webhook.verified
+                and webhook.is_enabled
+            ):
                 hooks.append(webhook)
         return hooks
 
@@ -603,12 +618,22 @@ class EmulatorState:
         webhook_id: str | None = None,
         verify: bool = True,
         verified: bool = False,
+        is_enabled: bool = True,
+        error_callback_uri: str | None = None,
     ) -> Webhook:
         """Create a webhook; VERIFY it unless ``verify`` is false (then ``verified`` is taken)."""
         webhook_id = webhook_id or str(uuid.uuid4())
         if webhook_id in self.webhooks:
             raise ConflictError(f"webhook {webhook_id} exists")
-        webhook = Webhook(webhook_id, name, callback_uri, self.clock.now(), verified=verified)
+        webhook = Webhook(
+            webhook_id,
+            name,
+            callback_uri,
+            self.clock.now(),
+            verified=verified,
+            is_enabled=is_enabled,
+            error_callback_uri=error_callback_uri,
+        )
         self.webhooks[webhook_id] = webhook
         if verify:
             await self.dispatcher.verify(webhook)

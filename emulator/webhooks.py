@@ -42,8 +42,13 @@ class Webhook:
     name: str
     callback_uri: str
     created_at: datetime
-    verified: bool = False
+    verified: bool = False  # the emulator's own record of VERIFY; not in the API resource
     verify_error: str | None = None
+    # api-reference/management/get-webhook: isEnabled, errorCallbackUri (null: errors go to
+    # callbackUri, integrations/webhooks/responses), autoSubscribe.
+    is_enabled: bool = True
+    error_callback_uri: str | None = None
+    auto_subscribe: bool = False
 
     @property
     def status(self) -> str:
@@ -51,15 +56,18 @@ class Webhook:
         return "VERIFIED" if self.verified else "UNVERIFIED"
 
     def resource(self, origin: str) -> dict[str, Any]:
-        """Render as a management-API resource."""
+        """Render as a management-API resource (the fields get-webhook documents; no status)."""
         return {
             "type": "webhook",
             "id": self.id,
             "attributes": {
                 "name": self.name,
                 "callbackUri": self.callback_uri,
-                "status": self.status,
-                "verified": self.verified,
+                "isEnabled": self.is_enabled,
+                "triggers": [],
+                "data": [],
+                "errorCallbackUri": self.error_callback_uri,
+                "autoSubscribe": self.auto_subscribe,
             },
             "meta": {"createdAt": iso(self.created_at), "updatedAt": iso(self.created_at)},
             "links": {"self": f"{origin}/v3/webhooks/{self.id}"},
@@ -74,6 +82,8 @@ class Webhook:
             "status": self.status,
             "verified": self.verified,
             "verify_error": self.verify_error,
+            "is_enabled": self.is_enabled,
+            "error_callback_uri": self.error_callback_uri,
             "created_at": iso(self.created_at),
         }
 
@@ -329,7 +339,10 @@ class Dispatcher:
                 DELIVERY_KINDS, path=webhook.callback_uri, vehicle_id=event.vehicle_id
             )
             key = WRONG_KEY if wrong else self._amt()
-            status, error, _ = await self._post(webhook.callback_uri, raw, signature=sign(key, raw))
+            url = webhook.callback_uri
+            if event.event_type == "VEHICLE_ERROR" and webhook.error_callback_uri:
+                url = webhook.error_callback_uri  # integrations/webhooks/responses
+            status, error, _ = await self._post(url, raw, signature=sign(key, raw))
             signature = "invalid" if wrong else "valid"
             record = self._record(
                 event=event,

@@ -425,8 +425,10 @@ async def test_one_tesla(hass: HomeAssistant, user: User) -> None:
     result = await user.configure()
 
     # The webhook: Home Assistant's URL, Smartcar verifies it, the vehicles are subscribed.
+    # The test server's URL is http on 127.0.0.1: Smartcar would not deliver there, and the
+    # step says so (without stopping the user).
     assert result["step_id"] == "webhook"
-    assert result["errors"] == {}
+    assert result["errors"] == {"base": "webhook_url_not_public"}
     assert default(result, CONF_SMARTCAR_WEBHOOK_ID) == ""
     assert result["description_placeholders"]["reachability"] == "your own URL"
     ha_webhook_id = user.ha_webhook_id
@@ -1013,7 +1015,8 @@ async def test_webhook_errors_then_unverified(hass: HomeAssistant, user: User) -
     unverified = await user.create_smartcar_webhook(webhook_url + "/", verify=False, verified=True)
     state.add_fault("http_500", path="subscriptions")
     result = await user.configure({CONF_SMARTCAR_WEBHOOK_ID: unverified})
-    assert result["errors"] == {"base": "cannot_connect"}
+    assert result["errors"] == {"base": "subscribe_failed"}
+    assert result["description_placeholders"]["failed_call"].startswith("POST /v3/subscriptions: ")
     assert default(result, CONF_SMARTCAR_WEBHOOK_ID) == ""
     async with asyncio.timeout(5):
         while not state.subscriptions:  # noqa: ASYNC110 (the other one goes through)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+import ipaddress
 import logging
 import re
 from typing import TYPE_CHECKING, Any, cast
@@ -41,6 +42,7 @@ from homeassistant.helpers.selector import (
 )
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
+from yarl import URL
 
 from .api import (
     Connection,
@@ -49,6 +51,7 @@ from .api import (
     SmartcarClient,
     SmartcarError,
     SmartcarNotFoundError,
+    SmartcarSubscriptionPathError,
     SmartcarVirtualKeyRequiredError,
     VehicleInfo,
     VehicleState,
@@ -146,6 +149,8 @@ class FlexChargingConfigFlow(
         self._cloudhook = False
         self._receiver: PushReceiver | None = None
         self._smartcar_webhook_id: str | None = None
+        self._failed_call = ""  # the Smartcar call the last webhook error is about
+        self._error_uri_warned: str | None = None  # webhook whose error URI was pointed out
 
     @property
     def logger(self) -> logging.Logger:
@@ -380,6 +385,9 @@ class FlexChargingConfigFlow(
                     return await self.async_step_webhook_unverified()
                 return await self.async_step_vehicles()
             errors["base"] = error
+        elif not _public_https(self._webhook_url or ""):
+            # Shown, not enforced: without deliveries FlexCharging still works by polling.
+            errors["base"] = "webhook_url_not_public"
         default = self._reference_data().get(CONF_SMARTCAR_WEBHOOK_ID) or ""
         return self.async_show_form(
             step_id="webhook",
@@ -391,6 +399,7 @@ class FlexChargingConfigFlow(
                 "webhook_url": self._webhook_url or "",
                 "dashboard_url": SMARTCAR_DASHBOARD_URL,
                 "reachability": "Home Assistant Cloud" if self._cloudhook else "your own URL",
+                "failed_call": self._failed_call,
             },
         )
 
@@ -431,30 +440,52 @@ class FlexChargingConfigFlow(
             async_dispatcher_send(self.hass, SIGNAL_KEY_STATE_CHANGED.format(event.vehicle_id))
 
     async def _async_subscribe_all(self, smartcar_webhook_id: str) -> str | None:
-        """Check the Smartcar webhook exists and subscribe every vehicle to it."""
+        """Check the Smartcar webhook and subscribe every vehicle to it; None or an error key."""
         client = self._smartcar_client()
         assert self._user_id is not None
+        self._failed_call = f"GET /v3/webhooks/{smartcar_webhook_id}"
         try:
             info = await client.async_get_webhook(smartcar_webhook_id)
-            if info.callback_uri and info.callback_uri.rstrip("/") != (
-                self._webhook_url or ""
-            ).rstrip("/"):
-                return "webhook_url_mismatch"
-            results = await asyncio.gather(
-                *(
-                    client.async_subscribe(smartcar_webhook_id, self._user_id, vehicle_id)
-                    for vehicle_id in self._vehicles
-                ),
-                return_exceptions=True,
-            )
-            for result in results:
-                if isinstance(result, BaseException):
-                    raise result
         except SmartcarNotFoundError:
             return "webhook_not_found"
         except SmartcarError as err:
-            LOGGER.warning("Could not subscribe the vehicles to the webhook: %s", err)
-            return "cannot_connect"
+            LOGGER.warning("Could not read the Smartcar webhook: %s", err)
+            self._failed_call += f": {err}"
+            return "webhook_call_failed"
+        if info.callback_uri and info.callback_uri.rstrip("/") != (self._webhook_url or "").rstrip(
+            "/"
+        ):
+            return "webhook_url_mismatch"
+        if info.is_enabled is False:
+            return "webhook_disabled"
+        if (
+            info.error_callback_uri
+            and info.error_callback_uri.rstrip("/") != (self._webhook_url or "").rstrip("/")
+            and self._error_uri_warned != smartcar_webhook_id
+        ):
+            # VEHICLE_ERROR events (a missing virtual key) go there, not here: said once.
+            self._error_uri_warned = smartcar_webhook_id
+            return "webhook_error_uri_elsewhere"
+        results = await asyncio.gather(
+            *(
+                client.async_subscribe(smartcar_webhook_id, self._user_id, vehicle_id)
+                for vehicle_id in self._vehicles
+            ),
+            return_exceptions=True,
+        )
+        for result in results:
+            if isinstance(result, SmartcarSubscriptionPathError):
+                self._failed_call = "; ".join(result.calls)
+            elif isinstance(result, SmartcarError):
+                self._failed_call = (
+                    f"POST /v3{client.subscription_path or '/subscriptions'}: {result}"
+                )
+            elif isinstance(result, BaseException):
+                raise result
+            else:
+                continue
+            LOGGER.warning("Could not subscribe the vehicles to the webhook: %s", result)
+            return "subscribe_failed"
         return None
 
     async def async_step_no_webhook(
@@ -647,6 +678,19 @@ async def _async_cloudhook_url(hass: HomeAssistant, webhook_id: str) -> str | No
         return await cloud.async_create_cloudhook(hass, webhook_id)
     except cloud.CloudNotAvailable:
         return None
+
+
+def _public_https(url: str) -> bool:
+    """Whether Smartcar can deliver to `url`: HTTPS on a public host (best-practices/security)."""
+    parsed = URL(url)
+    host = (parsed.host or "").lower()
+    if parsed.scheme != "https" or not host:
+        return False
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host != "localhost" and "." in host and not host.endswith((".local", ".lan"))
+    return address.is_global
 
 
 def _local_webhook_url(hass: HomeAssistant, webhook_id: str) -> str:

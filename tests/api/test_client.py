@@ -30,6 +30,7 @@ from custom_components.flexcharging.api import (
     SmartcarParseError,
     SmartcarPermissionError,
     SmartcarRateLimitError,
+    SmartcarSubscriptionPathError,
     SmartcarTimeoutError,
     SmartcarUpstreamError,
     SmartcarUrls,
@@ -947,12 +948,39 @@ async def test_subscribe_empty_202(smartcar: FakeSmartcar, make_client: MakeClie
     assert await make_client().async_subscribe("wh-1", USER, VEHICLE) is True
 
 
-async def test_subscribe_unknown_webhook(smartcar: FakeSmartcar, make_client: MakeClient) -> None:
+async def test_subscribe_falls_back_and_remembers(
+    smartcar: FakeSmartcar, make_client: MakeClient
+) -> None:
+    """`POST /subscriptions` (API reference) 404s: the launch post's path is used from then on."""
     smartcar.token()
-    body = {"errors": [{"status": "404", "code": "NOT_FOUND", "detail": "No such webhook"}]}
+    body = {"errors": [{"status": "404", "code": "not_found", "detail": "Not Found"}]}
     smartcar.add("POST", "/v3/subscriptions", json_response(body, status=404))
-    with pytest.raises(SmartcarNotFoundError, match="No such webhook"):
+    accepted = json_response({"meta": {"message": "subscription creation in progress"}}, 202)
+    smartcar.add("POST", "/v3/webhooks/wh-1/subscriptions", accepted, accepted)
+    client = make_client()
+    assert await client.async_subscribe("wh-1", USER, VEHICLE) is True
+    assert await client.async_subscribe("wh-1", USER, "other-vehicle") is True
+    assert len(smartcar.to("POST", "/v3/subscriptions")) == 1
+    scoped = smartcar.to("POST", "/v3/webhooks/wh-1/subscriptions")
+    assert [r.json()["data"]["attributes"]["vehicleId"] for r in scoped] == [
+        VEHICLE,
+        "other-vehicle",
+    ]
+    assert client.subscription_path == "/webhooks/{webhook_id}/subscriptions"
+
+
+async def test_subscribe_no_path_works(smartcar: FakeSmartcar, make_client: MakeClient) -> None:
+    """Both calls 404 or 405: the error names each call."""
+    smartcar.token()
+    smartcar.add("POST", "/v3/subscriptions", raw_response(b"", 405))
+    body = {"errors": [{"status": "404", "code": "not_found", "detail": "Not Found"}]}
+    smartcar.add("POST", "/v3/webhooks/wh-x/subscriptions", json_response(body, status=404))
+    with pytest.raises(SmartcarSubscriptionPathError) as caught:
         await make_client().async_subscribe("wh-x", USER, VEHICLE)
+    assert caught.value.calls == (
+        "POST /v3/subscriptions: HTTP 405",
+        "POST /v3/webhooks/wh-x/subscriptions: HTTP 404",
+    )
 
 
 async def test_subscribe_remints_on_401(smartcar: FakeSmartcar, make_client: MakeClient) -> None:

@@ -20,6 +20,7 @@ from .errors import (
     SmartcarError,
     SmartcarInvalidInputError,
     SmartcarParseError,
+    SmartcarSubscriptionPathError,
     SmartcarTimeoutError,
     error_from_body,
     error_from_object,
@@ -35,6 +36,9 @@ REQUEST_TIMEOUT: Final = 30.0
 COMMAND_TIMEOUT: Final = 185.0
 CHARGE_LIMIT_RANGE: Final = (50, 100)
 CONNECTIONS_PAGE_SIZE: Final = 50
+# The API reference (create-subscription) documents POST /subscriptions; the v3 launch post
+# lists POST /webhooks/{webhookId}/subscriptions. Both are tried; the one that works is kept.
+SUBSCRIPTION_PATHS: Final = ("/subscriptions", "/webhooks/{webhook_id}/subscriptions")
 _MAX_PAGES: Final = 100
 
 
@@ -87,6 +91,7 @@ class SmartcarClient:
         self._token_expires_at = 0.0
         self._token_lock = asyncio.Lock()
         self.requests = RequestCounter()
+        self.subscription_path: str | None = None  # the subscription call that worked
 
     # --- token ------------------------------------------------------------------------------
 
@@ -310,22 +315,31 @@ class SmartcarClient:
     # --- management API ----------------------------------------------------------------------
 
     async def async_subscribe(self, webhook_id: str, user_id: str, vehicle_id: str) -> bool:
-        """Subscribe a vehicle to a webhook; False when it already was (HTTP 409)."""
-        status, _ = await self._async_api(
-            "POST",
-            f"{self.urls.management_api}/subscriptions",
-            json_body={
-                "data": {
-                    "attributes": {
-                        "webhookId": webhook_id,
-                        "userId": user_id,
-                        "vehicleId": vehicle_id,
-                    }
-                }
-            },
-            accept=(409,),
-        )
-        return status != 409
+        """Subscribe a vehicle to a webhook; False when it already was (HTTP 409).
+
+        Raises SmartcarSubscriptionPathError when every subscription call answers 404 or 405.
+        """
+        body = {
+            "data": {
+                "attributes": {"webhookId": webhook_id, "userId": user_id, "vehicleId": vehicle_id}
+            }
+        }
+        paths = sorted(SUBSCRIPTION_PATHS, key=lambda path: path != self.subscription_path)
+        failed: list[str] = []
+        status = None
+        for path in paths:
+            status, _ = await self._async_api(
+                "POST",
+                self.urls.management_api + path.format(webhook_id=webhook_id),
+                json_body=body,
+                accept=(404, 405, 409),
+            )
+            if status in (404, 405):
+                failed.append(f"POST /v3{path.format(webhook_id=webhook_id)}: HTTP {status}")
+                continue
+            self.subscription_path = path
+            return status != 409
+        raise SmartcarSubscriptionPathError(tuple(failed), status=status)
 
     async def async_get_webhook(self, webhook_id: str) -> WebhookInfo:
         """One webhook of the application (raises SmartcarNotFoundError when unknown)."""

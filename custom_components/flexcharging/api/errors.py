@@ -108,6 +108,15 @@ class SmartcarNotFoundError(SmartcarApiError):
     """The resource does not exist (or the vehicle's signal store is empty)."""
 
 
+class SmartcarSubscriptionPathError(SmartcarApiError):
+    """Every documented subscription call answered 404 or 405: `calls` says which and how."""
+
+    def __init__(self, calls: tuple[str, ...], *, status: int | None = None) -> None:
+        """Name each call that was tried."""
+        super().__init__("; ".join(calls), status=status)
+        self.calls = calls
+
+
 class SmartcarValidationError(SmartcarApiError):
     """Smartcar refused the request's parameters."""
 
