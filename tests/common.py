@@ -78,3 +78,24 @@ async def setup_integration(hass: HomeAssistant, entry: MockConfigEntry) -> None
     """Set up the entry and wait until it has settled."""
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
+
+
+# Smartcar behaviours the documentation allows in more than one way (issue #12): the emulator
+# option changes that produce each; "documented" is the emulator's default.
+SMARTCAR_VARIANTS: dict[str, dict[str, Any]] = {
+    "documented": {},
+    **{
+        name: {"signal_variants": [name]}
+        for name in (
+            "location_only_limit",
+            "wattage_without_unit",
+            "range_unit_default",
+            "soc_percentage",
+            "unknown_charging_status",
+            "unknown_signal",
+            "status_omitted",
+        )
+    },
+    "launch_post_subscriptions": {"subscription_paths": "launch_post"},
+    "both_subscription_paths": {"subscription_paths": "both"},
+}

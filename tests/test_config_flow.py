@@ -70,7 +70,14 @@ from emulator import (
     MODEL_Y_ID,
     sign,
 )
-from tests.common import CREDENTIAL_ID, HA_WEBHOOK_ID, SMARTCAR_WEBHOOK_ID, Emulator, entry_data
+from tests.common import (
+    CREDENTIAL_ID,
+    HA_WEBHOOK_ID,
+    SMARTCAR_VARIANTS,
+    SMARTCAR_WEBHOOK_ID,
+    Emulator,
+    entry_data,
+)
 
 REDIRECT_URI = "https://example.com/auth/external/callback"
 AMT = DEFAULT_APP.amt
@@ -1061,6 +1068,73 @@ async def test_setup_webhook_deliveries(hass: HomeAssistant, user: User) -> None
     assert response.status == 200
     hass.config_entries.flow.async_abort(user.flow_id)
     await user.settle()
+
+
+@pytest.mark.parametrize("variant", list(SMARTCAR_VARIANTS))
+async def test_setup_from_scratch_in_each_variant(
+    hass: HomeAssistant, user: User, variant: str
+) -> None:
+    """Whichever documented shape or subscription path Smartcar uses, setup creates the entry."""
+    state = user.smartcar.state
+    state.update_options(SMARTCAR_VARIANTS[variant])
+    await user_to_vehicles_step(user, vehicles=[ID4_ID])
+    ((subscription),) = state.subscriptions.values()
+    assert subscription.vehicle_id == ID4_ID
+    assert user.placeholders["vehicles"] == "- **2023 Volkswagen ID.4** (VIN •••••••••••000004): ➖"
+    result = await user.configure({})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_SMARTCAR_WEBHOOK_ID] == subscription.webhook_id
+    await user.settle()
+
+
+async def test_webhook_disabled_or_errors_elsewhere(hass: HomeAssistant, user: User) -> None:
+    """A disabled webhook is refused; a separate error callback URI is pointed out once."""
+    state = user.smartcar.state
+    await user_to_webhook_step(user, vehicles=[ID4_ID])
+    disabled = await user.create_smartcar_webhook(is_enabled=False)
+    result = await user.configure({CONF_SMARTCAR_WEBHOOK_ID: disabled})
+    assert result["errors"] == {"base": "webhook_disabled"}
+    assert not state.subscriptions
+
+    elsewhere = await user.create_smartcar_webhook(error_callback_uri="https://errors.example/hook")
+    result = await user.configure({CONF_SMARTCAR_WEBHOOK_ID: elsewhere})
+    assert result["errors"] == {"base": "webhook_error_uri_elsewhere"}
+    assert not state.subscriptions
+    result = await user.configure({CONF_SMARTCAR_WEBHOOK_ID: elsewhere})
+    assert result["step_id"] == "vehicles"
+    assert len(state.subscriptions) == 1
+    hass.config_entries.flow.async_abort(user.flow_id)
+    await user.settle()
+
+
+async def test_reading_the_webhook_fails(hass: HomeAssistant, user: User) -> None:
+    """Smartcar fails on GET /webhooks/{id}: the error names that call, not "not found"."""
+    await user_to_webhook_step(user, vehicles=[ID4_ID])
+    hook = await user.create_smartcar_webhook()
+    user.smartcar.state.add_fault("http_500", path="webhooks")
+    result = await user.configure({CONF_SMARTCAR_WEBHOOK_ID: hook})
+    assert result["errors"] == {"base": "webhook_call_failed"}
+    assert user.placeholders["failed_call"].startswith(f"GET /v3/webhooks/{hook}: ")
+
+
+@pytest.mark.parametrize(
+    ("url", "public"),
+    [
+        ("https://abc.ui.nabu.casa/api/webhook/x", True),
+        ("https://8.8.8.8/api/webhook/x", True),
+        ("http://ha.example.com/api/webhook/x", False),
+        ("https://192.168.1.5:8123/api/webhook/x", False),
+        ("https://127.0.0.1/api/webhook/x", False),
+        ("https://[::1]/api/webhook/x", False),
+        ("https://localhost/api/webhook/x", False),
+        ("https://homeassistant.local:8123/api/webhook/x", False),
+        ("https://homeassistant/api/webhook/x", False),
+        ("/api/webhook/x", False),
+    ],
+)
+def test_public_https(url: str, public: bool) -> None:
+    """Smartcar delivers only to public HTTPS (integrations/webhooks/best-practices/security)."""
+    assert config_flow._public_https(url) is public
 
 
 # --- Home Assistant Cloud --------------------------------------------------------------------
