@@ -517,7 +517,7 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
         now = dt_util.utcnow()
         vehicle.last_command = now
         # Shown at once, stamped with the command's time: an older poll cannot undo it.
-        optimistic = {
+        optimistic: dict[str, Any] = {
             name: Signal(value=value, status=SignalStatus.SUCCESS, oem_updated_at=now)
             for name, value in expected.items()
         }
