@@ -1085,6 +1085,10 @@ async def test_setup_from_scratch_in_each_variant(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"][CONF_SMARTCAR_WEBHOOK_ID] == subscription.webhook_id
     await user.settle()
+    # Smartcar's signed deliveries in this shape (the first delivery, errors) were all taken.
+    log = [d for d in state.dispatcher.log if d.event_type != "VERIFY"]
+    assert log
+    assert all(d.status is not None and 200 <= d.status < 300 for d in log), log
 
 
 async def test_webhook_disabled_or_errors_elsewhere(hass: HomeAssistant, user: User) -> None:

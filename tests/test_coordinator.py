@@ -8,7 +8,7 @@ from typing import Any
 from unittest.mock import patch
 
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
-from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ImplementationUnavailableError
 from homeassistant.helpers import (
@@ -306,7 +306,6 @@ async def test_removing_an_entry_without_cloudhook_leaves_cloud_alone(
         ("http_409_asleep", None, "SmartcarVehicleStateError"),
         ("http_409_unreachable", None, "SmartcarVehicleStateError"),
         ("malformed_json", None, "SmartcarParseError"),
-        ("wrong_types", None, "SmartcarParseError"),
         ("wrong_types", "data", "SmartcarParseError"),
     ],
 )
@@ -339,6 +338,41 @@ async def test_failed_read_makes_the_vehicle_unavailable_until_it_clears(
     assert battery(hass, MODEL_Y_ID) == "62.0"
     assert model_y.failures == 0
     assert model_y.last_error is None
+
+
+async def test_partial_outage_is_logged_once_per_signal(
+    hass: HomeAssistant,
+    *,
+    frozen_emulator: Emulator,
+    init_integration: MockConfigEntry,
+    advance_time: Advance,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Numbers in every signal body turn to strings: those signals are unknown, the rest used.
+
+    The vehicle stays available; each signal code is logged once however often it recurs, and
+    the diagnostics list the reasons until the signal reads again.
+    """
+    coordinator = init_integration.runtime_data.coordinator
+    model_y = coordinator.data[MODEL_Y_ID]
+    frozen_emulator.state.add_fault("wrong_types", vehicle_id=MODEL_Y_ID, path="/signals", count=3)
+    for _ in range(3):
+        await advance_time(model_y.next_poll - dt_util.utcnow())
+        assert model_y.available
+        assert model_y.last_error is None
+        assert battery(hass, MODEL_Y_ID) == STATE_UNKNOWN
+        # Bodies without a number in `value` are still read.
+        assert model_y.state.vin.known
+        assert model_y.state.battery_capacity.known
+    assert model_y.signal_problems["tractionbattery-stateofcharge"] == (
+        "body.value: expected a number, got '62'"
+    )
+    assert caplog.text.count("tractionbattery-stateofcharge signal of") == 1
+    assert caplog.text.count("charge-chargelimits signal of") == 1
+
+    await advance_time(model_y.next_poll - dt_util.utcnow())
+    assert battery(hass, MODEL_Y_ID) == "62.0"
+    assert model_y.signal_problems == {}
 
 
 async def test_timeout_makes_the_vehicle_unavailable_until_it_answers(

@@ -45,6 +45,7 @@ import voluptuous as vol
 from yarl import URL
 
 from .api import (
+    SUBSCRIPTION_PATHS,
     Connection,
     KeyState,
     SmartcarAuthenticationError,
@@ -477,8 +478,9 @@ class FlexChargingConfigFlow(
             if isinstance(result, SmartcarSubscriptionPathError):
                 self._failed_call = "; ".join(result.calls)
             elif isinstance(result, SmartcarError):
+                path = client.subscription_path or SUBSCRIPTION_PATHS[0]
                 self._failed_call = (
-                    f"POST /v3{client.subscription_path or '/subscriptions'}: {result}"
+                    f"POST /v3{path.format(webhook_id=smartcar_webhook_id)}: {result}"
                 )
             elif isinstance(result, BaseException):
                 raise result

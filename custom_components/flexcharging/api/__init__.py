@@ -1,6 +1,6 @@
 """Smartcar Vehicles API v3 client: no Home Assistant imports, session injected."""
 
-from .client import CHARGE_LIMIT_RANGE, RequestCounter, SmartcarClient
+from .client import CHARGE_LIMIT_RANGE, SUBSCRIPTION_PATHS, RequestCounter, SmartcarClient
 from .errors import (
     SmartcarApiError,
     SmartcarAuthenticationError,
@@ -42,6 +42,7 @@ from .urls import ORIGIN_OVERRIDE_VARIABLE, TESLA_VIRTUAL_KEY_URL, SmartcarUrls
 __all__ = [
     "CHARGE_LIMIT_RANGE",
     "ORIGIN_OVERRIDE_VARIABLE",
+    "SUBSCRIPTION_PATHS",
     "TESLA_VIRTUAL_KEY_URL",
     "ChargingStatus",
     "CommandResult",
