@@ -135,12 +135,17 @@ async def get_signals(request: web.Request) -> web.Response:
     data = []
     if state.store_active(vehicle):
         data = [
-            signal.rest(vehicle_id=vehicle.id, origin=origin, retrieved_at=vehicle.polled_at)
+            signal.rest(
+                vehicle_id=vehicle.id,
+                origin=origin,
+                retrieved_at=vehicle.polled_at,
+                epoch_ms_times=state.options.rest_timestamps == "epoch_ms",
+            )
             for signal in state.signals_for(vehicle, origin=origin, imperial=imperial)
         ]
     payload = {
         "data": data,
-        "meta": {"totalCount": len(data), "pageSize": len(data), "pageNumber": 1},
+        "meta": {"totalCount": len(data), "pageSize": len(data), state.options.paging_meta: 1},
         "links": {"self": f"{origin}/v3/vehicles/{vehicle.id}/signals"},
         "included": {"vehicle": _vehicle_resource(origin, vehicle, conn)},
     }
@@ -164,7 +169,12 @@ async def get_signal(request: web.Request) -> web.Response:
     if found is None:
         raise not_found(f"Signal {code} was not found for this vehicle.")
     payload = {
-        "data": found.rest(vehicle_id=vehicle.id, origin=origin, retrieved_at=vehicle.polled_at),
+        "data": found.rest(
+            vehicle_id=vehicle.id,
+            origin=origin,
+            retrieved_at=vehicle.polled_at,
+            epoch_ms_times=state.options.rest_timestamps == "epoch_ms",
+        ),
         "included": {"vehicle": _vehicle_resource(origin, vehicle, conn)},
     }
     return json_response(payload)

@@ -81,6 +81,10 @@ class EmulatorOptions:
         public_origin: Origin used in links when no request is at hand.
         subscription_paths: Which subscription call exists (``SUBSCRIPTION_PATHS``).
         signal_variants: Signal shapes switched on (``emulator.signals.SIGNAL_VARIANTS``).
+        rest_timestamps: ``"epoch_ms"`` (the get-signals OpenAPI's int64 epoch, in
+            milliseconds as the java-sdk v3 fixture has it) or ``"iso"`` (what third parties
+            observed on real REST reads) for REST signal ``meta`` times.
+        paging_meta: ``"page"`` (the OpenAPI's paging key) or ``"pageNumber"`` (observed).
     """
 
     retry_delay_scale: float = 1.0
@@ -92,6 +96,8 @@ class EmulatorOptions:
     public_origin: str | None = None
     subscription_paths: str = "reference"
     signal_variants: list[str] = field(default_factory=list)
+    rest_timestamps: str = "epoch_ms"
+    paging_meta: str = "page"
 
     def as_dict(self) -> dict[str, Any]:
         """Describe the options for the admin API."""
@@ -108,6 +114,8 @@ OPTION_TYPES: dict[str, type | tuple[type, ...]] = {
     "public_origin": (str, type(None)),
     "subscription_paths": str,
     "signal_variants": list,
+    "rest_timestamps": str,
+    "paging_meta": str,
 }
 
 # The official sources disagree on the subscription call (docs/smartcar-v3-audit.md A5).

@@ -148,8 +148,11 @@ class SignalValue:
     omit_status: bool = False  # the status_omitted variant
     shape: Any = None  # a body that is not an object (the unknown_signal variant)
 
-    def rest(self, *, vehicle_id: str, origin: str, retrieved_at: datetime) -> dict[str, Any]:
-        """Render as a REST ``SignalResource``."""
+    def rest(
+        self, *, vehicle_id: str, origin: str, retrieved_at: datetime, epoch_ms_times: bool = True
+    ) -> dict[str, Any]:
+        """Render as a REST ``SignalResource`` (times in epoch ms, or ISO as observed)."""
+        stamp = epoch_ms if epoch_ms_times else iso
         attributes: dict[str, Any] = {
             "code": self.signal.code,
             "name": self.signal.name,
@@ -160,10 +163,10 @@ class SignalValue:
             attributes["body"] = self.body if self.shape is None else self.shape
         if self.omit_status:
             del attributes["status"]
-        meta = {"ingestedAt": iso(retrieved_at)}
+        meta: dict[str, Any] = {"ingestedAt": stamp(retrieved_at)}
         if self.oem_updated_at is not None:
             fetched = self.oem_updated_at + timedelta(seconds=2) if self.stale else retrieved_at
-            meta |= {"retrievedAt": iso(fetched), "oemUpdatedAt": iso(self.oem_updated_at)}
+            meta |= {"retrievedAt": stamp(fetched), "oemUpdatedAt": stamp(self.oem_updated_at)}
         vehicle_url = f"{origin}/v3/vehicles/{vehicle_id}"
         return {
             "id": self.signal.code,

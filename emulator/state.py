@@ -265,6 +265,10 @@ class EmulatorState:
             problems.append("keyless_key_status must be 'error' or 'false'")
         if changes.get("subscription_paths", "reference") not in SUBSCRIPTION_PATHS:
             problems.append(f"subscription_paths must be one of {sorted(SUBSCRIPTION_PATHS)}")
+        if changes.get("rest_timestamps", "iso") not in ("iso", "epoch_ms"):
+            problems.append("rest_timestamps must be 'iso' or 'epoch_ms'")
+        if changes.get("paging_meta", "page") not in ("page", "pageNumber"):
+            problems.append("paging_meta must be 'page' or 'pageNumber'")
         unknown = set(changes.get("signal_variants", [])) - set(SIGNAL_VARIANTS)
         if unknown:
             problems.append(f"unknown signal variants {sorted(unknown)}")

@@ -64,7 +64,8 @@ def paged(
         query = dict(request.query) | {"page[number]": str(page), "page[size]": str(size)}
         return str(base.with_query(query))
 
-    meta = {"pageNumber": number, "pageSize": size, "totalCount": total}
+    key = request.app[STATE_KEY].options.paging_meta
+    meta = {key: number, "pageSize": size, "totalCount": total}
     links = {
         "self": link(number),
         "first": link(1),

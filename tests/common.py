@@ -96,6 +96,7 @@ SMARTCAR_VARIANTS: dict[str, dict[str, Any]] = {
             "status_omitted",
         )
     },
+    "observed_rest": {"rest_timestamps": "iso", "paging_meta": "pageNumber"},
     "launch_post_subscriptions": {"subscription_paths": "launch_post"},
     "both_subscription_paths": {"subscription_paths": "both"},
 }

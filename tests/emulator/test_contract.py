@@ -104,7 +104,13 @@ def test_the_shape_check_itself() -> None:
 # --- REST ------------------------------------------------------------------------------
 
 
+# The REST examples are observed payloads: ISO times and `pageNumber`, the emulator's
+# "observed" variant (its default follows the OpenAPI: epoch-ms times and `page`).
+OBSERVED = {"rest_timestamps": "iso", "paging_meta": "pageNumber"}
+
+
 async def test_connections_contract(emulator: Emulator, api: Api) -> None:
+    emulator.state.update_options(OBSERVED)
     emulator.state.connect()
     status, body, _ = await api.get("/v3/connections", user=None)
     assert status == 200
@@ -128,6 +134,7 @@ SIGNAL_LEEWAY = Leeway(
 
 
 async def test_signals_contract(emulator: Emulator, api: Api, receiver: Receiver) -> None:
+    emulator.state.update_options(OBSERVED)
     await subscribe_all(emulator.state, receiver, [ID4_ID])
     status, body, _ = await api.get(f"/v3/vehicles/{ID4_ID}/signals")
     assert status == 200

@@ -232,7 +232,7 @@ async def test_connections_paging_and_filters(emulator: Emulator, api: Api) -> N
     status, body, _ = await api.get("/v3/connections?page[size]=3", user=None)
     assert status == 200
     assert body["meta"] == {
-        "pageNumber": 1,
+        "page": 1,  # the OpenAPI's key (observed payloads say pageNumber: paging_meta)
         "pageSize": 3,
         "totalCount": 5,
         "orderBy": "createdAt",
@@ -343,8 +343,9 @@ async def test_signals_shape(emulator: Emulator, api: Api, receiver: Receiver) -
     assert key["status"]["error"]["code"] == "VEHICLE_NOT_CAPABLE"
     assert "body" not in key
     item = body["data"][0]
-    assert item["meta"]["oemUpdatedAt"].endswith("Z")
-    assert item["meta"]["retrievedAt"].endswith("Z")
+    # Epoch milliseconds (the OpenAPI's int64); rest_timestamps "iso" gives observed strings.
+    assert isinstance(item["meta"]["oemUpdatedAt"], int)
+    assert isinstance(item["meta"]["retrievedAt"], int)
     assert item["links"]["self"] == (
         f"{emulator.base_url}/v3/vehicles/{ID4_ID}/signals/tractionbattery-stateofcharge"
     )
@@ -432,12 +433,12 @@ async def test_keyless_data_refreshes_every_eight_hours(emulator: Emulator, api:
     _, body, _ = await api.get(f"/v3/vehicles/{MODEL_3_ID}/signals")
     soc = signals_by_code(body)["tractionbattery-stateofcharge"]
     assert soc["body"]["value"] == 48
-    assert body["data"][0]["meta"]["oemUpdatedAt"] == "2026-06-01T12:00:00.000Z"
+    assert body["data"][0]["meta"]["oemUpdatedAt"] == 1780315200000  # 2026-06-01 12:00 UTC
     state.advance(7 * 3600 + 60)
     await api.authenticate()
     _, body, _ = await api.get(f"/v3/vehicles/{MODEL_3_ID}/signals")
     assert signals_by_code(body)["tractionbattery-stateofcharge"]["body"]["value"] == 20
-    assert body["data"][0]["meta"]["oemUpdatedAt"] == "2026-06-01T20:00:00.000Z"
+    assert body["data"][0]["meta"]["oemUpdatedAt"] == 1780344000000  # 2026-06-01 20:00 UTC
     # An asleep car's values stay as they were, and reads do not wake it.
     state.patch_vehicle(MODEL_Y_ID, {"asleep": True})
     state.patch_vehicle(MODEL_Y_ID, {"asleep": True, "soc": 10})
