@@ -10,6 +10,8 @@ strings and services, which runs Home Assistant's own `script.hassfest` against 
 
 from __future__ import annotations
 
+import ast
+from collections.abc import Iterator
 import importlib.util
 import json
 from pathlib import Path
@@ -19,6 +21,7 @@ import tomllib
 from types import ModuleType
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 INTEGRATION = ROOT / "custom_components" / "flexcharging"
@@ -150,16 +153,87 @@ def test_brand_images(name: str, rule: str) -> None:
             assert 256 <= short <= 512
 
 
-def test_services_are_documented() -> None:
-    """Every service the integration registers is in services.yaml and translated."""
-    code = "".join(path.read_text() for path in INTEGRATION.rglob("*.py"))
-    registered = set(re.findall(r"async_register\(\s*DOMAIN,\s*\"?([A-Z_a-z]+)", code))
+# How Home Assistant registers a service, and which argument names it.
+_SERVICE_NAME_ARGUMENT = {
+    "async_register": (1, "service"),  # hass.services.async_register(domain, service, ...)
+    "async_register_entity_service": (0, "name"),  # platform.async_register_entity_service
+    "async_register_platform_entity_service": (2, "service_name"),
+}
+
+
+def registered_services(sources: dict[str, str]) -> Iterator[str]:
+    """The service names that the given modules register (by `hass.services` or a platform)."""
+    trees = {name: ast.parse(source) for name, source in sources.items()}
+    constants = {
+        target.id: node.value.value
+        for tree in trees.values()
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    for module, tree in trees.items():
+        for node in ast.walk(tree):
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in _SERVICE_NAME_ARGUMENT
+            ):
+                continue
+            function = node.func
+            # webhook.async_register and the like register no service.
+            if function.attr == "async_register" and not (
+                isinstance(function.value, ast.Attribute) and function.value.attr == "services"
+            ):
+                continue
+            position, keyword = _SERVICE_NAME_ARGUMENT[function.attr]
+            argument = next((kw.value for kw in node.keywords if kw.arg == keyword), None)
+            if argument is None and len(node.args) > position:
+                argument = node.args[position]
+            if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+                yield argument.value
+            elif isinstance(argument, ast.Name) and argument.id in constants:
+                yield constants[argument.id]
+            else:
+                pytest.fail(f"{module}:{node.lineno}: a service name this test cannot resolve")
+
+
+def test_service_scanner_finds_every_way_of_registering() -> None:
+    """The scanner below sees services registered each way, and ignores webhooks."""
+    sources = {
+        "const.py": 'SERVICE_PAUSE = "pause"\n',
+        "__init__.py": (
+            "hass.services.async_register(DOMAIN, 'charge_now', handler)\n"
+            "hass.services.async_register(DOMAIN, SERVICE_PAUSE, handler)\n"
+            "webhook.async_register(hass, DOMAIN, 'FlexCharging', webhook_id, handle)\n"
+            "platform.async_register_entity_service('set_target', schema, 'method')\n"
+            "service.async_register_platform_entity_service(hass, DOMAIN, 'skip', "
+            "entity_domain=SWITCH_DOMAIN, schema=None, func='skip')\n"
+        ),
+    }
+    assert sorted(registered_services(sources)) == ["charge_now", "pause", "set_target", "skip"]
+
+
+def test_registered_services_are_documented_and_translated() -> None:
+    """Every registered service is in services.yaml, strings.json and icons.json, and no other."""
+    sources = {
+        str(path.relative_to(INTEGRATION)): path.read_text() for path in INTEGRATION.rglob("*.py")
+    }
+    services = set(registered_services(sources))
     services_yaml = INTEGRATION / "services.yaml"
+    documented = yaml.safe_load(services_yaml.read_text()) if services_yaml.exists() else None
+    assert set(documented or {}) == services
     strings = json.loads((INTEGRATION / "strings.json").read_text())
-    if not registered:
-        assert not services_yaml.exists()
-        assert "services" not in strings
-        return
-    documented = set(re.findall(r"^([a-z_]+):", services_yaml.read_text(), re.MULTILINE))
-    assert registered <= documented
-    assert registered <= set(strings["services"])
+    icons = json.loads((INTEGRATION / "icons.json").read_text())
+    assert set(strings.get("services", {})) == services
+    assert set(icons.get("services", {})) == services
+    for service in services:
+        translated = strings["services"][service]
+        assert translated["name"]
+        assert translated["description"]
+        fields = (documented[service] or {}).get("fields", {})
+        assert set(translated.get("fields", {})) == set(fields), service
+        for field in fields:
+            assert translated["fields"][field]["name"], f"{service}.{field}"
