@@ -418,12 +418,18 @@ class Run:
         decoded = decode_qr(qr_png)
         assert decoded == url, f"QR code says {decoded!r}, link is {url!r}"
         await self.shot(screenshot)
-        # On the phone: the link opens the (simulated) Tesla app; approve there.
-        tesla = await self.page.context.new_page()
+        # On the phone (its own browser context, as another device): the link opens the
+        # (simulated) Tesla app; approve there. A tab in Home Assistant's context could hide
+        # its page, and its dialog with it.
+        browser = self.page.context.browser
+        assert browser is not None
+        phone = await browser.new_context()
+        tesla = await phone.new_page()
         await tesla.goto(url)
         await tesla.locator("button.approve").first.click()
         await expect(tesla.locator("#approved")).to_be_visible()
-        await tesla.close()
+        await phone.close()
+        await self.page.bring_to_front()
         await dialog.get_by_text(re.compile("check now", re.IGNORECASE)).first.click()
         await self.submit()
         log(f"{vehicle}: key approved, checking")
