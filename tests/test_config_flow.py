@@ -22,6 +22,7 @@ from unittest.mock import patch
 import aiohttp
 from aiohttp.test_utils import TestClient
 from homeassistant import config_entries
+from homeassistant.components import webhook
 from homeassistant.components.application_credentials import (
     ClientCredential,
     async_import_client_credential,
@@ -62,6 +63,7 @@ from custom_components.flexcharging.const import (
     REQUIRED_SCOPES,
     SMARTCAR_DASHBOARD_URL,
 )
+from custom_components.flexcharging.push import PushReceiver
 from emulator import (
     DEFAULT_APP,
     DEFAULT_USER_ID,
@@ -1312,9 +1314,11 @@ async def test_reconfigure_webhook(
     assert result["step_id"] == "webhook"
     assert user.webhook_url == f"{base_url(user.client)}/api/webhook/{HA_WEBHOOK_ID}"
     assert default(result, CONF_SMARTCAR_WEBHOOK_ID) == SMARTCAR_WEBHOOK_ID
-    assert not webhook_registered(hass, HA_WEBHOOK_ID)  # the entry's, not the flow's
+    # The entry is not loaded (its token was refused, say): the flow answers on its webhook.
+    assert webhook_registered(hass, HA_WEBHOOK_ID)
 
-    new_webhook = await user.create_smartcar_webhook(verify=False, verified=True)
+    new_webhook = await user.create_smartcar_webhook()  # VERIFY: answered with the new token
+    assert user.smartcar.state.webhooks[new_webhook].verified
     result = await user.configure({CONF_SMARTCAR_WEBHOOK_ID: new_webhook})
     assert result["step_id"] == "vehicles"
     result = await user.configure({})
@@ -1329,6 +1333,72 @@ async def test_reconfigure_webhook(
     assert old_entry.options == {CONF_REQUEST_BUDGET: 100}  # the plan changed with it
     assert len(hass.config_entries.async_entries(DOMAIN)) == 1
     await user.settle()
+
+
+async def test_reconfigure_new_token_while_the_entry_is_loaded(
+    hass: HomeAssistant, user: User, old_entry: MockConfigEntry
+) -> None:
+    """The loaded entry's receiver answers VERIFY with the flow's new token, while it is open."""
+    deliveries: list[object] = []
+
+    async def on_event(event: object) -> None:
+        deliveries.append(event)
+
+    receiver = PushReceiver("amt_old_0123456789abcdef", on_event)
+
+    async def handle(hass: HomeAssistant, webhook_id: str, request: Any) -> Any:
+        return await receiver.async_handle(request)
+
+    webhook.async_register(hass, DOMAIN, "FlexCharging", HA_WEBHOOK_ID, handle)
+    old_entry.mock_state(hass, ConfigEntryState.LOADED)
+    old_entry.runtime_data = types.SimpleNamespace(receiver=receiver)
+
+    user.result = await old_entry.start_reconfigure_flow(hass)
+    await user.application()  # the token Smartcar has now
+    await user.connect(vehicles=[MODEL_3_ID])
+    assert user.step == "webhook"
+    assert receiver.verification_open
+    new_webhook = await user.create_smartcar_webhook()
+    assert user.smartcar.state.webhooks[new_webhook].verified  # signed with the new token
+    result = await user.configure({CONF_SMARTCAR_WEBHOOK_ID: new_webhook})
+    assert result["step_id"] == "vehicles"  # verified in this flow: no warning
+
+    hass.config_entries.flow.async_abort(user.flow_id)  # the user closes the dialog
+    assert not receiver.verification_open
+    assert not await user.smartcar.state.verify_webhook(new_webhook)
+    assert receiver.verifications == 1
+
+
+async def test_reconfigure_same_webhook_is_not_unverified(
+    hass: HomeAssistant, user: User, old_entry: MockConfigEntry
+) -> None:
+    """Keeping the Smartcar webhook the entry has: Smartcar does not verify it again."""
+    user.result = await old_entry.start_reconfigure_flow(hass)
+    await user.application()
+    await user.connect(vehicles=[MODEL_3_ID])
+    await user.smartcar.state.create_webhook(
+        user.webhook_url, webhook_id=SMARTCAR_WEBHOOK_ID, verify=False, verified=True
+    )
+    result = await user.configure({CONF_SMARTCAR_WEBHOOK_ID: SMARTCAR_WEBHOOK_ID})
+    assert result["step_id"] == "vehicles"
+
+
+async def test_webhook_step_reopens_verification(hass: HomeAssistant, user: User) -> None:
+    """Every showing of the webhook form gives Smartcar a fresh window to verify."""
+    await user_to_webhook_step(user, vehicles=[MODEL_3_ID])
+    flow = hass.config_entries.flow._progress[user.flow_id]
+    receiver = flow._receiver
+    assert receiver is not None
+    assert receiver.verification_open
+    receiver.close_verification()  # ten minutes have passed on the form
+    result = await user.configure({CONF_SMARTCAR_WEBHOOK_ID: "no-such-webhook"})
+    assert result["errors"] == {"base": "webhook_not_found"}
+    assert receiver.verification_open
+    hook = await user.create_smartcar_webhook()
+    assert user.smartcar.state.webhooks[hook].verified
+    hass.config_entries.flow.async_abort(user.flow_id)
+    assert not webhook_registered(hass, flow._webhook_id)
+    assert not receiver.verification_open
 
 
 async def test_reconfigure_keeps_the_cloudhook(hass: HomeAssistant, user: User) -> None:

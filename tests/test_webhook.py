@@ -17,6 +17,7 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.flexcharging.api.webhooks import challenge_response
 from custom_components.flexcharging.budget import WEBHOOK_INTERVAL
 from custom_components.flexcharging.const import DOMAIN
 from custom_components.flexcharging.issues import key_issue_id, webhook_signature_issue_id
@@ -274,6 +275,30 @@ def test_verification_window_closes() -> None:
     receiver.open_verification()
     receiver.close_verification()
     assert not receiver.verification_open
+
+
+async def test_new_token_is_trusted_only_while_its_window_is_open(
+    hass: HomeAssistant, init_integration: MockConfigEntry, post_webhook: Post
+) -> None:
+    """A reconfigure's new AMT: VERIFY answered with it, its deliveries taken until it closes."""
+    receiver = init_integration.runtime_data.receiver
+    assert receiver is not None
+    new_token = "amt_new_0123456789abcdef"
+    receiver.open_verification(management_token=new_token)
+    response = await post_webhook({"eventType": "VERIFY", "data": {"challenge": "c-1"}}, "")
+    assert await response.json() == challenge_response(new_token, "c-1")
+    payload = state_event(MODEL_Y_ID, [soc(80, datetime.now(UTC))])
+    response = await post_webhook(payload, sign(new_token, json.dumps(payload).encode()))
+    assert response.status == HTTPStatus.OK
+    assert battery(hass) == "80.0"
+
+    receiver.close_verification()
+    payload = state_event(MODEL_Y_ID, [soc(81, datetime.now(UTC))])
+    response = await post_webhook(payload, sign(new_token, json.dumps(payload).encode()))
+    assert response.status == HTTPStatus.UNAUTHORIZED
+    assert battery(hass) == "80.0"
+    await post_webhook(payload)  # the entry's own token still works
+    assert battery(hass) == "81.0"
 
 
 async def test_partial_delivery_is_used(

@@ -148,7 +148,9 @@ class FlexChargingConfigFlow(
         self._webhook_id: str | None = None
         self._webhook_url: str | None = None
         self._cloudhook = False
-        self._receiver: PushReceiver | None = None
+        self._receiver: PushReceiver | None = None  # registered by this flow, during setup
+        self._verifier: PushReceiver | None = None  # whichever receiver answers this flow's VERIFY
+        self._verifications_before = 0
         self._smartcar_webhook_id: str | None = None
         self._failed_call = ""  # the Smartcar call the last webhook error is about
         self._error_uri_warned: str | None = None  # webhook whose error URI was pointed out
@@ -374,6 +376,11 @@ class FlexChargingConfigFlow(
         errors: dict[str, str] = {}
         if self._webhook_url is None:
             await self._async_prepare_webhook()
+        if self._verifier is not None:
+            # Shown or submitted: Smartcar may verify for the next ten minutes, with this AMT.
+            self._verifier.open_verification(
+                management_token=self._application[CONF_MANAGEMENT_TOKEN]
+            )
         if user_input is not None:
             smartcar_webhook_id = (user_input.get(CONF_SMARTCAR_WEBHOOK_ID) or "").strip()
             if not smartcar_webhook_id:
@@ -381,8 +388,11 @@ class FlexChargingConfigFlow(
                 return await self.async_step_no_webhook()
             error = await self._async_subscribe_all(smartcar_webhook_id)
             if error is None:
+                new_webhook = smartcar_webhook_id != self._reference_data().get(
+                    CONF_SMARTCAR_WEBHOOK_ID
+                )
                 self._smartcar_webhook_id = smartcar_webhook_id
-                if self._receiver is not None and not self._receiver.verified:
+                if new_webhook and not self._verified_in_flow():
                     return await self.async_step_webhook_unverified()
                 return await self.async_step_vehicles()
             errors["base"] = error
@@ -415,19 +425,52 @@ class FlexChargingConfigFlow(
             self._cloudhook = bool(reference.get(CONF_CLOUDHOOK_URL))
             entry = self._get_reference_entry()
             if entry.state is ConfigEntryState.LOADED and entry.runtime_data.receiver:
-                # The entry's own receiver answers: Smartcar may verify the webhook again now.
-                entry.runtime_data.receiver.open_verification()
+                # The loaded entry's receiver answers, with the AMT this flow brings.
+                self._verifier = entry.runtime_data.receiver
+            else:
+                self._register_receiver()
+        else:
+            self._webhook_id = webhook.async_generate_id()
+            self._register_receiver()
+            self._webhook_url = await _async_cloudhook_url(self.hass, self._webhook_id)
+            self._cloudhook = self._webhook_url is not None
+            if self._webhook_url is None:
+                self._webhook_url = _local_webhook_url(self.hass, self._webhook_id)
+        if self._verifier is not None:
+            self._verifications_before = self._verifier.verifications
+
+    def _register_receiver(self) -> None:
+        """Answer this flow's webhook until the entry takes it over."""
+        assert self._webhook_id is not None
+        receiver = PushReceiver(self._application[CONF_MANAGEMENT_TOKEN], self._async_push)
+        try:
+            webhook.async_register(
+                self.hass,
+                DOMAIN,
+                "FlexCharging setup",
+                self._webhook_id,
+                self._async_webhook_handler,
+            )
+        except ValueError:
+            LOGGER.debug("Webhook %s already has a handler", self._webhook_id)
             return
-        self._webhook_id = webhook.async_generate_id()
-        self._receiver = PushReceiver(self._application[CONF_MANAGEMENT_TOKEN], self._async_push)
-        self._receiver.open_verification()  # Smartcar verifies the webhook while this step is open
-        webhook.async_register(
-            self.hass, DOMAIN, "FlexCharging setup", self._webhook_id, self._async_webhook_handler
+        self._receiver = self._verifier = receiver
+
+    def _verified_in_flow(self) -> bool:
+        """Whether Smartcar's VERIFY was answered while this flow was open."""
+        return (
+            self._verifier is not None and self._verifier.verifications > self._verifications_before
         )
-        self._webhook_url = await _async_cloudhook_url(self.hass, self._webhook_id)
-        self._cloudhook = self._webhook_url is not None
-        if self._webhook_url is None:
-            self._webhook_url = _local_webhook_url(self.hass, self._webhook_id)
+
+    @callback
+    def _release_webhook(self) -> None:
+        """Unregister the flow's receiver; close the VERIFY window it opened."""
+        if self._verifier is not None:
+            self._verifier.close_verification()
+            self._verifier = None
+        if self._receiver is not None and self._webhook_id is not None:
+            webhook.async_unregister(self.hass, self._webhook_id)
+            self._receiver = None
 
     async def _async_webhook_handler(
         self, hass: HomeAssistant, webhook_id: str, request: web.Request
@@ -604,10 +647,7 @@ class FlexChargingConfigFlow(
     # --- 7. the entry ------------------------------------------------------------------------
 
     async def _async_finish(self) -> ConfigFlowResult:
-        if self._receiver is not None and self._webhook_id is not None:
-            # The entry registers the same webhook for good when it sets up.
-            webhook.async_unregister(self.hass, self._webhook_id)
-            self._receiver = None
+        self._release_webhook()  # the entry registers the same webhook for good when it sets up
         data = {
             **self._application,
             "auth_implementation": self.flow_impl.domain,
@@ -662,9 +702,7 @@ class FlexChargingConfigFlow(
     def async_remove(self) -> None:
         """The dialog was closed: stop the key check and release the setup webhook."""
         self.async_cancel_pairing()
-        if self._receiver is not None and self._webhook_id is not None:
-            webhook.async_unregister(self.hass, self._webhook_id)
-            self._receiver = None
+        self._release_webhook()
 
 
 async def _async_cloudhook_url(hass: HomeAssistant, webhook_id: str) -> str | None:

@@ -8,10 +8,12 @@ Smartcar's VERIFY, which is unsigned and asks us to sign its challenge with that
 Answering any VERIFY would make this endpoint a signing oracle: a stranger could send a forged
 delivery body as the "challenge" and get back its valid signature. The rule chosen here:
 
-1. VERIFY is answered only while a verification is expected: during the setup or reconfigure
-   webhook step, or for VERIFY_WINDOW after the user pressed "Verify webhook again" (Smartcar
-   re-verifies when a webhook is edited in its dashboard). Outside that window unsigned
-   requests are refused without being parsed.
+1. VERIFY is answered only while a verification is expected: for VERIFY_WINDOW after the setup
+   or reconfigure webhook step was last shown or submitted, or after the user pressed "Verify
+   webhook again" (Smartcar re-verifies when a webhook is edited in its dashboard). Outside that
+   window unsigned requests are refused without being parsed. A reconfigure that brings a new
+   AMT opens the window with that token: VERIFY is answered with it, and deliveries signed with
+   it are taken until the window closes (the entry then reloads with the new token).
 2. Even then, only a challenge of the shape a random token has (CHALLENGE_PATTERN: letters,
    digits and the characters of UUIDs, hex and base64, at most 256) is signed. Smartcar documents
    the challenge only as a random string; every delivery body is JSON (it starts with `{` and
@@ -74,8 +76,10 @@ class PushReceiver:
         self._on_signature_failures = on_signature_failures
         self._seen = EventDeduplicator()
         self._verify_until: float | None = None
+        self._verify_token = management_token  # the AMT a VERIFY is answered with
         self._last_rejection_log: float | None = None
         self.verified = False
+        self.verifications = 0  # VERIFYs answered
         self.accepted = 0
         self.rejected = 0
         self.last_rejection: str | None = None
@@ -84,13 +88,17 @@ class PushReceiver:
 
     # --- verification window ---------------------------------------------------------------
 
-    def open_verification(self, duration: timedelta = VERIFY_WINDOW) -> None:
-        """Expect a VERIFY from Smartcar for `duration`."""
+    def open_verification(
+        self, duration: timedelta = VERIFY_WINDOW, *, management_token: str | None = None
+    ) -> None:
+        """Expect a VERIFY for `duration`, answered with `management_token` (default: ours)."""
         self._verify_until = self._clock() + duration.total_seconds()
+        self._verify_token = management_token or self._management_token
 
     def close_verification(self) -> None:
         """Expect no VERIFY any more."""
         self._verify_until = None
+        self._verify_token = self._management_token
 
     @property
     def verification_open(self) -> bool:
@@ -105,7 +113,11 @@ class PushReceiver:
         if raw is None:
             return self._reject("body too large", HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
         signature = request.headers.get(SIGNATURE_HEADER)
-        if signature_valid(self._management_token, raw, signature):
+        if signature_valid(self._management_token, raw, signature) or (
+            self._verify_token != self._management_token
+            and self.verification_open
+            and signature_valid(self._verify_token, raw, signature)
+        ):
             return await self._async_signed(raw)
         if signature:
             self._note_signature_failure()
@@ -122,8 +134,9 @@ class PushReceiver:
         if not CHALLENGE_PATTERN.fullmatch(event.challenge):
             return self._reject("VERIFY challenge of an unexpected shape", HTTPStatus.BAD_REQUEST)
         self.verified = True
+        self.verifications += 1
         LOGGER.info("Answered Smartcar's webhook verification")
-        return web.json_response(challenge_response(self._management_token, event.challenge))
+        return web.json_response(challenge_response(self._verify_token, event.challenge))
 
     async def _async_signed(self, raw: bytes) -> web.Response:
         if self.signature_failures:
