@@ -34,6 +34,7 @@ async def set_limit(hass: HomeAssistant, value: float, entity_id: str = MODEL_Y_
     )
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_numbers(
     hass: HomeAssistant,
     frozen_emulator: Emulator,

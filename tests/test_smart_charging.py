@@ -84,7 +84,7 @@ SAVINGS = f"sensor.{VEHICLE}_estimated_savings"
 TARGET = f"number.{VEHICLE}_target_charge"
 MINIMUM = f"number.{VEHICLE}_minimum_charge"
 START_NOW = f"button.{VEHICLE}_start_charging_now"
-READY_WEEKDAY = f"time.{VEHICLE}_ready_by_on_weekdays"
+READY_WEDNESDAY = f"time.{VEHICLE}_ready_by_wednesday"
 
 HOUR = timedelta(hours=1)
 PRICE_START = datetime(2026, 6, 10, 9, 0, tzinfo=UTC)  # 02:00 local
@@ -293,8 +293,8 @@ async def test_settings_change_the_plan_and_survive_a_reload(
     assert state_of(hass, NEXT_START) == FROZEN_NOW.isoformat()
     await call(hass, NUMBER_DOMAIN, SERVICE_SET_VALUE, MINIMUM, **{ATTR_VALUE: 0})
     # Ready by 04:30 local (11:30 UTC): only half of the cheap hour is left before it.
-    await call(hass, TIME_DOMAIN, SET_TIME, READY_WEEKDAY, **{ATTR_TIME: "04:30:00"})
-    assert state_of(hass, READY_WEEKDAY) == "04:30:00"
+    await call(hass, TIME_DOMAIN, SET_TIME, READY_WEDNESDAY, **{ATTR_TIME: "04:30:00"})
+    assert state_of(hass, READY_WEDNESDAY) == "04:30:00"
     assert state_of(hass, NEXT_END) == "2026-06-10T11:30:00+00:00"
 
     await advance(timedelta(seconds=10))  # the store writes after a short delay
@@ -303,7 +303,7 @@ async def test_settings_change_the_plan_and_survive_a_reload(
     assert state_of(hass, MANAGED) == STATE_ON
     assert state_of(hass, TARGET) == "75"
     assert state_of(hass, MINIMUM) == "0"
-    assert state_of(hass, READY_WEEKDAY) == "04:30:00"
+    assert state_of(hass, READY_WEDNESDAY) == "04:30:00"
 
 
 async def test_fractional_percentages_are_refused(
@@ -1117,7 +1117,7 @@ AT_RISK = f"binary_sensor.{VEHICLE}_plan_at_risk"
 
 async def plan_short(hass: HomeAssistant) -> None:
     """Manage to 100 % with the car ready an hour from now: too little time."""
-    await call(hass, TIME_DOMAIN, SET_TIME, READY_WEEKDAY, **{ATTR_TIME: "03:30:00"})
+    await call(hass, TIME_DOMAIN, SET_TIME, READY_WEDNESDAY, **{ATTR_TIME: "03:30:00"})
     await manage(hass, target=100)
 
 
@@ -1191,6 +1191,6 @@ async def test_plan_at_risk_clears_when_time_suffices(
     assert sent[0].data["entity_id"] == "notify.kitchen_display"
     assert sent[0].data["title"] == "2024 Tesla Model Y: plan at risk"
     assert "not 80%" in sent[0].data["message"]
-    await call(hass, TIME_DOMAIN, SET_TIME, READY_WEEKDAY, **{ATTR_TIME: "23:00:00"})
+    await call(hass, TIME_DOMAIN, SET_TIME, READY_WEDNESDAY, **{ATTR_TIME: "23:00:00"})
     assert state_of(hass, AT_RISK) == "off"
     assert issue_registry.async_get_issue(DOMAIN, plan_at_risk_issue_id(MODEL_Y_ID)) is None

@@ -52,6 +52,7 @@ async def failing(hass: HomeAssistant, service: str, entity_id: str = MODEL_Y_SW
     return raised.value
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_switches(
     hass: HomeAssistant,
     frozen_emulator: Emulator,

@@ -1,4 +1,4 @@
-"""Numbers: the car's charge limit, and smart charging's target and minimum charge."""
+"""Numbers: the car's charge limit, and smart charging's targets and minimum charge."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from .entity import (
 )
 from .models import FlexChargingConfigEntry, VehicleData
 from .smart_charging import SmartSettings
+from .smart_charging.model import WEEKDAYS
 
 PARALLEL_UPDATES = 1
 
@@ -77,6 +78,30 @@ SMART_NUMBERS: tuple[SmartNumberDescription, ...] = (
 )
 
 
+@dataclass(frozen=True, kw_only=True)
+class DayTargetDescription(FlexChargingNumberDescription):
+    """The target of one day of the week (disabled by default: most want one target)."""
+
+    weekday: int  # 0: Monday
+
+
+DAY_TARGETS: tuple[DayTargetDescription, ...] = tuple(
+    DayTargetDescription(
+        key=f"target_{day}",
+        translation_key=f"target_{day}",
+        native_min_value=10,
+        native_max_value=100,
+        native_step=1,
+        native_unit_of_measurement=PERCENTAGE,
+        mode=NumberMode.SLIDER,
+        entity_registry_enabled_default=False,
+        available_fn=None,
+        weekday=index,
+    )
+    for index, day in enumerate(WEEKDAYS)
+)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: FlexChargingConfigEntry,
@@ -89,6 +114,7 @@ async def async_setup_entry(
         lambda coordinator, vehicle_id: [
             ChargeLimit(coordinator, vehicle_id, CHARGE_LIMIT),
             *(SmartNumber(coordinator, vehicle_id, description) for description in SMART_NUMBERS),
+            *(DayTarget(coordinator, vehicle_id, description) for description in DAY_TARGETS),
         ],
     )
 
@@ -126,12 +152,36 @@ class SmartNumber(SmartChargingEntity, NumberEntity):
 
     async def async_set_native_value(self, value: float) -> None:
         """Change the setting; the plan follows at once."""
-        if not value.is_integer():
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="whole_percent",
-                translation_placeholders={"value": str(value)},
-            )
         await self.manager.async_update_settings(
-            self.vehicle_id, **{self.entity_description.setting: int(value)}
+            self.vehicle_id, **{self.entity_description.setting: whole_percent(value)}
         )
+
+
+class DayTarget(SmartChargingEntity, NumberEntity):
+    """The level the car needs on one day of the week; the general target until it is set."""
+
+    entity_description: DayTargetDescription
+
+    @property
+    def native_value(self) -> int:
+        """The day's own target, else the general one."""
+        settings = self.smart_state.settings
+        return settings.days[self.entity_description.weekday].target or settings.target
+
+    async def async_set_native_value(self, value: float) -> None:
+        """Give the day its own target; the plan follows at once."""
+        settings = self.smart_state.settings.with_day(
+            self.entity_description.weekday, target=whole_percent(value)
+        )
+        await self.manager.async_update_settings(self.vehicle_id, days=settings.days)
+
+
+def whole_percent(value: float) -> int:
+    """A whole percent, or a translated error (the settings are whole percents)."""
+    if not value.is_integer():
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="whole_percent",
+            translation_placeholders={"value": str(value)},
+        )
+    return int(value)

@@ -1,4 +1,4 @@
-"""Switches: charging (start/stop now) and managed charging (smart charging on or off)."""
+"""Switches: charging (start/stop now), managed charging, and the departure days of the week."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from .entity import (
     async_add_vehicle_entities,
 )
 from .models import FlexChargingConfigEntry
+from .smart_charging.model import WEEKDAYS
 
 PARALLEL_UPDATES = 1
 
@@ -36,6 +37,26 @@ MANAGED_CHARGING = FlexChargingSwitchDescription(
 )
 
 
+@dataclass(frozen=True, kw_only=True)
+class DepartureDaySwitchDescription(FlexChargingSwitchDescription):
+    """Whether the car leaves on one day of the week (disabled by default: most leave daily)."""
+
+    weekday: int  # 0: Monday
+
+
+DEPARTURE_DAYS: tuple[DepartureDaySwitchDescription, ...] = tuple(
+    DepartureDaySwitchDescription(
+        key=f"departure_{day}",
+        translation_key=f"departure_{day}",
+        device_class=SwitchDeviceClass.SWITCH,
+        entity_registry_enabled_default=False,
+        available_fn=None,
+        weekday=index,
+    )
+    for index, day in enumerate(WEEKDAYS)
+)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: FlexChargingConfigEntry,
@@ -48,6 +69,10 @@ async def async_setup_entry(
         lambda coordinator, vehicle_id: [
             ChargingSwitch(coordinator, vehicle_id, CHARGING_SWITCH),
             ManagedChargingSwitch(coordinator, vehicle_id, MANAGED_CHARGING),
+            *(
+                DepartureDaySwitch(coordinator, vehicle_id, description)
+                for description in DEPARTURE_DAYS
+            ),
         ],
     )
 
@@ -95,3 +120,28 @@ class ManagedChargingSwitch(SmartChargingEntity, SwitchEntity):
     async def async_turn_off(self, **kwargs: Any) -> None:
         """Stop managing; the car is left as it is."""
         await self.manager.async_update_settings(self.vehicle_id, managed=False)
+
+
+class DepartureDaySwitch(SmartChargingEntity, SwitchEntity):
+    """Off: no departure that day (the plan looks ahead to the next one)."""
+
+    entity_description: DepartureDaySwitchDescription
+
+    @property
+    def is_on(self) -> bool:
+        """Whether the car leaves that day."""
+        return self.smart_state.settings.days[self.entity_description.weekday].depart
+
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        """The car leaves that day, at its ready-by time."""
+        await self._async_set(depart=True)
+
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        """No departure that day."""
+        await self._async_set(depart=False)
+
+    async def _async_set(self, *, depart: bool) -> None:
+        settings = self.smart_state.settings.with_day(
+            self.entity_description.weekday, depart=depart
+        )
+        await self.manager.async_update_settings(self.vehicle_id, days=settings.days)

@@ -1,9 +1,8 @@
-"""The pure estimates: ready-by, the battery level between reports, the charge speed."""
+"""The pure estimates: the battery level between reports, the charge speed."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -12,7 +11,6 @@ from custom_components.flexcharging.smart_charging.estimates import (
     charge_speed,
     estimated_soc,
     learn,
-    next_ready_by,
     positive,
     reachable_level,
     target_for,
@@ -21,30 +19,6 @@ from custom_components.flexcharging.smart_charging.model import LearnedSpeed, Sm
 
 NOW = datetime(2026, 6, 10, 9, 30, tzinfo=UTC)
 HOUR = timedelta(hours=1)
-
-
-def test_settings_from_damaged_storage() -> None:
-    """Unreadable stored settings fall back to the defaults."""
-    assert SmartSettings.from_dict({"ready_by_weekday": "25:99"}) == SmartSettings()
-    assert SmartSettings.from_dict({"target": "70"}).target == 70
-
-
-@pytest.mark.parametrize(
-    ("now", "expected"),
-    [
-        # Wednesday 06:00 → Wednesday 07:00 (weekday)
-        (datetime(2026, 6, 10, 13, 0, tzinfo=UTC), datetime(2026, 6, 10, 14, 0, tzinfo=UTC)),
-        # Friday 08:00 → Saturday 09:00 (weekend)
-        (datetime(2026, 6, 12, 15, 0, tzinfo=UTC), datetime(2026, 6, 13, 16, 0, tzinfo=UTC)),
-        # Sunday 10:00 → Monday 07:00
-        (datetime(2026, 6, 14, 17, 0, tzinfo=UTC), datetime(2026, 6, 15, 14, 0, tzinfo=UTC)),
-        # Saturday night before the autumn change (US: 2026-11-01) → Sunday 09:00 PST
-        (datetime(2026, 11, 1, 6, 0, tzinfo=UTC), datetime(2026, 11, 1, 17, 0, tzinfo=UTC)),
-    ],
-)
-def test_next_ready_by(now: datetime, expected: datetime) -> None:
-    """Weekday and weekend ready-by times, in local time, over a DST change."""
-    assert next_ready_by(SmartSettings(), now, ZoneInfo("America/Los_Angeles")) == expected
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""What smart charging works out from the car's reports: ready-by, battery level, charge speed.
+"""What smart charging works out from the car's reports: battery level, charge speed.
 
 Pure and deterministic: no Home Assistant, no I/O, no clock (the caller passes `now`).
 """
@@ -6,9 +6,8 @@ Pure and deterministic: no Home Assistant, no I/O, no clock (the caller passes `
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from .model import LearnedSpeed, SmartSettings
 
@@ -21,18 +20,6 @@ RATE_MEMORY = 0.3  # weight of a new charge-speed observation
 
 # The level worked out, when, and the car's report it started from.
 type SocEstimate = tuple[float, datetime, datetime | None]
-
-
-def next_ready_by(settings: SmartSettings, now: datetime, time_zone: ZoneInfo) -> datetime:
-    """The next ready-by moment after `now` (weekend days: Saturday and Sunday)."""
-    local = now.astimezone(time_zone)
-    day: date = local.date()
-    while True:  # today or tomorrow
-        ready = settings.ready_by_weekend if day.weekday() >= 5 else settings.ready_by_weekday
-        candidate = datetime.combine(day, ready, tzinfo=time_zone)
-        if candidate > local:
-            return candidate.astimezone(UTC)
-        day += timedelta(days=1)
 
 
 def target_for(settings: SmartSettings, charge_limit: int | None) -> int:

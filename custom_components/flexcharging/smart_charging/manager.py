@@ -55,7 +55,7 @@ from ..notifications import (
     parse_action,
 )
 from ..planner import ChargePlan, ChargeRequest, plan_charging
-from . import estimates, policy
+from . import departures, estimates, policy
 from .inputs import PriceInputs, at_home
 from .model import (
     Decision,
@@ -340,9 +340,14 @@ class SmartChargingManager:
         stored = state.stored()
         now = dt_util.utcnow()
         car = self._car(state, vehicle, now)
-        level = policy.planning_level(state.session, car, state.settings, now)
+        state.settings = departures.without_past_trip(state.settings, now)
+        state.departure = departures.next_departure(
+            state.settings, now, ZoneInfo(self.hass.config.time_zone)
+        )
+        settings = departures.for_departure(state.settings, state.departure)
+        level = policy.planning_level(state.session, car, settings, now)
         state.plan = self._make_plan(state, vehicle, now, *level) if level else None
-        step = policy.decide(state.session, car, state.plan, state.settings, now)
+        step = policy.decide(state.session, car, state.plan, settings, now)
         if step.command is not None:
             state.session = step.session
             refusal = await self._async_send_planned(vehicle_id, step.command == "start")
@@ -423,10 +428,14 @@ class SmartChargingManager:
         target: int,
     ) -> ChargePlan:
         time_zone = ZoneInfo(self.hass.config.time_zone)
-        deadline = estimates.next_ready_by(state.settings, now, time_zone)
-        state.deadline = deadline
+        departure = state.departure
+        assert departure is not None  # found just before
+        state.deadline = departure.at
         percent_per_hour, capacity = self._charge_speed(state, vehicle)
-        prices, state.currency = self.prices.slots(now, deadline, time_zone)
+        # Every known price up to the departure, however many days ahead it is.
+        horizon = departures.planning_deadline(departure, now, [])
+        prices, state.currency = self.prices.slots(now, horizon, time_zone)
+        deadline = departures.planning_deadline(departure, now, [slot.end for slot in prices])
         request = ChargeRequest(
             now=now,
             deadline=deadline,
@@ -470,7 +479,8 @@ class SmartChargingManager:
     ) -> None:
         """Say so (once) when the plan can no longer reach the target; clear it when it can."""
         vehicle = self.coordinator.data[vehicle_id]
-        target = estimates.target_for(state.settings, car.charge_limit)
+        settings = departures.for_departure(state.settings, state.departure)
+        target = estimates.target_for(settings, car.charge_limit)
         reachable = policy.plan_at_risk(
             step,
             state.plan,
@@ -526,8 +536,13 @@ class SmartChargingManager:
     async def async_accept_less(self, vehicle_id: str) -> None:
         """Accept less: lower the target to what the plan can reach."""
         state = self.vehicle(vehicle_id)
-        if state.at_risk is not None:
-            await self.async_update_settings(vehicle_id, target=max(state.at_risk, 1))
+        if state.at_risk is not None and state.departure is not None:
+            lowered = departures.lower_target(
+                state.settings, state.departure, max(state.at_risk, 1)
+            )
+            await self.async_update_settings(
+                vehicle_id, target=lowered.target, days=lowered.days, trip=lowered.trip
+            )
 
     def _report_problem(self, vehicle_id: str, problem: Problem, *, start: bool) -> None:
         """The watchdog gave up: a repair issue, and an event (automations, the logbook)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time
 from enum import StrEnum
 from typing import Any
@@ -63,44 +63,154 @@ START_FOR_REASON = {
 }
 
 
+WEEKDAYS: tuple[str, ...] = (
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+)
+WEEKDAY_READY_BY = time(7, 0)  # the default before the weekly schedule (Monday to Friday)
+WEEKEND_READY_BY = time(9, 0)  # and at weekends
+
+
+@dataclass(frozen=True, slots=True)
+class DaySchedule:
+    """One day of the weekly schedule: whether the car leaves, when, and charged to what."""
+
+    depart: bool = True  # False: no departure that day
+    ready_by: time = WEEKDAY_READY_BY
+    target: int | None = None  # None: the general target ("Target charge")
+
+    def as_dict(self) -> dict[str, Any]:
+        """For storage."""
+        return {"depart": self.depart, "ready_by": self.ready_by.isoformat(), "target": self.target}
+
+    @classmethod
+    def from_dict(cls, data: Any, default: DaySchedule) -> DaySchedule:
+        """From storage; anything unreadable takes the default."""
+        if not isinstance(data, dict):
+            return default
+        try:
+            target = data.get("target")
+            return cls(
+                depart=bool(data.get("depart", default.depart)),
+                ready_by=time.fromisoformat(data.get("ready_by", default.ready_by.isoformat())),
+                target=None if target is None else int(target),
+            )
+        except TypeError, ValueError:
+            return default
+
+
+def weekly(weekday: time, weekend: time) -> tuple[DaySchedule, ...]:
+    """Seven days: `weekday` from Monday to Friday, `weekend` on Saturday and Sunday."""
+    return tuple(DaySchedule(ready_by=weekday if day < 5 else weekend) for day in range(7))
+
+
+DEFAULT_WEEK = weekly(WEEKDAY_READY_BY, WEEKEND_READY_BY)
+
+
+class DepartureSource(StrEnum):
+    """Where a departure comes from."""
+
+    SCHEDULE = "schedule"  # the weekly schedule
+    TRIP = "trip"  # a one-off trip the user planned
+    NONE = "none"  # no departure ahead: charging on the known prices
+
+
+@dataclass(frozen=True, slots=True)
+class Trip:
+    """A one-off departure; it beats the weekly schedule until it has passed."""
+
+    at: datetime
+    target: int | None = None  # None: the general target
+
+    def as_dict(self) -> dict[str, Any]:
+        """For storage."""
+        return {"at": self.at.isoformat(), "target": self.target}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Trip | None:
+        """From storage; None when unreadable."""
+        if not isinstance(data, dict):
+            return None
+        try:
+            at = datetime.fromisoformat(data["at"])
+            target = data.get("target")
+            if at.tzinfo is None:
+                return None
+            return cls(at=at, target=None if target is None else int(target))
+        except KeyError, TypeError, ValueError:
+            return None
+
+
 @dataclass(frozen=True, slots=True)
 class SmartSettings:
     """A vehicle's smart-charging settings (stored)."""
 
     managed: bool = False
-    ready_by_weekday: time = time(7, 0)
-    ready_by_weekend: time = time(9, 0)
+    days: tuple[DaySchedule, ...] = DEFAULT_WEEK  # Monday first
     target: int = 80
     minimum: int = 20
+    trip: Trip | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """For storage."""
         return {
             "managed": self.managed,
-            "ready_by_weekday": self.ready_by_weekday.isoformat(),
-            "ready_by_weekend": self.ready_by_weekend.isoformat(),
+            "days": [day.as_dict() for day in self.days],
             "target": self.target,
             "minimum": self.minimum,
+            "trip": self.trip.as_dict() if self.trip else None,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SmartSettings:
-        """From storage; anything missing or unreadable takes its default."""
+        """From storage; anything missing or unreadable takes its default.
+
+        Settings stored before the weekly schedule have one weekday and one weekend ready-by
+        time: they become the schedule's times (every day a departure, the general target).
+        """
         settings = cls()
         try:
+            stored_days = data.get("days")
+            if isinstance(stored_days, list) and len(stored_days) == 7:
+                days = tuple(
+                    DaySchedule.from_dict(day, default)
+                    for day, default in zip(stored_days, DEFAULT_WEEK, strict=True)
+                )
+            else:
+                days = weekly(
+                    time.fromisoformat(data.get("ready_by_weekday", WEEKDAY_READY_BY.isoformat())),
+                    time.fromisoformat(data.get("ready_by_weekend", WEEKEND_READY_BY.isoformat())),
+                )
             return cls(
                 managed=bool(data.get("managed", settings.managed)),
-                ready_by_weekday=time.fromisoformat(
-                    data.get("ready_by_weekday", settings.ready_by_weekday.isoformat())
-                ),
-                ready_by_weekend=time.fromisoformat(
-                    data.get("ready_by_weekend", settings.ready_by_weekend.isoformat())
-                ),
+                days=days,
                 target=int(data.get("target", settings.target)),
                 minimum=int(data.get("minimum", settings.minimum)),
+                trip=Trip.from_dict(data.get("trip")),
             )
         except TypeError, ValueError:
             return settings
+
+    def with_day(self, weekday: int, **changes: Any) -> SmartSettings:
+        """These settings with one day of the schedule changed (0: Monday)."""
+        days = list(self.days)
+        days[weekday] = replace(days[weekday], **changes)
+        return replace(self, days=tuple(days))
+
+
+@dataclass(frozen=True, slots=True)
+class Departure:
+    """The next moment the car must be ready, the level it needs then, and where it came from."""
+
+    at: datetime | None  # None: no departure ahead (source NONE)
+    target: int
+    source: DepartureSource
+    weekday: int | None = None  # of a scheduled departure (0: Monday)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +273,8 @@ class SmartChargingState:
     plan: ChargePlan | None = None
     status: SmartStatus = SmartStatus.OFF
     last_decision: DecisionRecord | None = None
-    deadline: datetime | None = None
+    deadline: datetime | None = None  # the next departure's time (None: none ahead)
+    departure: Departure | None = None  # the next departure (made with the plan)
     currency: str | None = None
     # The level we worked out, when, and the car's report it started from.
     soc_estimate: tuple[float, datetime, datetime | None] | None = None

@@ -1,0 +1,217 @@
+"""Departures as a table: settings and now → the next departure (pure: no Home Assistant)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from custom_components.flexcharging.smart_charging.departures import (
+    NO_DEPARTURE_HORIZON,
+    for_departure,
+    lower_target,
+    next_departure,
+    planning_deadline,
+    without_past_trip,
+)
+from custom_components.flexcharging.smart_charging.model import (
+    DEFAULT_WEEK,
+    DaySchedule,
+    Departure,
+    DepartureSource,
+    SmartSettings,
+    Trip,
+)
+
+PACIFIC = ZoneInfo("America/Los_Angeles")
+WEDNESDAY_0230 = datetime(2026, 6, 10, 9, 30, tzinfo=UTC)  # 02:30 local
+HOUR = timedelta(hours=1)
+NO_DAYS = tuple(DaySchedule(depart=False) for _ in range(7))
+
+
+def week(**days: DaySchedule) -> tuple[DaySchedule, ...]:
+    """No departure but on the days given ("monday"=...)."""
+    names = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+    return tuple(days.get(name, DaySchedule(depart=False)) for name in names)
+
+
+@pytest.mark.parametrize(
+    ("settings", "now", "expected"),
+    [
+        pytest.param(
+            SmartSettings(),
+            datetime(2026, 6, 10, 13, 0, tzinfo=UTC),  # Wednesday 06:00
+            Departure(datetime(2026, 6, 10, 14, 0, tzinfo=UTC), 80, DepartureSource.SCHEDULE, 2),
+            id="today_later",
+        ),
+        pytest.param(
+            SmartSettings(),
+            datetime(2026, 6, 12, 15, 0, tzinfo=UTC),  # Friday 08:00 → Saturday 09:00
+            Departure(datetime(2026, 6, 13, 16, 0, tzinfo=UTC), 80, DepartureSource.SCHEDULE, 5),
+            id="weekend_time",
+        ),
+        pytest.param(
+            SmartSettings(),
+            datetime(2026, 6, 14, 17, 0, tzinfo=UTC),  # Sunday 10:00 → Monday 07:00
+            Departure(datetime(2026, 6, 15, 14, 0, tzinfo=UTC), 80, DepartureSource.SCHEDULE, 0),
+            id="next_week",
+        ),
+        pytest.param(
+            SmartSettings(),
+            datetime(2026, 11, 1, 6, 0, tzinfo=UTC),  # Saturday night before the DST change
+            Departure(datetime(2026, 11, 1, 17, 0, tzinfo=UTC), 80, DepartureSource.SCHEDULE, 6),
+            id="over_dst_change",
+        ),
+        pytest.param(
+            SmartSettings(days=week(saturday=DaySchedule(ready_by=time(10, 0), target=95))),
+            WEDNESDAY_0230,  # the next departure is three days ahead, with its own target
+            Departure(datetime(2026, 6, 13, 17, 0, tzinfo=UTC), 95, DepartureSource.SCHEDULE, 5),
+            id="days_ahead_own_target",
+        ),
+        pytest.param(
+            SmartSettings(days=week(wednesday=DaySchedule(ready_by=time(2, 0)))),
+            WEDNESDAY_0230,  # today's has passed: the same day next week
+            Departure(datetime(2026, 6, 17, 9, 0, tzinfo=UTC), 80, DepartureSource.SCHEDULE, 2),
+            id="only_day_passed_next_week",
+        ),
+        pytest.param(
+            SmartSettings(days=NO_DAYS),
+            WEDNESDAY_0230,
+            Departure(None, 80, DepartureSource.NONE),
+            id="no_departure",
+        ),
+        pytest.param(
+            SmartSettings(trip=Trip(WEDNESDAY_0230 + 60 * HOUR, target=100)),
+            WEDNESDAY_0230,  # the trip beats Wednesday's and Thursday's scheduled departures
+            Departure(WEDNESDAY_0230 + 60 * HOUR, 100, DepartureSource.TRIP),
+            id="trip_beats_schedule",
+        ),
+        pytest.param(
+            SmartSettings(target=70, days=NO_DAYS, trip=Trip(WEDNESDAY_0230 + HOUR)),
+            WEDNESDAY_0230,
+            Departure(WEDNESDAY_0230 + HOUR, 70, DepartureSource.TRIP),
+            id="trip_general_target",
+        ),
+        pytest.param(
+            SmartSettings(trip=Trip(WEDNESDAY_0230 - HOUR, target=100)),
+            WEDNESDAY_0230,  # a trip that has passed: the schedule again
+            Departure(datetime(2026, 6, 10, 14, 0, tzinfo=UTC), 80, DepartureSource.SCHEDULE, 2),
+            id="past_trip_schedule_resumes",
+        ),
+    ],
+)
+def test_next_departure(settings: SmartSettings, now: datetime, expected: Departure) -> None:
+    """The trip, else the weekly schedule's next departure (local time), else none."""
+    assert next_departure(settings, now, PACIFIC) == expected
+
+
+def test_past_trip_is_dropped() -> None:
+    """A trip that has passed leaves the settings; a coming one stays."""
+    coming = SmartSettings(trip=Trip(WEDNESDAY_0230 + HOUR))
+    assert without_past_trip(coming, WEDNESDAY_0230) is coming
+    assert without_past_trip(coming, WEDNESDAY_0230 + HOUR).trip is None
+
+
+def test_the_departures_target_is_planned_for() -> None:
+    """The policy sees the departure's target as the target."""
+    departure = Departure(WEDNESDAY_0230, 95, DepartureSource.SCHEDULE, 2)
+    assert for_departure(SmartSettings(target=80), departure).target == 95
+    assert for_departure(SmartSettings(target=80), None).target == 80
+
+
+def test_planning_deadline() -> None:
+    """The departure; without one, every known price and a day at least."""
+    at = WEDNESDAY_0230 + 50 * HOUR
+    departure = Departure(at, 80, DepartureSource.SCHEDULE, 5)
+    assert planning_deadline(departure, WEDNESDAY_0230, []) == at
+    none = Departure(None, 80, DepartureSource.NONE)
+    assert planning_deadline(none, WEDNESDAY_0230, []) == WEDNESDAY_0230 + NO_DEPARTURE_HORIZON
+    far = WEDNESDAY_0230 + 40 * HOUR
+    assert planning_deadline(none, WEDNESDAY_0230, [WEDNESDAY_0230 + HOUR, far]) == far
+
+
+@pytest.mark.parametrize(
+    ("settings", "departure", "expected"),
+    [
+        pytest.param(
+            SmartSettings(target=80),
+            Departure(WEDNESDAY_0230, 80, DepartureSource.SCHEDULE, 2),
+            SmartSettings(target=60),
+            id="day_follows_general_target",
+        ),
+        pytest.param(
+            SmartSettings().with_day(2, target=90),
+            Departure(WEDNESDAY_0230, 90, DepartureSource.SCHEDULE, 2),
+            SmartSettings().with_day(2, target=60),
+            id="day_own_target",
+        ),
+        pytest.param(
+            SmartSettings(trip=Trip(WEDNESDAY_0230, target=100)),
+            Departure(WEDNESDAY_0230, 100, DepartureSource.TRIP),
+            SmartSettings(trip=Trip(WEDNESDAY_0230, target=60)),
+            id="trip_own_target",
+        ),
+        pytest.param(
+            SmartSettings(target=80, trip=Trip(WEDNESDAY_0230)),
+            Departure(WEDNESDAY_0230, 80, DepartureSource.TRIP),
+            SmartSettings(target=60, trip=Trip(WEDNESDAY_0230)),
+            id="trip_general_target",
+        ),
+    ],
+)
+def test_accept_less_lowers_the_departures_own_target(
+    settings: SmartSettings, departure: Departure, expected: SmartSettings
+) -> None:
+    """Accept less lowers the target the departure took: its own, else the general one."""
+    assert lower_target(settings, departure, 60) == expected
+
+
+@pytest.mark.parametrize(
+    ("stored", "expected"),
+    [
+        pytest.param(
+            {"managed": True, "ready_by_weekday": "06:15:00", "ready_by_weekend": "10:00:00"},
+            SmartSettings(
+                managed=True,
+                days=tuple(
+                    DaySchedule(ready_by=time(6, 15) if day < 5 else time(10, 0))
+                    for day in range(7)
+                ),
+            ),
+            id="weekday_weekend_migrated",
+        ),
+        pytest.param({}, SmartSettings(), id="empty"),
+        pytest.param({"ready_by_weekday": "25:99"}, SmartSettings(), id="damaged_old_time"),
+        pytest.param({"target": "70"}, SmartSettings(target=70), id="target_as_text"),
+        pytest.param(
+            {"days": [{"ready_by": "nonsense"}, "x", *[{"depart": False}] * 5]},
+            SmartSettings(
+                days=tuple(
+                    day if index < 2 else replace(day, depart=False)
+                    for index, day in enumerate(DEFAULT_WEEK)
+                )
+            ),
+            id="damaged_days_take_their_default",
+        ),
+        pytest.param(
+            {"trip": {"at": "2026-06-10T10:00:00"}}, SmartSettings(), id="trip_without_zone"
+        ),
+        pytest.param({"trip": {"target": 90}}, SmartSettings(), id="trip_without_time"),
+        pytest.param({"trip": "tomorrow"}, SmartSettings(), id="trip_not_a_dict"),
+    ],
+)
+def test_settings_from_storage(stored: dict[str, object], expected: SmartSettings) -> None:
+    """Stored settings, today's and those before the weekly schedule; damage takes defaults."""
+    assert SmartSettings.from_dict(stored) == expected
+
+
+def test_settings_round_trip() -> None:
+    """What is stored is read back the same."""
+    settings = SmartSettings(
+        managed=True,
+        days=week(friday=DaySchedule(ready_by=time(5, 45), target=90)),
+        trip=Trip(WEDNESDAY_0230, target=100),
+    )
+    assert SmartSettings.from_dict(settings.as_dict()) == settings
