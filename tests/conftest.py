@@ -136,12 +136,12 @@ def advance_time(
 ) -> Callable[[timedelta], Awaitable[None]]:
     """Move Home Assistant's (frozen) time forward, fire the timers now due, and settle."""
 
-    async def advance(delta: timedelta) -> None:
+    async def _advance(delta: timedelta) -> None:
         freezer.tick(delta)
         async_fire_time_changed(hass)
         await hass.async_block_till_done(wait_background_tasks=True)
 
-    return advance
+    return _advance
 
 
 @pytest.fixture
@@ -241,3 +241,8 @@ def cloud(hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setattr("homeassistant.components.cloud", module, raising=False)
     hass.config.components.add("cloud")
     return module
+
+
+# Smart charging's fixtures (FlexCharging with a price sensor; both clocks moved together), for
+# the tests of departures and trips as well.
+from tests.test_smart_charging import advance, smart, smart_entry  # noqa: E402, F401

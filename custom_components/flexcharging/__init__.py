@@ -12,8 +12,9 @@ from homeassistant.components import webhook
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
-from homeassistant.helpers import config_entry_oauth2_flow
+from homeassistant.helpers import config_entry_oauth2_flow, config_validation as cv
 from homeassistant.helpers.storage import Store
+from homeassistant.helpers.typing import ConfigType
 
 from .api import ORIGIN_OVERRIDE_VARIABLE
 from .application_credentials import smartcar_client
@@ -30,11 +31,13 @@ from .coordinator import FlexChargingCoordinator
 from .issues import sync_webhook_signature_issue
 from .models import FlexChargingConfigEntry, FlexChargingRuntime
 from .push import PushReceiver
+from .services import async_setup_services
 from .smart_charging import SmartChargingManager
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
     Platform.BUTTON,
+    Platform.DATETIME,
     Platform.DEVICE_TRACKER,
     Platform.IMAGE,
     Platform.NUMBER,
@@ -42,6 +45,14 @@ PLATFORMS: list[Platform] = [
     Platform.SWITCH,
     Platform.TIME,
 ]
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the actions (trips), which name their vehicle's device."""
+    async_setup_services(hass)
+    return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: FlexChargingConfigEntry) -> bool:
