@@ -119,10 +119,29 @@ async def decide(request: web.Request) -> web.Response:
         permissions=_permissions(params["scope"]),
         mode=params.get("mode", "live"),
     )
-    query = {"code": secrets.token_urlsafe(16), "user_id": user.id, **extra}
+    query = {**_redirect_identity(state, user), **extra}
     if state.app.connect_virtual_key_url and any(state.vehicles[v].keyless for v in chosen):
         query["virtual_key_url"] = origin_of(request) + VIRTUAL_KEY_PATH
     raise web.HTTPFound(str(target.extend_query(query)))
+
+
+def _redirect_identity(state: EmulatorState, user: User) -> dict[str, str]:
+    """The success redirect's parameters besides `state`, per ``options.connect_redirect``.
+
+    - "documented": `user_id` only, as the current "Handle the response" page shows
+      (https://smartcar.com/docs/connect/handle-the-response: `?user_id=…&state=…`);
+    - "with_code": `code` and `user_id` ("the redirect URL now includes a `user_id` parameter
+      alongside the authorization code", getting-started/how-to/api-authentication; live
+      redirects observed by third parties, smartcar-v3.md §2.2);
+    - "code_only": `code` only, as the older version of the Handle-the-response page shows.
+    """
+    mode = state.options.connect_redirect
+    identity: dict[str, str] = {}
+    if mode in ("with_code", "code_only"):
+        identity["code"] = secrets.token_urlsafe(16)
+    if mode != "code_only":
+        identity["user_id"] = user.id
+    return identity
 
 
 def _oauth_error(status: int, error: str, description: str) -> web.Response:

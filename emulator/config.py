@@ -85,6 +85,9 @@ class EmulatorOptions:
             milliseconds as the java-sdk v3 fixture has it) or ``"iso"`` (what third parties
             observed on real REST reads) for REST signal ``meta`` times.
         paging_meta: ``"page"`` (the OpenAPI's paging key) or ``"pageNumber"`` (observed).
+        connect_redirect: What Connect's success redirect carries besides `state`:
+            ``"documented"`` (`user_id`), ``"with_code"`` (`code` and `user_id`) or
+            ``"code_only"`` (`code`); see ``emulator.auth._redirect_identity``.
     """
 
     retry_delay_scale: float = 1.0
@@ -98,11 +101,14 @@ class EmulatorOptions:
     signal_variants: list[str] = field(default_factory=list)
     rest_timestamps: str = "epoch_ms"
     paging_meta: str = "page"
+    connect_redirect: str = "documented"
 
     def as_dict(self) -> dict[str, Any]:
         """Describe the options for the admin API."""
         return asdict(self)
 
+
+CONNECT_REDIRECTS: tuple[str, ...] = ("documented", "with_code", "code_only")
 
 OPTION_TYPES: dict[str, type | tuple[type, ...]] = {
     "retry_delay_scale": (int, float),
@@ -116,6 +122,7 @@ OPTION_TYPES: dict[str, type | tuple[type, ...]] = {
     "signal_variants": list,
     "rest_timestamps": str,
     "paging_meta": str,
+    "connect_redirect": str,
 }
 
 # The official sources disagree on the subscription call (docs/smartcar-v3-audit.md A5).

@@ -13,6 +13,7 @@ import uuid
 from emulator.clock import Clock, iso
 from emulator.config import (
     APP_TYPES,
+    CONNECT_REDIRECTS,
     OPTION_TYPES,
     SUBSCRIPTION_PATHS,
     AppConfig,
@@ -272,6 +273,8 @@ class EmulatorState:
         unknown = set(changes.get("signal_variants", [])) - set(SIGNAL_VARIANTS)
         if unknown:
             problems.append(f"unknown signal variants {sorted(unknown)}")
+        if changes.get("connect_redirect", "documented") not in CONNECT_REDIRECTS:
+            problems.append(f"connect_redirect must be one of {', '.join(CONNECT_REDIRECTS)}")
         if problems:
             raise ValueError("; ".join(problems))
         self.sync()

@@ -52,6 +52,7 @@ from custom_components.flexcharging.const import (
     CONF_MANAGEMENT_TOKEN,
     CONF_PRICE_SOURCE,
     CONF_READ_LOCATION,
+    CONF_REDIRECT_URI,
     CONF_REQUEST_BUDGET,
     CONF_SMARTCAR_WEBHOOK_ID,
     CONF_USER_ID,
@@ -81,7 +82,9 @@ from tests.common import (
     entry_data,
 )
 
-REDIRECT_URI = "https://example.com/auth/external/callback"
+REDIRECT_URI = "https://example.com/api/flexcharging/connect"
+HA_REDIRECT_URI = "https://example.com/auth/external/callback"
+MY_REDIRECT_URI = "https://my.home-assistant.io/redirect/oauth"
 AMT = DEFAULT_APP.amt
 OTHER_USER_ID = "9d2f7a61-1c3b-4e8a-9f00-5b6c7d8e9f01"
 MODEL_3_VIN = "5YJ3E1EA7PF000001"
@@ -113,6 +116,18 @@ def fast_key_checks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(const, "KEY_CHECK_TIMEOUT", timedelta(seconds=0.3))
 
 
+@pytest.fixture(autouse=True)
+def slow_connect_watch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The connections watch does not overtake Connect's redirect (the tests follow it at once)."""
+    monkeypatch.setattr(const, "CONNECT_WATCH_DELAYS", (60.0,))
+
+
+@pytest.fixture
+def fast_connect_watch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The connections watch reads every 0.05 s (for redirects Home Assistant cannot take)."""
+    monkeypatch.setattr(const, "CONNECT_WATCH_DELAYS", (0.05,))
+
+
 def slow_key_checks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Key checks that only a webhook delivery can end within a test's time."""
     monkeypatch.setattr(const, "KEY_CHECK_DELAYS", (60.0,))
@@ -131,8 +146,8 @@ def no_setup() -> Iterator[None]:
 
 @pytest.fixture
 def smartcar(emulator: Emulator) -> Emulator:
-    """The emulator, with Home Assistant's redirect URI registered in the application."""
-    emulator.state.update_app({"add_redirect_uris": [REDIRECT_URI]})
+    """The emulator, with our and Home Assistant's redirect URIs registered in the application."""
+    emulator.state.update_app({"add_redirect_uris": [REDIRECT_URI, HA_REDIRECT_URI]})
     return emulator
 
 
@@ -140,7 +155,7 @@ def smartcar(emulator: Emulator) -> Emulator:
 async def ha_client(hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator) -> TestClient:
     """Home Assistant's HTTP server, reachable from the emulator, and its external URL."""
     # Everything the integration depends on, before the test server freezes the router.
-    for component in ("http", "webhook", "repairs", "application_credentials"):
+    for component in ("http", "webhook", "repairs", "application_credentials", DOMAIN):
         assert await async_setup_component(hass, component, {})
     client = await hass_client_no_auth()
     await async_process_ha_core_config(hass, {"external_url": base_url(client)})
@@ -252,9 +267,22 @@ class User:
         return await self.configure()
 
     async def back_to_home_assistant(self, location: URL) -> None:
-        assert str(location).startswith(REDIRECT_URI)
+        """Follow Connect's redirect (to our view, or to Home Assistant's OAuth callback)."""
+        if str(location).startswith(MY_REDIRECT_URI):
+            # My Home Assistant forwards the OAuth parameters it knows to the instance.
+            known = {k: v for k, v in location.query.items() if k in ("code", "state", "error")}
+            location = URL(HA_REDIRECT_URI).with_query(known)
+        assert str(location).startswith((REDIRECT_URI, HA_REDIRECT_URI)), location
         response = await self.client.get(location.path_qs)
         assert response.status == 200
+        if location.path == URL(HA_REDIRECT_URI).path and not {"code", "error"} & set(
+            location.query
+        ):
+            # Home Assistant's callback cannot take it; the connections watch moves on.
+            assert await response.text() == "Missing code or error parameter"
+            async with asyncio.timeout(5):
+                while self.hass.config_entries.flow.async_get(self.flow_id)["step_id"] == "auth":  # noqa: ASYNC110 (no event to wait on)
+                    await asyncio.sleep(0.01)
         assert self.hass.config_entries.flow.async_get(self.flow_id)["step_id"] in (
             "creation",
             "authorize_rejected",
@@ -424,12 +452,13 @@ async def test_one_tesla(hass: HomeAssistant, user: User) -> None:
     assert url.query["response_type"] == "code"
     assert url.query["redirect_uri"] == REDIRECT_URI
     flow_state = jwt.decode(url.query["state"], options={"verify_signature": False})
-    assert flow_state == {"flow_id": user.flow_id, "redirect_uri": REDIRECT_URI}
+    # Home Assistant's signed state; Connect returns to our view named in `redirect_uri`.
+    assert flow_state == {"flow_id": user.flow_id, "redirect_uri": HA_REDIRECT_URI}
 
     location = await user.open_connect(vehicles=[MODEL_3_ID, ID4_ID])
     assert location.query["user_id"] == DEFAULT_USER_ID
     assert location.query["state"] == url.query["state"]
-    assert location.query["code"]
+    assert "code" not in location.query  # the documented shape: `user_id` and `state` only
     await user.back_to_home_assistant(location)
     result = await user.configure()
 
@@ -489,6 +518,7 @@ async def test_one_tesla(hass: HomeAssistant, user: User) -> None:
         CONF_WEBHOOK_ID: ha_webhook_id,
         CONF_CLOUDHOOK_URL: None,
         CONF_SMARTCAR_WEBHOOK_ID: smartcar_webhook_id,
+        CONF_REDIRECT_URI: REDIRECT_URI,
     }
     # The plan's allowance asked in the application step (100 unless changed).
     assert entry.options == {CONF_REQUEST_BUDGET: DEFAULT_PLAN_ALLOWANCE}
@@ -826,10 +856,9 @@ async def test_listing_connections_fails(
     assert result["reason"] == reason
 
 
-async def test_several_users_pick_yours(hass: HomeAssistant, user: User) -> None:
-    """Two people connected vehicles to the application: the user says which one they are."""
-    state = user.smartcar.state
-    state.connect()  # someone else connected the default fleet earlier
+def add_second_driver(state: Any) -> None:
+    """Someone connected the default fleet earlier; a second driver connects now."""
+    state.connect()
     state.add_user(
         user_id=OTHER_USER_ID,
         name="Second driver",
@@ -845,6 +874,28 @@ async def test_several_users_pick_yours(hass: HomeAssistant, user: User) -> None
         ],
     )
     state.update_app({"connect_user_id": OTHER_USER_ID})
+
+
+async def test_redirect_names_the_user(hass: HomeAssistant, user: User) -> None:
+    """Connect's documented redirect carries `user_id`: that user, even among several."""
+    add_second_driver(user.smartcar.state)
+    await user.start()
+    await user.application()
+    location = await user.open_connect()
+    assert set(location.query) == {"user_id", "state"}  # no `code`
+    await user.back_to_home_assistant(location)
+    result = await user.configure()
+    assert result["step_id"] == "webhook"
+    result = await user.configure({CONF_SMARTCAR_WEBHOOK_ID: ""})
+    result = await user.configure({})
+    assert result["description_placeholders"]["vehicles"].startswith("- **2022 Tesla Model Y**")
+
+
+async def test_several_users_pick_yours(hass: HomeAssistant, user: User) -> None:
+    """An older redirect (`code` only) names nobody: the user says which one they are."""
+    state = user.smartcar.state
+    add_second_driver(state)
+    state.update_options({"connect_redirect": "code_only"})
     await user.start()
     await user.application()
     result = await user.connect()
@@ -1265,7 +1316,7 @@ def old_entry(hass: HomeAssistant) -> MockConfigEntry:
 
 
 async def test_reauth_same_account(
-    hass: HomeAssistant, user: User, old_entry: MockConfigEntry
+    hass: HomeAssistant, user: User, old_entry: MockConfigEntry, fast_connect_watch: None
 ) -> None:
     result = await old_entry.start_reauth_flow(hass)
     user.result = result
@@ -1281,12 +1332,15 @@ async def test_reauth_same_account(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_successful"
     await hass.async_block_till_done()
-    assert old_entry.data == entry_data(management_token=AMT, read_location=True)
+    # An entry from before our redirect view keeps Home Assistant's callback (and works).
+    assert old_entry.data == entry_data(
+        management_token=AMT, read_location=True, redirect_uri=HA_REDIRECT_URI
+    )
     assert old_entry.state is ConfigEntryState.LOADED  # reloaded
 
 
 async def test_reauth_other_account(
-    hass: HomeAssistant, user: User, old_entry: MockConfigEntry
+    hass: HomeAssistant, user: User, old_entry: MockConfigEntry, fast_connect_watch: None
 ) -> None:
     user.smartcar.state.add_user(
         user_id=OTHER_USER_ID, vehicles=[{"make": "TESLA", "model": "Model 3"}]
@@ -1302,7 +1356,7 @@ async def test_reauth_other_account(
 
 
 async def test_reconfigure_webhook(
-    hass: HomeAssistant, user: User, old_entry: MockConfigEntry
+    hass: HomeAssistant, user: User, old_entry: MockConfigEntry, fast_connect_watch: None
 ) -> None:
     """Reconfigure keeps Home Assistant's webhook and takes a new Smartcar webhook."""
     user.result = await old_entry.start_reconfigure_flow(hass)
@@ -1328,7 +1382,10 @@ async def test_reconfigure_webhook(
     assert result["reason"] == "reconfigure_successful"
     await hass.async_block_till_done()
     assert old_entry.data == entry_data(
-        management_token=AMT, smartcar_webhook_id=new_webhook, webhook_id=HA_WEBHOOK_ID
+        management_token=AMT,
+        smartcar_webhook_id=new_webhook,
+        webhook_id=HA_WEBHOOK_ID,
+        redirect_uri=HA_REDIRECT_URI,
     )
     assert old_entry.options == {CONF_REQUEST_BUDGET: 100}  # the plan changed with it
     assert len(hass.config_entries.async_entries(DOMAIN)) == 1
@@ -1336,7 +1393,7 @@ async def test_reconfigure_webhook(
 
 
 async def test_reconfigure_new_token_while_the_entry_is_loaded(
-    hass: HomeAssistant, user: User, old_entry: MockConfigEntry
+    hass: HomeAssistant, user: User, old_entry: MockConfigEntry, fast_connect_watch: None
 ) -> None:
     """The loaded entry's receiver answers VERIFY with the flow's new token, while it is open."""
     deliveries: list[object] = []
@@ -1370,7 +1427,7 @@ async def test_reconfigure_new_token_while_the_entry_is_loaded(
 
 
 async def test_reconfigure_same_webhook_is_not_unverified(
-    hass: HomeAssistant, user: User, old_entry: MockConfigEntry
+    hass: HomeAssistant, user: User, old_entry: MockConfigEntry, fast_connect_watch: None
 ) -> None:
     """Keeping the Smartcar webhook the entry has: Smartcar does not verify it again."""
     user.result = await old_entry.start_reconfigure_flow(hass)
@@ -1401,7 +1458,9 @@ async def test_webhook_step_reopens_verification(hass: HomeAssistant, user: User
     assert not receiver.verification_open
 
 
-async def test_reconfigure_keeps_the_cloudhook(hass: HomeAssistant, user: User) -> None:
+async def test_reconfigure_keeps_the_cloudhook(
+    hass: HomeAssistant, user: User, fast_connect_watch: None
+) -> None:
     cloudhook_url = "https://hooks.nabu.casa/flexcharging-test"
     entry = MockConfigEntry(
         domain=DOMAIN,

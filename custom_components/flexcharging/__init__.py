@@ -18,6 +18,7 @@ from homeassistant.helpers.typing import ConfigType
 
 from .api import ORIGIN_OVERRIDE_VARIABLE
 from .application_credentials import smartcar_client
+from .connect import async_register_connect_view
 from .const import (
     CONF_CLOUDHOOK_URL,
     CONF_MANAGEMENT_TOKEN,
@@ -50,8 +51,12 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the actions (trips), which name their vehicle's device."""
+    """Register the actions (trips) and Smartcar Connect's redirect view.
+
+    The config flow registers the view too, when it runs first.
+    """
     async_setup_services(hass)
+    async_register_connect_view(hass)
     return True
 
 

@@ -6,18 +6,20 @@ from typing import cast
 
 from homeassistant.components.application_credentials import AuthorizationServer
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import http
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.config_entry_oauth2_flow import (
+    HEADER_FRONTEND_BASE,
     AbstractOAuth2Implementation,
     LocalOAuth2Implementation,
-    async_get_redirect_uri,
 )
 from homeassistant.helpers.network import NoURLAvailableError, get_url
 
 from .api import SmartcarClient, SmartcarUrls
 from .const import SMARTCAR_DASHBOARD_URL
 
-AUTH_CALLBACK_PATH = "/auth/external/callback"
+AUTH_CALLBACK_PATH = "/auth/external/callback"  # Home Assistant's own (needs `code`)
+CONNECT_CALLBACK_PATH = "/api/flexcharging/connect"  # ours: any documented redirect shape
 MY_AUTH_CALLBACK_URL = "https://my.home-assistant.io/redirect/oauth"
 
 
@@ -41,18 +43,21 @@ def smartcar_client(
     )
 
 
-def redirect_uri(hass: HomeAssistant) -> str:
-    """The redirect URI to register in the Smartcar dashboard."""
+def redirect_uri(hass: HomeAssistant, path: str = CONNECT_CALLBACK_PATH) -> str:
+    """The redirect URI to register in the Smartcar dashboard.
+
+    My Home Assistant forwards only to Home Assistant's own callback; without it, Connect returns
+    to our view, which also takes the documented redirect that carries no `code`.
+    """
     if "my" in hass.config.components:
         return MY_AUTH_CALLBACK_URL
+    request = http.current_request.get()
+    if request is not None and (base := request.headers.get(HEADER_FRONTEND_BASE)):
+        return f"{base}{path}"
     try:
-        return async_get_redirect_uri(hass)
-    except RuntimeError:
-        pass  # not inside a request of the frontend
-    try:
-        return f"{get_url(hass, allow_cloud=False)}{AUTH_CALLBACK_PATH}"
+        return f"{get_url(hass, allow_cloud=False)}{path}"
     except NoURLAvailableError:
-        return f"http://homeassistant.local:8123{AUTH_CALLBACK_PATH}"
+        return f"http://homeassistant.local:8123{path}"
 
 
 async def async_get_description_placeholders(hass: HomeAssistant) -> dict[str, str]:

@@ -20,6 +20,7 @@ from homeassistant.config_entries import (
     OptionsFlowWithReload,
 )
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import config_entry_oauth2_flow
 from homeassistant.helpers.config_entry_oauth2_flow import LocalOAuth2Implementation
 from homeassistant.helpers.dispatcher import async_dispatcher_send
@@ -44,6 +45,7 @@ from homeassistant.util import dt as dt_util
 import voluptuous as vol
 from yarl import URL
 
+from . import const
 from .api import (
     SUBSCRIPTION_PATHS,
     Connection,
@@ -58,7 +60,8 @@ from .api import (
     VehicleState,
 )
 from .api.webhooks import VehicleErrorEvent, VehicleStateEvent, WebhookEvent
-from .application_credentials import redirect_uri, smartcar_client
+from .application_credentials import AUTH_CALLBACK_PATH, redirect_uri, smartcar_client
+from .connect import async_register_connect_view, async_resume_connect
 from .const import (
     CONF_APPLICATION_ID,
     CONF_CLOUDHOOK_URL,
@@ -69,6 +72,7 @@ from .const import (
     CONF_PRICE_ENTITIES,
     CONF_PRICE_SOURCE,
     CONF_READ_LOCATION,
+    CONF_REDIRECT_URI,
     CONF_REQUEST_BUDGET,
     CONF_SMARTCAR_WEBHOOK_ID,
     CONF_USER_ID,
@@ -154,6 +158,8 @@ class FlexChargingConfigFlow(
         self._smartcar_webhook_id: str | None = None
         self._failed_call = ""  # the Smartcar call the last webhook error is about
         self._error_uri_warned: str | None = None  # webhook whose error URI was pointed out
+        self._redirect_uri: str | None = None
+        self._connect_watch: asyncio.Task[None] | None = None
 
     @property
     def logger(self) -> logging.Logger:
@@ -170,7 +176,18 @@ class FlexChargingConfigFlow(
             "client_id": self._application[CONF_APPLICATION_ID],
             "scope": " ".join(scopes),
             "mode": "live",
+            "redirect_uri": self._connect_redirect_uri(),
         }
+
+    def _connect_redirect_uri(self) -> str:
+        """Ours (or My Home Assistant); an entry made before ours existed keeps its callback."""
+        if self._redirect_uri is None:
+            reference = self._reference_data()
+            if reference and not reference.get(CONF_REDIRECT_URI):
+                self._redirect_uri = redirect_uri(self.hass, AUTH_CALLBACK_PATH)
+            else:
+                self._redirect_uri = reference.get(CONF_REDIRECT_URI) or redirect_uri(self.hass)
+        return self._redirect_uri
 
     @staticmethod
     @callback
@@ -183,10 +200,55 @@ class FlexChargingConfigFlow(
     # --- 1. the Smartcar application ---------------------------------------------------------
 
     async def async_step_auth(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Ask for the application's details before sending the user to Connect."""
+        """Send the user to Connect; come back on its redirect (any shape) or the watch."""
         if user_input is None and not self._application:
             return await self.async_step_application()
-        return await super().async_step_auth(user_input)
+        if user_input is not None:
+            self._stop_connect_watch()
+            return await super().async_step_auth(user_input)
+        async_register_connect_view(self.hass)
+        result = await super().async_step_auth()
+        if result["type"] is FlowResultType.EXTERNAL_STEP:
+            await self._async_start_connect_watch()
+        return result
+
+    async def _async_start_connect_watch(self) -> None:
+        """Note the connections now; a new or changed one later means Connect is done."""
+        self._stop_connect_watch()
+        try:
+            before = _fingerprints(await self._smartcar_client().async_get_connections())
+        except SmartcarError as err:
+            LOGGER.debug("Not watching the connections (%s): waiting for the redirect", err)
+            return
+        self._connect_watch = self.hass.async_create_background_task(
+            self._async_watch_connections(before), f"{DOMAIN} Connect watch"
+        )
+
+    async def _async_watch_connections(self, before: frozenset[tuple[str, ...]]) -> None:
+        """Read the connections now and then until the user's appear, then resume the flow."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + const.CONNECT_WATCH_TIMEOUT.total_seconds()
+        delays = const.CONNECT_WATCH_DELAYS
+        attempt = 0
+        while loop.time() < deadline:
+            await asyncio.sleep(delays[min(attempt, len(delays) - 1)])
+            attempt += 1
+            try:
+                now = _fingerprints(await self._smartcar_client().async_get_connections())
+            except SmartcarError as err:
+                LOGGER.debug("Watching the connections: %s", err)
+                continue
+            if changed := now - before:
+                self._connect_watch = None
+                users = sorted({fingerprint[0] for fingerprint in changed})
+                await async_resume_connect(self.hass, self.flow_id, {"changed_users": users})
+                return
+
+    def _stop_connect_watch(self) -> None:
+        if self._connect_watch is not None:
+            if self._connect_watch is not asyncio.current_task():
+                self._connect_watch.cancel()
+            self._connect_watch = None
 
     async def async_step_application(
         self, user_input: dict[str, Any] | None = None
@@ -215,7 +277,7 @@ class FlexChargingConfigFlow(
                     CONF_READ_LOCATION: user_input.get(CONF_READ_LOCATION, False),
                 }
                 self._allowance = allowance
-                return await super().async_step_auth()
+                return await self.async_step_auth()
         defaults = user_input or self._reference_data()
         allowance_default = str(
             (user_input or {}).get(CONF_REQUEST_BUDGET)
@@ -243,7 +305,7 @@ class FlexChargingConfigFlow(
             errors=errors,
             description_placeholders={
                 "dashboard_url": SMARTCAR_DASHBOARD_URL,
-                "redirect_uri": redirect_uri(self.hass),
+                "redirect_uri": self._connect_redirect_uri(),
                 "client_id": client_id or "—",
             },
         )
@@ -295,7 +357,10 @@ class FlexChargingConfigFlow(
         return await self.async_oauth_create_entry({"auth_implementation": self.flow_impl.domain})
 
     async def async_oauth_create_entry(self, data: dict[str, Any]) -> ConfigFlowResult:
-        """Find who just connected, and their vehicles."""
+        """Find who just connected (the redirect's `user_id`, else the connections)."""
+        back = self.external_data if isinstance(self.external_data, dict) else {}
+        redirected = back.get("user_id")
+        changed = back.get("changed_users") or []
         try:
             self._connections = await self._smartcar_client().async_get_connections()
         except SmartcarAuthenticationError:
@@ -304,6 +369,11 @@ class FlexChargingConfigFlow(
             LOGGER.warning("Could not list the Smartcar connections: %s", err)
             return self.async_abort(reason="cannot_connect")
         users = sorted({connection.user_id for connection in self._connections})
+        if isinstance(redirected, str) and redirected:
+            # Connect named the user: that is who connected, even among several.
+            users = [redirected] if redirected in users else []
+        elif len(changed) == 1 and changed[0] in users:
+            users = changed  # the one user whose grant just appeared
         if not users:
             return self.async_abort(reason="no_vehicles")
         if self.source in (SOURCE_REAUTH, SOURCE_RECONFIGURE):
@@ -352,7 +422,8 @@ class FlexChargingConfigFlow(
         self._vehicles = {c.vehicle.vehicle_id: c.vehicle for c in mine}
         if self.source == SOURCE_REAUTH:
             return self.async_update_reload_and_abort(
-                self._get_reauth_entry(), data_updates=self._application
+                self._get_reauth_entry(),
+                data_updates={**self._application, CONF_REDIRECT_URI: self._redirect_uri},
             )
         return await self.async_step_webhook()
 
@@ -361,7 +432,7 @@ class FlexChargingConfigFlow(
     ) -> ConfigFlowResult:
         """Some permissions were not granted in Connect: explain and offer to connect again."""
         if user_input is not None:
-            return await super().async_step_auth()
+            return await self.async_step_auth()
         return self.async_show_form(
             step_id="missing_permissions",
             description_placeholders={"permissions": ", ".join(missing or [])},
@@ -655,6 +726,7 @@ class FlexChargingConfigFlow(
             CONF_WEBHOOK_ID: self._webhook_id,
             CONF_CLOUDHOOK_URL: self._webhook_url if self._cloudhook else None,
             CONF_SMARTCAR_WEBHOOK_ID: self._smartcar_webhook_id,
+            CONF_REDIRECT_URI: self._redirect_uri,
         }
         if self.source == SOURCE_RECONFIGURE:
             entry = self._get_reconfigure_entry()
@@ -702,6 +774,7 @@ class FlexChargingConfigFlow(
     def async_remove(self) -> None:
         """The dialog was closed: stop the key check and release the setup webhook."""
         self.async_cancel_pairing()
+        self._stop_connect_watch()
         self._release_webhook()
 
 
@@ -731,6 +804,11 @@ def _public_https(url: str) -> bool:
     except ValueError:
         return host != "localhost" and "." in host and not host.endswith((".local", ".lan"))
     return address.is_global
+
+
+def _fingerprints(connections: list[Connection]) -> frozenset[tuple[str, ...]]:
+    """What identifies a grant: user, vehicle and permissions (a re-grant changes them)."""
+    return frozenset((c.user_id, c.vehicle.vehicle_id, *sorted(c.permissions)) for c in connections)
 
 
 def _local_webhook_url(hass: HomeAssistant, webhook_id: str) -> str:

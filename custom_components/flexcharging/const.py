@@ -18,6 +18,7 @@ CONF_WEBHOOK_ID: Final = "webhook_id"  # Home Assistant's webhook (our receiving
 CONF_SMARTCAR_WEBHOOK_ID: Final = "smartcar_webhook_id"  # the webhook in the Smartcar dashboard
 CONF_CLOUDHOOK_URL: Final = "cloudhook_url"
 CONF_READ_LOCATION: Final = "read_location"
+CONF_REDIRECT_URI: Final = "redirect_uri"  # the Connect redirect the user registered
 
 # Options
 CONF_REQUEST_BUDGET: Final = "request_budget"
@@ -43,6 +44,11 @@ SMARTCAR_DASHBOARD_URL: Final = "https://dashboard.smartcar.com"
 KEY_CHECK_TIMEOUT: Final = timedelta(minutes=3)
 KEY_CHECK_DELAYS: Final = (5.0, 10.0, 15.0, 20.0, 30.0)
 KEY_CHECK_INLINE_TIMEOUT: Final = timedelta(seconds=20)  # the repair flow's check
+
+# While Connect is open: how long to watch the connections for the user's, and between reads
+# (Smartcar's application-wide bucket refills at 2 requests a minute: stay well below it).
+CONNECT_WATCH_TIMEOUT: Final = timedelta(minutes=15)
+CONNECT_WATCH_DELAYS: Final = (10.0, 10.0, 15.0, 15.0, 20.0, 30.0, 60.0)
 
 SIGNAL_KEY_STATE_CHANGED: Final = f"{DOMAIN}_key_state_changed_{{}}"
 

@@ -82,13 +82,34 @@ async def test_connect_consent_page_and_approve(
     query = parse_qs(urlsplit(location).query)
     assert query["user_id"] == [DEFAULT_USER_ID]
     assert query["state"] == ["csrf-123"]
-    assert query["code"][0]
+    assert "code" not in query  # the documented shape: `user_id` and `state`
     assert "virtual_key_url" not in query
     connections = emulator.state.find_connections()
     assert {c.vehicle_id for c in connections} == {MODEL_Y_ID, ID4_ID}
     assert connections[0].permissions == sorted(
         ["read_vehicle_info", "read_vin", "read_battery", "read_charge", "control_charge"]
     )
+
+
+@pytest.mark.parametrize(
+    ("shape", "expected"),
+    [("with_code", {"code", "user_id", "state"}), ("code_only", {"code", "state"})],
+)
+async def test_connect_redirect_variants(
+    emulator: Emulator, http: aiohttp.ClientSession, shape: str, expected: set[str]
+) -> None:
+    """The other redirect shapes Smartcar's pages show (options.connect_redirect)."""
+    emulator.state.update_options({"connect_redirect": shape})
+    form = aiohttp.FormData(connect_params() | {"decision": "approve"})
+    form.add_field("vehicle", MODEL_Y_ID)
+    async with http.post(
+        f"{emulator.base_url}/oauth/authorize/decision", data=form, allow_redirects=False
+    ) as resp:
+        assert resp.status == 302
+        query = parse_qs(urlsplit(resp.headers["Location"]).query)
+    assert set(query) == expected
+    with pytest.raises(ValueError, match="connect_redirect"):
+        emulator.state.update_options({"connect_redirect": "other"})
 
 
 async def test_connect_deny(emulator: Emulator, http: aiohttp.ClientSession) -> None:
