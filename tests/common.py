@@ -99,4 +99,6 @@ SMARTCAR_VARIANTS: dict[str, dict[str, Any]] = {
     "observed_rest": {"rest_timestamps": "iso", "paging_meta": "pageNumber"},
     "launch_post_subscriptions": {"subscription_paths": "launch_post"},
     "both_subscription_paths": {"subscription_paths": "both"},
+    "connect_redirect_with_code": {"connect_redirect": "with_code"},
+    "connect_redirect_code_only": {"connect_redirect": "code_only"},
 }

@@ -35,6 +35,7 @@ from homeassistant.helpers import config_entry_oauth2_flow
 from homeassistant.helpers.dispatcher import DATA_DISPATCHER, async_dispatcher_connect
 from homeassistant.setup import async_setup_component
 import jwt
+from multidict import CIMultiDict
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
@@ -85,6 +86,8 @@ from tests.common import (
 REDIRECT_URI = "https://example.com/api/flexcharging/connect"
 HA_REDIRECT_URI = "https://example.com/auth/external/callback"
 MY_REDIRECT_URI = "https://my.home-assistant.io/redirect/oauth"
+LOCAL_FRONTEND = "http://homeassistant.local:8123"
+THIRD_USER_ID = "3c1e0b2a-7d4f-4a6b-8c9d-0e1f2a3b4c5d"
 AMT = DEFAULT_APP.amt
 OTHER_USER_ID = "9d2f7a61-1c3b-4e8a-9f00-5b6c7d8e9f01"
 MODEL_3_VIN = "5YJ3E1EA7PF000001"
@@ -116,18 +119,6 @@ def fast_key_checks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(const, "KEY_CHECK_TIMEOUT", timedelta(seconds=0.3))
 
 
-@pytest.fixture(autouse=True)
-def slow_connect_watch(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The connections watch does not overtake Connect's redirect (the tests follow it at once)."""
-    monkeypatch.setattr(const, "CONNECT_WATCH_DELAYS", (60.0,))
-
-
-@pytest.fixture
-def fast_connect_watch(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The connections watch reads every 0.05 s (for redirects Home Assistant cannot take)."""
-    monkeypatch.setattr(const, "CONNECT_WATCH_DELAYS", (0.05,))
-
-
 def slow_key_checks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Key checks that only a webhook delivery can end within a test's time."""
     monkeypatch.setattr(const, "KEY_CHECK_DELAYS", (60.0,))
@@ -152,14 +143,34 @@ def smartcar(emulator: Emulator) -> Emulator:
 
 
 @pytest.fixture
-async def ha_client(hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator) -> TestClient:
+def ha_components() -> tuple[str, ...]:
+    """Further components to set up in Home Assistant (tests parametrize it, e.g. `my`)."""
+    return ()
+
+
+@pytest.fixture
+async def ha_client(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    ha_components: tuple[str, ...],
+) -> TestClient:
     """Home Assistant's HTTP server, reachable from the emulator, and its external URL."""
     # Everything the integration depends on, before the test server freezes the router.
-    for component in ("http", "webhook", "repairs", "application_credentials", DOMAIN):
+    base = ("http", "webhook", "repairs", "application_credentials", DOMAIN)
+    for component in (*base, *ha_components):
         assert await async_setup_component(hass, component, {})
     client = await hass_client_no_auth()
     await async_process_ha_core_config(hass, {"external_url": base_url(client)})
     return client
+
+
+@pytest.fixture
+def http_frontend(current_request_with_host: None, current_request: Any) -> None:
+    """The user opened Home Assistant at an http:// address (Smartcar accepts none but localhost)."""
+    request = current_request.get.return_value
+    headers = CIMultiDict(request.headers)
+    headers[config_entry_oauth2_flow.HEADER_FRONTEND_BASE] = LOCAL_FRONTEND
+    current_request.get.return_value = request.clone(headers=headers)
 
 
 @pytest.fixture
@@ -239,8 +250,12 @@ class User:
         decline: tuple[str, ...] = (),
     ) -> URL:
         """Open the Connect URL, tick vehicles, press Approve or Deny; return the redirect."""
-        assert self.result["type"] is FlowResultType.EXTERNAL_STEP, self.result
-        async with self.browser.get(self.result["url"]) as response:
+        if self.step == "connect":  # the link in the step (Home Assistant's callback)
+            url = self.placeholders["connect_url"]
+        else:
+            assert self.result["type"] is FlowResultType.EXTERNAL_STEP, self.result
+            url = self.result["url"]
+        async with self.browser.get(url) as response:
             assert response.status == 200
             page = await response.text()
         ((action, inputs),) = PageForms(page).forms
@@ -264,7 +279,8 @@ class User:
         """Go through Connect and back to Home Assistant; return the next step."""
         location = await self.open_connect(**kwargs)
         await self.back_to_home_assistant(location)
-        return await self.configure()
+        # Through Home Assistant's callback the user comes back and presses Submit.
+        return await self.configure({} if self.step == "connect" else None)
 
     async def back_to_home_assistant(self, location: URL) -> None:
         """Follow Connect's redirect (to our view, or to Home Assistant's OAuth callback)."""
@@ -278,15 +294,10 @@ class User:
         if location.path == URL(HA_REDIRECT_URI).path and not {"code", "error"} & set(
             location.query
         ):
-            # Home Assistant's callback cannot take it; the connections watch moves on.
+            # Home Assistant's callback cannot take the documented redirect (no `code`).
             assert await response.text() == "Missing code or error parameter"
-            async with asyncio.timeout(5):
-                while self.hass.config_entries.flow.async_get(self.flow_id)["step_id"] == "auth":  # noqa: ASYNC110 (no event to wait on)
-                    await asyncio.sleep(0.01)
-        assert self.hass.config_entries.flow.async_get(self.flow_id)["step_id"] in (
-            "creation",
-            "authorize_rejected",
-        )
+        expected = ("connect",) if self.step == "connect" else ("creation", "authorize_rejected")
+        assert self.hass.config_entries.flow.async_get(self.flow_id)["step_id"] in expected
 
     @property
     def webhook_url(self) -> str:
@@ -933,6 +944,132 @@ async def test_several_users_pick_yours(hass: HomeAssistant, user: User) -> None
     assert not state.subscriptions
 
 
+async def test_connect_view_checks_the_state(hass: HomeAssistant, user: User) -> None:
+    """Our redirect view needs Home Assistant's signed state; a replay changes nothing."""
+    for query in ({"user_id": DEFAULT_USER_ID}, {"user_id": DEFAULT_USER_ID, "state": "forged"}):
+        response = await user.client.get(URL(REDIRECT_URI).path, params=query)
+        assert response.status == 400
+        assert await response.text() == "Invalid or missing state parameter."
+    await user.start()
+    await user.application()
+    location = await user.open_connect(vehicles=[ID4_ID])
+    # The older spelling `userId` (third-party observation, smartcar-v3.md §2.2) is taken too.
+    query = {"userId": location.query["user_id"], "state": location.query["state"]}
+    await user.back_to_home_assistant(location.with_query(query))
+    result = await user.configure()
+    assert result["step_id"] == "webhook"
+    response = await user.client.get(location.path_qs)  # the same redirect again
+    assert response.status == 200
+    assert hass.config_entries.flow.async_get(user.flow_id)["step_id"] == "webhook"
+
+
+# --- Connect through My Home Assistant (Home Assistant's own callback) -------------------------
+
+
+async def connect_step(user: User, state: Any) -> Any:
+    """Start at an http:// address with My Home Assistant: the flow offers the Connect link."""
+    state.update_app({"add_redirect_uris": [MY_REDIRECT_URI]})
+    await user.start()
+    assert user.placeholders["redirect_uri"] == MY_REDIRECT_URI
+    result = await user.application()
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "connect"
+    assert URL(user.placeholders["connect_url"]).query["redirect_uri"] == MY_REDIRECT_URI
+    assert user.placeholders["redirect_uri"] == MY_REDIRECT_URI
+    return result
+
+
+@pytest.mark.parametrize("ha_components", [("my",)])
+@pytest.mark.parametrize("shape", ["documented", "with_code", "code_only"])
+@pytest.mark.usefixtures("http_frontend")
+async def test_my_home_assistant(hass: HomeAssistant, user: User, shape: str) -> None:
+    """My Home Assistant's redirect, with or without `code`: the new connection is the user's."""
+    state = user.smartcar.state
+    add_second_driver(state)  # the default fleet was connected before; the second driver now
+    state.update_options({"connect_redirect": shape})
+    await connect_step(user, state)
+    result = await user.connect()
+    assert result["step_id"] == "webhook"  # no question: only the second driver's is new
+    result = await user.configure({CONF_SMARTCAR_WEBHOOK_ID: ""})
+    result = await user.configure({})
+    assert result["description_placeholders"]["vehicles"] == "- **2022 Tesla Model Y** (VIN —): 🔑"
+    await user.configure({})
+    result = await user.configure({"next_action": "skip"})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].unique_id == OTHER_USER_ID
+    assert result["data"][CONF_REDIRECT_URI] == MY_REDIRECT_URI
+
+
+@pytest.mark.parametrize("ha_components", [("my",)])
+async def test_my_home_assistant_but_https(hass: HomeAssistant, user: User) -> None:
+    """At an HTTPS address our view is used even with My Home Assistant (no extra step)."""
+    await user.start()
+    assert user.placeholders["redirect_uri"] == REDIRECT_URI
+    result = await user.application()
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+    assert URL(result["url"]).query["redirect_uri"] == REDIRECT_URI
+
+
+@pytest.mark.parametrize("ha_components", [("my",)])
+@pytest.mark.usefixtures("http_frontend")
+async def test_connect_step_submit_early_or_reconnected(hass: HomeAssistant, user: User) -> None:
+    """Submit before Connect: said so. Vehicles connected before: a second Submit takes them."""
+    state = user.smartcar.state
+    state.connect(permissions=REQUIRED_SCOPES)  # as Connect will grant them again
+    await connect_step(user, state)
+    result = await user.configure({})
+    assert result["step_id"] == "connect"
+    assert result["errors"] == {"base": "connect_nothing_new"}
+    location = await user.open_connect(vehicles=[ID4_ID])
+    await user.back_to_home_assistant(location)
+    # The same grant as before (nothing new): the second Submit takes the connected account.
+    result = await user.configure({})
+    assert result["step_id"] == "webhook"
+    # The cost: one read of the connections when the step opened and one per Submit, none of
+    # them billed to a vehicle.
+    assert state.requests.by_path["GET /v3/connections"] == 3
+    assert state.requests.billable == 0
+
+
+@pytest.mark.parametrize("ha_components", [("my",)])
+@pytest.mark.usefixtures("http_frontend")
+async def test_connect_step_several_new_users(hass: HomeAssistant, user: User) -> None:
+    """Two people connected while the step was open: the choice is between those two."""
+    state = user.smartcar.state
+    add_second_driver(state)
+    state.add_user(user_id=THIRD_USER_ID, vehicles=[{"make": "TESLA", "model": "Model S"}])
+    state.connections.clear()
+    state.connect(user_id=THIRD_USER_ID)  # connected before the step: not a candidate
+    await connect_step(user, state)
+    state.connect()  # the default account, at the same time
+    result = await user.connect()
+    assert result["step_id"] == "pick_user"
+    options = selector(result, CONF_USER_ID).config["options"]
+    assert sorted(o["value"] for o in options) == sorted([DEFAULT_USER_ID, OTHER_USER_ID])
+
+
+@pytest.mark.parametrize("ha_components", [("my",)])
+@pytest.mark.usefixtures("http_frontend")
+async def test_connect_step_denied(hass: HomeAssistant, user: User) -> None:
+    state = user.smartcar.state
+    await connect_step(user, state)
+    result = await user.connect(decision="deny")
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "connect_denied"
+
+
+@pytest.mark.parametrize("ha_components", [("my",)])
+@pytest.mark.usefixtures("http_frontend")
+async def test_connect_step_cannot_list(hass: HomeAssistant, user: User) -> None:
+    state = user.smartcar.state
+    state.update_app({"add_redirect_uris": [MY_REDIRECT_URI]})
+    await user.start()
+    state.add_fault("http_500", path="/v3/connections", count=1)
+    result = await user.application()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "cannot_connect"
+
+
 async def test_account_already_configured(
     hass: HomeAssistant, user: User, config_entry: MockConfigEntry
 ) -> None:
@@ -1316,7 +1453,7 @@ def old_entry(hass: HomeAssistant) -> MockConfigEntry:
 
 
 async def test_reauth_same_account(
-    hass: HomeAssistant, user: User, old_entry: MockConfigEntry, fast_connect_watch: None
+    hass: HomeAssistant, user: User, old_entry: MockConfigEntry
 ) -> None:
     result = await old_entry.start_reauth_flow(hass)
     user.result = result
@@ -1340,7 +1477,7 @@ async def test_reauth_same_account(
 
 
 async def test_reauth_other_account(
-    hass: HomeAssistant, user: User, old_entry: MockConfigEntry, fast_connect_watch: None
+    hass: HomeAssistant, user: User, old_entry: MockConfigEntry
 ) -> None:
     user.smartcar.state.add_user(
         user_id=OTHER_USER_ID, vehicles=[{"make": "TESLA", "model": "Model 3"}]
@@ -1356,7 +1493,7 @@ async def test_reauth_other_account(
 
 
 async def test_reconfigure_webhook(
-    hass: HomeAssistant, user: User, old_entry: MockConfigEntry, fast_connect_watch: None
+    hass: HomeAssistant, user: User, old_entry: MockConfigEntry
 ) -> None:
     """Reconfigure keeps Home Assistant's webhook and takes a new Smartcar webhook."""
     user.result = await old_entry.start_reconfigure_flow(hass)
@@ -1393,7 +1530,7 @@ async def test_reconfigure_webhook(
 
 
 async def test_reconfigure_new_token_while_the_entry_is_loaded(
-    hass: HomeAssistant, user: User, old_entry: MockConfigEntry, fast_connect_watch: None
+    hass: HomeAssistant, user: User, old_entry: MockConfigEntry
 ) -> None:
     """The loaded entry's receiver answers VERIFY with the flow's new token, while it is open."""
     deliveries: list[object] = []
@@ -1427,7 +1564,7 @@ async def test_reconfigure_new_token_while_the_entry_is_loaded(
 
 
 async def test_reconfigure_same_webhook_is_not_unverified(
-    hass: HomeAssistant, user: User, old_entry: MockConfigEntry, fast_connect_watch: None
+    hass: HomeAssistant, user: User, old_entry: MockConfigEntry
 ) -> None:
     """Keeping the Smartcar webhook the entry has: Smartcar does not verify it again."""
     user.result = await old_entry.start_reconfigure_flow(hass)
@@ -1458,9 +1595,7 @@ async def test_webhook_step_reopens_verification(hass: HomeAssistant, user: User
     assert not receiver.verification_open
 
 
-async def test_reconfigure_keeps_the_cloudhook(
-    hass: HomeAssistant, user: User, fast_connect_watch: None
-) -> None:
+async def test_reconfigure_keeps_the_cloudhook(hass: HomeAssistant, user: User) -> None:
     cloudhook_url = "https://hooks.nabu.casa/flexcharging-test"
     entry = MockConfigEntry(
         domain=DOMAIN,

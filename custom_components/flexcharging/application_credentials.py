@@ -14,6 +14,7 @@ from homeassistant.helpers.config_entry_oauth2_flow import (
     LocalOAuth2Implementation,
 )
 from homeassistant.helpers.network import NoURLAvailableError, get_url
+from yarl import URL
 
 from .api import SmartcarClient, SmartcarUrls
 from .const import SMARTCAR_DASHBOARD_URL
@@ -43,21 +44,44 @@ def smartcar_client(
     )
 
 
-def redirect_uri(hass: HomeAssistant, path: str = CONNECT_CALLBACK_PATH) -> str:
+def redirect_uri(hass: HomeAssistant, *, legacy: bool = False) -> str:
     """The redirect URI to register in the Smartcar dashboard.
 
-    My Home Assistant forwards only to Home Assistant's own callback; without it, Connect returns
-    to our view, which also takes the documented redirect that carries no `code`.
+    Our view takes every documented redirect shape (with or without `code`), so it is used
+    whenever Smartcar accepts the address: HTTPS, or http on localhost only
+    (https://smartcar.com/docs/connect/dashboard-config). Otherwise My Home Assistant's HTTPS
+    redirect (which reaches only Home Assistant's own callback) when it is set up. `legacy`: the
+    callback entries made before our view existed registered (Home Assistant's choice).
     """
+    base = _frontend_base(hass)
+    if not legacy and _smartcar_accepts(base):
+        return f"{base}{CONNECT_CALLBACK_PATH}"
     if "my" in hass.config.components:
         return MY_AUTH_CALLBACK_URL
+    return f"{base}{AUTH_CALLBACK_PATH if legacy else CONNECT_CALLBACK_PATH}"
+
+
+def returns_to_our_view(uri: str) -> bool:
+    """Whether Connect's redirect to `uri` reaches our view (else Home Assistant's callback)."""
+    return URL(uri).path == CONNECT_CALLBACK_PATH
+
+
+def _frontend_base(hass: HomeAssistant) -> str:
+    """The address the user's browser reaches Home Assistant at (Connect redirects that browser)."""
     request = http.current_request.get()
     if request is not None and (base := request.headers.get(HEADER_FRONTEND_BASE)):
-        return f"{base}{path}"
+        return str(base).rstrip("/")
     try:
-        return f"{get_url(hass, allow_cloud=False)}{path}"
+        return get_url(hass, allow_cloud=False)
     except NoURLAvailableError:
-        return f"http://homeassistant.local:8123{path}"
+        return "http://homeassistant.local:8123"
+
+
+def _smartcar_accepts(base: str) -> bool:
+    url = URL(base)
+    return url.scheme == "https" or (
+        url.scheme == "http" and url.host in ("localhost", "127.0.0.1", "::1")
+    )
 
 
 async def async_get_description_placeholders(hass: HomeAssistant) -> dict[str, str]:

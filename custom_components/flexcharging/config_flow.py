@@ -20,7 +20,6 @@ from homeassistant.config_entries import (
     OptionsFlowWithReload,
 )
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import config_entry_oauth2_flow
 from homeassistant.helpers.config_entry_oauth2_flow import LocalOAuth2Implementation
 from homeassistant.helpers.dispatcher import async_dispatcher_send
@@ -45,7 +44,6 @@ from homeassistant.util import dt as dt_util
 import voluptuous as vol
 from yarl import URL
 
-from . import const
 from .api import (
     SUBSCRIPTION_PATHS,
     Connection,
@@ -60,8 +58,8 @@ from .api import (
     VehicleState,
 )
 from .api.webhooks import VehicleErrorEvent, VehicleStateEvent, WebhookEvent
-from .application_credentials import AUTH_CALLBACK_PATH, redirect_uri, smartcar_client
-from .connect import async_register_connect_view, async_resume_connect
+from .application_credentials import redirect_uri, returns_to_our_view, smartcar_client
+from .connect import async_register_connect_view
 from .const import (
     CONF_APPLICATION_ID,
     CONF_CLOUDHOOK_URL,
@@ -159,7 +157,12 @@ class FlexChargingConfigFlow(
         self._failed_call = ""  # the Smartcar call the last webhook error is about
         self._error_uri_warned: str | None = None  # webhook whose error URI was pointed out
         self._redirect_uri: str | None = None
-        self._connect_watch: asyncio.Task[None] | None = None
+        self._candidates: list[str] = []  # the users to pick from
+        # Connect through Home Assistant's callback (async_step_connect)
+        self._connect_before: frozenset[tuple[str, ...]] = frozenset()
+        self._connect_url = ""
+        self._connect_redirect: dict[str, Any] | None = None
+        self._connect_nothing_new = False
 
     @property
     def logger(self) -> logging.Logger:
@@ -180,11 +183,12 @@ class FlexChargingConfigFlow(
         }
 
     def _connect_redirect_uri(self) -> str:
-        """Ours (or My Home Assistant); an entry made before ours existed keeps its callback."""
+        """Where Connect returns; an entry keeps the one its user registered."""
         if self._redirect_uri is None:
             reference = self._reference_data()
             if reference and not reference.get(CONF_REDIRECT_URI):
-                self._redirect_uri = redirect_uri(self.hass, AUTH_CALLBACK_PATH)
+                # Made before our view existed: Home Assistant's callback is what is registered.
+                self._redirect_uri = redirect_uri(self.hass, legacy=True)
             else:
                 self._redirect_uri = reference.get(CONF_REDIRECT_URI) or redirect_uri(self.hass)
         return self._redirect_uri
@@ -200,55 +204,56 @@ class FlexChargingConfigFlow(
     # --- 1. the Smartcar application ---------------------------------------------------------
 
     async def async_step_auth(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Send the user to Connect; come back on its redirect (any shape) or the watch."""
+        """Send the user to Connect; our view brings the redirect back, whatever its shape."""
         if user_input is None and not self._application:
             return await self.async_step_application()
-        if user_input is not None:
-            self._stop_connect_watch()
-            return await super().async_step_auth(user_input)
+        if user_input is None and not returns_to_our_view(self._connect_redirect_uri()):
+            return await self.async_step_connect()
         async_register_connect_view(self.hass)
-        result = await super().async_step_auth()
-        if result["type"] is FlowResultType.EXTERNAL_STEP:
-            await self._async_start_connect_watch()
-        return result
+        return await super().async_step_auth(user_input)
 
-    async def _async_start_connect_watch(self) -> None:
-        """Note the connections now; a new or changed one later means Connect is done."""
-        self._stop_connect_watch()
-        try:
-            before = _fingerprints(await self._smartcar_client().async_get_connections())
-        except SmartcarError as err:
-            LOGGER.debug("Not watching the connections (%s): waiting for the redirect", err)
-            return
-        self._connect_watch = self.hass.async_create_background_task(
-            self._async_watch_connections(before), f"{DOMAIN} Connect watch"
+    async def async_step_connect(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Connect returns to Home Assistant's own callback (My Home Assistant): the user says when.
+
+        That callback refuses the documented redirect without `code`, so the flow cannot count on
+        it: the user opens Connect from here and presses Submit when done; the connections are
+        read when this step opens and once per Submit, and only ones that are new (or changed)
+        since then count. With `code`, the callback configures this step: noted, nothing more.
+        """
+        if user_input is None:  # from async_step_auth: Connect (again) from the start
+            self._connect_redirect = None
+            self._connect_nothing_new = False
+            if aborted := await self._async_list_connections():
+                return aborted
+            self._connect_before = _fingerprints(self._connections)
+            self._connect_url = await self.async_generate_authorize_url()
+            return self._connect_form()
+        if "state" in user_input:
+            self._connect_redirect = user_input
+            return self._connect_form()
+        if "error" in (self._connect_redirect or {}):
+            return await self.async_step_authorize_rejected()
+        if aborted := await self._async_list_connections():
+            return aborted
+        new = sorted({fp[0] for fp in _fingerprints(self._connections) - self._connect_before})
+        everyone = sorted({c.user_id for c in self._connections})
+        if new or self._connect_nothing_new or self.source in (SOURCE_REAUTH, SOURCE_RECONFIGURE):
+            # Nothing new (again, or a re-authentication): the vehicles were connected before.
+            return await self._async_choose_user(new or everyone)
+        self._connect_nothing_new = True
+        return self._connect_form(error="connect_nothing_new")
+
+    def _connect_form(self, error: str | None = None) -> ConfigFlowResult:
+        return self.async_show_form(
+            step_id="connect",
+            errors={"base": error} if error else None,
+            description_placeholders={
+                "connect_url": self._connect_url,
+                "redirect_uri": self._connect_redirect_uri(),
+            },
         )
-
-    async def _async_watch_connections(self, before: frozenset[tuple[str, ...]]) -> None:
-        """Read the connections now and then until the user's appear, then resume the flow."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + const.CONNECT_WATCH_TIMEOUT.total_seconds()
-        delays = const.CONNECT_WATCH_DELAYS
-        attempt = 0
-        while loop.time() < deadline:
-            await asyncio.sleep(delays[min(attempt, len(delays) - 1)])
-            attempt += 1
-            try:
-                now = _fingerprints(await self._smartcar_client().async_get_connections())
-            except SmartcarError as err:
-                LOGGER.debug("Watching the connections: %s", err)
-                continue
-            if changed := now - before:
-                self._connect_watch = None
-                users = sorted({fingerprint[0] for fingerprint in changed})
-                await async_resume_connect(self.hass, self.flow_id, {"changed_users": users})
-                return
-
-    def _stop_connect_watch(self) -> None:
-        if self._connect_watch is not None:
-            if self._connect_watch is not asyncio.current_task():
-                self._connect_watch.cancel()
-            self._connect_watch = None
 
     async def async_step_application(
         self, user_input: dict[str, Any] | None = None
@@ -357,10 +362,18 @@ class FlexChargingConfigFlow(
         return await self.async_oauth_create_entry({"auth_implementation": self.flow_impl.domain})
 
     async def async_oauth_create_entry(self, data: dict[str, Any]) -> ConfigFlowResult:
-        """Find who just connected (the redirect's `user_id`, else the connections)."""
+        """Find who just connected: the redirect's `user_id` (documented), else the connections."""
         back = self.external_data if isinstance(self.external_data, dict) else {}
-        redirected = back.get("user_id")
-        changed = back.get("changed_users") or []
+        if aborted := await self._async_list_connections():
+            return aborted
+        users = sorted({connection.user_id for connection in self._connections})
+        if isinstance(redirected := back.get("user_id"), str) and redirected:
+            # Connect named the user: that is who connected, even among several.
+            users = [redirected] if redirected in users else []
+        return await self._async_choose_user(users)
+
+    async def _async_list_connections(self) -> ConfigFlowResult | None:
+        """Read `GET /v3/connections`; an abort when that fails."""
         try:
             self._connections = await self._smartcar_client().async_get_connections()
         except SmartcarAuthenticationError:
@@ -368,12 +381,10 @@ class FlexChargingConfigFlow(
         except SmartcarError as err:
             LOGGER.warning("Could not list the Smartcar connections: %s", err)
             return self.async_abort(reason="cannot_connect")
-        users = sorted({connection.user_id for connection in self._connections})
-        if isinstance(redirected, str) and redirected:
-            # Connect named the user: that is who connected, even among several.
-            users = [redirected] if redirected in users else []
-        elif len(changed) == 1 and changed[0] in users:
-            users = changed  # the one user whose grant just appeared
+        return None
+
+    async def _async_choose_user(self, users: list[str]) -> ConfigFlowResult:
+        """Go on with the one user, or ask which of several this is."""
         if not users:
             return self.async_abort(reason="no_vehicles")
         if self.source in (SOURCE_REAUTH, SOURCE_RECONFIGURE):
@@ -383,6 +394,7 @@ class FlexChargingConfigFlow(
             return self.async_abort(reason="wrong_account")
         if len(users) == 1:
             return await self._async_use_user(users[0])
+        self._candidates = users
         return await self.async_step_pick_user()
 
     async def async_step_pick_user(
@@ -392,7 +404,7 @@ class FlexChargingConfigFlow(
         if user_input is not None:
             return await self._async_use_user(user_input[CONF_USER_ID])
         options: list[SelectOptionDict] = []
-        for user_id in sorted({c.user_id for c in self._connections}):
+        for user_id in self._candidates:
             names = ", ".join(
                 c.vehicle.display_name for c in self._connections if c.user_id == user_id
             )
@@ -774,7 +786,6 @@ class FlexChargingConfigFlow(
     def async_remove(self) -> None:
         """The dialog was closed: stop the key check and release the setup webhook."""
         self.async_cancel_pairing()
-        self._stop_connect_watch()
         self._release_webhook()
 
 
@@ -807,7 +818,11 @@ def _public_https(url: str) -> bool:
 
 
 def _fingerprints(connections: list[Connection]) -> frozenset[tuple[str, ...]]:
-    """What identifies a grant: user, vehicle and permissions (a re-grant changes them)."""
+    """What identifies a grant: user, vehicle and permissions (a re-grant changes them).
+
+    A v3 connection carries no creation time (only v2's management list had `connectedAt`), so
+    "made since the step opened" is "not in the list read then".
+    """
     return frozenset((c.user_id, c.vehicle.vehicle_id, *sorted(c.permissions)) for c in connections)
 
 

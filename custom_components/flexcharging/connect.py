@@ -1,14 +1,12 @@
-"""Back from Smartcar Connect: our redirect view, and the watch that works without any redirect.
+"""Back from Smartcar Connect: our redirect view.
 
 Smartcar's current "Handle the response" page documents a success redirect with `user_id` and
 `state` only; older pages and live apps add `code`. Home Assistant's own OAuth callback answers
-"Missing code or error parameter" without `code`, so:
-
-- without My Home Assistant, Connect returns to our view, which takes every documented shape and
-  hands the flow the redirect's `user_id` (the documented identity of the user);
-- My Home Assistant forwards only to Home Assistant's callback (and only the parameters it
-  knows), so while Connect is open the flow also watches `GET /v3/connections` and moves on
-  when the user's new or changed connection shows up.
+"Missing code or error parameter" without `code`, so Connect returns here instead: the view
+checks Home Assistant's signed `state` (as that callback does) and hands the waiting flow
+`code`, `error` and the redirect's `user_id` (the documented identity of the user). Where
+Smartcar cannot be sent here (an http address; My Home Assistant's redirect reaches only Home
+Assistant's callback), the flow's `connect` step asks the user when Connect is done.
 """
 
 from __future__ import annotations

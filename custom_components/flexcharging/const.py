@@ -45,11 +45,6 @@ KEY_CHECK_TIMEOUT: Final = timedelta(minutes=3)
 KEY_CHECK_DELAYS: Final = (5.0, 10.0, 15.0, 20.0, 30.0)
 KEY_CHECK_INLINE_TIMEOUT: Final = timedelta(seconds=20)  # the repair flow's check
 
-# While Connect is open: how long to watch the connections for the user's, and between reads
-# (Smartcar's application-wide bucket refills at 2 requests a minute: stay well below it).
-CONNECT_WATCH_TIMEOUT: Final = timedelta(minutes=15)
-CONNECT_WATCH_DELAYS: Final = (10.0, 10.0, 15.0, 15.0, 20.0, 30.0, 60.0)
-
 SIGNAL_KEY_STATE_CHANGED: Final = f"{DOMAIN}_key_state_changed_{{}}"
 
 # Smart charging (options)
