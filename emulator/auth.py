@@ -60,8 +60,31 @@ def _account(state: EmulatorState, params: Mapping[str, str]) -> User:
     return next(iter(state.users.values()))
 
 
-def _permissions(scope: str) -> list[str]:
-    return sorted({item.removeprefix("required:") for item in scope.split()})
+def _requested(scope: str) -> dict[str, bool]:
+    """Each requested permission and whether it is required.
+
+    "A permission is optional by default. It can be made required by adding the `required:`
+    prefix to the permission name, e.g. `required:read_odometer`" (connect/redirect-to-connect;
+    the page dates the prefix from 16 June 2026). Connect lets the owner untick an optional
+    permission only.
+    """
+    requested: dict[str, bool] = {}
+    for item in scope.split():
+        name = item.removeprefix("required:")
+        requested[name] = requested.get(name, False) or item != name
+    return requested
+
+
+def _granted(scope: str, form: Mapping[str, object], ticked: list[str]) -> list[str]:
+    """What the owner granted: the required permissions and the optional ones left ticked.
+
+    A decision posted without the consent page's permission choice (`permission_choice`)
+    grants everything requested, as approving the page unchanged does.
+    """
+    requested = _requested(scope)
+    if "permission_choice" not in form:
+        return sorted(requested)
+    return sorted(name for name, required in requested.items() if required or name in ticked)
 
 
 def _render_consent(
@@ -74,7 +97,7 @@ def _render_consent(
         app_name=state.app.name,
         user=user,
         vehicles=[v for v in state.vehicles.values() if v.user_id == user.id],
-        scopes=_permissions(params["scope"]),
+        scopes=_requested(params["scope"]),
         hidden=hidden,
         error=error,
     )
@@ -116,7 +139,9 @@ async def decide(request: web.Request) -> web.Response:
     state.connect(
         user_id=user.id,
         vehicle_ids=chosen,
-        permissions=_permissions(params["scope"]),
+        permissions=_granted(
+            params["scope"], form, [str(value) for value in form.getall("permission", [])]
+        ),
         mode=params.get("mode", "live"),
     )
     query = {**_redirect_identity(state, user), **extra}

@@ -67,11 +67,15 @@ def consent_page(
     app_name: str,
     user: User,
     vehicles: Iterable[Vehicle],
-    scopes: Iterable[str],
+    scopes: Mapping[str, bool],
     hidden: Mapping[str, str],
     error: str | None = None,
 ) -> str:
-    """Render Connect's consent page: vehicle picker, scopes, Approve and Deny."""
+    """Render Connect's consent page: vehicle picker, permissions, Approve and Deny.
+
+    ``scopes`` maps each permission to whether it is required (`required:`): a required one
+    cannot be unticked.
+    """
     hidden_inputs = "".join(
         f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">' for k, v in hidden.items()
     )
@@ -83,7 +87,11 @@ def consent_page(
         for v in vehicles
     )
     scope_rows = "".join(
-        f'<li data-scope="{escape(s)}">{escape(SCOPE_TEXT.get(s, s))}</li>' for s in scopes
+        f'<li data-scope="{escape(s)}"{" data-required" if required else ""}><label>'
+        f'<input type="checkbox" name="permission" value="{escape(s)}" checked'
+        f"{' disabled' if required else ''}> {escape(SCOPE_TEXT.get(s, s))}"
+        f"{' (required)' if required else ''}</label></li>"
+        for s, required in scopes.items()
     )
     notice = f'<p class="error" id="error">{escape(error)}</p>' if error else ""
     body = (
@@ -91,7 +99,8 @@ def consent_page(
         f"<h1>{escape(app_name)} would like to connect to your vehicles</h1>"
         f'<p>Signed in as <strong id="account">{escape(user.name)}</strong>.</p>{notice}'
         '<form method="post" action="/oauth/authorize/decision" id="consent">'
-        f"{hidden_inputs}<h2>Choose vehicles</h2>{vehicle_rows or NO_VEHICLES}"
+        f'{hidden_inputs}<input type="hidden" name="permission_choice" value="1">'
+        f"<h2>Choose vehicles</h2>{vehicle_rows or NO_VEHICLES}"
         f'<h2>{escape(app_name)} will be able to</h2><ul id="scopes">{scope_rows}</ul>'
         '<div class="actions">'
         '<button type="submit" class="primary" id="approve" name="decision" value="approve">'

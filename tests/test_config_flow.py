@@ -261,10 +261,14 @@ class User:
         ((action, inputs),) = PageForms(page).forms
         assert action == "/oauth/authorize/decision"
         hidden = {i["name"]: i["value"] for i in inputs if i["type"] == "hidden"}
-        if decline:
-            hidden["scope"] = " ".join(s for s in hidden["scope"].split() if s not in decline)
         form = aiohttp.FormData(list(hidden.items()))
-        offered = [i["value"] for i in inputs if i["type"] == "checkbox"]
+        boxes = [i for i in inputs if i["type"] == "checkbox"]
+        for box in boxes:
+            # Untick the declined permissions; a required one is disabled (never posted).
+            ticked = "disabled" not in box and box["value"] not in decline
+            if box["name"] == "permission" and ticked:
+                form.add_field("permission", box["value"])
+        offered = [i["value"] for i in boxes if i["name"] == "vehicle"]
         for vehicle_id in offered if vehicles is None else vehicles:
             assert vehicle_id in offered
             form.add_field("vehicle", vehicle_id)
@@ -458,7 +462,13 @@ async def test_one_tesla(hass: HomeAssistant, user: User) -> None:
     url = URL(result["url"])
     assert str(url.with_query(None)) == f"{origin}/oauth/authorize"
     assert url.query["client_id"] == DEFAULT_APP.application_id
-    assert url.query["scope"].split() == list(REQUIRED_SCOPES)
+    assert url.query["scope"].split() == [
+        "read_vehicle_info",
+        "read_vin",
+        "read_battery",
+        "required:read_charge",
+        "required:control_charge",
+    ]
     assert url.query["mode"] == "live"
     assert url.query["response_type"] == "code"
     assert url.query["redirect_uri"] == REDIRECT_URI
@@ -604,7 +614,7 @@ async def test_mixed_fleet_skip_the_keyless_tesla(hass: HomeAssistant, user: Use
     await user.start()
     result = await user.application(read_location=True)
     scopes = URL(result["url"]).query["scope"].split()
-    assert scopes == [*REQUIRED_SCOPES, "read_location"]
+    assert scopes[-1] == "read_location"  # optional, like the other read permissions
     await user.connect()
     smartcar_webhook_id = await user.create_smartcar_webhook()
     result = await user.configure({CONF_SMARTCAR_WEBHOOK_ID: smartcar_webhook_id})
@@ -635,7 +645,8 @@ async def test_mixed_fleet_skip_the_keyless_tesla(hass: HomeAssistant, user: Use
         "- **2024 Tesla Model Y**: ✅",
     ]
     connections = user.smartcar.state.connections.values()
-    assert {tuple(c.permissions) for c in connections} == {tuple(sorted(scopes))}
+    granted = sorted(s.removeprefix("required:") for s in scopes)
+    assert {tuple(c.permissions) for c in connections} == {tuple(granted)}
     await user.settle()
 
 
@@ -825,10 +836,11 @@ async def test_missing_permissions_connect_again(hass: HomeAssistant, user: User
     """A permission declined in Connect: explained, then Connect again."""
     await user.start()
     await user.application()
+    # control_charge is asked for as `required:`: Connect does not let the owner untick it.
     result = await user.connect(decline=("control_charge", "read_vin"))
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "missing_permissions"
-    assert result["description_placeholders"] == {"permissions": "control_charge, read_vin"}
+    assert result["description_placeholders"] == {"permissions": "read_vin"}
 
     result = await user.configure({})
     assert result["type"] is FlowResultType.EXTERNAL_STEP

@@ -83,6 +83,7 @@ from .const import (
     DEFAULT_REQUEST_BUDGET,
     DOMAIN,
     LOCATION_SCOPE,
+    LOCKED_SCOPES,
     LOGGER,
     MAX_REQUEST_BUDGET,
     PLAN_ALLOWANCES,
@@ -172,7 +173,7 @@ class FlexChargingConfigFlow(
     @property
     def extra_authorize_data(self) -> dict[str, str]:
         """Connect takes the Application ID as `client_id` (not the API client id)."""
-        scopes = list(REQUIRED_SCOPES)
+        scopes = [f"required:{s}" if s in LOCKED_SCOPES else s for s in REQUIRED_SCOPES]
         if self._application.get(CONF_READ_LOCATION):
             scopes.append(LOCATION_SCOPE)
         return {

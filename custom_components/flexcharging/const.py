@@ -37,6 +37,11 @@ REQUIRED_SCOPES: Final = (
     "control_charge",
 )
 LOCATION_SCOPE: Final = "read_location"
+# Asked for as `required:` so owners cannot untick them in Connect ("A permission is optional by
+# default. It can be made required by adding the `required:` prefix", connect/redirect-to-connect,
+# from 16 June 2026): without them FlexCharging can do nothing. The rest stay optional; every
+# grant is still checked after Connect (config_flow: missing_permissions).
+LOCKED_SCOPES: Final = ("read_charge", "control_charge")
 
 SMARTCAR_DASHBOARD_URL: Final = "https://dashboard.smartcar.com"
 

@@ -91,6 +91,26 @@ async def test_connect_consent_page_and_approve(
     )
 
 
+async def test_connect_required_permissions(
+    emulator: Emulator, http: aiohttp.ClientSession
+) -> None:
+    """`required:` permissions cannot be unticked; optional ones can (redirect-to-connect)."""
+    async with http.get(f"{emulator.base_url}/oauth/authorize", params=connect_params()) as resp:
+        page = await resp.text()
+    assert '<li data-scope="control_charge" data-required>' in page
+    assert 'value="control_charge" checked disabled' in page
+    assert 'value="read_charge" checked>' in page  # optional in SCOPES
+    form = aiohttp.FormData(connect_params() | {"decision": "approve", "permission_choice": "1"})
+    form.add_field("vehicle", ID4_ID)
+    form.add_field("permission", "read_battery")  # the owner unticked the other optional ones
+    async with http.post(
+        f"{emulator.base_url}/oauth/authorize/decision", data=form, allow_redirects=False
+    ) as resp:
+        assert resp.status == 302
+    (connection,) = emulator.state.find_connections()
+    assert connection.permissions == ["control_charge", "read_battery"]
+
+
 @pytest.mark.parametrize(
     ("shape", "expected"),
     [("with_code", {"code", "user_id", "state"}), ("code_only", {"code", "state"})],
