@@ -26,7 +26,14 @@ DEFAULT_APP = AppCredentials(
     amt="amt_emulator",
 )
 
+# What a user of the emulated dashboard registered: FlexCharging's redirect view (what the setup
+# step asks for) and Home Assistant's OAuth callback (entries made before the view, and My Home
+# Assistant's redirect).
 DEFAULT_REDIRECT_URIS: tuple[str, ...] = (
+    "http://127.0.0.1:{port}/api/flexcharging/connect",
+    "https://127.0.0.1:{port}/api/flexcharging/connect",
+    "http://localhost:{port}/api/flexcharging/connect",
+    "https://localhost:{port}/api/flexcharging/connect",
     "http://127.0.0.1:{port}/auth/external/callback",
     "https://127.0.0.1:{port}/auth/external/callback",
     "http://localhost:{port}/auth/external/callback",
