@@ -47,6 +47,7 @@ from custom_components.flexcharging.api import (
     TESLA_VIRTUAL_KEY_URL,
     SmartcarUrls,
 )
+from custom_components.flexcharging.application_credentials import redirect_uri
 from custom_components.flexcharging.const import (
     CONF_APPLICATION_ID,
     CONF_CLOUDHOOK_URL,
@@ -958,13 +959,13 @@ async def test_several_users_pick_yours(hass: HomeAssistant, user: User) -> None
 
 async def test_connect_view_checks_the_state(hass: HomeAssistant, user: User) -> None:
     """Our redirect view needs Home Assistant's signed state; a replay changes nothing."""
+    await user.start()
+    await user.application()
+    location = await user.open_connect(vehicles=[ID4_ID])
     for query in ({"user_id": DEFAULT_USER_ID}, {"user_id": DEFAULT_USER_ID, "state": "forged"}):
         response = await user.client.get(URL(REDIRECT_URI).path, params=query)
         assert response.status == 400
         assert await response.text() == "Invalid or missing state parameter."
-    await user.start()
-    await user.application()
-    location = await user.open_connect(vehicles=[ID4_ID])
     # The older spelling `userId` (third-party observation, smartcar-v3.md §2.2) is taken too.
     query = {"userId": location.query["user_id"], "state": location.query["state"]}
     await user.back_to_home_assistant(location.with_query(query))
@@ -973,6 +974,31 @@ async def test_connect_view_checks_the_state(hass: HomeAssistant, user: User) ->
     response = await user.client.get(location.path_qs)  # the same redirect again
     assert response.status == 200
     assert hass.config_entries.flow.async_get(user.flow_id)["step_id"] == "webhook"
+    hass.config_entries.flow.async_abort(user.flow_id)
+    response = await user.client.get(location.path_qs)  # and once the dialog is closed
+    assert response.status == 200
+
+
+@pytest.mark.parametrize(
+    ("urls", "my", "expected"),
+    [
+        (
+            {"external_url": "https://ha.example.org"},
+            False,
+            "https://ha.example.org/api/flexcharging/connect",
+        ),
+        ({}, False, "http://homeassistant.local:8123/api/flexcharging/connect"),
+        ({}, True, MY_REDIRECT_URI),
+    ],
+)
+async def test_redirect_uri_outside_the_frontend(
+    hass: HomeAssistant, urls: dict[str, str], my: bool, expected: str
+) -> None:
+    """Without a browser's request: Home Assistant's configured URL, else a guess."""
+    await async_process_ha_core_config(hass, urls)
+    if my:
+        hass.config.components.add("my")
+    assert redirect_uri(hass) == expected
 
 
 # --- Connect through My Home Assistant (Home Assistant's own callback) -------------------------
@@ -1080,6 +1106,12 @@ async def test_connect_step_cannot_list(hass: HomeAssistant, user: User) -> None
     result = await user.application()
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "cannot_connect"
+    # Or on Submit, after Connect.
+    await connect_step(user, state)
+    state.add_fault("http_401", path="/v3/connections", count=2)
+    result = await user.connect()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "invalid_credentials"
 
 
 async def test_account_already_configured(
