@@ -211,32 +211,25 @@ async def _command(request: web.Request, action: str) -> web.Response:
         state.commit(vehicle, state.wake(vehicle))
         raise vehicle_state("ASLEEP")
     triggers = state.wake(vehicle)
+    pending = state.options.command_response == "pending"
     try:
-        if action == "start":
-            if not vehicle.plugged_in:
-                raise vehicle_state("CHARGING_PLUG_NOT_CONNECTED")
-            if vehicle.charging:
-                raise vehicle_state("CHARGING_IN_PROGRESS")
-            if vehicle.status() == STATUS_FULLY_CHARGED or vehicle.soc >= vehicle.charge_limit:
-                raise vehicle_state("FULLY_CHARGED")
-            vehicle.charging = True
-        elif action == "stop":
-            if not vehicle.charging:
-                raise vehicle_state("NOT_CHARGING")
-            vehicle.charging = False
+        changes = _command_changes(vehicle, action, parameters)
+        if pending:
+            state.defer(vehicle, changes, state.options.command_seconds)
         else:
-            vehicle.charge_limit = parameters["percent"]
+            for name, value in changes.items():
+                setattr(vehicle, name, value)
     finally:
         state.commit(vehicle, triggers)
     now = state.clock.now()
-    payload = {
+    payload: dict[str, Any] = {
         "data": {
             "id": f"exec_{uuid.uuid4().hex[:16]}",
             "type": "command-execution",
             "attributes": {
                 "commandType": f"charge-{action}",
-                "status": {"value": "SUCCESS"},
-                "executionMode": "sync",
+                "status": {"value": "PENDING" if pending else "SUCCESS"},
+                "executionMode": "async" if pending else "sync",
                 "parameters": parameters,
             },
             "meta": {
@@ -246,7 +239,28 @@ async def _command(request: web.Request, action: str) -> web.Response:
             },
         }
     }
+    if pending:
+        # Accepted, not done (emulator.config.COMMAND_RESPONSES); no completion yet.
+        payload["data"]["meta"] = {"executedAt": iso(now)}
+        return json_response(payload, status=202)
     return json_response(payload)
+
+
+def _command_changes(vehicle: Vehicle, action: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    """What the command changes in the car; raises the VEHICLE_STATE error that refuses it."""
+    if action == "start":
+        if not vehicle.plugged_in:
+            raise vehicle_state("CHARGING_PLUG_NOT_CONNECTED")
+        if vehicle.charging:
+            raise vehicle_state("CHARGING_IN_PROGRESS")
+        if vehicle.status() == STATUS_FULLY_CHARGED or vehicle.soc >= vehicle.charge_limit:
+            raise vehicle_state("FULLY_CHARGED")
+        return {"charging": True}
+    if action == "stop":
+        if not vehicle.charging:
+            raise vehicle_state("NOT_CHARGING")
+        return {"charging": False}
+    return {"charge_limit": parameters["percent"]}
 
 
 @routes.post("/v3/vehicles/{vehicle_id}/commands/charge/start")

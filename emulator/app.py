@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from emulator import admin, api, auth, dashboard
+from emulator.config import EmulatorOptions
 from emulator.errors import (
     ApiError,
     billing,
@@ -94,6 +95,19 @@ async def _stream_202(
     return response
 
 
+async def _command_response(
+    request: web.Request, response: web.Response, options: EmulatorOptions
+) -> web.StreamResponse:
+    """A done command's answer as ``options.command_response`` says (COMMAND_RESPONSES)."""
+    if options.command_response == "streamed" and isinstance(response.body, bytes):
+        body = json.loads(response.body)
+        body["data"]["attributes"]["executionMode"] = "async"
+        return await _stream_202(request, body, options.command_seconds)
+    if options.command_response == "slow":
+        await asyncio.sleep(options.command_seconds)
+    return response
+
+
 async def _failed_command(request: web.Request) -> dict[str, Any]:
     action = request.path.rsplit("/", 1)[-1]
     parameters: dict[str, Any] = {}
@@ -169,6 +183,12 @@ async def _handle_v3(request: web.Request, handler: Handler) -> web.StreamRespon
     if fault and kind == "command_202_failure":
         return await _stream_202(request, await _failed_command(request), fault.delay or 0.0)
     response = await handler(request)
+    if (
+        "/commands/" in request.path
+        and response.status == 200
+        and isinstance(response, web.Response)
+    ):
+        response = await _command_response(request, response, state.options)
     if fault is None or not isinstance(response, web.Response) or response.body is None:
         return response
     raw = response.body

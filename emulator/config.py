@@ -95,6 +95,9 @@ class EmulatorOptions:
         connect_redirect: What Connect's success redirect carries besides `state`:
             ``"documented"`` (`user_id`), ``"with_code"`` (`code` and `user_id`) or
             ``"code_only"`` (`code`); see ``emulator.auth._redirect_identity``.
+        command_response: How commands answer (``COMMAND_RESPONSES``).
+        command_seconds: How long the car takes in the ``pending``, ``streamed`` and ``slow``
+            command responses.
     """
 
     retry_delay_scale: float = 1.0
@@ -109,6 +112,8 @@ class EmulatorOptions:
     rest_timestamps: str = "epoch_ms"
     paging_meta: str = "page"
     connect_redirect: str = "documented"
+    command_response: str = "sync"
+    command_seconds: float = 10.0
 
     def as_dict(self) -> dict[str, Any]:
         """Describe the options for the admin API."""
@@ -130,6 +135,8 @@ OPTION_TYPES: dict[str, type | tuple[type, ...]] = {
     "rest_timestamps": str,
     "paging_meta": str,
     "connect_redirect": str,
+    "command_response": str,
+    "command_seconds": (int, float),
 }
 
 # The official sources disagree on the subscription call (docs/smartcar-v3-audit.md A5).
@@ -137,6 +144,25 @@ SUBSCRIPTION_PATHS: dict[str, str] = {
     "reference": "POST /v3/subscriptions only (api-reference/create-subscription)",
     "launch_post": "POST /v3/webhooks/{id}/subscriptions only (blog introducing-smartcar-api-v3)",
     "both": "both calls",
+}
+
+# How a command answers (docs/smartcar-v3.md §7; docs/smartcar-v3-audit.md A4).
+COMMAND_RESPONSES: dict[str, str] = {
+    # api-reference/charging/set-charge-limit, verbatim 200 example: "Command executed
+    # synchronously and successfully".
+    "sync": "200, status SUCCESS, executionMode sync: done",
+    # api-reference/commands/overview: "A 202 means the command is in process but is
+    # long-running. Always read the response body to determine success or failure"; PENDING is
+    # one of the statuses the third-party TS client documents (SUCCESS, FAILURE, PENDING). The
+    # car carries it out command_seconds later; its signals (read or pushed) show it.
+    "pending": "202, status PENDING: accepted, carried out command_seconds later",
+    # Third-party claim (audit D-docs), not in Smartcar's docs: a long command answers 202 at
+    # once, holds the connection and streams the final body on it.
+    "streamed": "202 at once, the final SUCCESS body command_seconds later on the same connection",
+    # The official SDKs wait 310 s for a command (python-sdk helpers.py, node-sdk config.json,
+    # java-sdk ApiClient.java), so answers can take minutes: the car carries the command out at
+    # once, and the answer comes only after command_seconds (beyond a client's wait).
+    "slow": "no answer for command_seconds, then 200 SUCCESS; the car carries it out at once",
 }
 
 APP_TYPES: dict[str, type | tuple[type, ...]] = {

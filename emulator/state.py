@@ -14,6 +14,7 @@ from emulator.clock import Clock, iso
 from emulator.config import (
     APP_TYPES,
     CONNECT_REDIRECTS,
+    COMMAND_RESPONSES,
     OPTION_TYPES,
     SUBSCRIPTION_PATHS,
     AppConfig,
@@ -161,6 +162,8 @@ class EmulatorState:
         self.webhooks: dict[str, Webhook] = {}
         self.subscriptions: dict[str, Subscription] = {}
         self._active_errors: dict[str, set[str]] = {}
+        # Commands accepted with 202 PENDING: (when the car carries it out, vehicle, changes).
+        self._deferred: list[tuple[datetime, str, dict[str, Any]]] = []
         self.reset()
 
     # --- whole state -------------------------------------------------------------
@@ -180,6 +183,7 @@ class EmulatorState:
         self.plans.reset()
         self.dispatcher.log.clear()
         self._active_errors = {}
+        self._deferred = []
         for vehicle in self.vehicles.values():
             self._adopt(vehicle, now)
 
@@ -268,6 +272,8 @@ class EmulatorState:
             problems.append(f"subscription_paths must be one of {sorted(SUBSCRIPTION_PATHS)}")
         if changes.get("rest_timestamps", "iso") not in ("iso", "epoch_ms"):
             problems.append("rest_timestamps must be 'iso' or 'epoch_ms'")
+        if changes.get("command_response", "sync") not in COMMAND_RESPONSES:
+            problems.append(f"command_response must be one of {sorted(COMMAND_RESPONSES)}")
         if changes.get("paging_meta", "page") not in ("page", "pageNumber"):
             problems.append("paging_meta must be 'page' or 'pageNumber'")
         unknown = set(changes.get("signal_variants", [])) - set(SIGNAL_VARIANTS)
@@ -480,6 +486,22 @@ class EmulatorState:
         vehicle.flags_changed_at["asleep"] = self.clock.now()
         return [_trigger(ASLEEP)]
 
+    def defer(self, vehicle: Vehicle, changes: dict[str, Any], seconds: float) -> None:
+        """The car carries out an accepted command (``changes``) ``seconds`` from now."""
+        due = self.clock.now() + timedelta(seconds=seconds)
+        self._deferred.append((due, vehicle.id, changes))
+
+    def _carry_out_deferred(self, now: datetime) -> None:
+        due = [item for item in self._deferred if item[0] <= now]
+        self._deferred = [item for item in self._deferred if item[0] > now]
+        for at, vehicle_id, changes in due:
+            if (vehicle := self.vehicles.get(vehicle_id)) is None:
+                continue
+            vehicle.simulate(at)
+            for name, value in changes.items():
+                setattr(vehicle, name, value)
+            self.commit(vehicle)
+
     def commit(self, vehicle: Vehicle, triggers: list[dict[str, Any]] | None = None) -> None:
         """Observe ``vehicle`` after a command changed it."""
         if not vehicle.plugged_in or vehicle.soc >= vehicle.charge_limit:
@@ -491,6 +513,8 @@ class EmulatorState:
     def sync(self) -> None:
         """Bring every vehicle up to the clock's time and send webhooks for changes."""
         now = self.clock.now()
+        if self._deferred:
+            self._carry_out_deferred(now)
         for vehicle in list(self.vehicles.values()):
             self._sync_vehicle(vehicle, now)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -20,16 +21,21 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
+from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+    snapshot_platform,
+)
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.flexcharging.api import SmartcarVehicleStateError
+from custom_components.flexcharging.api import SmartcarVehicleStateError, client as client_module
 from custom_components.flexcharging.const import DOMAIN
 from custom_components.flexcharging.coordinator import COMMAND_REREAD_DELAY
 from custom_components.flexcharging.issues import key_issue_id
 from emulator import ID4_ID, MODEL_3_ID, MODEL_S_ID, MODEL_Y_ID
-from tests.common import Emulator
+from tests.common import HA_WEBHOOK_ID, Emulator
 
 type Advance = Callable[[timedelta], Awaitable[None]]
 
@@ -222,14 +228,117 @@ async def test_refused_credentials_start_reauth(
     ]
 
 
-async def test_accepted_asynchronously(
+# --- the documented command answers (emulator.config.COMMAND_RESPONSES) -------------------------
+
+
+@pytest.mark.parametrize("response", ["sync", "streamed"])
+async def test_done_command_is_shown_at_once(
+    hass: HomeAssistant, emulator: Emulator, init_integration: MockConfigEntry, response: str
+) -> None:
+    """200 SUCCESS, or 202 and then SUCCESS on the same connection: done, shown at once."""
+    emulator.state.update_options({"command_response": response, "command_seconds": 0.05})
+    await switch(hass, SERVICE_TURN_ON)
+    assert emulator.state.vehicles[MODEL_Y_ID].charging is True
+    assert hass.states.get(MODEL_Y_SWITCH).state == STATE_ON
+
+
+async def test_pending_command_waits_for_the_car(
+    hass: HomeAssistant,
+    frozen_emulator: Emulator,
+    init_integration: MockConfigEntry,
+    advance_time: Advance,
+) -> None:
+    """202 PENDING is accepted, not done: the switch shows the car's state until it confirms."""
+    state = frozen_emulator.state
+    state.update_options({"command_response": "pending", "command_seconds": 60})
+    await switch(hass, SERVICE_TURN_ON)
+    assert hass.states.get(MODEL_Y_SWITCH).state == STATE_OFF
+    assert hass.states.get("sensor.2024_tesla_model_y_charging_state").state == "not_charging"
+
+    # The re-read after the command: the car has not done it yet.
+    reads = state.requests.by_path[SIGNALS]
+    await advance_time(timedelta(seconds=COMMAND_REREAD_DELAY + 1))
+    assert state.requests.by_path[SIGNALS] == reads + 1
+    assert hass.states.get(MODEL_Y_SWITCH).state == STATE_OFF
+
+    # The car carries it out; the next read confirms it.
+    state.advance(60)
+    await init_integration.runtime_data.coordinator.async_refresh_vehicle(MODEL_Y_ID)
+    await hass.async_block_till_done()
+    assert hass.states.get(MODEL_Y_SWITCH).state == STATE_ON
+
+
+async def test_pending_command_confirmed_by_a_delivery(
+    hass: HomeAssistant,
+    emulator: Emulator,
+    init_integration: MockConfigEntry,
+    hass_client_no_auth: Any,
+) -> None:
+    """The webhook delivery that follows the car's change confirms a pending command."""
+    state = emulator.state
+    receiver = await hass_client_no_auth()
+    await hass.services.async_call(
+        "button",
+        "press",
+        {ATTR_ENTITY_ID: "button.smartcar_webhook_verify_webhook_again"},
+        blocking=True,
+    )
+    webhook = await state.create_webhook(
+        str(receiver.make_url(f"/api/webhook/{HA_WEBHOOK_ID}")), name="Home Assistant"
+    )
+    state.subscribe(webhook.id, MODEL_Y_ID)
+    await state.wait_for_deliveries()
+    state.update_options({"command_response": "pending", "command_seconds": 60})
+    await switch(hass, SERVICE_TURN_ON)
+    reads = state.requests.by_path[SIGNALS]
+    assert hass.states.get(MODEL_Y_SWITCH).state == STATE_OFF
+
+    state.advance(60)
+    await state.wait_for_deliveries()
+    await hass.async_block_till_done()
+    assert hass.states.get(MODEL_Y_SWITCH).state == STATE_ON
+    assert state.requests.by_path[SIGNALS] == reads  # the delivery, not a read
+
+
+async def test_no_result_in_time_is_checked_not_failed(
+    hass: HomeAssistant,
+    emulator: Emulator,
+    init_integration: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No answer within the wait: "result unknown, checking", and a read tells what happened."""
+    monkeypatch.setattr(client_module, "COMMAND_TIMEOUT", 0.1)
+    state = emulator.state
+    state.update_options({"command_response": "slow", "command_seconds": 0.5})
+    reads = state.requests.by_path[SIGNALS]
+    error = await failing(hass, SERVICE_TURN_ON)
+    assert error.translation_key == "command_result_unknown"
+    assert error.translation_placeholders == {"vehicle": "2024 Tesla Model Y"}
+    assert state.vehicles[MODEL_Y_ID].charging is True  # the car did it
+    assert hass.states.get(MODEL_Y_SWITCH).state == STATE_OFF  # not claimed before it is read
+
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=COMMAND_REREAD_DELAY + 1))
+    await hass.async_block_till_done()
+    assert state.requests.by_path[SIGNALS] == reads + 1
+    assert hass.states.get(MODEL_Y_SWITCH).state == STATE_ON
+
+    # Smart charging's own commands wait for the car's confirmation instead of failing.
+    coordinator = init_integration.runtime_data.coordinator
+    await coordinator.async_stop_charging(MODEL_Y_ID, automatic=True)
+    await asyncio.sleep(0.5)  # let the emulator's late answer go before the test ends
+
+
+async def test_gateway_timeout_is_checked_not_failed(
     hass: HomeAssistant, emulator: Emulator, init_integration: MockConfigEntry
 ) -> None:
-    """Smartcar answers 202 and then the result: a success is a success."""
-    emulator.state.add_fault("command_202", path="/commands/")
-    await switch(hass, SERVICE_TURN_ON)
-    assert hass.states.get(MODEL_Y_SWITCH).state == STATE_ON
-    assert emulator.state.vehicles[MODEL_Y_ID].charging is True
+    """A 504 on a command: its result is unknown too; the read shows nothing happened."""
+    emulator.state.add_fault("http_504", path="/commands/")
+    error = await failing(hass, SERVICE_TURN_ON)
+    assert error.translation_key == "command_result_unknown"
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=COMMAND_REREAD_DELAY + 1))
+    await hass.async_block_till_done()
+    assert emulator.state.vehicles[MODEL_Y_ID].charging is False
+    assert hass.states.get(MODEL_Y_SWITCH).state == STATE_OFF
 
 
 # --- after a command -----------------------------------------------------------------------------

@@ -35,6 +35,18 @@ class CommandRefusedError(HomeAssistantError):
         self.reason = reason
 
 
+class CommandResultUnknownError(HomeAssistantError):
+    """A command was sent but its result never came: the car may have carried it out."""
+
+    def __init__(self, placeholders: dict[str, str]) -> None:
+        """Say so, translated; the car's state is being read to check."""
+        super().__init__(
+            translation_domain=DOMAIN,
+            translation_key="command_result_unknown",
+            translation_placeholders=placeholders,
+        )
+
+
 _STATE_REFUSALS = {
     "ASLEEP": Refusal.VEHICLE_ASLEEP,
     "UNREACHABLE": Refusal.VEHICLE_UNREACHABLE,

@@ -26,6 +26,7 @@ from .api import (
     SmartcarAuthenticationError,
     SmartcarBillingError,
     SmartcarClient,
+    SmartcarCommandResultUnknownError,
     SmartcarConnectedServicesError,
     SmartcarError,
     SmartcarPermissionError,
@@ -35,7 +36,12 @@ from .api import (
     VehicleState,
 )
 from .api.webhooks import VehicleErrorEvent, VehicleStateEvent, WebhookEvent
-from .commands import ALREADY_DONE, CommandRefusedError, command_refusal
+from .commands import (
+    ALREADY_DONE,
+    CommandRefusedError,
+    CommandResultUnknownError,
+    command_refusal,
+)
 from .const import (
     CONF_REQUEST_BUDGET,
     CONF_SMARTCAR_WEBHOOK_ID,
@@ -482,8 +488,10 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
         *,
         automatic: bool = False,
     ) -> None:
-        """Send a command; map every failure to a translated error; show the result at once.
+        """Send a command; map every failure to a translated error; show a done command at once.
 
+        A command Smartcar only accepted (202 PENDING) is not shown until the car confirms it
+        (a read or a delivery); one whose result never came is re-read, not called failed.
         Past the plan's limit Smartcar refuses commands too: automatic ones (smart charging) are
         not sent; the user's own are (the plan may have grown) and a refusal says why.
         """
@@ -492,8 +500,12 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
         placeholders = {"vehicle": name}
         if automatic and vehicle.limit_hit:
             raise CommandRefusedError(Refusal.BILLING_LIMIT, placeholders)
+        result: CommandResult | None = None
+        unknown: SmartcarCommandResultUnknownError | None = None
         try:
-            await send()
+            result = await send()
+        except SmartcarCommandResultUnknownError as err:
+            unknown = err
         except SmartcarVehicleStateError as err:
             if (err.code or "").upper() not in ALREADY_DONE.get(command, set()):
                 raise command_refusal(err, placeholders) from err
@@ -516,13 +528,27 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
             self._count_usage(vehicle_id)
         now = dt_util.utcnow()
         vehicle.last_command = now
-        # Shown at once, stamped with the command's time: an older poll cannot undo it.
-        optimistic: dict[str, Any] = {
-            name: Signal(value=value, status=SignalStatus.SUCCESS, oem_updated_at=now)
-            for name, value in expected.items()
-        }
-        vehicle.state = replace(vehicle.state, **optimistic)
-        self.async_set_updated_data(dict(self.data))
+        if unknown is not None:
+            LOGGER.warning(
+                "The %s command to %s got no result (%s); reading the car to check",
+                command,
+                name,
+                unknown,
+            )
+            self._schedule_reread(vehicle_id)
+            if automatic:
+                return  # smart charging waits for the car's confirmation, as after any command
+            raise CommandResultUnknownError(placeholders) from unknown
+        if result is not None and not result.done:
+            LOGGER.debug("%s accepted the %s command (%s)", name, command, result.status)
+        else:
+            # Done: shown at once, stamped with the command's time (an older poll cannot undo it).
+            optimistic: dict[str, Any] = {
+                name: Signal(value=value, status=SignalStatus.SUCCESS, oem_updated_at=now)
+                for name, value in expected.items()
+            }
+            vehicle.state = replace(vehicle.state, **optimistic)
+            self.async_set_updated_data(dict(self.data))
         if not (budget.small_plan(self.budget) and self.webhooks_flowing):
             # With a small plan and webhooks, the delivery that follows shows the result.
             self._schedule_reread(vehicle_id)

@@ -22,6 +22,7 @@ from custom_components.flexcharging.api import (
     SmartcarBillingError,
     SmartcarClient,
     SmartcarCommandFailedError,
+    SmartcarCommandResultUnknownError,
     SmartcarCompatibilityError,
     SmartcarConnectionError,
     SmartcarError,
@@ -611,6 +612,8 @@ async def test_command_accepted(smartcar: FakeSmartcar, make_client: MakeClient)
         smartcar.add("POST", START, json_response(command_body(value), status=status))
         result = await client.async_start_charging(VEHICLE, USER)
         assert result.status == value.upper(), (status, value)
+        # PENDING and IN_PROGRESS are accepted, not done (api-reference/commands/overview).
+        assert result.done is (value.upper() == "SUCCESS"), (status, value)
 
 
 async def test_command_failed(smartcar: FakeSmartcar, make_client: MakeClient) -> None:
@@ -745,9 +748,9 @@ async def test_server_errors(smartcar: FakeSmartcar, make_client: MakeClient) ->
     client = make_client()
     body = {"type": "UPSTREAM", "code": "NO_RESPONSE", "description": "The OEM did not answer"}
     for status in (500, 502, 504):
-        smartcar.add("POST", START, json_response(body, status=status))
+        smartcar.add("GET", SIGNALS, json_response(body, status=status))
         with pytest.raises(SmartcarUpstreamError) as exc:
-            await client.async_start_charging(VEHICLE, USER)
+            await client.async_get_state(VEHICLE, USER)
         assert exc.value.status == status
         assert exc.value.code == "NO_RESPONSE"
     # Not JSON: the status alone decides.
@@ -832,12 +835,37 @@ async def test_read_timeout(
 async def test_command_timeout(
     smartcar: FakeSmartcar, make_client: MakeClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert client_module.COMMAND_TIMEOUT >= 180  # long-running commands hold the connection
+    assert client_module.COMMAND_TIMEOUT == 310  # what every official Smartcar SDK waits
     monkeypatch.setattr(client_module, "COMMAND_TIMEOUT", SHORT_LIMIT)
     smartcar.token()
     smartcar.handle("POST", START, lambda request: _hang(smartcar))
-    with pytest.raises(SmartcarTimeoutError):
+    with pytest.raises(SmartcarCommandResultUnknownError) as exc:
         await make_client().async_start_charging(VEHICLE, USER)
+    assert isinstance(exc.value, SmartcarTimeoutError)
+
+
+async def test_command_gateway_timeout_leaves_the_result_unknown(
+    smartcar: FakeSmartcar, make_client: MakeClient
+) -> None:
+    smartcar.token()
+    client = make_client()
+    smartcar.add("POST", START, json_response({"type": "SERVER"}, status=504))
+    with pytest.raises(SmartcarCommandResultUnknownError, match="gateway"):
+        await client.async_start_charging(VEHICLE, USER)
+    smartcar.add("POST", START, json_response({"type": "SERVER"}, status=500))
+    with pytest.raises(SmartcarUpstreamError) as exc:
+        await client.async_start_charging(VEHICLE, USER)
+    assert not isinstance(exc.value, SmartcarCommandResultUnknownError)
+
+
+async def test_token_timeout_before_a_command_is_no_unknown_result(
+    smartcar: FakeSmartcar, make_client: MakeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(SmartcarClient._async_send.__kwdefaults__, "time_limit", SHORT_LIMIT)
+    smartcar.handle("POST", "/oauth2/token", lambda request: _hang(smartcar))
+    with pytest.raises(SmartcarTimeoutError) as exc:
+        await make_client().async_start_charging(VEHICLE, USER)
+    assert not isinstance(exc.value, SmartcarCommandResultUnknownError)
 
 
 async def test_token_timeout(

@@ -999,6 +999,51 @@ async def test_command_202_faults(emulator: Emulator, api: Api) -> None:
     assert (await api.post(f"{base}/stop"))[0] == 202
 
 
+async def test_command_responses(emulator: Emulator, api: Api) -> None:
+    """Each documented command answer (emulator.config.COMMAND_RESPONSES) is produced."""
+    state = emulator.state
+    state.connect()
+    car = state.vehicles[MODEL_Y_ID]
+    base = f"/v3/vehicles/{MODEL_Y_ID}/commands/charge"
+
+    # pending: 202 PENDING at once; the car carries it out command_seconds later.
+    state.update_options({"command_response": "pending", "command_seconds": 30})
+    status, body, _ = await api.post(f"{base}/start")
+    assert status == 202
+    attributes = body["data"]["attributes"]
+    assert attributes["status"] == {"value": "PENDING"}
+    assert attributes["executionMode"] == "async"
+    assert "completedAt" not in body["data"]["meta"]
+    assert not car.charging
+    state.advance(29)
+    assert not car.charging
+    state.advance(1)
+    assert car.charging
+    # A refusal is still answered at once.
+    status, body, _ = await api.post(f"{base}/start")
+    assert (status, body["code"]) == (409, "CHARGING_IN_PROGRESS")
+
+    # streamed: 202 at once, the final SUCCESS body later on the same connection.
+    state.update_options({"command_response": "streamed", "command_seconds": 0.05})
+    status, body, _ = await api.post(f"{base}/stop")
+    assert status == 202
+    assert body["data"]["attributes"]["status"] == {"value": "SUCCESS"}
+    assert not car.charging
+
+    # slow: the car does it at once, the answer (200 SUCCESS) comes command_seconds later.
+    state.update_options({"command_response": "slow", "command_seconds": 0.05})
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    status, body, _ = await api.post(f"{base}/start")
+    assert loop.time() - started >= 0.05
+    assert status == 200
+    assert body["data"]["attributes"]["status"] == {"value": "SUCCESS"}
+    assert car.charging
+
+    with pytest.raises(ValueError, match="command_response"):
+        state.update_options({"command_response": "later"})
+
+
 # --- request counting and admin ------------------------------------------------------
 
 

@@ -16,12 +16,14 @@ from . import parse
 from .errors import (
     SmartcarAuthenticationError,
     SmartcarCommandFailedError,
+    SmartcarCommandResultUnknownError,
     SmartcarConnectionError,
     SmartcarError,
     SmartcarInvalidInputError,
     SmartcarParseError,
     SmartcarSubscriptionPathError,
     SmartcarTimeoutError,
+    SmartcarUpstreamError,
     error_from_body,
     error_from_object,
 )
@@ -32,8 +34,13 @@ _LOGGER = logging.getLogger(__name__)
 
 TOKEN_RENEW_MARGIN: Final = 300.0  # renew the application token five minutes before it expires
 REQUEST_TIMEOUT: Final = 30.0
-# Smartcar holds a long-running command's connection open for up to about three minutes.
-COMMAND_TIMEOUT: Final = 185.0
+# How long a command may take to answer: every official Smartcar SDK waits 310 s (python-sdk
+# smartcar/helpers.py `timeout=310`, node-sdk lib/config.json `"timeout": 310000`, java-sdk
+# ApiClient.java `readTimeout(310, TimeUnit.SECONDS)`; docs/smartcar-v3-audit.md A4).
+COMMAND_TIMEOUT: Final = 310.0
+# The command statuses that mean "accepted, not carried out yet" (api-reference/commands/overview:
+# "A 202 means the command is in process but is long-running. Always read the response body").
+COMMAND_ACCEPTED: Final = frozenset({"PENDING", "IN_PROGRESS"})
 CHARGE_LIMIT_RANGE: Final = (50, 100)
 CONNECTIONS_PAGE_SIZE: Final = 50
 # The API reference (create-subscription) documents POST /subscriptions; the v3 launch post
@@ -292,21 +299,36 @@ class SmartcarClient:
     async def _async_command(
         self, vehicle_id: str, user_id: str, path: str, body: Any = None
     ) -> CommandResult:
-        """Send a command; its success is decided from the body (200 and 202 alike)."""
-        _, response = await self._async_api(
-            "POST",
-            f"{self.urls.vehicle_api}/vehicles/{vehicle_id}/commands/{path}",
-            user_id=user_id,
-            vehicle_id=vehicle_id,
-            json_body=body,
-            time_limit=COMMAND_TIMEOUT,
-        )
+        """Send a command; the body decides (200 and 202 alike): done, accepted or failed.
+
+        SUCCESS is done; PENDING or IN_PROGRESS is accepted but not done (the car's signals
+        confirm it later). No answer within COMMAND_TIMEOUT, or a gateway timeout (504), raises
+        SmartcarCommandResultUnknownError: the command may have been carried out.
+        """
+        await self.async_get_token()  # a token failure is not a command of unknown outcome
+        try:
+            _, response = await self._async_api(
+                "POST",
+                f"{self.urls.vehicle_api}/vehicles/{vehicle_id}/commands/{path}",
+                user_id=user_id,
+                vehicle_id=vehicle_id,
+                json_body=body,
+                time_limit=COMMAND_TIMEOUT,
+            )
+        except SmartcarTimeoutError as err:
+            raise SmartcarCommandResultUnknownError(str(err)) from err
+        except SmartcarUpstreamError as err:
+            if err.status != 504:
+                raise
+            raise SmartcarCommandResultUnknownError(
+                f"Smartcar's gateway timed out on the command: {err}"
+            ) from err
         root = parse.mapping(response, "body")
         errors = root.get("errors")
         if isinstance(errors, list) and errors and isinstance(errors[0], Mapping):
             raise error_from_object(errors[0])
         command_id, status = parse.command_status(root)
-        if status in ("SUCCESS", "PENDING", "IN_PROGRESS"):
+        if status == "SUCCESS" or status in COMMAND_ACCEPTED:
             return CommandResult(command_id=command_id, status=status)
         raise SmartcarCommandFailedError(
             f"The vehicle reported {status.lower()} for the command", code=status

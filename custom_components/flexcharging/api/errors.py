@@ -18,6 +18,13 @@ class SmartcarTimeoutError(SmartcarConnectionError):
     """The API did not answer in time."""
 
 
+class SmartcarCommandResultUnknownError(SmartcarTimeoutError):
+    """A command was sent but its result never came (no answer in time, or a gateway 504).
+
+    The car may have carried it out: read its state to know.
+    """
+
+
 class SmartcarParseError(SmartcarError):
     """A response body did not have the documented shape."""
 

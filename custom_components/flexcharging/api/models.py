@@ -213,6 +213,11 @@ class CommandResult:
     command_id: str | None
     status: str
 
+    @property
+    def done(self) -> bool:
+        """Carried out (SUCCESS); otherwise only accepted (PENDING, IN_PROGRESS)."""
+        return self.status == "SUCCESS"
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WebhookInfo:

@@ -28,7 +28,7 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from ..api import ChargingStatus
-from ..commands import CommandRefusedError
+from ..commands import CommandRefusedError, CommandResultUnknownError
 from ..const import (
     CONF_NOTIFY_TARGET,
     DOMAIN,
@@ -231,8 +231,9 @@ class SmartChargingManager:
             state.session = policy.user_took_over(state.session)
         try:
             await self._async_send(vehicle_id, start=start, automatic=False)
-        except HomeAssistantError:
-            state.session = replace(state.session, hold=before)
+        except HomeAssistantError as err:
+            if not isinstance(err, CommandResultUnknownError):  # else the car may have done it
+                state.session = replace(state.session, hold=before)
             self._schedule_evaluation(vehicle_id)  # the status follows the restored hold
             raise
         if take_over:
