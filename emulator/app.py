@@ -15,6 +15,7 @@ from emulator import admin, api, auth, dashboard
 from emulator.config import EmulatorOptions
 from emulator.errors import (
     ApiError,
+    Shape,
     billing,
     not_found,
     permission,
@@ -209,6 +210,10 @@ async def _handle_v3(request: web.Request, handler: Handler) -> web.StreamRespon
     return response
 
 
+def _error_shape(state: EmulatorState) -> Shape:
+    return "v3" if state.options.error_shape == "v3" else "jsonapi"  # validated by update_options
+
+
 @web.middleware
 async def emulator_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Observe the simulation, authenticate /v3, apply faults and count requests."""
@@ -225,13 +230,13 @@ async def emulator_middleware(request: web.Request, handler: Handler) -> web.Str
             response = await handler(request)
         status = response.status
     except ApiError as err:
-        response = err.response()
+        response = err.response(_error_shape(state))
         status = response.status
     except web.HTTPException as exc:
         status = exc.status
         if not (path.startswith("/v3/") and exc.status == 404):
             raise
-        response = not_found(f"No route for {request.method} {path}.").response()
+        response = not_found(f"No route for {request.method} {path}.").response(_error_shape(state))
     finally:
         if counted:
             route = _route_name(request)

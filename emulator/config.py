@@ -95,6 +95,10 @@ class EmulatorOptions:
         connect_redirect: What Connect's success redirect carries besides `state`:
             ``"documented"`` (`user_id`), ``"with_code"`` (`code` and `user_id`) or
             ``"code_only"`` (`code`); see ``emulator.auth._redirect_identity``.
+        error_shape: Error bodies: ``"jsonapi"`` (the v3 OpenAPI's ``{"errors": [...]}``
+            envelope, the default) or ``"v3"`` (the flat error object the emulator used before,
+            from a third-party audit). Errors whose documented example has the classic shape
+            (VIRTUAL_KEY_REQUIRED, BILLING) keep it.
         command_response: How commands answer (``COMMAND_RESPONSES``).
         command_seconds: How long the car takes in the ``pending``, ``streamed`` and ``slow``
             command responses.
@@ -112,6 +116,7 @@ class EmulatorOptions:
     rest_timestamps: str = "epoch_ms"
     paging_meta: str = "page"
     connect_redirect: str = "documented"
+    error_shape: str = "jsonapi"
     command_response: str = "sync"
     command_seconds: float = 10.0
 
@@ -135,6 +140,7 @@ OPTION_TYPES: dict[str, type | tuple[type, ...]] = {
     "rest_timestamps": str,
     "paging_meta": str,
     "connect_redirect": str,
+    "error_shape": str,
     "command_response": str,
     "command_seconds": (int, float),
 }

@@ -12,6 +12,7 @@ from aiohttp import web
 from emulator.signals import VIRTUAL_KEY_PATH
 
 type Shape = Literal["v3", "classic", "jsonapi"]
+ERROR_SHAPES: tuple[Shape, ...] = ("jsonapi", "v3")  # the emulator's error_shape option
 
 DOC_BASE = "https://smartcar.com/docs/errors/api-errors"
 
@@ -20,8 +21,10 @@ DOC_BASE = "https://smartcar.com/docs/errors/api-errors"
 class ApiError(Exception):
     """An error answer.
 
-    ``shape`` picks the body: ``v3`` (flat error object), ``classic`` (v2-style
-    with ``description``/``statusCode``) or ``jsonapi`` (``{"errors": [...]}``).
+    ``shape`` picks the body: ``jsonapi`` (``{"errors": [...]}``, the v3 OpenAPI's
+    ``ErrorResponse``), ``v3`` (a flat error object, from a third-party audit), ``classic``
+    (v2-style with ``description``/``statusCode``, the error guides' examples), or None: the
+    emulator's ``error_shape`` option (``jsonapi`` by default).
     """
 
     status: int
@@ -29,7 +32,7 @@ class ApiError(Exception):
     code: str | None
     title: str
     detail: str
-    shape: Shape = "v3"
+    shape: Shape | None = None
     resolution: dict[str, Any] = field(default_factory=lambda: {"type": None})
     suggested_user_message: str = (
         "Something went wrong with your car's connection. Please try again later."
@@ -43,21 +46,29 @@ class ApiError(Exception):
         anchor = (self.code or "null").lower().replace("_", "-")
         return f"{DOC_BASE}/{kind}-errors#{anchor}"
 
-    def body(self, request_id: str) -> dict[str, Any]:
-        """Return the JSON body in this error's shape."""
-        if self.shape == "jsonapi":
-            return {
-                "errors": [
-                    {
-                        "status": str(self.status),
-                        "code": self.code,
-                        "title": self.title,
-                        "detail": self.detail,
-                        "links": {"about": self.doc_url},
-                    }
-                ]
+    def body(self, request_id: str, default_shape: Shape = "jsonapi") -> dict[str, Any]:
+        """Return the JSON body in this error's shape (``default_shape`` when it has none)."""
+        shape = self.shape or default_shape
+        if shape == "jsonapi":
+            error: dict[str, Any] = {
+                "status": str(self.status),
+                "code": self.code,
+                "title": self.title,
+                "detail": self.detail,
+                "links": {"about": self.doc_url},
             }
-        if self.shape == "classic":
+            if self.type != "AUTHENTICATION":
+                # The OpenAPI's envelope, each error also carrying what the error guides say
+                # "all Smartcar errors contain" (api-reference/api-errors: type, resolution, ...).
+                # Which of those v3 puts inside the envelope is not documented; the 401 is the
+                # OpenAPI's example verbatim.
+                error |= {
+                    "type": self.type,
+                    "resolution": dict(self.resolution),
+                    "suggestedUserMessage": self.suggested_user_message,
+                }
+            return {"errors": [error]}
+        if shape == "classic":
             return {
                 "type": self.type,
                 "code": self.code,
@@ -81,11 +92,11 @@ class ApiError(Exception):
             "meta": {"requestId": request_id},
         }
 
-    def response(self) -> web.Response:
+    def response(self, default_shape: Shape = "jsonapi") -> web.Response:
         """Return the aiohttp response for this error."""
         request_id = str(uuid.uuid4())
         return web.json_response(
-            self.body(request_id),
+            self.body(request_id, default_shape),
             status=self.status,
             headers={"SC-Request-Id": request_id, **self.headers},
             dumps=json.dumps,

@@ -21,6 +21,7 @@ from emulator.config import (
     EmulatorOptions,
     type_problems,
 )
+from emulator.errors import ERROR_SHAPES
 from emulator.faults import Fault, FaultBook, PlanLimits, RequestCounter
 from emulator.fleet import (
     CREATE_FIELDS,
@@ -272,6 +273,8 @@ class EmulatorState:
             problems.append(f"subscription_paths must be one of {sorted(SUBSCRIPTION_PATHS)}")
         if changes.get("rest_timestamps", "iso") not in ("iso", "epoch_ms"):
             problems.append("rest_timestamps must be 'iso' or 'epoch_ms'")
+        if changes.get("error_shape", "jsonapi") not in ERROR_SHAPES:
+            problems.append(f"error_shape must be one of {list(ERROR_SHAPES)}")
         if changes.get("command_response", "sync") not in COMMAND_RESPONSES:
             problems.append(f"command_response must be one of {sorted(COMMAND_RESPONSES)}")
         if changes.get("paging_meta", "page") not in ("page", "pageNumber"):

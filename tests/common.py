@@ -101,4 +101,5 @@ SMARTCAR_VARIANTS: dict[str, dict[str, Any]] = {
     "both_subscription_paths": {"subscription_paths": "both"},
     "connect_redirect_with_code": {"connect_redirect": "with_code"},
     "connect_redirect_code_only": {"connect_redirect": "code_only"},
+    "flat_errors": {"error_shape": "v3"},
 }

@@ -169,6 +169,7 @@ async def test_keyless_model_3(hass: HomeAssistant, init_integration: MockConfig
         ("command_202_failure", {}, "command_not_executed", {}),
     ],
 )
+@pytest.mark.parametrize("error_shape", ["jsonapi", "v3"])
 async def test_command_faults(
     hass: HomeAssistant,
     *,
@@ -178,8 +179,10 @@ async def test_command_faults(
     options: dict[str, Any],
     key: str,
     placeholders: dict[str, str],
+    error_shape: str,
 ) -> None:
-    """Each refusal becomes its own translated error; the switch keeps its state."""
+    """Each refusal becomes its own translated error, in either error body shape."""
+    emulator.state.update_options({"error_shape": error_shape})
     emulator.state.add_fault(kind, path="/commands/", **options)
     error = await failing(hass, SERVICE_TURN_ON)
     assert error.translation_key == key

@@ -208,6 +208,20 @@ def test_every_shape(status: int, error_type: str | None, code: str | None, expe
     assert (error.status, error.error_type, error.code) == (status, error_type, code)
     assert error.resolution_type == "RETRY_LATER"
     assert error.request_id is None  # v3 keeps it under meta
+    # The same object flat, not in an envelope (the emulator's older default shape).
+    flat = v3_object(status, error_type, code, "What happened")["errors"][0]
+    error = error_from_body(flat, status=status)
+    assert type(error) is expected
+    assert (error.status, error.error_type, error.code) == (status, error_type, code)
+    # The JSON:API envelope whose errors also carry the error guides' fields (the emulator's
+    # default shape): the type decides, the resolution is kept.
+    envelope = jsonapi(
+        status, code, "What happened", type=error_type, resolution={"type": "RETRY_LATER"}
+    )
+    error = error_from_body(envelope, status=status)
+    assert type(error) is expected
+    assert (error.status, error.error_type, error.code) == (status, error_type, code)
+    assert error.resolution_type == "RETRY_LATER"
     # JSON:API carries no type: the code VIRTUAL_KEY_REQUIRED, else the HTTP status decides.
     error = error_from_body(jsonapi(status, code, "What happened"), status=status)
     if expected is SmartcarConnectedServicesError:

@@ -69,6 +69,13 @@ async def http(socket_enabled: None) -> AsyncIterator[aiohttp.ClientSession]:
         yield session
 
 
+def error(body: Any) -> Any:
+    """The error object of an error body: the JSON:API envelope's first, or the body itself."""
+    if isinstance(body, dict) and isinstance(body.get("errors"), list):
+        return body["errors"][0]
+    return body
+
+
 @dataclass
 class Api:
     """A small Smartcar client for the tests: token handling and the common headers."""

@@ -25,7 +25,16 @@ from emulator import (
 )
 from emulator.webhooks import RETRY_DELAYS
 
-from .conftest import START, Api, Emulator, Receiver, make_state, start_emulator, subscribe_all
+from .conftest import (
+    START,
+    Api,
+    Emulator,
+    Receiver,
+    error,
+    make_state,
+    start_emulator,
+    subscribe_all,
+)
 
 REDIRECT = "http://127.0.0.1:8123/auth/external/callback"
 SCOPES = "read_vehicle_info read_vin read_battery read_charge required:control_charge"
@@ -303,13 +312,13 @@ async def test_connections_paging_and_filters(emulator: Emulator, api: Api) -> N
     assert body["meta"]["totalCount"] == 4
     status, body, _ = await api.get("/v3/connections?page[size]=0", user=None)
     assert status == 400
-    assert body["type"] == "VALIDATION"
+    assert error(body)["type"] == "VALIDATION"
 
 
 async def test_vehicle_attributes(emulator: Emulator, api: Api) -> None:
     status, body, _ = await api.get(f"/v3/vehicles/{ID4_ID}")
     assert status == 404
-    assert body["type"] == "RESOURCE_NOT_FOUND"
+    assert error(body)["type"] == "RESOURCE_NOT_FOUND"
     emulator.state.connect()
     status, body, _ = await api.get(f"/v3/vehicles/{ID4_ID}", user=None)
     assert status == 200
@@ -330,14 +339,14 @@ async def test_signals_require_the_vehicle_user(emulator: Emulator, api: Api) ->
     emulator.state.connect()
     status, body, _ = await api.get(f"/v3/vehicles/{MODEL_Y_ID}/signals", user=None)
     assert status == 400
-    assert (body["type"], body["code"], body["detail"]) == (
+    assert (error(body)["type"], error(body)["code"], error(body)["detail"]) == (
         "VALIDATION",
         "MISSING_PARAMETER",
         "missing userId",
     )
     status, body, _ = await api.get(f"/v3/vehicles/{MODEL_Y_ID}/signals", user="someone-else")
     assert status == 403
-    assert body["type"] == "PERMISSION"
+    assert error(body)["type"] == "PERMISSION"
 
 
 async def test_unsubscribed_vehicle_has_an_empty_store(emulator: Emulator, api: Api) -> None:
@@ -351,7 +360,7 @@ async def test_unsubscribed_vehicle_has_an_empty_store(emulator: Emulator, api: 
         f"/v3/vehicles/{MODEL_Y_ID}/signals/tractionbattery-stateofcharge"
     )
     assert status == 404
-    assert body["type"] == "RESOURCE_NOT_FOUND"
+    assert error(body)["type"] == "RESOURCE_NOT_FOUND"
 
 
 async def test_signals_shape(emulator: Emulator, api: Api, receiver: Receiver) -> None:
@@ -528,12 +537,16 @@ async def test_commands_and_their_conflicts(emulator: Emulator, api: Api) -> Non
     assert emulator.state.vehicles[MODEL_Y_ID].charging
 
     status, body, _ = await api.post(f"{base}/start")
-    assert (status, body["type"], body["code"]) == (409, "VEHICLE_STATE", "CHARGING_IN_PROGRESS")
-    assert {"title", "detail", "status", "resolution", "suggestedUserMessage"} <= set(body)
+    assert (status, error(body)["type"], error(body)["code"]) == (
+        409,
+        "VEHICLE_STATE",
+        "CHARGING_IN_PROGRESS",
+    )
+    assert {"title", "detail", "status", "resolution", "suggestedUserMessage"} <= set(error(body))
     status, body, _ = await api.post(f"{base}/stop")
     assert (status, body["data"]["attributes"]["commandType"]) == (200, "charge-stop")
     status, body, _ = await api.post(f"{base}/stop")
-    assert (status, body["code"]) == (409, "NOT_CHARGING")
+    assert (status, error(body)["code"]) == (409, "NOT_CHARGING")
 
     status, body, _ = await api.post(
         f"{base}/set-limit", json_body={"data": {"attributes": {"percent": 60}}}
@@ -542,24 +555,28 @@ async def test_commands_and_their_conflicts(emulator: Emulator, api: Api) -> Non
     assert body["data"]["attributes"]["commandType"] == "charge-set-limit"
     assert body["data"]["attributes"]["parameters"] == {"percent": 60}
     status, body, _ = await api.post(f"{base}/start")
-    assert (status, body["code"]) == (409, "FULLY_CHARGED")
+    assert (status, error(body)["code"]) == (409, "FULLY_CHARGED")
     for bad in (40, 101, "80", 80.5, True, None):
         status, body, _ = await api.post(
             f"{base}/set-limit", json_body={"data": {"attributes": {"percent": bad}}}
         )
-        assert (status, body["type"], body["code"]) == (400, "VALIDATION", "PARAMETER"), bad
+        assert (status, error(body)["type"], error(body)["code"]) == (
+            400,
+            "VALIDATION",
+            "PARAMETER",
+        ), bad
     status, body, _ = await api.post(f"/v3/vehicles/{MODEL_S_ID}/commands/charge/start")
-    assert (status, body["code"]) == (409, "CHARGING_PLUG_NOT_CONNECTED")
+    assert (status, error(body)["code"]) == (409, "CHARGING_PLUG_NOT_CONNECTED")
     status, body, _ = await api.post(f"{base}/start", user=None)
-    assert (status, body["code"]) == (400, "MISSING_PARAMETER")
+    assert (status, error(body)["code"]) == (400, "MISSING_PARAMETER")
 
 
 async def test_commands_need_control_charge(emulator: Emulator, api: Api) -> None:
     emulator.state.connect(permissions=["read_battery", "read_charge"])
     status, body, _ = await api.post(f"/v3/vehicles/{ID4_ID}/commands/charge/start")
     assert status == 403
-    assert body["type"] == "PERMISSION"
-    assert body["resolution"]["type"] == "REAUTHENTICATE"
+    assert error(body)["type"] == "PERMISSION"
+    assert error(body)["resolution"]["type"] == "REAUTHENTICATE"
 
 
 async def test_commands_wake_asleep_vehicles_but_not_unreachable_ones(
@@ -573,7 +590,7 @@ async def test_commands_wake_asleep_vehicles_but_not_unreachable_ones(
     assert not state.vehicles[ID4_ID].asleep
     state.patch_vehicle(ID4_ID, {"reachable": False})
     status, body, _ = await api.post(f"/v3/vehicles/{ID4_ID}/commands/charge/stop")
-    assert (status, body["code"]) == (409, "UNREACHABLE")
+    assert (status, error(body)["code"]) == (409, "UNREACHABLE")
 
 
 async def test_a_car_that_wakes_too_slowly_refuses_the_first_command(
@@ -583,7 +600,7 @@ async def test_a_car_that_wakes_too_slowly_refuses_the_first_command(
     state.connect()
     state.patch_vehicle(ID4_ID, {"asleep": True, "wakes_in_time": False, "plugged_in": True})
     status, body, _ = await api.post(f"/v3/vehicles/{ID4_ID}/commands/charge/start")
-    assert (status, body["code"]) == (409, "ASLEEP")
+    assert (status, error(body)["code"]) == (409, "ASLEEP")
     assert not state.vehicles[ID4_ID].asleep
     assert not state.vehicles[ID4_ID].charging
     status, _, _ = await api.post(f"/v3/vehicles/{ID4_ID}/commands/charge/start")
@@ -912,12 +929,12 @@ async def test_error_faults(
     if kind == "http_401":
         assert body["errors"][0]["code"] == code
     else:
-        assert (body["type"], body["code"]) == (error_type, code)
+        assert (error(body)["type"], error(body)["code"]) == (error_type, code)
     if kind in ("http_430", "virtual_key_request"):
         assert body["statusCode"] == status  # classic shape
-    elif kind != "http_401":
-        assert body["status"] == status  # v3 error object
-        assert "title" in body
+    else:
+        assert body["errors"][0]["status"] == str(status)  # the JSON:API envelope (default)
+        assert "title" in body["errors"][0]
     assert headers.get("Retry-After") == ("7" if kind == "http_429" else None)
     got, _, _ = await api.get(f"/v3/vehicles/{MODEL_Y_ID}/signals")
     assert got == 200  # count 1: consumed
@@ -1021,7 +1038,7 @@ async def test_command_responses(emulator: Emulator, api: Api) -> None:
     assert car.charging
     # A refusal is still answered at once.
     status, body, _ = await api.post(f"{base}/start")
-    assert (status, body["code"]) == (409, "CHARGING_IN_PROGRESS")
+    assert (status, error(body)["code"]) == (409, "CHARGING_IN_PROGRESS")
 
     # streamed: 202 at once, the final SUCCESS body later on the same connection.
     state.update_options({"command_response": "streamed", "command_seconds": 0.05})
