@@ -1,19 +1,36 @@
-"""Commands and their refusals: why a command was not carried out, as a type and a message."""
+"""Charging commands: sending them, showing what they did, and why one was not carried out."""
 
 from __future__ import annotations
 
-from homeassistant.exceptions import HomeAssistantError
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.util import dt as dt_util
+
+from . import budget
 from .api import (
+    ChargingStatus,
+    CommandResult,
+    Signal,
+    SignalStatus,
+    SmartcarAuthenticationError,
     SmartcarBillingError,
     SmartcarCommandFailedError,
+    SmartcarCommandResultUnknownError,
     SmartcarError,
     SmartcarInvalidInputError,
     SmartcarPermissionError,
     SmartcarRateLimitError,
     SmartcarVehicleStateError,
+    SmartcarVirtualKeyRequiredError,
 )
-from .const import DOMAIN, Refusal
+from .const import DOMAIN, LOGGER, Refusal
+from .plan_limit import count_usage, limit_reached
+
+if TYPE_CHECKING:
+    from .coordinator import FlexChargingCoordinator
 
 # Codes that mean a command already had its effect.
 ALREADY_DONE = {
@@ -76,3 +93,120 @@ def command_refusal(err: SmartcarError, placeholders: dict[str, str]) -> Command
     elif isinstance(err, SmartcarCommandFailedError):
         reason = Refusal.COMMAND_NOT_EXECUTED
     return CommandRefusedError(reason, {**placeholders, **extra})
+
+
+class CommandSender:
+    """Sends a vehicle's charging commands for the coordinator and shows what they did."""
+
+    def __init__(self, coordinator: FlexChargingCoordinator) -> None:
+        """For the vehicles of one coordinator."""
+        self._coordinator = coordinator
+
+    async def async_start_charging(self, vehicle_id: str, *, automatic: bool = False) -> None:
+        """Start charging; "already charging" counts as success."""
+        coordinator = self._coordinator
+        await self._async_command(
+            vehicle_id,
+            "start",
+            lambda: coordinator.client.async_start_charging(vehicle_id, coordinator.user_id),
+            expected={"is_charging": True, "charging_status": ChargingStatus.CHARGING},
+            automatic=automatic,
+        )
+
+    async def async_stop_charging(self, vehicle_id: str, *, automatic: bool = False) -> None:
+        """Stop charging; "not charging" counts as success."""
+        coordinator = self._coordinator
+        await self._async_command(
+            vehicle_id,
+            "stop",
+            lambda: coordinator.client.async_stop_charging(vehicle_id, coordinator.user_id),
+            expected={"is_charging": False, "charging_status": ChargingStatus.NOT_CHARGING},
+            automatic=automatic,
+        )
+
+    async def async_set_charge_limit(self, vehicle_id: str, percent: int) -> None:
+        """Set the charge limit (50–100 %)."""
+        coordinator = self._coordinator
+        await self._async_command(
+            vehicle_id,
+            "set_limit",
+            lambda: coordinator.client.async_set_charge_limit(
+                vehicle_id, coordinator.user_id, percent
+            ),
+            expected={"charge_limit": percent},
+        )
+
+    async def _async_command(
+        self,
+        vehicle_id: str,
+        command: str,
+        send: Callable[[], Awaitable[CommandResult]],
+        expected: dict[str, Any],
+        *,
+        automatic: bool = False,
+    ) -> None:
+        """Send a command; map every failure to a translated error; show a done command at once.
+
+        A command Smartcar only accepted (202 PENDING) is not shown until the car confirms it
+        (a read or a delivery); one whose result never came is re-read, not called failed.
+        Past the plan's limit Smartcar refuses commands too: automatic ones (smart charging) are
+        not sent; the user's own are (the plan may have grown) and a refusal says why.
+        """
+        coordinator = self._coordinator
+        vehicle = coordinator.data[vehicle_id]
+        name = vehicle.info.display_name
+        placeholders = {"vehicle": name}
+        if automatic and vehicle.limit_hit:
+            raise CommandRefusedError(Refusal.BILLING_LIMIT, placeholders)
+        result: CommandResult | None = None
+        unknown: SmartcarCommandResultUnknownError | None = None
+        try:
+            result = await send()
+        except SmartcarCommandResultUnknownError as err:
+            unknown = err
+        except SmartcarVehicleStateError as err:
+            if (err.code or "").upper() not in ALREADY_DONE.get(command, set()):
+                raise command_refusal(err, placeholders) from err
+        except SmartcarVirtualKeyRequiredError as err:
+            vehicle.key_error = True
+            coordinator.sync_issues()
+            coordinator.async_set_updated_data(dict(coordinator.data))
+            raise CommandRefusedError(Refusal.VIRTUAL_KEY_MISSING, placeholders) from err
+        except SmartcarAuthenticationError as err:
+            coordinator.config_entry.async_start_reauth(coordinator.hass)
+            raise CommandRefusedError(Refusal.AUTH_FAILED, placeholders) from err
+        except SmartcarBillingError as err:
+            count_usage(coordinator, vehicle_id)
+            limit_reached(coordinator, vehicle, err)
+            coordinator.async_set_updated_data(dict(coordinator.data))
+            raise command_refusal(err, placeholders) from err
+        except SmartcarError as err:
+            raise command_refusal(err, placeholders) from err
+        finally:
+            count_usage(coordinator, vehicle_id)
+        now = dt_util.utcnow()
+        vehicle.last_command = now
+        if unknown is not None:
+            LOGGER.warning(
+                "The %s command to %s got no result (%s); reading the car to check",
+                command,
+                name,
+                unknown,
+            )
+            coordinator.schedule_reread(vehicle_id)
+            if automatic:
+                return  # smart charging waits for the car's confirmation, as after any command
+            raise CommandResultUnknownError(placeholders) from unknown
+        if result is not None and not result.done:
+            LOGGER.debug("%s accepted the %s command (%s)", name, command, result.status)
+        else:
+            # Done: shown at once, stamped with the command's time (an older poll cannot undo it).
+            optimistic: dict[str, Any] = {
+                name: Signal(value=value, status=SignalStatus.SUCCESS, oem_updated_at=now)
+                for name, value in expected.items()
+            }
+            vehicle.state = replace(vehicle.state, **optimistic)
+            coordinator.async_set_updated_data(dict(coordinator.data))
+        if not (budget.small_plan(coordinator.budget) and coordinator.webhooks_flowing):
+            # With a small plan and webhooks, the delivery that follows shows the result.
+            coordinator.schedule_reread(vehicle_id)

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
@@ -18,30 +15,19 @@ from homeassistant.util import dt as dt_util
 
 from . import budget
 from .api import (
-    ChargingStatus,
-    CommandResult,
     KeyState,
-    Signal,
-    SignalStatus,
     SmartcarAuthenticationError,
     SmartcarBillingError,
     SmartcarClient,
-    SmartcarCommandResultUnknownError,
     SmartcarConnectedServicesError,
     SmartcarError,
     SmartcarPermissionError,
     SmartcarRateLimitError,
-    SmartcarVehicleStateError,
     SmartcarVirtualKeyRequiredError,
     VehicleState,
 )
 from .api.webhooks import VehicleErrorEvent, VehicleStateEvent, WebhookEvent
-from .commands import (
-    ALREADY_DONE,
-    CommandRefusedError,
-    CommandResultUnknownError,
-    command_refusal,
-)
+from .commands import CommandSender
 from .const import (
     CONF_REQUEST_BUDGET,
     CONF_SMARTCAR_WEBHOOK_ID,
@@ -50,10 +36,10 @@ from .const import (
     DOMAIN,
     LOGGER,
     SIGNAL_KEY_STATE_CHANGED,
-    Refusal,
 )
 from .issues import delete_vehicle_issues, sync_vehicle_issues
 from .models import FleetData, FlexChargingConfigEntry, VehicleData
+from .plan_limit import count_usage, limit_reached, roll_month
 from .usage import UsageMeter
 
 CONNECTIONS_REFRESH = timedelta(hours=6)
@@ -87,6 +73,7 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
         self._connections_checked: datetime | None = None
         self.usage = UsageMeter(hass, entry.entry_id)
         self._rereads: dict[str, CALLBACK_TYPE] = {}
+        self.commands = CommandSender(self)
         self._logged_signal_problems: set[str] = set()
 
     @callback
@@ -151,7 +138,7 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
     async def _async_update_data(self) -> FleetData:
         """Read the vehicles that are due; plan the next wake-up."""
         now = dt_util.utcnow()
-        self._roll_month(now)
+        roll_month(self, now)
         if self._connections_checked is None or now - self._connections_checked > (
             CONNECTIONS_REFRESH
         ):
@@ -173,7 +160,7 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
                     ) from result
                 if isinstance(result, BaseException):
                     raise result
-        self._sync_issues()
+        self.sync_issues()
         self._plan_next_update()
         self.usage.save()
         unreachable = [
@@ -208,7 +195,7 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
         try:
             fresh = await self.client.async_get_state(vehicle_id, self.user_id)
         except SmartcarAuthenticationError:
-            self._count_usage(vehicle_id)
+            count_usage(self, vehicle_id)
             raise
         except SmartcarVirtualKeyRequiredError:
             vehicle.key_error = True
@@ -219,11 +206,11 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
             vehicle.failures += 1
             vehicle.last_error = "rate_limited"
             vehicle.next_poll = now + budget.backoff(vehicle.failures, err.retry_after)
-            self._count_usage(vehicle_id)
+            count_usage(self, vehicle_id)
             return
         except SmartcarBillingError as err:
-            self._count_usage(vehicle_id)
-            self._limit_reached(vehicle, err)
+            count_usage(self, vehicle_id)
+            limit_reached(self, vehicle, err)
             vehicle.available = False
             return
         except (SmartcarPermissionError, SmartcarConnectedServicesError) as err:
@@ -231,7 +218,7 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
             vehicle.available = False
             vehicle.failures += 1
             vehicle.next_poll = now + budget.MAX_INTERVAL
-            self._count_usage(vehicle_id)
+            count_usage(self, vehicle_id)
             return
         except SmartcarError as err:
             vehicle.failures += 1
@@ -239,12 +226,12 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
             vehicle.last_error = type(err).__name__
             vehicle.next_poll = now + budget.backoff(vehicle.failures)
             LOGGER.debug("Reading %s failed: %s", vehicle.info.display_name, err)
-            self._count_usage(vehicle_id)
+            count_usage(self, vehicle_id)
             return
         else:
             await self._async_apply_read(vehicle, fresh)
             self._log_signal_problems(vehicle)
-        self._count_usage(vehicle_id)
+        count_usage(self, vehicle_id)
         if vehicle.available:
             vehicle.last_success = now
         vehicle.next_poll = now + self._interval_for(vehicle)
@@ -299,33 +286,6 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
         except SmartcarError as err:
             LOGGER.debug("Re-subscribing %s failed: %s", vehicle_id, err)
 
-    def _limit_reached(self, vehicle: VehicleData, err: SmartcarBillingError) -> None:
-        """Smartcar refuses this vehicle for the plan's limit: no reads until the month rolls over.
-
-        The budget comes down to what Smartcar actually allowed (what was used when it refused).
-        """
-        vehicle_id = vehicle.info.vehicle_id
-        vehicle.last_error = "billing"
-        vehicle.limit_hit = True
-        vehicle.next_poll = budget.month_end(dt_util.now())
-        self.usage.limited.add(vehicle_id)
-        self.usage.save()
-        used = self.usage.get(vehicle_id)
-        LOGGER.warning(
-            "Smartcar refused %s for the plan's limit (%s) after %d requests this month; "
-            "no more reads until next month",
-            vehicle.info.display_name,
-            err.code or err.error_type,
-            used,
-        )
-        if used < self.budget:
-            self.budget = used
-            self.hass.config_entries.async_update_entry(
-                self.config_entry,
-                options={**self.config_entry.options, CONF_REQUEST_BUDGET: used},
-            )
-        self._sync_issues()
-
     def _managed(self, vehicle_id: str) -> bool:
         """Whether smart charging manages the vehicle (it sends start/stop commands)."""
         runtime = getattr(self.config_entry, "runtime_data", None)
@@ -359,21 +319,8 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
 
     # --- usage and repairs -------------------------------------------------------------------
 
-    def _count_usage(self, vehicle_id: str) -> None:
-        """Add the client's new billable requests for the vehicle to this month's usage."""
-        used = self.usage.count(vehicle_id, self.client.requests.billable[vehicle_id])
-        if vehicle := self.data.get(vehicle_id):
-            vehicle.requests_used = used
-
-    def _roll_month(self, now: datetime) -> None:
-        if self.usage.roll(dt_util.as_local(now)):
-            for vehicle in self.data.values():
-                vehicle.requests_used = 0
-                if vehicle.limit_hit:
-                    vehicle.limit_hit = False
-                    vehicle.next_poll = None  # read at once: the new month's allowance
-
-    def _sync_issues(self) -> None:
+    def sync_issues(self) -> None:
+        """Update each vehicle's budget forecast and its repairs."""
         now = dt_util.now()
         for vehicle in self.data.values():
             vehicle.forecast_exhausted = budget.forecast_exhaustion(
@@ -398,7 +345,7 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
             vehicle.apply_event(event, self.last_webhook)
             self._log_signal_problems(vehicle)
             vehicle.next_poll = dt_util.utcnow() + self._interval_for(vehicle)
-            self._sync_issues()
+            self.sync_issues()
             self.async_set_updated_data(dict(self.data))
             async_dispatcher_send(self.hass, SIGNAL_KEY_STATE_CHANGED.format(event.vehicle_id))
 
@@ -415,14 +362,14 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
                 translation_key="auth_failed",
                 translation_placeholders={"vehicle": self.data[vehicle_id].info.display_name},
             ) from err
-        self._sync_issues()
+        self.sync_issues()
         self._plan_next_update()
         self.usage.save()
         self.async_set_updated_data(dict(self.data))
         return self.data[vehicle_id]
 
     @callback
-    def _schedule_reread(self, vehicle_id: str) -> None:
+    def schedule_reread(self, vehicle_id: str) -> None:
         """Read this one vehicle again shortly after a command (not the whole fleet)."""
         if cancel := self._rereads.pop(vehicle_id, None):
             cancel()
@@ -442,113 +389,16 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
         await self.usage.async_flush()
         await super().async_shutdown()
 
-    # --- commands ------------------------------------------------------------------------------
+    # --- commands (sent by commands.CommandSender) ----------------------------------------------
 
     async def async_start_charging(self, vehicle_id: str, *, automatic: bool = False) -> None:
         """Start charging; "already charging" counts as success."""
-        await self._async_command(
-            vehicle_id,
-            "start",
-            lambda: self.client.async_start_charging(vehicle_id, self.user_id),
-            expected={
-                "is_charging": True,
-                "charging_status": ChargingStatus.CHARGING,
-            },
-            automatic=automatic,
-        )
+        await self.commands.async_start_charging(vehicle_id, automatic=automatic)
 
     async def async_stop_charging(self, vehicle_id: str, *, automatic: bool = False) -> None:
         """Stop charging; "not charging" counts as success."""
-        await self._async_command(
-            vehicle_id,
-            "stop",
-            lambda: self.client.async_stop_charging(vehicle_id, self.user_id),
-            expected={
-                "is_charging": False,
-                "charging_status": ChargingStatus.NOT_CHARGING,
-            },
-            automatic=automatic,
-        )
+        await self.commands.async_stop_charging(vehicle_id, automatic=automatic)
 
     async def async_set_charge_limit(self, vehicle_id: str, percent: int) -> None:
         """Set the charge limit (50–100 %)."""
-        await self._async_command(
-            vehicle_id,
-            "set_limit",
-            lambda: self.client.async_set_charge_limit(vehicle_id, self.user_id, percent),
-            expected={"charge_limit": percent},
-        )
-
-    async def _async_command(
-        self,
-        vehicle_id: str,
-        command: str,
-        send: Callable[[], Awaitable[CommandResult]],
-        expected: dict[str, Any],
-        *,
-        automatic: bool = False,
-    ) -> None:
-        """Send a command; map every failure to a translated error; show a done command at once.
-
-        A command Smartcar only accepted (202 PENDING) is not shown until the car confirms it
-        (a read or a delivery); one whose result never came is re-read, not called failed.
-        Past the plan's limit Smartcar refuses commands too: automatic ones (smart charging) are
-        not sent; the user's own are (the plan may have grown) and a refusal says why.
-        """
-        vehicle = self.data[vehicle_id]
-        name = vehicle.info.display_name
-        placeholders = {"vehicle": name}
-        if automatic and vehicle.limit_hit:
-            raise CommandRefusedError(Refusal.BILLING_LIMIT, placeholders)
-        result: CommandResult | None = None
-        unknown: SmartcarCommandResultUnknownError | None = None
-        try:
-            result = await send()
-        except SmartcarCommandResultUnknownError as err:
-            unknown = err
-        except SmartcarVehicleStateError as err:
-            if (err.code or "").upper() not in ALREADY_DONE.get(command, set()):
-                raise command_refusal(err, placeholders) from err
-        except SmartcarVirtualKeyRequiredError as err:
-            vehicle.key_error = True
-            self._sync_issues()
-            self.async_set_updated_data(dict(self.data))
-            raise CommandRefusedError(Refusal.VIRTUAL_KEY_MISSING, placeholders) from err
-        except SmartcarAuthenticationError as err:
-            self.config_entry.async_start_reauth(self.hass)
-            raise CommandRefusedError(Refusal.AUTH_FAILED, placeholders) from err
-        except SmartcarBillingError as err:
-            self._count_usage(vehicle_id)
-            self._limit_reached(vehicle, err)
-            self.async_set_updated_data(dict(self.data))
-            raise command_refusal(err, placeholders) from err
-        except SmartcarError as err:
-            raise command_refusal(err, placeholders) from err
-        finally:
-            self._count_usage(vehicle_id)
-        now = dt_util.utcnow()
-        vehicle.last_command = now
-        if unknown is not None:
-            LOGGER.warning(
-                "The %s command to %s got no result (%s); reading the car to check",
-                command,
-                name,
-                unknown,
-            )
-            self._schedule_reread(vehicle_id)
-            if automatic:
-                return  # smart charging waits for the car's confirmation, as after any command
-            raise CommandResultUnknownError(placeholders) from unknown
-        if result is not None and not result.done:
-            LOGGER.debug("%s accepted the %s command (%s)", name, command, result.status)
-        else:
-            # Done: shown at once, stamped with the command's time (an older poll cannot undo it).
-            optimistic: dict[str, Any] = {
-                name: Signal(value=value, status=SignalStatus.SUCCESS, oem_updated_at=now)
-                for name, value in expected.items()
-            }
-            vehicle.state = replace(vehicle.state, **optimistic)
-            self.async_set_updated_data(dict(self.data))
-        if not (budget.small_plan(self.budget) and self.webhooks_flowing):
-            # With a small plan and webhooks, the delivery that follows shows the result.
-            self._schedule_reread(vehicle_id)
+        await self.commands.async_set_charge_limit(vehicle_id, percent)

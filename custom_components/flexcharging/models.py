@@ -18,7 +18,7 @@ from .api import (
     VehicleInfo,
     VehicleState,
 )
-from .api.parse import FIELD_OF_CODE
+from .api.signals import FIELD_OF_CODE
 from .api.webhooks import VehicleErrorEvent, VehicleStateEvent
 from .const import LOGGER
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from custom_components.flexcharging.api import parse, webhooks
+from custom_components.flexcharging.api import parse, signals as readers, webhooks
 from custom_components.flexcharging.api.errors import (
     SmartcarApiError,
     SmartcarError,
@@ -89,7 +89,7 @@ KEYS = [
     "year",
 ]
 TEXTS = [
-    *sorted(parse.SIGNAL_CODES),
+    *sorted(readers.SIGNAL_CODES),
     *(status.value for status in SignalStatus),
     "GLOBAL",
     "global",
@@ -252,7 +252,7 @@ BODIES: dict[str, st.SearchStrategy[Any]] = {
     ),
     "location-isathome": st.fixed_dictionaries({"value": st.booleans() | scalars}),
 }
-assert set(BODIES) == parse.SIGNAL_CODES
+assert set(BODIES) == readers.SIGNAL_CODES
 codes = mostly(st.sampled_from(sorted(BODIES)), st.text(max_size=8), scalars)
 statuses = st.fixed_dictionaries(
     {
@@ -478,7 +478,7 @@ def only_smartcar_errors(call: Callable[[], object]) -> None:
 @given(mostly(signal_responses, json_values))
 def test_rest_signals(body: Any) -> None:
     try:
-        state = parse.rest_signals(body)
+        state = readers.rest_signals(body)
     except SmartcarError:
         return
     assert isinstance(state, VehicleState)

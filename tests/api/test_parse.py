@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from custom_components.flexcharging.api import parse
+from custom_components.flexcharging.api import parse, signals as readers
 from custom_components.flexcharging.api.errors import SmartcarParseError
 from custom_components.flexcharging.api.models import (
     ChargingStatus,
@@ -56,7 +56,7 @@ def rest_item(
 
 def rest(*items: dict[str, Any]) -> VehicleState:
     """Parse REST signals."""
-    return parse.rest_signals({"data": list(items)})
+    return readers.rest_signals({"data": list(items)})
 
 
 def invalid(state: VehicleState, field: str) -> str:
@@ -430,7 +430,7 @@ SIGNAL_CASES: list[tuple[str, dict[str, Any], str, object]] = [
 
 
 def test_signal_cases_cover_every_code() -> None:
-    assert {case[0] for case in SIGNAL_CASES} == parse.SIGNAL_CODES
+    assert {case[0] for case in SIGNAL_CASES} == readers.SIGNAL_CODES
 
 
 @pytest.mark.parametrize(
@@ -446,7 +446,7 @@ def test_every_signal(code: str, body: dict[str, Any], field: str, expected: obj
     assert signal.known
     assert not state.is_empty
     # Webhook flat object, milliseconds.
-    state = parse.webhook_signals(
+    state = readers.webhook_signals(
         [flat_item(code, body, meta={"oemUpdatedAt": WEBHOOK_MS})], "data.signals"
     )
     signal = getattr(state, field)
@@ -468,7 +468,7 @@ def test_every_signal(code: str, body: dict[str, Any], field: str, expected: obj
 
 
 def test_rest_documented_payload() -> None:
-    state = parse.rest_signals(load_fixture("signals_vw_id4.json"))
+    state = readers.rest_signals(load_fixture("signals_vw_id4.json"))
     assert state.battery_level.value == 57.0
     assert state.battery_level.oem_updated_at == ISO_DATETIME
     assert state.range.value == Distance(253.0, DistanceUnit.KILOMETERS)
@@ -490,12 +490,12 @@ def test_rest_documented_payload() -> None:
 
 def test_rest_envelope_variants() -> None:
     # The empty store.
-    empty = parse.rest_signals({"data": [], "meta": {"totalCount": 0}})
+    empty = readers.rest_signals({"data": [], "meta": {"totalCount": 0}})
     assert empty.is_empty
     assert empty == VehicleState()
     # The code from the resource id.
     item = {"id": "tractionbattery-stateofcharge", "attributes": {"body": {"value": 12}}}
-    assert parse.rest_signals({"data": [item]}).battery_level.value == 12.0
+    assert readers.rest_signals({"data": [item]}).battery_level.value == 12.0
     # Unknown codes are ignored.
     assert rest(rest_item("odometer-traveleddistance", {"value": 1000, "unit": "km"})).is_empty
     # No status: success; no meta: no time.
@@ -512,7 +512,7 @@ def test_rest_envelope_variants() -> None:
     assert signal.known
     assert signal.oem_updated_at is None
     for body in ([], {"data": {}}, {"data": None}, {}):
-        parse_error(lambda b=body: parse.rest_signals(b))
+        parse_error(lambda b=body: readers.rest_signals(b))
 
 
 def test_signal_status_variants() -> None:
@@ -538,10 +538,10 @@ def test_rest_signal_unreadable_parts() -> None:
         ({"id": "charge-ischarging"}, "data[1].attributes"),
         ({"attributes": {}}, "data[1].attributes.code"),
     ]:
-        state = parse.rest_signals({"data": [good, item]})
+        state = readers.rest_signals({"data": [good, item]})
         assert state.battery_level.value == 57
         (problem,) = state.problems
-        assert problem.code == parse.UNREADABLE_SIGNAL
+        assert problem.code == readers.UNREADABLE_SIGNAL
         assert problem.reason.startswith(f"{field}: "), item
     # A readable value with an unreadable time: kept, without a time.
     for meta, field in ([], "meta"), ({"oemUpdatedAt": "soon"}, "meta.oemUpdatedAt"):
@@ -768,7 +768,7 @@ def test_capacity_vin_location() -> None:
 
 def test_webhook_signals_documented_fragments() -> None:
     signals = load_fixture("webhook_vehicle_state_vw_id4_fragments.json")["data"]["signals"]
-    state = parse.webhook_signals(signals, "data.signals")
+    state = readers.webhook_signals(signals, "data.signals")
     # No status: success. GLOBAL with condition null.
     assert state.charge_limit.value == 80
     assert state.charge_limit.oem_updated_at == datetime(2025, 9, 18, 23, 30, 32, tzinfo=UTC)
@@ -790,19 +790,19 @@ def test_webhook_signals_unreadable_parts() -> None:
     """An unreadable entry or body costs only itself; the delivery's other signals are used."""
     good = flat_item("tractionbattery-stateofcharge", {"value": 57, "unit": "percent"})
     for signals, code, field in [
-        ({}, parse.UNREADABLE_SIGNAL, "data.signals"),
-        ([good, "x"], parse.UNREADABLE_SIGNAL, "data.signals[1]"),
-        ([good, {"name": "IsCharging"}], parse.UNREADABLE_SIGNAL, "data.signals[1].code"),
+        ({}, readers.UNREADABLE_SIGNAL, "data.signals"),
+        ([good, "x"], readers.UNREADABLE_SIGNAL, "data.signals[1]"),
+        ([good, {"name": "IsCharging"}], readers.UNREADABLE_SIGNAL, "data.signals[1].code"),
         ([good, flat_item("charge-ischarging")], "charge-ischarging", "body"),
     ]:
-        state = parse.webhook_signals(signals, "data.signals")
+        state = readers.webhook_signals(signals, "data.signals")
         (problem,) = state.problems
         assert (problem.code, problem.reason.split(": ")[0]) == (code, field), signals
         assert not state.is_empty
         if isinstance(signals, list):
             assert state.battery_level.value == 57
     # A code the client has never heard of is not used, and not a problem.
-    state = parse.webhook_signals(
+    state = readers.webhook_signals(
         [good, flat_item("charge-somethingnew", ["any", "shape"])], "data.signals"
     )
     assert state.problems == ()

@@ -28,6 +28,7 @@ from .errors import (
     error_from_object,
 )
 from .models import CommandResult, Connection, VehicleInfo, VehicleState, WebhookInfo
+from .signals import rest_signals
 from .urls import SmartcarUrls
 
 _LOGGER = logging.getLogger(__name__)
@@ -268,7 +269,7 @@ class SmartcarClient:
             user_id=user_id,
             vehicle_id=vehicle_id,
         )
-        return parse.rest_signals(body)
+        return rest_signals(body)
 
     # --- commands ----------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from typing import Any
 from . import parse
 from .errors import SmartcarParseError
 from .models import VehicleInfo, VehicleState
+from .signals import webhook_signals
 
 SIGNATURE_HEADER = "SC-Signature"
 
@@ -168,7 +169,7 @@ def parse_event(raw_body: bytes) -> WebhookEvent:
             vehicle_id=vehicle.vehicle_id,
             user_id=_user_id(data),
             vehicle=vehicle,
-            state=parse.webhook_signals(data.get("signals", []), "data.signals"),
+            state=webhook_signals(data.get("signals", []), "data.signals"),
             test=_is_test(root),
             first_delivery=_first_delivery(root, data),
         )
