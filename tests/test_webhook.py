@@ -499,6 +499,57 @@ async def test_flowing_webhooks_stretch_the_polls(
     assert not coordinator.webhooks_flowing
 
 
+# --- webhook health ------------------------------------------------------------------------------
+
+
+async def test_last_delivery_per_vehicle(
+    hass: HomeAssistant,
+    frozen_emulator: Emulator,
+    init_integration: MockConfigEntry,
+    post_webhook: Post,
+    advance_time: Advance,
+) -> None:
+    """Each vehicle's last delivery: a diagnostic timestamp, set by that vehicle's deliveries."""
+    model_y = "sensor.2024_tesla_model_y_last_webhook_delivery"
+    model_3 = "sensor.2023_tesla_model_3_last_webhook_delivery"
+    assert hass.states.get(model_y).state == "unknown"
+    await advance_time(timedelta(minutes=3))
+    delivered = dt_util.utcnow()
+    await post_webhook(state_event(MODEL_Y_ID, [soc(63, delivered)]))
+    assert dt_util.parse_datetime(hass.states.get(model_y).state) == delivered.replace(
+        microsecond=0
+    )
+    assert hass.states.get(model_3).state == "unknown"
+    # A vehicle error delivery counts as a delivery too.
+    await advance_time(timedelta(minutes=5))
+    await post_webhook(error_event(MODEL_3_ID, "VIRTUAL_KEY_REQUIRED", "ERROR"))
+    assert dt_util.parse_datetime(hass.states.get(model_3).state) == dt_util.utcnow().replace(
+        microsecond=0
+    )
+    # A refused delivery is none.
+    await advance_time(timedelta(minutes=5))
+    await post_webhook(state_event(MODEL_Y_ID, [soc(64, dt_util.utcnow())]), signature="")
+    assert dt_util.parse_datetime(hass.states.get(model_y).state) == delivered.replace(
+        microsecond=0
+    )
+
+
+async def test_rejected_deliveries_sensor(
+    hass: HomeAssistant, init_integration: MockConfigEntry, post_webhook: Post
+) -> None:
+    """The webhook device counts refused requests at once, with the last reason."""
+    entity_id = "sensor.smartcar_webhook_rejected_deliveries"
+    assert hass.states.get(entity_id).state == "0"
+    await post_webhook(state_event(MODEL_Y_ID, [soc(90, datetime.now(UTC))]), signature="0" * 64)
+    await post_webhook(state_event(MODEL_Y_ID, [soc(90, datetime.now(UTC))]), signature="")
+    state = hass.states.get(entity_id)
+    assert state.state == "2"
+    assert state.attributes["last_reason"] == "unsigned, no verification expected"
+    # Accepted deliveries leave it alone.
+    await post_webhook(state_event(MODEL_Y_ID, [soc(91, datetime.now(UTC))]))
+    assert hass.states.get(entity_id).state == "2"
+
+
 # --- end to end: the emulator delivers -----------------------------------------------------------
 
 

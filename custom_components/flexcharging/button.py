@@ -8,15 +8,15 @@ from homeassistant.components.button import ButtonEntity, ButtonEntityDescriptio
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import DOMAIN, LOGGER, SMARTCAR_DASHBOARD_URL
+from .const import DOMAIN, LOGGER
 from .entity import (
     FlexChargingEntity,
     FlexChargingEntityDescription,
     SmartChargingEntity,
     async_add_vehicle_entities,
+    webhook_device_info,
 )
 from .models import FlexChargingConfigEntry
 from .push import VERIFY_WINDOW, PushReceiver
@@ -102,13 +102,7 @@ class VerifyWebhookButton(ButtonEntity):
         """The button of the entry's webhook device."""
         self._receiver = receiver
         self._attr_unique_id = f"{entry.entry_id}_verify_webhook"
-        self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, f"{entry.entry_id}_webhook")},
-            translation_key="webhook",
-            manufacturer="Smartcar",
-            entry_type=DeviceEntryType.SERVICE,
-            configuration_url=SMARTCAR_DASHBOARD_URL,
-        )
+        self._attr_device_info = webhook_device_info(entry)
 
     async def async_press(self) -> None:
         """Answer Smartcar's next VERIFY (for VERIFY_WINDOW)."""

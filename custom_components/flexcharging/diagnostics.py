@@ -78,6 +78,7 @@ def _vehicle(vehicle: VehicleData, smart: SmartChargingState) -> dict[str, Any]:
             "key_state": vehicle.key_state,
             "available": vehicle.available,
             "last_success": vehicle.last_success,
+            "last_webhook": vehicle.last_webhook,
             "last_error": vehicle.last_error,
             "empty_store": vehicle.empty_store,
             "signal_problems": dict(vehicle.signal_problems),

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from homeassistant.core import callback
-from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
@@ -15,6 +15,17 @@ from .const import DOMAIN, SMARTCAR_DASHBOARD_URL
 from .coordinator import FlexChargingCoordinator
 from .models import FlexChargingConfigEntry, VehicleData
 from .smart_charging import SmartChargingManager, SmartChargingState, plan_signal
+
+
+def webhook_device_info(entry: FlexChargingConfigEntry) -> DeviceInfo:
+    """The entry's "Smartcar webhook" service device."""
+    return DeviceInfo(
+        identifiers={(DOMAIN, f"{entry.entry_id}_webhook")},
+        translation_key="webhook",
+        manufacturer="Smartcar",
+        entry_type=DeviceEntryType.SERVICE,
+        configuration_url=SMARTCAR_DASHBOARD_URL,
+    )
 
 
 def _data_read(vehicle: VehicleData) -> bool:

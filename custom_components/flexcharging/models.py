@@ -62,6 +62,7 @@ class VehicleData:
     forecast_exhausted: datetime | None = None  # when this month's budget runs out at this rate
     budget_at_risk: bool = False  # it runs out days before the month ends
     logged_unavailable: bool = False  # "unavailable" was logged; "available again" is due
+    last_webhook: datetime | None = None  # when a webhook delivery about this vehicle arrived
     # Signals that could not be read (code -> reason), until the signal reads again.
     signal_problems: dict[str, str] = field(default_factory=dict)
 
@@ -87,6 +88,7 @@ class VehicleData:
 
     def apply_event(self, event: VehicleStateEvent | VehicleErrorEvent, now: datetime) -> None:
         """Merge a webhook delivery: newer values win; errors set and clear vehicle problems."""
+        self.last_webhook = now
         if isinstance(event, VehicleStateEvent):
             self.merge(event.state)
             self.available = True

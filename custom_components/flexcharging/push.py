@@ -85,6 +85,12 @@ class PushReceiver:
         self.last_rejection: str | None = None
         self.last_accepted_at: datetime | None = None
         self.signature_failures = 0  # signed deliveries failing the signature since one passed
+        self._listeners: list[Callable[[], None]] = []
+
+    def add_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call `listener` when a request is refused; returns the function that removes it."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
 
     # --- verification window ---------------------------------------------------------------
 
@@ -163,6 +169,8 @@ class PushReceiver:
         """Count and (at most once a minute) log a refused request; echo nothing back."""
         self.rejected += 1
         self.last_rejection = reason
+        for listener in list(self._listeners):
+            listener()
         now = self._clock()
         if self._last_rejection_log is None or (
             now - self._last_rejection_log >= REJECTION_LOG_INTERVAL

@@ -13,7 +13,7 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfLength, UnitOfPower
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import DistanceConverter
@@ -25,9 +25,11 @@ from .entity import (
     FlexChargingEntityDescription,
     SmartChargingEntity,
     async_add_vehicle_entities,
+    webhook_device_info,
 )
 from .models import FlexChargingConfigEntry, VehicleData
 from .planner import PlannedBlock
+from .push import PushReceiver
 from .smart_charging import Decision, SmartChargingState, SmartStatus
 
 PARALLEL_UPDATES = 0
@@ -125,6 +127,14 @@ SENSORS: tuple[FlexChargingSensorDescription, ...] = (
         available_fn=None,
     ),
     FlexChargingSensorDescription(
+        key="last_webhook",
+        translation_key="last_webhook",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda vehicle: vehicle.last_webhook,
+        available_fn=None,
+    ),
+    FlexChargingSensorDescription(
         key="requests_used",
         translation_key="requests_used",
         native_unit_of_measurement="requests",
@@ -219,7 +229,9 @@ async def async_setup_entry(
     entry: FlexChargingConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the sensors of every vehicle."""
+    """Add the sensors of every vehicle, and the webhook's refusal count."""
+    if (receiver := entry.runtime_data.receiver) is not None:
+        async_add_entities([WebhookRejectionsSensor(entry, receiver)])
     async_add_vehicle_entities(
         entry,
         async_add_entities,
@@ -288,3 +300,41 @@ class LastDecisionSensor(SmartSensor):
                 del entities[self.vehicle_id]
 
         self.async_on_remove(_forget)
+
+
+class WebhookRejectionsSensor(SensorEntity):
+    """Requests the webhook refused since Home Assistant started (bad signature, unsigned, …).
+
+    A count that climbs while vehicles' last deliveries age means Smartcar's deliveries are
+    being refused (a wrong Application Management Token), not that none are sent.
+    """
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+    _attr_state_class = SensorStateClass.TOTAL_INCREASING
+    _attr_translation_key = "rejected_deliveries"
+
+    def __init__(self, entry: FlexChargingConfigEntry, receiver: PushReceiver) -> None:
+        """The sensor of the entry's webhook device."""
+        self._receiver = receiver
+        self._attr_unique_id = f"{entry.entry_id}_rejected_deliveries"
+        self._attr_device_info = webhook_device_info(entry)
+
+    async def async_added_to_hass(self) -> None:
+        """Update on every refusal."""
+        self.async_on_remove(self._receiver.add_listener(self._refused))
+
+    @callback
+    def _refused(self) -> None:
+        self.async_write_ha_state()
+
+    @property
+    def native_value(self) -> int:
+        """Refused requests so far."""
+        return self._receiver.rejected
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Why the last one was refused."""
+        return {"last_reason": self._receiver.last_rejection}
