@@ -17,6 +17,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_ON
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResult, FlowResultType, InvalidData
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_service
 import voluptuous as vol
@@ -25,6 +26,7 @@ from custom_components.flexcharging.const import (
     CONF_NOTIFY_TARGET,
     CONF_OFFPEAK_PRICE,
     CONF_PEAK_PRICE,
+    CONF_PLUG_TRIGGERS,
     CONF_PRICE_ENTITIES,
     CONF_PRICE_SOURCE,
     CONF_READ_LOCATION,
@@ -310,6 +312,36 @@ async def test_notify_target(hass: HomeAssistant, init_integration: MockConfigEn
     assert default(result, CONF_NOTIFY_TARGET) == "notify.mobile_app_tablet"
     await finish(hass, result, {**general, CONF_NOTIFY_TARGET: "notify.mobile_app_phone"})
     assert init_integration.options[CONF_NOTIFY_TARGET] == "notify.mobile_app_phone"
+
+
+async def test_plug_triggers(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
+    """Any entities as plug-in triggers; one that does not exist is refused, nothing lost."""
+    assert await async_setup_component(hass, "input_boolean", {"input_boolean": {"arrived": {}}})
+    hass.states.async_set("device_tracker.phone", "not_home")
+    general = {
+        CONF_REQUEST_BUDGET: str(BUDGET),
+        CONF_READ_LOCATION: False,
+        CONF_PRICE_SOURCE: PRICE_SOURCE_NONE,
+    }
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    assert not has_default(result, CONF_PLUG_TRIGGERS)
+    chosen = ["input_boolean.arrived", "device_tracker.phone"]
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**general, CONF_PLUG_TRIGGERS: [*chosen, "cover.gone"]}
+    )
+    assert result["errors"] == {CONF_PLUG_TRIGGERS: "unknown_trigger_entity"}
+    assert default(result, CONF_PLUG_TRIGGERS) == [*chosen, "cover.gone"]
+    await finish(hass, result, {**general, CONF_PLUG_TRIGGERS: chosen})
+    assert init_integration.options[CONF_PLUG_TRIGGERS] == chosen
+    guard = init_integration.runtime_data.plug_guard
+    assert guard is not None
+    assert guard.triggers == chosen
+
+    # Shown again, and cleared by leaving the field empty.
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    assert default(result, CONF_PLUG_TRIGGERS) == chosen
+    await finish(hass, result, general)
+    assert CONF_PLUG_TRIGGERS not in init_integration.options
 
 
 async def test_plan_allowance_offers_smartcars_plans(

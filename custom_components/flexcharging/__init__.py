@@ -31,6 +31,7 @@ from .const import (
 from .coordinator import FlexChargingCoordinator
 from .issues import sync_webhook_signature_issue
 from .models import FlexChargingConfigEntry, FlexChargingRuntime
+from .plug_guard import PlugGuard
 from .push import PushReceiver
 from .services import async_setup_services
 from .smart_charging import SmartChargingManager
@@ -106,6 +107,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: FlexChargingConfigEntry)
     # Started after the platforms: the first decisions can name their entities in the logbook.
     await smart_charging.async_start()
     entry.async_on_unload(smart_charging.async_unload)
+    plug_guard = PlugGuard(hass, entry, coordinator, smart_charging)
+    await plug_guard.async_load()
+    entry.runtime_data.plug_guard = plug_guard
+    plug_guard.async_start()
+    entry.async_on_unload(plug_guard.async_unload)
     return True
 
 

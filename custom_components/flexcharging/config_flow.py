@@ -67,6 +67,7 @@ from .const import (
     CONF_NOTIFY_TARGET,
     CONF_OFFPEAK_PRICE,
     CONF_PEAK_PRICE,
+    CONF_PLUG_TRIGGERS,
     CONF_PRICE_ENTITIES,
     CONF_PRICE_SOURCE,
     CONF_READ_LOCATION,
@@ -859,6 +860,12 @@ class FlexChargingOptionsFlow(OptionsFlowWithReload):
                         {CONF_NOTIFY_TARGET: "unknown_notify_target"}, user_input
                     )
                 self._options[CONF_NOTIFY_TARGET] = notify_target
+            if triggers := user_input.get(CONF_PLUG_TRIGGERS):
+                if any(self.hass.states.get(entity_id) is None for entity_id in triggers):
+                    return self._show_init(
+                        {CONF_PLUG_TRIGGERS: "unknown_trigger_entity"}, user_input
+                    )
+                self._options[CONF_PLUG_TRIGGERS] = list(triggers)
             source = user_input[CONF_PRICE_SOURCE]
             if source == PRICE_SOURCE_ENTITIES:
                 return await self.async_step_price_entities()
@@ -910,6 +917,10 @@ class FlexChargingOptionsFlow(OptionsFlowWithReload):
                             mode=SelectSelectorMode.DROPDOWN,
                         )
                     ),
+                    vol.Optional(
+                        CONF_PLUG_TRIGGERS,
+                        description={"suggested_value": values.get(CONF_PLUG_TRIGGERS)},
+                    ): EntitySelector(EntitySelectorConfig(multiple=True)),
                 }
             ),
         )

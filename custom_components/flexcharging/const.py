@@ -55,6 +55,7 @@ SIGNAL_KEY_STATE_CHANGED: Final = f"{DOMAIN}_key_state_changed_{{}}"
 # Smart charging (options)
 CONF_PRICE_SOURCE: Final = "price_source"
 CONF_NOTIFY_TARGET: Final = "notify_target"  # a notify entity or a legacy notify service
+CONF_PLUG_TRIGGERS: Final = "plug_triggers"  # entities whose change starts a burst of reads
 PRICE_SOURCE_NONE: Final = "none"
 PRICE_SOURCE_ENTITIES: Final = "entities"
 PRICE_SOURCE_SCHEDULE: Final = "schedule"
@@ -73,11 +74,11 @@ EVENT_PLAN_AT_RISK: Final = f"{DOMAIN}_plan_at_risk"
 
 
 def storage_key(entry_id: str, name: str) -> str:
-    """The `.storage` file of one of an entry's stores ("usage", "smart_charging")."""
+    """The `.storage` file of one of an entry's stores (STORE_NAMES)."""
     return f"{DOMAIN}.{entry_id}.{name}"
 
 
-STORE_NAMES: Final = ("usage", "smart_charging")
+STORE_NAMES: Final = ("usage", "smart_charging", "plug_times")
 
 
 class Refusal(StrEnum):

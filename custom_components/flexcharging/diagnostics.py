@@ -19,6 +19,7 @@ from .const import (
     DOMAIN,
 )
 from .models import FlexChargingConfigEntry, VehicleData
+from .plug_guard import PlugGuard
 from .push import PushReceiver
 from .smart_charging import Hold, SmartChargingState
 
@@ -70,7 +71,9 @@ def _smart(smart: SmartChargingState) -> dict[str, Any]:
     }
 
 
-def _vehicle(vehicle: VehicleData, smart: SmartChargingState) -> dict[str, Any]:
+def _vehicle(
+    vehicle: VehicleData, smart: SmartChargingState, guard: PlugGuard | None
+) -> dict[str, Any]:
     return async_redact_data(
         {
             "info": asdict(vehicle.info),
@@ -86,6 +89,7 @@ def _vehicle(vehicle: VehicleData, smart: SmartChargingState) -> dict[str, Any]:
             "failures": vehicle.failures,
             "requests_used": vehicle.requests_used,
             "smart_charging": _smart(smart),
+            "plug_guard": guard.diagnostics(vehicle.info.vehicle_id) if guard else None,
         },
         TO_REDACT,
     )
@@ -123,7 +127,11 @@ async def async_get_config_entry_diagnostics(
         "webhook_receiver": _receiver(entry.runtime_data.receiver),
         "price_problem": entry.runtime_data.smart_charging.prices.problem,
         "vehicles": [
-            _vehicle(vehicle, entry.runtime_data.smart_charging.vehicle(vehicle_id))
+            _vehicle(
+                vehicle,
+                entry.runtime_data.smart_charging.vehicle(vehicle_id),
+                entry.runtime_data.plug_guard,
+            )
             for vehicle_id, vehicle in coordinator.data.items()
         ],
     }
@@ -138,4 +146,7 @@ async def async_get_device_diagnostics(
     vehicle = coordinator.data.get(vehicle_id)
     if vehicle is None:
         return {"vehicle": None}
-    return {"vehicle": _vehicle(vehicle, entry.runtime_data.smart_charging.vehicle(vehicle_id))}
+    runtime = entry.runtime_data
+    return {
+        "vehicle": _vehicle(vehicle, runtime.smart_charging.vehicle(vehicle_id), runtime.plug_guard)
+    }

@@ -24,6 +24,7 @@ from .const import LOGGER
 
 if TYPE_CHECKING:
     from .coordinator import FlexChargingCoordinator
+    from .plug_guard import PlugGuard
     from .push import PushReceiver
     from .smart_charging import SmartChargingManager
 
@@ -38,6 +39,7 @@ class FlexChargingRuntime:
     coordinator: FlexChargingCoordinator
     smart_charging: SmartChargingManager
     receiver: PushReceiver | None = None  # None without a webhook
+    plug_guard: PlugGuard | None = None  # set once the entry's data is read
 
 
 @dataclass(slots=True)

@@ -1,0 +1,196 @@
+"""The plug-in guard's decisions: learned plug-in times, bursts, triggers (pure; no I/O).
+
+A car that starts charging by itself when plugged in (Teslas do) charges at whatever price until
+FlexCharging reads it and smart charging stops it. With webhooks Smartcar says so at once;
+without them the plug-in is only seen at a read, so the guard spends reads where a plug-in is
+likely:
+
+- a burst of reads after a trigger entity says the car may just have arrived or been plugged in;
+- frequent reads at the times of day the car was plugged in before: each weekday's own times
+  once it has a few, every day's before that.
+
+What the reads cost comes out of the same monthly budget (budget.py): the guard takes at most
+GUARD_SHARE of what is left per day, and the poll scheduler spreads the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+SLOT_MINUTES = 15
+SLOTS_PER_DAY = 24 * 60 // SLOT_MINUTES
+MAX_SPAN = timedelta(hours=8)  # a plug-in seen only after longer is counted in its last 8 h
+KEEP_PER_WEEKDAY = 6  # about six weeks of plug-ins per weekday
+OWN_PATTERN_AFTER = 3  # plug-ins a weekday needs before its own times are used
+COVERAGE = 0.9  # the window holds this share of the learned plug-ins (plus a slot each side)
+GUARD_SHARE = 0.4  # at most this share of the budget left per day pays for the window's reads
+GUARD_MIN_INTERVAL = timedelta(minutes=5)
+GUARD_MAX_INTERVAL = timedelta(minutes=30)  # reading less often than this guards nothing
+# A burst after a trigger: reads this many minutes after it (people plug in within minutes of
+# arriving), stopping as soon as the car reads plugged in.
+BURST_OFFSETS = (1, 2, 4, 6, 8, 11, 15, 20)
+BURSTS_PER_DAY = 4  # a flapping trigger (a garage door) cannot spend more than this a day
+
+ARRIVAL_DOMAINS = ("person", "device_tracker")  # these trigger only on arriving home
+HOME = "home"
+NOT_A_STATE = ("unavailable", "unknown")
+GONE = ("off", "closed", "closing", "not_home")  # leaving, closing, unplugging: no burst
+
+
+def is_arrival(entity_id: str, old: str | None, new: str | None) -> bool:
+    """Whether a trigger entity's change means the car may just have arrived or been plugged in.
+
+    A person or device tracker: arriving home. Anything else (a wallbox's plug sensor, a garage
+    door, an input boolean): a change to a state other than off, closed or not_home. Changes from
+    or to unavailable/unknown (restarts, lost connections) are none.
+    """
+    if old is None or new is None or old == new or old in NOT_A_STATE or new in NOT_A_STATE:
+        return False
+    if entity_id.split(".", 1)[0] in ARRIVAL_DOMAINS:
+        return new == HOME
+    return new not in GONE
+
+
+def burst_times(triggered: datetime) -> list[datetime]:
+    """When a burst started at `triggered` reads the car."""
+    return [triggered + timedelta(minutes=offset) for offset in BURST_OFFSETS]
+
+
+def guard_interval(*, left: float, days_left: float, window_minutes: float) -> timedelta | None:
+    """How often to read inside the learned window; None when the budget cannot pay for it.
+
+    The guard may spend GUARD_SHARE of what is left per day. Reads stop at the plug-in, so on
+    average half the window is read.
+    """
+    if left <= 0 or window_minutes <= 0:
+        return None
+    per_day = GUARD_SHARE * left / max(days_left, 1.0)
+    interval = timedelta(minutes=window_minutes / 2 / per_day)
+    if interval > GUARD_MAX_INTERVAL:
+        return None
+    return max(interval, GUARD_MIN_INTERVAL)
+
+
+def burst_affordable(*, left: float, bursts_today: int) -> bool:
+    """Whether another burst fits: the budget can pay for all of it, and today's are not used up."""
+    return left >= len(BURST_OFFSETS) and bursts_today < BURSTS_PER_DAY
+
+
+def _minute(moment: datetime) -> int:
+    return moment.hour * 60 + moment.minute
+
+
+@dataclass
+class PlugPattern:
+    """A vehicle's plug-in times per weekday (0 Monday), each a span of local minutes of the day.
+
+    A plug-in is seen at a read: it happened after the last read showing the car unplugged and
+    before the first showing it plugged in. That span is what is kept, so a plug-in seen late
+    counts a little at every time it may have happened, one seen by the guard's frequent reads
+    counts much at one time.
+    """
+
+    days: list[list[tuple[int, int]]] = field(default_factory=lambda: [[] for _ in range(7)])
+
+    def record(self, earliest: datetime, latest: datetime) -> None:
+        """A plug-in between `earliest` and `latest` (local times; counted on `latest`'s day)."""
+        midnight = latest.replace(hour=0, minute=0, second=0, microsecond=0)
+        earliest = max(earliest, latest - MAX_SPAN, midnight)
+        day = self.days[latest.weekday()]
+        day.append((_minute(earliest), _minute(latest)))
+        del day[:-KEEP_PER_WEEKDAY]
+
+    def count(self) -> int:
+        """Plug-ins remembered."""
+        return sum(len(day) for day in self.days)
+
+    def _spans(self, weekday: int) -> Iterable[tuple[int, int]]:
+        own = self.days[weekday]
+        if len(own) >= OWN_PATTERN_AFTER:
+            return own
+        return [span for day in self.days for span in day]
+
+    def weights(self, weekday: int) -> list[float]:
+        """How many plug-ins fell in each slot of the weekday (each spread over its span)."""
+        mass = [0.0] * SLOTS_PER_DAY
+        for start, end in self._spans(weekday):
+            if end - start < 1:
+                mass[min(start // SLOT_MINUTES, SLOTS_PER_DAY - 1)] += 1.0
+                continue
+            for slot in range(start // SLOT_MINUTES, (end - 1) // SLOT_MINUTES + 1):
+                low = max(start, slot * SLOT_MINUTES)
+                high = min(end, (slot + 1) * SLOT_MINUTES)
+                mass[slot] += max(high - low, 0) / (end - start)
+        return mass
+
+    def window(self, weekday: int) -> frozenset[int]:
+        """The slots to guard on a weekday.
+
+        The likeliest ones holding COVERAGE of the plug-ins, widened by a slot on each side
+        (plug-in times drift).
+        """
+        mass = self.weights(weekday)
+        total = sum(mass)
+        chosen: set[int] = set()
+        covered = 0.0
+        peak = max(range(SLOTS_PER_DAY), key=lambda s: mass[s])
+        # Equal slots (one late-seen plug-in's) are taken nearest the likeliest time first.
+        for slot in sorted(range(SLOTS_PER_DAY), key=lambda s: (-mass[s], abs(s - peak))):
+            if covered >= COVERAGE * total or mass[slot] <= 0:
+                break
+            chosen.add(slot)
+            covered += mass[slot]
+        widened = {n for slot in chosen for n in (slot - 1, slot, slot + 1)}
+        return frozenset(slot for slot in widened if 0 <= slot < SLOTS_PER_DAY)
+
+    def window_minutes(self, weekday: int) -> int:
+        """How long the weekday's window is."""
+        return len(self.window(weekday)) * SLOT_MINUTES
+
+    def guarded(self, local: datetime) -> bool:
+        """Whether a local moment falls in its weekday's window."""
+        return _minute(local) // SLOT_MINUTES in self.window(local.weekday())
+
+    def next_guarded(self, local: datetime) -> datetime | None:
+        """The start of the next window slot after `local` (within a week); None if none."""
+        start = local.replace(second=0, microsecond=0)
+        start -= timedelta(minutes=start.minute % SLOT_MINUTES)
+        windows: dict[int, frozenset[int]] = {}
+        for step in range(1, 7 * SLOTS_PER_DAY + 1):
+            moment = start + timedelta(minutes=step * SLOT_MINUTES)
+            weekday = moment.weekday()
+            if weekday not in windows:
+                windows[weekday] = self.window(weekday)
+            if _minute(moment) // SLOT_MINUTES in windows[weekday]:
+                return moment
+        return None
+
+    def as_dict(self) -> dict[str, Any]:
+        """What is stored."""
+        return {"days": [[list(span) for span in day] for day in self.days]}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> PlugPattern:
+        """Read what was stored; anything unreadable is dropped, not fatal."""
+        pattern = cls()
+        days = data.get("days") if isinstance(data, dict) else None
+        if not isinstance(days, list) or len(days) != 7:
+            return pattern
+        for weekday, day in enumerate(days):
+            if isinstance(day, list):
+                pattern.days[weekday] = [(span[0], span[1]) for span in day if _valid_span(span)][
+                    -KEEP_PER_WEEKDAY:
+                ]
+        return pattern
+
+
+def _valid_span(span: Any) -> bool:
+    return (
+        isinstance(span, Sequence)
+        and len(span) == 2
+        and all(isinstance(value, int) and 0 <= value < 24 * 60 for value in span)
+        and span[0] <= span[1]
+    )

@@ -1,0 +1,207 @@
+"""The plug-in guard's pure decisions: learned plug-in times, bursts, triggers (no Home Assistant)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from custom_components.flexcharging.plug_pattern import (
+    BURST_OFFSETS,
+    BURSTS_PER_DAY,
+    GUARD_MAX_INTERVAL,
+    GUARD_MIN_INTERVAL,
+    KEEP_PER_WEEKDAY,
+    SLOT_MINUTES,
+    PlugPattern,
+    burst_affordable,
+    burst_times,
+    guard_interval,
+    is_arrival,
+)
+
+ZONE = ZoneInfo("Europe/Amsterdam")
+MONDAY = datetime(2026, 6, 1, tzinfo=ZONE)  # 1 June 2026 is a Monday
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime:
+    """A local time `day` days after Monday 1 June 2026."""
+    return MONDAY + timedelta(days=day, hours=hour, minutes=minute)
+
+
+def slot(hour: int, minute: int = 0) -> int:
+    """The slot of a time of day."""
+    return (hour * 60 + minute) // SLOT_MINUTES
+
+
+# --- triggers ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("entity_id", "old", "new", "arrival"),
+    [
+        ("person.alex", "not_home", "home", True),
+        ("device_tracker.phone", "work", "home", True),
+        ("person.alex", "home", "not_home", False),  # leaving
+        ("person.alex", "not_home", "work", False),  # arriving elsewhere
+        ("binary_sensor.wallbox_plug", "off", "on", True),
+        ("binary_sensor.wallbox_plug", "on", "off", False),  # unplugged
+        ("cover.garage_door", "closed", "opening", True),
+        ("cover.garage_door", "opening", "open", True),
+        ("cover.garage_door", "open", "closing", False),
+        ("input_boolean.arrived", "off", "on", True),
+        ("sensor.wallbox_status", "available", "connected", True),
+        ("binary_sensor.wallbox_plug", "unavailable", "on", False),  # back after a restart
+        ("binary_sensor.wallbox_plug", "off", "unknown", False),
+        ("binary_sensor.wallbox_plug", None, "on", False),  # entity added
+        ("binary_sensor.wallbox_plug", "on", None, False),  # entity removed
+        ("binary_sensor.wallbox_plug", "on", "on", False),  # attributes only
+    ],
+)
+def test_is_arrival(entity_id: str, old: str | None, new: str | None, arrival: bool) -> None:
+    """Arriving home, plugging in, opening: yes. Leaving, unplugging, closing, restarts: no."""
+    assert is_arrival(entity_id, old, new) is arrival
+
+
+def test_burst_reads_minutes_after_the_trigger() -> None:
+    """A burst reads within the first minutes, then less often, for 20 minutes."""
+    triggered = at(0, 18)
+    times = burst_times(triggered)
+    assert times[0] == triggered + timedelta(minutes=1)
+    assert times[-1] == triggered + timedelta(minutes=20)
+    assert times == sorted(times)
+    assert len(times) == len(BURST_OFFSETS)
+
+
+def test_burst_affordable() -> None:
+    """A burst needs budget for all its reads, and only a few a day."""
+    assert burst_affordable(left=100, bursts_today=0)
+    assert not burst_affordable(left=len(BURST_OFFSETS) - 1, bursts_today=0)
+    assert not burst_affordable(left=100, bursts_today=BURSTS_PER_DAY)
+
+
+# --- the budget of the learned window ------------------------------------------------------------
+
+
+def test_guard_interval_from_the_budget() -> None:
+    """A 90-minute window with 440 requests for 30 days: 40 % is ~5.9 reads a day, half used."""
+    interval = guard_interval(left=440, days_left=30, window_minutes=90)
+    assert interval is not None
+    assert interval.total_seconds() / 60 == pytest.approx(90 / 2 / (0.4 * 440 / 30))
+
+
+def test_guard_interval_bounds() -> None:
+    """Never more often than every 5 minutes; no guard when it could only read rarely."""
+    assert guard_interval(left=100_000, days_left=30, window_minutes=60) == GUARD_MIN_INTERVAL
+    assert guard_interval(left=20, days_left=30, window_minutes=240) is None
+    assert guard_interval(left=0, days_left=30, window_minutes=60) is None
+    assert guard_interval(left=440, days_left=30, window_minutes=0) is None
+    wide = guard_interval(left=440, days_left=30, window_minutes=300)
+    assert wide is not None
+    assert wide <= GUARD_MAX_INTERVAL
+    # The last day of the month divides by one day, not by a fraction of one.
+    assert guard_interval(left=10, days_left=0.2, window_minutes=60) == guard_interval(
+        left=10, days_left=1, window_minutes=60
+    )
+
+
+# --- learning ------------------------------------------------------------------------------------
+
+
+def test_nothing_learned_guards_nothing() -> None:
+    """Without plug-ins there is no window."""
+    pattern = PlugPattern()
+    assert pattern.window(0) == frozenset()
+    assert not pattern.guarded(at(0, 18))
+    assert pattern.next_guarded(at(0, 18)) is None
+
+
+def test_one_precise_plug_in_guards_its_time_on_every_day() -> None:
+    """One plug-in seen within minutes guards that time, a slot either side, on every weekday."""
+    pattern = PlugPattern()
+    pattern.record(at(0, 18, 5), at(0, 18, 10))
+    for weekday in range(7):
+        assert pattern.window(weekday) == {slot(17, 45), slot(18), slot(18, 15)}
+    assert pattern.guarded(at(3, 17, 50))
+    assert not pattern.guarded(at(3, 17, 40))
+    assert pattern.next_guarded(at(3, 12)) == at(3, 17, 45)
+    assert pattern.next_guarded(at(3, 18, 20)) == at(4, 17, 45)  # tomorrow's
+
+
+def test_a_late_seen_plug_in_spreads_over_its_span() -> None:
+    """Seen only hours later: every slot it may have happened in is guarded a little."""
+    pattern = PlugPattern()
+    pattern.record(at(0, 14), at(0, 19, 30))
+    weights = pattern.weights(0)
+    assert sum(weights) == pytest.approx(1.0)
+    assert weights[slot(14)] == pytest.approx(weights[slot(19)])
+    assert weights[slot(13, 45)] == 0
+    assert len(pattern.window(0)) >= 0.9 * (5.5 * 60 / SLOT_MINUTES)
+
+
+def test_precise_plug_ins_outweigh_a_vague_one() -> None:
+    """Plug-ins seen by frequent reads narrow the window that a late-seen one had widened."""
+    pattern = PlugPattern()
+    pattern.record(at(0, 12), at(0, 20))  # seen eight hours late
+    for day in range(1, 7):
+        pattern.record(at(day, 18, 5), at(day, 18, 12))
+    window = pattern.window(0)
+    assert slot(18) in window
+    # 6 of 7 is not yet 90 %: the rest comes from the late-seen one's slots nearest 18:00.
+    assert slot(12) not in window
+    assert min(window) >= slot(16)
+    assert max(window) <= slot(20, 15)
+
+
+def test_a_weekday_uses_its_own_times_once_it_has_enough() -> None:
+    """Mondays at 18:00 and the other days at 08:00: Mondays get their own window after three."""
+    pattern = PlugPattern()
+    for week in range(3):
+        for day in range(1, 7):
+            pattern.record(at(7 * week + day, 8), at(7 * week + day, 8, 5))
+    pattern.record(at(0, 18), at(0, 18, 5))
+    pattern.record(at(7, 18), at(7, 18, 5))
+    assert slot(8) in pattern.window(0)  # two Mondays: every day's times still count
+    pattern.record(at(14, 18), at(14, 18, 5))
+    assert slot(18) in pattern.window(0)
+    assert slot(8) not in pattern.window(0)
+    assert slot(8) in pattern.window(1)
+
+
+def test_old_plug_ins_are_forgotten() -> None:
+    """A weekday keeps its last six plug-ins: a changed habit takes over."""
+    pattern = PlugPattern()
+    for week in range(KEEP_PER_WEEKDAY):
+        pattern.record(at(7 * week, 8), at(7 * week, 8, 5))
+    for week in range(KEEP_PER_WEEKDAY, 2 * KEEP_PER_WEEKDAY):
+        pattern.record(at(7 * week, 18), at(7 * week, 18, 5))
+    assert pattern.count() == KEEP_PER_WEEKDAY
+    assert slot(8) not in pattern.window(0)
+    assert slot(18) in pattern.window(0)
+
+
+def test_spans_are_clipped_to_eight_hours_and_the_day() -> None:
+    """Seen a day late: the last eight hours count. Seen after midnight: that day's part."""
+    pattern = PlugPattern()
+    pattern.record(at(0, 6), at(1, 20))
+    assert pattern.days[1] == [(12 * 60, 20 * 60)]
+    pattern.record(at(1, 23), at(2, 0, 30))
+    assert pattern.days[2] == [(0, 30)]
+
+
+def test_stored_and_read_back() -> None:
+    """What is stored reads back the same; damaged data is dropped, not fatal."""
+    pattern = PlugPattern()
+    pattern.record(at(0, 18), at(0, 18, 10))
+    pattern.record(at(5, 9), at(5, 9, 30))
+    assert PlugPattern.from_dict(pattern.as_dict()) == pattern
+    assert PlugPattern.from_dict(None) == PlugPattern()
+    assert PlugPattern.from_dict({"days": [[]] * 6}) == PlugPattern()
+    damaged = pattern.as_dict()
+    damaged["days"][0].append([1200, 10])  # ends before it starts
+    damaged["days"][0].append([1, 2, 3])
+    damaged["days"][0].append(["18:00", 1100])
+    damaged["days"][0].append([0, 1440])  # past the day
+    damaged["days"][1] = "junk"
+    assert PlugPattern.from_dict(damaged) == pattern
