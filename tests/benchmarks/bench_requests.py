@@ -28,16 +28,18 @@ from zoneinfo import ZoneInfo
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
 )
 
-from custom_components.flexcharging import budget
+from custom_components.flexcharging import budget, plug_guard
 from custom_components.flexcharging.const import (
     CONF_OFFPEAK_PRICE,
     CONF_PEAK_PRICE,
+    CONF_PLUG_TRIGGERS,
     CONF_PRICE_SOURCE,
     CONF_REQUEST_BUDGET,
     CONF_WEEKDAY_PEAK_END,
@@ -121,19 +123,28 @@ SMART_OPTIONS = {
 SMART_TARGET = 80
 
 
-def _daily_events(day: int) -> list[tuple[datetime, str]]:
+ARRIVED = "input_boolean.arrived_home"  # the arrival trigger entity (an automation would set it)
+
+
+def _daily_events(day: int, *, arrivals: bool = False) -> list[tuple[datetime, str]]:
     """Leave around 07:30, plug in around 18:00, scheduled charging from around 01:00.
 
     The minutes vary from day to day (seeded, so every run is the same), so no schedule
-    happens to line up with the events.
+    happens to line up with the events. With `arrivals`, the driver also arrives home 1-5
+    minutes before plugging in (its own seed: the other events stay the same).
     """
     jitter = random.Random(day)
     base = START + timedelta(days=day)
-    return [
+    plug = base + timedelta(hours=17, minutes=jitter.randint(30, 89))
+    events = [
         (base + timedelta(hours=7, minutes=jitter.randint(0, 59)), "unplug"),
-        (base + timedelta(hours=17, minutes=jitter.randint(30, 89)), "plug"),
+        (plug, "plug"),
         (base + timedelta(hours=0, minutes=jitter.randint(45, 104)), "charge"),
     ]
+    if arrivals:
+        lead = random.Random(f"arrival {day}").randint(1, 5)
+        events.append((plug - timedelta(minutes=lead), "arrive"))
+    return events
 
 
 async def _simulate(
@@ -146,6 +157,7 @@ async def _simulate(
     hass_client_no_auth: Any,
     smart_charging: bool = False,
     plan: int | None = None,
+    arrival_trigger: bool = False,
 ) -> Result:
     # aiohttp's access log cannot format frozen time: silence it.
     logging.getLogger("aiohttp.access").disabled = True
@@ -169,6 +181,13 @@ async def _simulate(
     await state.wait_for_deliveries()
 
     entry = hass.config_entries.async_entries("flexcharging")[0]
+    if arrival_trigger:
+        assert await async_setup_component(
+            hass, "input_boolean", {"input_boolean": {"arrived_home": {}}}
+        )
+        hass.config_entries.async_update_entry(
+            entry, options={**entry.options, CONF_PLUG_TRIGGERS: [ARRIVED]}
+        )
     if smart_charging:
         hass.config_entries.async_update_entry(entry, options={**entry.options, **SMART_OPTIONS})
     if plan is not None:
@@ -203,7 +222,7 @@ async def _simulate(
 
     result = Result(name)
     events = sorted(
-        [event for day in range(DAYS) for event in _daily_events(day)]
+        [event for day in range(DAYS) for event in _daily_events(day, arrivals=arrival_trigger)]
         + [(KEY_REMOVAL, "remove_key"), (KEY_RESTORED, "restore_key")]
     )
     watches: list[Watch] = []
@@ -221,6 +240,14 @@ async def _simulate(
                         result.departures.setdefault(vehicle_id, []).append(
                             state.vehicle(vehicle_id).soc
                         )
+            if kind in ("arrive", "unplug") and arrival_trigger:
+                # Arriving home turns the trigger on; leaving in the morning turns it off.
+                action = "turn_on" if kind == "arrive" else "turn_off"
+                await hass.services.async_call(
+                    "input_boolean", action, {"entity_id": ARRIVED}, blocking=True
+                )
+            if kind == "arrive":
+                continue
             if not (smart_charging and kind == "charge"):  # smart charging does the charging
                 _apply(state, kind, at, watches, auto_start=smart_charging)
         state.set_time(now)
@@ -363,12 +390,19 @@ def _print(result: Result) -> None:
             )
 
 
-PLAN_100 = "FlexCharging smart charging (off-peak 23:00-07:00), 100-call plan, with webhooks"
+SMART = "FlexCharging smart charging (off-peak 23:00-07:00)"
+PLAN_100 = f"{SMART}, 100-call plan, with webhooks"
+NO_GUARD = f"{SMART}, polling only, no plug-in guard (as before issue #14)"
+POLLING = f"{SMART}, polling only"
+ARRIVAL = f"{SMART}, polling only, arrival trigger"
+WEBHOOKS = f"{SMART}, with webhooks"
 SCHEDULES: dict[str, tuple[Callable[..., timedelta] | None, bool]] = {
     "FlexCharging budget planner, polling only": (None, False),
     "FlexCharging budget planner, with webhooks": (None, True),
-    "FlexCharging smart charging (off-peak 23:00-07:00), polling only": (None, False),
-    "FlexCharging smart charging (off-peak 23:00-07:00), with webhooks": (None, True),
+    NO_GUARD: (None, False),
+    POLLING: (None, False),
+    ARRIVAL: (None, False),
+    WEBHOOKS: (None, True),
     PLAN_100: (None, True),
     "Fixed 30-minute polling (Smartcar's recommendation)": (
         lambda context, now: timedelta(minutes=30),
@@ -397,6 +431,8 @@ async def test_month(
     interval, webhooks = SCHEDULES[name]
     if interval is not None:
         monkeypatch.setattr(budget, "poll_interval", interval)
+    if name == NO_GUARD:
+        monkeypatch.setattr(plug_guard.PlugGuard, "async_start", lambda self: None)
     started = os.times().elapsed  # freezegun leaves this clock alone
     result = await _simulate(
         hass,
@@ -407,13 +443,57 @@ async def test_month(
         hass_client_no_auth=hass_client_no_auth,
         smart_charging="smart charging" in name,
         plan=100 if name == PLAN_100 else None,
+        arrival_trigger=name == ARRIVAL,
     )
     _print(result)
+    SMART_RESULTS[name] = result
     if name == PLAN_100 and DAYS >= 28:
         # Issue #20: a full month of smart charging inside the 100 calls, none refused.
         assert result.refused == 0
         assert all(used <= 100 for used in result.plan.values())
     print(f"  (simulated in {os.times().elapsed - started:.0f} s)")
+
+
+# Issue #14's targets for the Model Y (a car that starts charging by itself at plug-in): charging
+# off-peak, and billable requests in the month. "Before" is README's table from before #14.
+SMART_RESULTS: dict[str, Result] = {}
+TARGETS: dict[str, tuple[str, float, int]] = {
+    NO_GUARD: ("polling only, no plug-in guard", 0.0, 500),
+    POLLING: ("polling only, learned plug-in times", 90.0, 500),
+    ARRIVAL: ("polling only, arrival trigger", 97.0, 500),
+    WEBHOOKS: ("with webhooks", 99.0, 100),
+}
+BEFORE = {NO_GUARD: "36 %, 473", POLLING: "36 %, 473", ARRIVAL: "-", WEBHOOKS: "96 %, 119"}
+
+
+def _off_peak_share(result: Result, vehicle_id: str) -> float:
+    peak = result.charged_minutes.get((vehicle_id, True), 0)
+    off_peak = result.charged_minutes.get((vehicle_id, False), 0)
+    return 100.0 * off_peak / max(peak + off_peak, 1)
+
+
+def test_smart_charging_summary() -> None:
+    """The smart charging months above, side by side with issue #14's targets (run them first)."""
+    print("\n== Issue #14: Tesla Model Y (starts charging by itself at plug-in), smart charging")
+    print(
+        f"  {'month':40} {'before #14':>12} {'off-peak':>9} {'target':>7} "
+        f"{'requests':>9} {'limit':>6}  met at departure"
+    )
+    for name, (label, target, limit) in TARGETS.items():
+        if (result := SMART_RESULTS.get(name)) is None:
+            print(f"  {label:40} (not run)")
+            continue
+        share = _off_peak_share(result, MODEL_Y_ID)
+        requests = result.requests.get(MODEL_Y_ID, 0)
+        departures = result.departures.get(MODEL_Y_ID, [])
+        met = sum(1 for soc in departures if soc >= SMART_TARGET - 0.5)
+        verdict = (
+            "" if target == 0 else (" ok" if share >= target and requests <= limit else " MISSED")
+        )
+        print(
+            f"  {label:40} {BEFORE[name]:>12} {share:8.1f}% {target:6.0f}% "
+            f"{requests:9d} {limit:6d}  {met} of {len(departures)}{verdict}"
+        )
 
 
 @pytest.mark.parametrize("count", [1, 10, 50])
