@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from homeassistant.components import persistent_notification
 from homeassistant.components.button import DOMAIN as BUTTON_DOMAIN, SERVICE_PRESS
 from homeassistant.components.number import (
     ATTR_VALUE,
@@ -613,6 +614,51 @@ async def test_notification_answers(
             "user_took_over",
             "skip_tonight",
         )
+
+
+@pytest.mark.parametrize("target", ["notify.mobile_app_phone", None], ids=["phone", "no_target"])
+async def test_a_failed_answer_is_said_and_the_warnings_stay(
+    hass: HomeAssistant,
+    *,
+    smart: SmartChargingManager,
+    frozen_emulator: Emulator,
+    advance: Advance,
+    issue_registry: ir.IssueRegistry,
+    target: str | None,
+) -> None:
+    """Charge now, tapped while the car stays asleep: the user is told; nothing is cleared."""
+    sent = async_mock_service(hass, "notify", "mobile_app_phone")
+    shown: list[dict[str, Any]] = []
+    persistent_notification.async_register_callback(
+        hass, lambda _, notifications: shown.extend(notifications.values())
+    )
+    if target:
+        await notify_to(hass, target)
+    frozen_emulator.state.add_fault(
+        "http_409_asleep", vehicle_id=MODEL_Y_ID, path="/commands/charge/start", count=3
+    )
+    await plan_short(hass)  # the planned start and its retry are refused: the watchdog says so
+    await advance_to(advance, dt_now() + RETRY_AFTER + timedelta(minutes=1))
+    assert state_of(hass, AT_RISK) == "on"
+    assert problem_issue(issue_registry) is not None
+
+    hass.bus.async_fire(
+        "mobile_app_notification_action", {"action": f"FLEXCHARGING:charge_now:{device_of(hass)}"}
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert attempts(frozen_emulator, "start") == 3  # Charge now tried again, in vain
+    assert state_of(hass, AT_RISK) == "on"
+    assert issue_registry.async_get_issue(DOMAIN, plan_at_risk_issue_id(MODEL_Y_ID)) is not None
+    problem = problem_issue(issue_registry)
+    assert problem is not None
+    assert problem.translation_key == "charging_problem_asleep"
+    told = [call.data for call in sent] if target else shown
+    assert told[-1]["title"] == "2024 Tesla Model Y: could not charge now"
+    assert told[-1]["message"].startswith(
+        "Your answer to charge 2024 Tesla Model Y now could not be carried out: "
+        "2024 Tesla Model Y is asleep"
+    )
 
 
 async def notify_to(hass: HomeAssistant, target: str) -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from homeassistant.components import persistent_notification
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.translation import async_get_translations
 
-from .const import LOGGER
+from .const import DOMAIN, LOGGER
 
 NOTIFY = "notify"
 # The Mobile App's actionable notifications: a tapped button comes back as this event.
@@ -78,3 +82,38 @@ async def async_notify(
             )
     except HomeAssistantError as err:
         LOGGER.warning("Could not notify %s: %s", target, err)
+
+
+class _Placeholders(dict[str, str]):
+    """Placeholders for a text; one a translation names but we lack stays as it is."""
+
+    def __missing__(self, key: str) -> str:
+        return f"{{{key}}}"
+
+
+async def async_text(hass: HomeAssistant, key: str, placeholders: Mapping[str, str]) -> str:
+    """One of our texts (the "common" translations) in Home Assistant's language."""
+    translations = await async_get_translations(hass, hass.config.language, "common", {DOMAIN})
+    text = translations.get(f"component.{DOMAIN}.common.{key}", key)
+    return text.format_map(_Placeholders(placeholders))
+
+
+async def async_send(
+    hass: HomeAssistant,
+    target: str | None,
+    key: str,
+    placeholders: Mapping[str, str],
+    *,
+    fallback: bool = False,
+) -> None:
+    """Send our notification `key` (texts `<key>_title` and `<key>_message`), translated.
+
+    Without a target it goes nowhere, or, with `fallback`, to Home Assistant's own
+    notifications (for what must not go unsaid).
+    """
+    title = await async_text(hass, f"{key}_title", placeholders)
+    message = await async_text(hass, f"{key}_message", placeholders)
+    if target:
+        await async_notify(hass, target, title, message)
+    elif fallback:
+        persistent_notification.async_create(hass, message, title)

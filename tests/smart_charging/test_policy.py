@@ -446,11 +446,12 @@ def test_user_took_over_holds_until_unplugged() -> None:
 
 def test_start_now_clears_a_failure() -> None:
     """Start charging now overrides the plan and gives a failed start another go."""
-    failed = replace(SESSION, intent=intent(True, attempts=1, failed=True))
+    failed = replace(SESSION, intent=intent(True, attempts=2, failed=True))
     session = start_now(failed)
     assert session.hold is Hold.OVERRIDE
-    assert session.intent == intent(True, attempts=1)
-    assert start_now(SESSION).intent is None
+    assert session.intent is None
+    step = decide(session, CAR, LATER, MANAGED, NOW)
+    assert (step.command, step.decision) == ("start", Decision.START_OVERRIDE)
 
 
 def test_enabling_takes_charge_of_what_the_car_does() -> None:

@@ -51,6 +51,7 @@ from ..models import FlexChargingConfigEntry, VehicleData
 from ..notifications import (
     EVENT_NOTIFICATION_ACTION,
     async_notify,
+    async_send,
     notification_actions,
     parse_action,
 )
@@ -273,7 +274,17 @@ class SmartChargingManager:
                 self._record(vehicle_id, Decision.USER_TOOK_OVER, "skip_tonight")
                 self._save()
         except HomeAssistantError as err:
+            # The problem and the warning stay: nothing was done about them.
             LOGGER.warning("Could not carry out the notification's answer: %s", err)
+            name = self._names(vehicle_id)[0]
+            await async_send(
+                self.hass,
+                self.entry.options.get(CONF_NOTIFY_TARGET),
+                "answer_failed",
+                {"vehicle": name, "error": str(err)},
+                fallback=True,
+            )
+            return
         clear_charging_problem(self.hass, vehicle_id)
         await self.async_ignore_risk(vehicle_id)
 

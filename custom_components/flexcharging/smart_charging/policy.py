@@ -103,9 +103,12 @@ def user_took_over(session: Session) -> Session:
 
 
 def start_now(session: Session) -> Session:
-    """The user pressed Start charging now: charge to the target whatever the plan."""
-    intent = replace(session.intent, failed=False) if session.intent else None
-    return replace(session, hold=Hold.OVERRIDE, intent=intent)
+    """The user pressed Start charging now: charge to the target whatever the plan.
+
+    The press is a new request: it is sent at once (and retried once), even when the
+    executor gave up on the plan's start before.
+    """
+    return replace(session, hold=Hold.OVERRIDE, intent=None)
 
 
 def settings_changed(session: Session, *, enabling: bool) -> Session:
