@@ -979,6 +979,39 @@ async def test_settings_changed_during_an_evaluation(
     assert smart.vehicle(MODEL_Y_ID).settings.target == 70
 
 
+async def test_ignore_during_a_command_is_kept(
+    hass: HomeAssistant,
+    smart: SmartChargingManager,
+    frozen_emulator: Emulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """ "Ignore this time", pressed while the plan's start is on its way to the car, is kept."""
+    await call(hass, TIME_DOMAIN, SET_TIME, READY_WEEKDAY, **{ATTR_TIME: "03:30:00"})
+    in_flight, answered = asyncio.Event(), asyncio.Event()
+    send = smart.coordinator.async_start_charging
+
+    async def slow_start(vehicle_id: str, *, automatic: bool = False) -> None:
+        in_flight.set()
+        await answered.wait()  # Smartcar takes its time to answer
+        await send(vehicle_id, automatic=automatic)
+
+    monkeypatch.setattr(smart.coordinator, "async_start_charging", slow_start)
+    enabling = asyncio.ensure_future(
+        smart.async_update_settings(MODEL_Y_ID, managed=True, target=100)
+    )
+    await in_flight.wait()
+    ignoring = asyncio.ensure_future(smart.async_ignore_risk(MODEL_Y_ID))
+    await asyncio.sleep(0)
+    answered.set()
+    await asyncio.gather(enabling, ignoring)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert commands(frozen_emulator, "start") == 1
+    assert state_of(hass, STATUS) == "charging"
+    assert smart.vehicle(MODEL_Y_ID).session.risk_ignored
+    assert state_of(hass, AT_RISK) == "off"
+
+
 async def test_charging_switch_without_management(
     hass: HomeAssistant, smart: SmartChargingManager, frozen_emulator: Emulator
 ) -> None:

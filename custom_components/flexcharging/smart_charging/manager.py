@@ -9,6 +9,8 @@ car is unplugged.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -102,8 +104,13 @@ class SmartChargingManager:
         self._stored: dict[str, Any] = {}
         self._unsubs: list[CALLBACK_TYPE] = []
         self._wake_up: CALLBACK_TYPE | None = None
-        self._running: set[str] = set()
+        # One evaluation per vehicle at a time (its end, for those who wait for it), and the
+        # vehicles to evaluate once more when it ends.
+        self._running: dict[str, asyncio.Future[None]] = {}
         self._dirty: set[str] = set()
+        # Held by an evaluation from reading the session to writing it back (across the
+        # command it sends): a change made meanwhile waits instead of being overwritten.
+        self._locks: dict[str, asyncio.Lock] = {}
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -167,6 +174,15 @@ class SmartChargingManager:
             self.vehicles[vehicle_id] = state
         return state
 
+    async def _async_change(
+        self, vehicle_id: str, change: Callable[[SmartChargingState], None]
+    ) -> SmartChargingState:
+        """Change a vehicle's state once no evaluation has it (see `_locks`)."""
+        state = self.vehicle(vehicle_id)
+        async with self._locks.setdefault(vehicle_id, asyncio.Lock()):
+            change(state)
+        return state
+
     def _save(self) -> None:
         self._store.async_delay_save(self._data_to_store, 5)
 
@@ -181,10 +197,13 @@ class SmartChargingManager:
 
     async def async_update_settings(self, vehicle_id: str, **changes: Any) -> None:
         """Change settings (the managed switch, ready-by times, target, minimum)."""
-        state = self.vehicle(vehicle_id)
-        enabling = changes.get("managed") is True and not state.settings.managed
-        state.settings = replace(state.settings, **changes)
-        state.session = policy.settings_changed(state.session, enabling=enabling)
+
+        def change(state: SmartChargingState) -> None:
+            enabling = changes.get("managed") is True and not state.settings.managed
+            state.settings = replace(state.settings, **changes)
+            state.session = policy.settings_changed(state.session, enabling=enabling)
+
+        await self._async_change(vehicle_id, change)
         self._save()
         await self._async_evaluate(vehicle_id)
 
@@ -201,8 +220,12 @@ class SmartChargingManager:
                 translation_key="not_plugged_in",
                 translation_placeholders={"vehicle": vehicle.info.display_name},
             )
-        state.session = policy.start_now(state.session)
-        state.command_error = None
+
+        def change(state: SmartChargingState) -> None:
+            state.session = policy.start_now(state.session)
+            state.command_error = None
+
+        await self._async_change(vehicle_id, change)
         self._save()
         await self._async_evaluate(vehicle_id)
         if state.command_error is not None:
@@ -214,7 +237,7 @@ class SmartChargingManager:
         ):
             # Nothing the plan could charge (the target is reached, the car is away, or its
             # level is unknown): start anyway, and leave charging to the user until unplugged.
-            state.session = replace(state.session, hold=Hold.PLAN)
+            await self._async_change(vehicle_id, _session(_hold(Hold.PLAN)))
             await self.async_user_command(vehicle_id, start=True, detail="start_charging_now")
 
     async def async_user_command(
@@ -229,12 +252,12 @@ class SmartChargingManager:
         before = state.session.hold
         take_over = state.settings.managed and before is not Hold.USER
         if take_over:
-            state.session = policy.user_took_over(state.session)
+            await self._async_change(vehicle_id, _session(policy.user_took_over))
         try:
             await self._async_send(vehicle_id, start=start, automatic=False)
         except HomeAssistantError as err:
             if not isinstance(err, CommandResultUnknownError):  # else the car may have done it
-                state.session = replace(state.session, hold=before)
+                await self._async_change(vehicle_id, _session(_hold(before)))
             self._schedule_evaluation(vehicle_id)  # the status follows the restored hold
             raise
         if take_over:
@@ -269,8 +292,7 @@ class SmartChargingManager:
             if answer == "charge_now":
                 await self.async_start_now(vehicle_id)
             elif answer == "skip":
-                state = self.vehicle(vehicle_id)
-                state.session = policy.user_took_over(state.session)
+                await self._async_change(vehicle_id, _session(policy.user_took_over))
                 self._record(vehicle_id, Decision.USER_TOOK_OVER, "skip_tonight")
                 self._save()
         except HomeAssistantError as err:
@@ -329,19 +351,26 @@ class SmartChargingManager:
     # --- the evaluation ------------------------------------------------------------------------
 
     async def _async_evaluate(self, vehicle_id: str) -> None:
-        """Plan, and act on the plan (one evaluation per vehicle at a time)."""
-        if vehicle_id in self._running:
+        """Plan, and act on the plan (one evaluation per vehicle at a time).
+
+        While one runs, another is asked for once it ends, and the caller waits for that: a
+        caller returns once its change was evaluated.
+        """
+        if (running := self._running.get(vehicle_id)) is not None:
             self._dirty.add(vehicle_id)
+            await asyncio.shield(running)
             return
-        self._running.add(vehicle_id)
+        done = self._running[vehicle_id] = self.hass.loop.create_future()
         try:
             while True:
                 self._dirty.discard(vehicle_id)
-                await self._async_evaluate_once(vehicle_id)
+                async with self._locks.setdefault(vehicle_id, asyncio.Lock()):
+                    await self._async_evaluate_once(vehicle_id)
                 if vehicle_id not in self._dirty:
                     break
         finally:
-            self._running.discard(vehicle_id)
+            del self._running[vehicle_id]
+            done.set_result(None)
         self._plan_wake_up()
         async_dispatcher_send(self.hass, plan_signal(self.entry.entry_id, vehicle_id))
 
@@ -363,8 +392,6 @@ class SmartChargingManager:
         if step.command is not None:
             state.session = step.session
             refusal = await self._async_send_planned(vehicle_id, step.command == "start")
-            if state.session is not step.session:  # the user took over meanwhile
-                step = replace(step, session=replace(step.session, hold=state.session.hold))
             step = policy.after_command(step, refusal)
             if step.decision is Decision.TARGET_REACHED:
                 # Until the car reports its level, its limit is the best estimate of it.
@@ -541,8 +568,7 @@ class SmartChargingManager:
 
     async def async_ignore_risk(self, vehicle_id: str) -> None:
         """Ignore this time: no plan-at-risk warning until the car is unplugged."""
-        state = self.vehicle(vehicle_id)
-        state.session = policy.ignore_risk(state.session)
+        await self._async_change(vehicle_id, _session(policy.ignore_risk))
         await self._async_evaluate(vehicle_id)
 
     async def async_accept_less(self, vehicle_id: str) -> None:
@@ -613,3 +639,17 @@ class SmartChargingManager:
                 "detail": detail,
             },
         )
+
+
+def _session(transition: Callable[[Session], Session]) -> Callable[[SmartChargingState], None]:
+    """A session transition as a change of the state (for `_async_change`)."""
+
+    def change(state: SmartChargingState) -> None:
+        state.session = transition(state.session)
+
+    return change
+
+
+def _hold(hold: Hold) -> Callable[[Session], Session]:
+    """The session held by someone else."""
+    return lambda session: replace(session, hold=hold)
