@@ -1254,6 +1254,35 @@ async def test_plan_at_risk_is_said_and_answered(
     assert len(events) == 1
 
 
+async def test_charge_now_refused_in_the_repair_says_why(
+    hass: HomeAssistant,
+    smart: SmartChargingManager,
+    frozen_emulator: Emulator,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """The car refuses "Charge now" from the repair: the dialog says why; the warning stays."""
+    frozen_emulator.state.add_fault(
+        "http_409_asleep", vehicle_id=MODEL_Y_ID, path="/commands/charge/start", count=2
+    )
+    await plan_short(hass)  # the plan's start is refused once (retried later)
+    issue_id = plan_at_risk_issue_id(MODEL_Y_ID)
+    flows = repairs_flow_manager(hass)
+    assert flows is not None
+    result = await flows.async_init(DOMAIN, data={"issue_id": issue_id})
+    result = await flows.async_configure(result["flow_id"], {"next_step_id": "charge_now"})
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert result["type"] == "abort"
+    assert result["reason"] == "charge_now_failed"
+    assert result["description_placeholders"] == {
+        "error": "2024 Tesla Model Y is asleep and did not wake for the command. "
+        "Wake it in the Tesla app and try again"
+    }
+    assert attempts(frozen_emulator, "start") == 2
+    assert state_of(hass, AT_RISK) == "on"
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+
+
 async def test_plan_at_risk_clears_when_time_suffices(
     hass: HomeAssistant, smart: SmartChargingManager, issue_registry: ir.IssueRegistry
 ) -> None:

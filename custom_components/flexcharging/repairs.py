@@ -76,8 +76,16 @@ class PlanAtRiskRepairFlow(RepairsFlow):
     async def async_step_charge_now(
         self, user_input: dict[str, Any] | None = None
     ) -> RepairsFlowResult:
-        """Start charging now, whatever the plan (until unplugged); the warning is answered."""
-        await self._manager.async_start_now(self._vehicle_id)
+        """Start charging now, whatever the plan (until unplugged); the warning is answered.
+
+        When the car refuses, the warning stays and the dialog says why.
+        """
+        try:
+            await self._manager.async_start_now(self._vehicle_id)
+        except HomeAssistantError as err:
+            return self.async_abort(
+                reason="charge_now_failed", description_placeholders={"error": str(err)}
+            )
         await self._manager.async_ignore_risk(self._vehicle_id)
         return self.async_create_entry(data={})
 
