@@ -13,8 +13,8 @@ import uuid
 from emulator.clock import Clock, iso
 from emulator.config import (
     APP_TYPES,
-    CONNECT_REDIRECTS,
     COMMAND_RESPONSES,
+    CONNECT_REDIRECTS,
     OPTION_TYPES,
     SUBSCRIPTION_PATHS,
     AppConfig,

@@ -986,7 +986,7 @@ async def test_ignore_during_a_command_is_kept(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """ "Ignore this time", pressed while the plan's start is on its way to the car, is kept."""
-    await call(hass, TIME_DOMAIN, SET_TIME, READY_WEEKDAY, **{ATTR_TIME: "03:30:00"})
+    await call(hass, TIME_DOMAIN, SET_TIME, READY_WEDNESDAY, **{ATTR_TIME: "03:30:00"})
     in_flight, answered = asyncio.Event(), asyncio.Event()
     send = smart.coordinator.async_start_charging
 
