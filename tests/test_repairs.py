@@ -209,6 +209,44 @@ async def test_key_removed_is_pushed_by_smartcar(
     assert state.requests.by_path[SIGNALS] == reads
 
 
+async def test_key_paired_while_the_dialog_is_open(
+    hass: HomeAssistant,
+    *,
+    emulator: Emulator,
+    init_integration: MockConfigEntry,
+    repairs: Callable[[], Awaitable[RepairsApi]],
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """Approved in the Tesla app before "check now": the dialog stays until the user checks.
+
+    Deleting the issue under an open fix flow would close the user's dialog mid-step.
+    """
+    coordinator = init_integration.runtime_data.coordinator
+    await remove_key(hass, emulator, init_integration)
+    api = await repairs()
+    flow_id = (await api.start(ISSUE))["flow_id"]
+    emulator.state.set_key(MODEL_Y_ID, paired=True)
+    await coordinator.async_refresh_vehicle(MODEL_Y_ID)  # a poll (or a delivery) sees the key
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.2024_tesla_model_y_virtual_key").state == "paired"
+    assert issue_registry.async_get_issue(DOMAIN, ISSUE) is not None
+    assert flows_in_progress(hass)
+    result = await api.submit(flow_id, {"next_action": "check"})
+    assert result["type"] == "create_entry"
+    await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, ISSUE) is None
+
+    # Paired while the dialog is open, then the dialog is closed: the issue goes with it.
+    await remove_key(hass, emulator, init_integration)
+    flow_id = (await api.start(ISSUE))["flow_id"]
+    emulator.state.set_key(MODEL_Y_ID, paired=True)
+    await coordinator.async_refresh_vehicle(MODEL_Y_ID)
+    await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, ISSUE) is not None
+    await api.close(flow_id)
+    assert issue_registry.async_get_issue(DOMAIN, ISSUE) is None
+
+
 @pytest.mark.usefixtures("quick_key_check")
 async def test_key_check_is_woken_on_the_event_loop(
     hass: HomeAssistant,

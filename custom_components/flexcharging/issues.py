@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 import hashlib
 
+from homeassistant.components.repairs import repairs_flow_manager
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 
@@ -106,7 +107,9 @@ def sync_vehicle_issues(
                 translation_placeholders={"vehicle": vehicle.info.display_name},
                 data={"entry_id": entry_id, "vehicle_id": vehicle_id},
             )
-        else:
+        elif not fix_flow_open(hass, key_issue_id(vehicle_id)):
+            # With its fix flow open the issue stays: deleting it would close the user's
+            # dialog mid-step. The flow ends it (paired), or its closing re-checks.
             ir.async_delete_issue(hass, DOMAIN, key_issue_id(vehicle_id))
         if vehicle.empty_store:
             ir.async_create_issue(
@@ -121,6 +124,16 @@ def sync_vehicle_issues(
         else:
             ir.async_delete_issue(hass, DOMAIN, subscription_issue_id(vehicle_id))
         _sync_budget_issues(hass, vehicle_id, vehicle)
+
+
+def fix_flow_open(hass: HomeAssistant, issue_id: str) -> bool:
+    """Whether the user has the issue's repair dialog open."""
+    if (manager := repairs_flow_manager(hass)) is None:
+        return False
+    return any(
+        flow["context"].get("issue_id") == issue_id
+        for flow in manager.async_progress_by_handler(DOMAIN)
+    )
 
 
 def _sync_budget_issues(hass: HomeAssistant, vehicle_id: str, vehicle: VehicleData) -> None:

@@ -12,6 +12,7 @@ from homeassistant.helpers import issue_registry as ir
 
 from .api import KeyState
 from .const import DOMAIN
+from .issues import key_issue_id
 from .models import FlexChargingConfigEntry
 from .pairing import KeyPairingFlow, PairingVehicle
 
@@ -54,8 +55,11 @@ class VirtualKeyRepairFlow(KeyPairingFlow[RepairsFlowResult], RepairsFlow):
         return self.async_create_entry(data={})
 
     def async_remove(self) -> None:
-        """The dialog was closed: stop the key check."""
+        """The dialog was closed: stop the key check; a key paired meanwhile ends the issue."""
         self.async_cancel_pairing()
+        vehicle = self._entry.runtime_data.coordinator.data.get(self._vehicle_id)
+        if vehicle is not None and vehicle.key_state is not KeyState.MISSING:
+            ir.async_delete_issue(self.hass, DOMAIN, key_issue_id(self._vehicle_id))
 
 
 class PlanAtRiskRepairFlow(RepairsFlow):
