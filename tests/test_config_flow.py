@@ -66,7 +66,7 @@ from custom_components.flexcharging.const import (
     REQUIRED_SCOPES,
     SMARTCAR_DASHBOARD_URL,
 )
-from custom_components.flexcharging.push import PushReceiver
+from custom_components.flexcharging.push import PushReceiver, public_https
 from emulator import (
     DEFAULT_APP,
     DEFAULT_USER_ID,
@@ -1372,7 +1372,7 @@ async def test_reading_the_webhook_fails(hass: HomeAssistant, user: User) -> Non
 )
 def test_public_https(url: str, public: bool) -> None:
     """Smartcar delivers only to public HTTPS (integrations/webhooks/best-practices/security)."""
-    assert config_flow._public_https(url) is public
+    assert public_https(url) is public
 
 
 # --- Home Assistant Cloud --------------------------------------------------------------------

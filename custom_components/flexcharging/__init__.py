@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from contextlib import suppress
 from functools import partial
 import os
 from typing import Any
 
-from aiohttp import web
-from homeassistant.components import webhook
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
@@ -32,7 +29,7 @@ from .coordinator import FlexChargingCoordinator
 from .issues import sync_webhook_signature_issue
 from .models import FlexChargingConfigEntry, FlexChargingRuntime
 from .plug_guard import PlugGuard
-from .push import PushReceiver
+from .push import PushReceiver, async_delete_cloudhook, async_register_receiver
 from .services import async_setup_services
 from .smart_charging import SmartChargingManager
 
@@ -94,14 +91,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: FlexChargingConfigEntry)
             on_signature_failures=partial(sync_webhook_signature_issue, hass, entry.entry_id),
         )
         entry.runtime_data.receiver = receiver
-
-        async def _handle(
-            hass: HomeAssistant, webhook_id: str, request: web.Request
-        ) -> web.Response:
-            return await receiver.async_handle(request)
-
-        webhook.async_register(hass, DOMAIN, "FlexCharging", webhook_id, _handle)
-        entry.async_on_unload(lambda: webhook.async_unregister(hass, webhook_id))
+        entry.async_on_unload(async_register_receiver(hass, webhook_id, "FlexCharging", receiver))
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     # Started after the platforms: the first decisions can name their entities in the logbook.
@@ -124,13 +114,5 @@ async def async_remove_entry(hass: HomeAssistant, entry: FlexChargingConfigEntry
     """Delete the entry's stores, and release its Home Assistant Cloud webhook."""
     for name in STORE_NAMES:
         await Store[dict[str, Any]](hass, 1, storage_key(entry.entry_id, name)).async_remove()
-    if (
-        entry.data.get(CONF_CLOUDHOOK_URL)
-        and (webhook_id := entry.data.get(CONF_WEBHOOK_ID))
-        and "cloud" in hass.config.components
-    ):
-        # Imported only when loaded: the cloud component pulls in many others.
-        from homeassistant.components import cloud  # noqa: PLC0415
-
-        with suppress(cloud.CloudNotAvailable):
-            await cloud.async_delete_cloudhook(hass, webhook_id)
+    if entry.data.get(CONF_CLOUDHOOK_URL) and (webhook_id := entry.data.get(CONF_WEBHOOK_ID)):
+        await async_delete_cloudhook(hass, webhook_id)

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-import ipaddress
 import logging
 import re
 from typing import TYPE_CHECKING, Any, cast
 
-from aiohttp import web
 from homeassistant.components import webhook
 from homeassistant.config_entries import (
     SOURCE_REAUTH,
@@ -19,11 +17,10 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
     OptionsFlowWithReload,
 )
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.helpers import config_entry_oauth2_flow
 from homeassistant.helpers.config_entry_oauth2_flow import LocalOAuth2Implementation
 from homeassistant.helpers.dispatcher import async_dispatcher_send
-from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.helpers.selector import (
     BooleanSelector,
     EntitySelector,
@@ -42,7 +39,6 @@ from homeassistant.helpers.selector import (
 )
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
-from yarl import URL
 
 from .api import (
     SUBSCRIPTION_PATHS,
@@ -101,7 +97,13 @@ from .prices import PriceFormatError, slots_from_attributes
 if TYPE_CHECKING:
     from .models import FlexChargingConfigEntry
 from .notifications import notify_targets
-from .push import PushReceiver
+from .push import (
+    PushReceiver,
+    async_cloudhook_url,
+    async_register_receiver,
+    local_webhook_url,
+    public_https,
+)
 
 UUID_PATTERN = re.compile(
     r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE
@@ -155,6 +157,7 @@ class FlexChargingConfigFlow(
         self._receiver: PushReceiver | None = None  # registered by this flow, during setup
         self._verifier: PushReceiver | None = None  # whichever receiver answers this flow's VERIFY
         self._verifications_before = 0
+        self._unregister: CALLBACK_TYPE | None = None  # of the flow's receiver
         self._smartcar_webhook_id: str | None = None
         self._failed_call = ""  # the Smartcar call the last webhook error is about
         self._error_uri_warned: str | None = None  # webhook whose error URI was pointed out
@@ -481,7 +484,7 @@ class FlexChargingConfigFlow(
                     return await self.async_step_webhook_unverified()
                 return await self.async_step_vehicles()
             errors["base"] = error
-        elif not _public_https(self._webhook_url or ""):
+        elif not public_https(self._webhook_url or ""):
             # Shown, not enforced: without deliveries FlexCharging still works by polling.
             errors["base"] = "webhook_url_not_public"
         default = self._reference_data().get(CONF_SMARTCAR_WEBHOOK_ID) or ""
@@ -504,7 +507,7 @@ class FlexChargingConfigFlow(
         reference = self._reference_data()
         if reference.get(CONF_WEBHOOK_ID):
             self._webhook_id = reference[CONF_WEBHOOK_ID]
-            self._webhook_url = reference.get(CONF_CLOUDHOOK_URL) or _local_webhook_url(
+            self._webhook_url = reference.get(CONF_CLOUDHOOK_URL) or local_webhook_url(
                 self.hass, self._webhook_id
             )
             self._cloudhook = bool(reference.get(CONF_CLOUDHOOK_URL))
@@ -517,10 +520,10 @@ class FlexChargingConfigFlow(
         else:
             self._webhook_id = webhook.async_generate_id()
             self._register_receiver()
-            self._webhook_url = await _async_cloudhook_url(self.hass, self._webhook_id)
+            self._webhook_url = await async_cloudhook_url(self.hass, self._webhook_id)
             self._cloudhook = self._webhook_url is not None
             if self._webhook_url is None:
-                self._webhook_url = _local_webhook_url(self.hass, self._webhook_id)
+                self._webhook_url = local_webhook_url(self.hass, self._webhook_id)
         if self._verifier is not None:
             self._verifications_before = self._verifier.verifications
 
@@ -529,12 +532,8 @@ class FlexChargingConfigFlow(
         assert self._webhook_id is not None
         receiver = PushReceiver(self._application[CONF_MANAGEMENT_TOKEN], self._async_push)
         try:
-            webhook.async_register(
-                self.hass,
-                DOMAIN,
-                "FlexCharging setup",
-                self._webhook_id,
-                self._async_webhook_handler,
+            self._unregister = async_register_receiver(
+                self.hass, self._webhook_id, "FlexCharging setup", receiver
             )
         except ValueError:
             LOGGER.debug("Webhook %s already has a handler", self._webhook_id)
@@ -553,15 +552,10 @@ class FlexChargingConfigFlow(
         if self._verifier is not None:
             self._verifier.close_verification()
             self._verifier = None
-        if self._receiver is not None and self._webhook_id is not None:
-            webhook.async_unregister(self.hass, self._webhook_id)
+        if self._unregister is not None:
+            self._unregister()
+            self._unregister = None
             self._receiver = None
-
-    async def _async_webhook_handler(
-        self, hass: HomeAssistant, webhook_id: str, request: web.Request
-    ) -> web.Response:
-        assert self._receiver is not None
-        return await self._receiver.async_handle(request)
 
     async def _async_push(self, event: WebhookEvent) -> None:
         """During setup a delivery only wakes a running key check."""
@@ -791,34 +785,6 @@ class FlexChargingConfigFlow(
         self._release_webhook()
 
 
-async def _async_cloudhook_url(hass: HomeAssistant, webhook_id: str) -> str | None:
-    """A Home Assistant Cloud webhook URL, when the user has an active subscription."""
-    if "cloud" not in hass.config.components:
-        return None
-    # Imported only when loaded: the cloud component pulls in many others.
-    from homeassistant.components import cloud  # noqa: PLC0415
-
-    if not (cloud.async_active_subscription(hass) and cloud.async_is_connected(hass)):
-        return None
-    try:
-        return await cloud.async_create_cloudhook(hass, webhook_id)
-    except cloud.CloudNotAvailable:
-        return None
-
-
-def _public_https(url: str) -> bool:
-    """Whether Smartcar can deliver to `url`: HTTPS on a public host (best-practices/security)."""
-    parsed = URL(url)
-    host = (parsed.host or "").lower()
-    if parsed.scheme != "https" or not host:
-        return False
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return host != "localhost" and "." in host and not host.endswith((".local", ".lan"))
-    return address.is_global
-
-
 def _fingerprints(connections: list[Connection]) -> frozenset[tuple[str, ...]]:
     """What identifies a grant: user, vehicle and permissions (a re-grant changes them).
 
@@ -826,13 +792,6 @@ def _fingerprints(connections: list[Connection]) -> frozenset[tuple[str, ...]]:
     "made since the step opened" is "not in the list read then".
     """
     return frozenset((c.user_id, c.vehicle.vehicle_id, *sorted(c.permissions)) for c in connections)
-
-
-def _local_webhook_url(hass: HomeAssistant, webhook_id: str) -> str:
-    try:
-        return webhook.async_generate_url(hass, webhook_id)
-    except NoURLAvailableError:
-        return webhook.async_generate_path(webhook_id)
 
 
 class FlexChargingOptionsFlow(OptionsFlowWithReload):

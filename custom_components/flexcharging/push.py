@@ -26,13 +26,19 @@ What it costs the user: re-verifying a webhook from Smartcar's dashboard needs a
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from datetime import datetime, timedelta
 from http import HTTPStatus
+import ipaddress
 import re
 import time
 
 from aiohttp import web
+from homeassistant.components import webhook
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.util import dt as dt_util
+from yarl import URL
 
 from .api import SmartcarParseError
 from .api.webhooks import (
@@ -44,7 +50,7 @@ from .api.webhooks import (
     parse_event,
     signature_valid,
 )
-from .const import LOGGER
+from .const import DOMAIN, LOGGER
 
 type EventHandler = Callable[[WebhookEvent], Awaitable[None]]
 type Clock = Callable[[], float]
@@ -205,3 +211,68 @@ async def _read_limited(request: web.Request) -> bytes | None:
         if len(body) > MAX_BODY_BYTES:
             return None
     return bytes(body)
+
+
+# --- the webhook in Home Assistant (shared by the entry and the config flow) --------------------
+
+
+@callback
+def async_register_receiver(
+    hass: HomeAssistant, webhook_id: str, name: str, receiver: PushReceiver
+) -> CALLBACK_TYPE:
+    """Route the webhook's requests to `receiver`; return what unregisters it.
+
+    Raises ValueError when the webhook already has a handler.
+    """
+
+    async def _handle(hass: HomeAssistant, webhook_id: str, request: web.Request) -> web.Response:
+        return await receiver.async_handle(request)
+
+    webhook.async_register(hass, DOMAIN, name, webhook_id, _handle)
+    return lambda: webhook.async_unregister(hass, webhook_id)
+
+
+def local_webhook_url(hass: HomeAssistant, webhook_id: str) -> str:
+    """The webhook's URL at Home Assistant's own address (the path alone if it has none)."""
+    try:
+        return webhook.async_generate_url(hass, webhook_id)
+    except NoURLAvailableError:
+        return webhook.async_generate_path(webhook_id)
+
+
+def public_https(url: str) -> bool:
+    """Whether Smartcar can deliver to `url`: HTTPS on a public host (best-practices/security)."""
+    parsed = URL(url)
+    host = (parsed.host or "").lower()
+    if parsed.scheme != "https" or not host:
+        return False
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host != "localhost" and "." in host and not host.endswith((".local", ".lan"))
+    return address.is_global
+
+
+async def async_cloudhook_url(hass: HomeAssistant, webhook_id: str) -> str | None:
+    """A Home Assistant Cloud webhook URL, when the user has an active subscription."""
+    if "cloud" not in hass.config.components:
+        return None
+    # Imported only when loaded: the cloud component pulls in many others.
+    from homeassistant.components import cloud  # noqa: PLC0415
+
+    if not (cloud.async_active_subscription(hass) and cloud.async_is_connected(hass)):
+        return None
+    try:
+        return await cloud.async_create_cloudhook(hass, webhook_id)
+    except cloud.CloudNotAvailable:
+        return None
+
+
+async def async_delete_cloudhook(hass: HomeAssistant, webhook_id: str) -> None:
+    """Release a Home Assistant Cloud webhook (nothing to do without the cloud component)."""
+    if "cloud" not in hass.config.components:
+        return
+    from homeassistant.components import cloud  # noqa: PLC0415
+
+    with suppress(cloud.CloudNotAvailable):
+        await cloud.async_delete_cloudhook(hass, webhook_id)
