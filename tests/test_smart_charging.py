@@ -1201,11 +1201,11 @@ async def plan_short(hass: HomeAssistant) -> None:
 
 
 @pytest.mark.parametrize(
-    ("answer", "target", "hold"),
+    ("answer", "less", "hold"),
     [
-        ("accept_less", None, Hold.PLAN),
-        ("ignore", "100", Hold.PLAN),
-        ("charge_now", "100", Hold.OVERRIDE),
+        ("accept_less", True, Hold.PLAN),
+        ("ignore", False, Hold.PLAN),
+        ("charge_now", False, Hold.OVERRIDE),
     ],
 )
 async def test_plan_at_risk_is_said_and_answered(
@@ -1214,7 +1214,7 @@ async def test_plan_at_risk_is_said_and_answered(
     smart: SmartChargingManager,
     issue_registry: ir.IssueRegistry,
     answer: str,
-    target: str | None,
+    less: bool,
     hold: Hold,
 ) -> None:
     """Too little time for the target: a problem sensor, an event, a repair with three answers."""
@@ -1247,11 +1247,40 @@ async def test_plan_at_risk_is_said_and_answered(
     await hass.async_block_till_done(wait_background_tasks=True)
     assert result["type"] == "create_entry"
 
-    assert state_of(hass, TARGET) == (target or str(reachable))
-    assert smart.vehicle(MODEL_Y_ID).session.hold is hold
+    assert state_of(hass, TARGET) == "100"  # accepting less is for this session only
+    session = smart.vehicle(MODEL_Y_ID).session
+    assert session.accepted_target == (reachable if less else None)
+    assert session.hold is hold
     assert state_of(hass, AT_RISK) == "off"
     assert issue_registry.async_get_issue(DOMAIN, plan_at_risk_issue_id(MODEL_Y_ID)) is None
     assert len(events) == 1
+
+
+async def test_accept_less_ends_with_the_session(
+    hass: HomeAssistant, smart: SmartChargingManager, frozen_emulator: Emulator
+) -> None:
+    """Accepted less tonight: the plan charges to what is reachable; the next plug-in asks again."""
+    events = async_capture_events(hass, EVENT_PLAN_AT_RISK)
+    await plan_short(hass)
+    reachable = smart.vehicle(MODEL_Y_ID).at_risk
+    assert reachable is not None
+    await smart.async_accept_less(MODEL_Y_ID)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert state_of(hass, AT_RISK) == "off"
+    plan = smart.vehicle(MODEL_Y_ID).plan
+    assert plan is not None
+    assert plan.reaches_target
+    assert state_of(hass, TARGET) == "100"
+
+    state = frozen_emulator.state
+    state.patch_vehicle(MODEL_Y_ID, {"plugged_in": False})
+    await refresh(hass, smart, MODEL_Y_ID)
+    state.advance(60)
+    state.patch_vehicle(MODEL_Y_ID, {"plugged_in": True})
+    await refresh(hass, smart, MODEL_Y_ID)
+    assert smart.vehicle(MODEL_Y_ID).session.accepted_target is None
+    assert state_of(hass, AT_RISK) == "on"
+    assert len(events) == 2
 
 
 async def test_charge_now_refused_in_the_repair_says_why(

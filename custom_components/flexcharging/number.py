@@ -21,7 +21,7 @@ from .entity import (
 )
 from .models import FlexChargingConfigEntry, VehicleData
 from .smart_charging import SmartSettings
-from .smart_charging.model import WEEKDAYS
+from .smart_charging.model import TARGET_RANGE, WEEKDAYS
 
 PARALLEL_UPDATES = 1
 
@@ -56,8 +56,8 @@ SMART_NUMBERS: tuple[SmartNumberDescription, ...] = (
     SmartNumberDescription(
         key="target_charge",
         translation_key="target_charge",
-        native_min_value=10,
-        native_max_value=100,
+        native_min_value=TARGET_RANGE[0],
+        native_max_value=TARGET_RANGE[1],
         native_step=1,
         native_unit_of_measurement=PERCENTAGE,
         mode=NumberMode.SLIDER,
@@ -89,8 +89,8 @@ DAY_TARGETS: tuple[DayTargetDescription, ...] = tuple(
     DayTargetDescription(
         key=f"target_{day}",
         translation_key=f"target_{day}",
-        native_min_value=10,
-        native_max_value=100,
+        native_min_value=TARGET_RANGE[0],
+        native_max_value=TARGET_RANGE[1],
         native_step=1,
         native_unit_of_measurement=PERCENTAGE,
         mode=NumberMode.SLIDER,

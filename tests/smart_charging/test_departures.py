@@ -11,7 +11,6 @@ import pytest
 from custom_components.flexcharging.smart_charging.departures import (
     NO_DEPARTURE_HORIZON,
     for_departure,
-    lower_target,
     next_departure,
     planning_deadline,
     without_past_trip,
@@ -130,42 +129,6 @@ def test_planning_deadline() -> None:
     assert planning_deadline(none, WEDNESDAY_0230, []) == WEDNESDAY_0230 + NO_DEPARTURE_HORIZON
     far = WEDNESDAY_0230 + 40 * HOUR
     assert planning_deadline(none, WEDNESDAY_0230, [WEDNESDAY_0230 + HOUR, far]) == far
-
-
-@pytest.mark.parametrize(
-    ("settings", "departure", "expected"),
-    [
-        pytest.param(
-            SmartSettings(target=80),
-            Departure(WEDNESDAY_0230, 80, DepartureSource.SCHEDULE, 2),
-            SmartSettings(target=60),
-            id="day_follows_general_target",
-        ),
-        pytest.param(
-            SmartSettings().with_day(2, target=90),
-            Departure(WEDNESDAY_0230, 90, DepartureSource.SCHEDULE, 2),
-            SmartSettings().with_day(2, target=60),
-            id="day_own_target",
-        ),
-        pytest.param(
-            SmartSettings(trip=Trip(WEDNESDAY_0230, target=100)),
-            Departure(WEDNESDAY_0230, 100, DepartureSource.TRIP),
-            SmartSettings(trip=Trip(WEDNESDAY_0230, target=60)),
-            id="trip_own_target",
-        ),
-        pytest.param(
-            SmartSettings(target=80, trip=Trip(WEDNESDAY_0230)),
-            Departure(WEDNESDAY_0230, 80, DepartureSource.TRIP),
-            SmartSettings(target=60, trip=Trip(WEDNESDAY_0230)),
-            id="trip_general_target",
-        ),
-    ],
-)
-def test_accept_less_lowers_the_departures_own_target(
-    settings: SmartSettings, departure: Departure, expected: SmartSettings
-) -> None:
-    """Accept less lowers the target the departure took: its own, else the general one."""
-    assert lower_target(settings, departure, 60) == expected
 
 
 @pytest.mark.parametrize(

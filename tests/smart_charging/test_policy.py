@@ -28,6 +28,7 @@ from custom_components.flexcharging.smart_charging.policy import (
     RETRY_AFTER,
     Car,
     Step,
+    accept_less,
     after_command,
     decide,
     ignore_risk,
@@ -114,6 +115,14 @@ CASES = [
         status=SmartStatus.UNPLUGGED,
         hold=Hold.PLAN,
         session_has={"plugged": False, "intent": None},
+    ),
+    Case(
+        id="unplugging_ends_the_answers_to_a_risk",
+        session=replace(SESSION, risk_ignored=True, accepted_target=60),
+        car=replace(CAR, plugged_in=False),
+        plan=None,
+        status=SmartStatus.UNPLUGGED,
+        session_has={"risk_ignored": False, "accepted_target": None},
     ),
     Case(
         id="unplugging_ends_the_override",
@@ -269,6 +278,24 @@ CASES = [
         command="stop",
         decision=Decision.STOP_TARGET,
         session_has={"target_reached": True},
+    ),
+    Case(
+        id="a_lower_target_accepted_below_the_cars_limit_is_stopped",
+        settings=replace(MANAGED, target=90),
+        session=replace(SESSION, accepted_target=70),
+        car=replace(CAR, charging=True, soc=70.0, charge_limit=90),
+        plan=NOTHING,
+        status=SmartStatus.TARGET_REACHED,
+        command="stop",
+        decision=Decision.STOP_TARGET,
+    ),
+    Case(
+        id="a_lower_target_accepted_at_the_cars_limit_is_left_to_the_car",
+        settings=replace(MANAGED, target=90),
+        session=replace(SESSION, accepted_target=85),
+        car=replace(CAR, charging=True, soc=80.0, charge_limit=80),
+        plan=NOTHING,
+        status=SmartStatus.TARGET_REACHED,
     ),
     Case(
         id="the_car_full_below_the_target",
@@ -442,6 +469,24 @@ def test_user_took_over_holds_until_unplugged() -> None:
     session = user_took_over(SESSION)
     assert session.hold is Hold.USER
     assert decide(session, CAR, CHARGE_NOW, MANAGED, NOW).status is SmartStatus.MANUAL
+
+
+@pytest.mark.parametrize(
+    ("reachable", "accepted"), [(64, 64), (3, 10), (100, 100)], ids=["reachable", "low", "full"]
+)
+def test_accept_less_is_this_sessions_target(reachable: int, accepted: int) -> None:
+    """What can be reached, within the target number's range, is planned for this session."""
+    session = accept_less(SESSION, reachable)
+    assert session.accepted_target == accepted
+    target = min(accepted, 80)  # (never above the target set)
+    assert planning_level(session, CAR, MANAGED, NOW) == (min(50.0, target), target)
+    # A target set, or management turned on, replaces it; other settings keep it.
+    assert settings_changed(session, enabling=False).accepted_target == accepted
+    assert settings_changed(session, enabling=False, new_target=True).accepted_target is None
+    assert settings_changed(session, enabling=True).accepted_target is None
+    # A new plug-in is a new session.
+    replugged = decide(replace(session, plugged=False), CAR, LATER, MANAGED, NOW).session
+    assert replugged.accepted_target is None
 
 
 def test_start_now_clears_a_failure() -> None:

@@ -64,13 +64,3 @@ def planning_deadline(departure: Departure, now: datetime, price_ends: list[date
     if departure.at is not None:
         return departure.at
     return max([now + NO_DEPARTURE_HORIZON, *price_ends])
-
-
-def lower_target(settings: SmartSettings, departure: Departure, level: int) -> SmartSettings:
-    """Accept less: the departure's target (the trip's, the day's, else the general) is lowered."""
-    if departure.source is DepartureSource.TRIP and settings.trip is not None:
-        if settings.trip.target is not None:
-            return replace(settings, trip=replace(settings.trip, target=level))
-    elif departure.weekday is not None and settings.days[departure.weekday].target is not None:
-        return settings.with_day(departure.weekday, target=level)
-    return replace(settings, target=level)

@@ -22,9 +22,12 @@ RATE_MEMORY = 0.3  # weight of a new charge-speed observation
 type SocEstimate = tuple[float, datetime, datetime | None]
 
 
-def target_for(settings: SmartSettings, charge_limit: int | None) -> int:
-    """The target, but never above the car's own charge limit (it stops there anyway)."""
-    return min(settings.target, charge_limit) if charge_limit else settings.target
+def target_for(
+    settings: SmartSettings, charge_limit: int | None, accepted: int | None = None
+) -> int:
+    """The target, or the lower one accepted for the session; never above the car's limit."""
+    target = settings.target if accepted is None else min(accepted, settings.target)
+    return min(target, charge_limit) if charge_limit else target
 
 
 def charge_speed(learned: LearnedSpeed, capacity_kwh: float | None) -> tuple[float, float | None]:

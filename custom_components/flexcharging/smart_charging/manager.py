@@ -201,7 +201,9 @@ class SmartChargingManager:
         def change(state: SmartChargingState) -> None:
             enabling = changes.get("managed") is True and not state.settings.managed
             state.settings = replace(state.settings, **changes)
-            state.session = policy.settings_changed(state.session, enabling=enabling)
+            state.session = policy.settings_changed(
+                state.session, enabling=enabling, new_target="target" in changes
+            )
 
         await self._async_change(vehicle_id, change)
         self._save()
@@ -519,7 +521,7 @@ class SmartChargingManager:
         """Say so (once) when the plan can no longer reach the target; clear it when it can."""
         vehicle = self.coordinator.data[vehicle_id]
         settings = departures.for_departure(state.settings, state.departure)
-        target = estimates.target_for(settings, car.charge_limit)
+        target = estimates.target_for(settings, car.charge_limit, state.session.accepted_target)
         reachable = policy.plan_at_risk(
             step,
             state.plan,
@@ -572,15 +574,12 @@ class SmartChargingManager:
         await self._async_evaluate(vehicle_id)
 
     async def async_accept_less(self, vehicle_id: str) -> None:
-        """Accept less: lower the target to what the plan can reach."""
-        state = self.vehicle(vehicle_id)
-        if state.at_risk is not None and state.departure is not None:
-            lowered = departures.lower_target(
-                state.settings, state.departure, max(state.at_risk, 1)
+        """Accept less: charge to what the plan can reach, until the car is unplugged."""
+        if (reachable := self.vehicle(vehicle_id).at_risk) is not None:
+            await self._async_change(
+                vehicle_id, _session(lambda session: policy.accept_less(session, reachable))
             )
-            await self.async_update_settings(
-                vehicle_id, target=lowered.target, days=lowered.days, trip=lowered.trip
-            )
+            await self._async_evaluate(vehicle_id)
 
     def _report_problem(self, vehicle_id: str, problem: Problem, *, start: bool) -> None:
         """The watchdog gave up: a repair issue, and an event (automations, the logbook)."""

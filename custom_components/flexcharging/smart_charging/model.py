@@ -57,6 +57,8 @@ class Problem(StrEnum):
     REFUSED = "refused"
 
 
+TARGET_RANGE = (10, 100)  # the target charge a user can set (percent)
+
 START_FOR_REASON = {
     BlockReason.MINIMUM: Decision.START_MINIMUM,
     BlockReason.NOT_ENOUGH_TIME: Decision.START_NOT_ENOUGH_TIME,
@@ -252,6 +254,7 @@ class Session:
     target_reached: bool = False  # in this session
     intent: Intent | None = None
     risk_ignored: bool = False  # "Ignore this time": no plan-at-risk warning this session
+    accepted_target: int | None = None  # "Accept less": this session's lower target
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -20,6 +20,7 @@ from ..planner import BlockReason, ChargePlan
 from .estimates import reachable_level, target_for
 from .model import (
     START_FOR_REASON,
+    TARGET_RANGE,
     Decision,
     Hold,
     Intent,
@@ -91,10 +92,17 @@ def found_plugged_in(session: Session) -> Session:
 
 
 def unplugged(session: Session) -> Session:
-    """Unplugged: the session, its override and the user's hold end."""
+    """Unplugged: the session, its override, the user's hold and its answers to a risk end."""
     if not session.plugged:
         return replace(session, plugged=False)
-    return replace(session, plugged=False, hold=Hold.PLAN, intent=None)
+    return replace(
+        session,
+        plugged=False,
+        hold=Hold.PLAN,
+        intent=None,
+        risk_ignored=False,
+        accepted_target=None,
+    )
 
 
 def user_took_over(session: Session) -> Session:
@@ -111,13 +119,28 @@ def start_now(session: Session) -> Session:
     return replace(session, hold=Hold.OVERRIDE, intent=None)
 
 
-def settings_changed(session: Session, *, enabling: bool) -> Session:
-    """New settings: the target may be new; on enabling take charge of what the car does now."""
+def settings_changed(session: Session, *, enabling: bool, new_target: bool = False) -> Session:
+    """New settings: the target may be new; on enabling take charge of what the car does now.
+
+    A target set (or management turned on) replaces a lower one accepted for the session.
+    """
+    accepted = None if enabling or new_target else session.accepted_target
     if enabling:
         return replace(
-            session, target_reached=False, first_reading=True, hold=Hold.PLAN, intent=None
+            session,
+            target_reached=False,
+            first_reading=True,
+            hold=Hold.PLAN,
+            intent=None,
+            accepted_target=accepted,
         )
-    return replace(session, target_reached=False)
+    return replace(session, target_reached=False, accepted_target=accepted)
+
+
+def accept_less(session: Session, reachable: int) -> Session:
+    """Accept less: this session's target is what can be reached (within the target's range)."""
+    low, high = TARGET_RANGE
+    return replace(session, accepted_target=min(max(reachable, low), high))
 
 
 # --- the decision ------------------------------------------------------------------------------
@@ -141,8 +164,9 @@ def planning_level(
     """
     if not settings.managed or not car.plugged_in or not car.at_home or car.soc is None:
         return None
-    target = target_for(settings, car.charge_limit)
-    return _level(observe(session, car, now), car.soc, target), target
+    session = observe(session, car, now)
+    target = target_for(settings, car.charge_limit, session.accepted_target)
+    return _level(session, car.soc, target), target
 
 
 def _level(session: Session, soc: float, target: int) -> float:
@@ -168,7 +192,7 @@ def decide(
         return Step(session=session, status=SmartStatus.AWAY)
     if car.soc is None or plan is None:
         return Step(session=session, status=SmartStatus.NO_DATA)
-    target = target_for(settings, car.charge_limit)
+    target = target_for(settings, car.charge_limit, session.accepted_target)
     if car.soc >= target:
         session = replace(session, target_reached=True)
     target_reached = _level(session, car.soc, target) >= target
@@ -176,14 +200,14 @@ def decide(
         session = replace(session, hold=Hold.PLAN)
     if session.hold is Hold.USER:
         return Step(session=session, status=SmartStatus.MANUAL)
-    return _execute(session, car, plan, settings, now, target_reached=target_reached)
+    return _execute(session, car, plan, target, now, target_reached=target_reached)
 
 
 def _execute(
     session: Session,
     car: Car,
     plan: ChargePlan,
-    settings: SmartSettings,
+    target: int,
     now: datetime,
     *,
     target_reached: bool,
@@ -210,7 +234,7 @@ def _execute(
         # The car's own limit is below the target.
         return Step(session=session, status=SmartStatus.TARGET_REACHED)
     limit = car.charge_limit
-    if target_reached and not desired and limit and settings.target >= limit:
+    if target_reached and not desired and limit and target >= limit:
         # The target is the car's own limit: it stops there by itself, exactly (our level is an
         # estimate), and a stop command would cost a request.
         return Step(session=session, status=SmartStatus.TARGET_REACHED)
