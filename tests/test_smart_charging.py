@@ -198,6 +198,16 @@ async def refresh(hass: HomeAssistant, smart: SmartChargingManager, vehicle_id: 
     await hass.async_block_till_done(wait_background_tasks=True)
 
 
+async def replug(hass: HomeAssistant, smart: SmartChargingManager, emulator: Emulator) -> None:
+    """The Model Y is unplugged, and plugged in again a minute later (each read at once)."""
+    state = emulator.state
+    state.patch_vehicle(MODEL_Y_ID, {"plugged_in": False})
+    await refresh(hass, smart, MODEL_Y_ID)
+    state.advance(60)
+    state.patch_vehicle(MODEL_Y_ID, {"plugged_in": True})
+    await refresh(hass, smart, MODEL_Y_ID)
+
+
 def state_of(hass: HomeAssistant, entity_id: str) -> str:
     """An entity's state (it must exist)."""
     state = hass.states.get(entity_id)
@@ -369,12 +379,7 @@ async def test_charging_switch_takes_over_until_unplugged(
     await advance_to(advance, CHEAP_START + timedelta(minutes=5))
     assert commands(frozen_emulator, "start") == 0
 
-    state = frozen_emulator.state
-    state.patch_vehicle(MODEL_Y_ID, {"plugged_in": False})
-    await refresh(hass, smart, MODEL_Y_ID)
-    state.advance(60)
-    state.patch_vehicle(MODEL_Y_ID, {"plugged_in": True})
-    await refresh(hass, smart, MODEL_Y_ID)
+    await replug(hass, smart, frozen_emulator)
     assert commands(frozen_emulator, "start") == 1
     assert state_of(hass, DECISION) == "start_plan"
 
@@ -1057,13 +1062,9 @@ async def test_auto_start_reported_after_the_plug_is_still_stopped(
 ) -> None:
     """The first report shows the plug, the next one the car's own start: still stopped."""
     await manage(hass)
-    state = frozen_emulator.state
-    state.patch_vehicle(MODEL_Y_ID, {"plugged_in": False})
-    await refresh(hass, smart, MODEL_Y_ID)
-    state.advance(60)
-    state.patch_vehicle(MODEL_Y_ID, {"plugged_in": True})
-    await refresh(hass, smart, MODEL_Y_ID)
+    await replug(hass, smart, frozen_emulator)
     assert state_of(hass, STATUS) == "waiting"
+    state = frozen_emulator.state
     state.advance(60)
     state.patch_vehicle(MODEL_Y_ID, {"charging": True})
     await refresh(hass, smart, MODEL_Y_ID)
@@ -1272,12 +1273,7 @@ async def test_accept_less_ends_with_the_session(
     assert plan.reaches_target
     assert state_of(hass, TARGET) == "100"
 
-    state = frozen_emulator.state
-    state.patch_vehicle(MODEL_Y_ID, {"plugged_in": False})
-    await refresh(hass, smart, MODEL_Y_ID)
-    state.advance(60)
-    state.patch_vehicle(MODEL_Y_ID, {"plugged_in": True})
-    await refresh(hass, smart, MODEL_Y_ID)
+    await replug(hass, smart, frozen_emulator)
     assert smart.vehicle(MODEL_Y_ID).session.accepted_target is None
     assert state_of(hass, AT_RISK) == "on"
     assert len(events) == 2
