@@ -1279,6 +1279,40 @@ async def test_accept_less_ends_with_the_session(
     assert len(events) == 2
 
 
+@pytest.mark.parametrize("answer", [None, "ignore", "accept_less"])
+async def test_plan_at_risk_and_its_answer_survive_a_reload(
+    hass: HomeAssistant,
+    *,
+    smart: SmartChargingManager,
+    smart_entry: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+    answer: str | None,
+) -> None:
+    """A warning is said once per session: a reload neither repeats it nor forgets the answer."""
+    sent = async_mock_service(hass, "notify", "mobile_app_phone")
+    events = async_capture_events(hass, EVENT_PLAN_AT_RISK)
+    await notify_to(hass, "notify.mobile_app_phone")
+    await plan_short(hass)
+    manager = smart_entry.runtime_data.smart_charging
+    reachable = manager.vehicle(MODEL_Y_ID).at_risk
+    assert reachable is not None
+    if answer == "ignore":
+        await manager.async_ignore_risk(MODEL_Y_ID)
+    elif answer == "accept_less":
+        await manager.async_accept_less(MODEL_Y_ID)
+    assert (len(events), len(sent)) == (1, 1)
+
+    assert await hass.config_entries.async_reload(smart_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    session = smart_entry.runtime_data.smart_charging.vehicle(MODEL_Y_ID).session
+    assert (len(events), len(sent)) == (1, 1)
+    assert state_of(hass, AT_RISK) == ("on" if answer is None else "off")
+    issue = issue_registry.async_get_issue(DOMAIN, plan_at_risk_issue_id(MODEL_Y_ID))
+    assert (issue is not None) == (answer is None)
+    assert session.risk_ignored == (answer == "ignore")
+    assert session.accepted_target == (reachable if answer == "accept_less" else None)
+
+
 async def test_charge_now_refused_in_the_repair_says_why(
     hass: HomeAssistant,
     smart: SmartChargingManager,

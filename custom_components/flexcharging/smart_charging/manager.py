@@ -165,11 +165,17 @@ class SmartChargingManager:
                 hold = Hold.OVERRIDE
             state = SmartChargingState(
                 settings=SmartSettings.from_dict(stored.get("settings", {})),
-                session=Session(hold=hold),
+                session=Session(
+                    hold=hold,
+                    risk_ignored=stored.get("risk_ignored") is True,
+                    accepted_target=_percent(stored.get("accepted_target")),
+                ),
                 learned=LearnedSpeed(
                     power_kw=estimates.positive(stored.get("power_kw")),
                     percent_per_hour=estimates.positive(stored.get("learned_percent_per_hour")),
                 ),
+                # Said before the restart: not said again (nor notified) after it.
+                at_risk=_percent(stored.get("at_risk")),
             )
             self.vehicles[vehicle_id] = state
         return state
@@ -638,6 +644,13 @@ class SmartChargingManager:
                 "detail": detail,
             },
         )
+
+
+def _percent(value: Any) -> int | None:
+    """A stored percentage, or None (also for a stored value gone bad)."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 100:
+        return value
+    return None
 
 
 def _session(transition: Callable[[Session], Session]) -> Callable[[SmartChargingState], None]:

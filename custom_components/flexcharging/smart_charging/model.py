@@ -286,11 +286,14 @@ class SmartChargingState:
     at_risk: int | None = None
 
     def stored(self) -> dict[str, Any]:
-        """What survives a restart."""
+        """What survives a restart (the session's answers to a plan at risk included)."""
         return {
             "settings": self.settings.as_dict(),
             "override": self.session.hold is Hold.OVERRIDE,
             "manual": self.session.hold is Hold.USER,
             "power_kw": self.learned.power_kw,
             "learned_percent_per_hour": self.learned.percent_per_hour,
+            "risk_ignored": self.session.risk_ignored,
+            "accepted_target": self.session.accepted_target,
+            "at_risk": self.at_risk,
         }
