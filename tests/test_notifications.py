@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import async_mock_service
 
 from custom_components.flexcharging.notifications import (
+    ANSWERS,
+    NOTIFICATIONS,
+    Text,
+    async_actions,
     async_notify,
+    async_text,
     notify_targets,
     parse_action,
 )
+from custom_components.flexcharging.smart_charging.model import Problem
+
+STRINGS = Path(__file__).parent.parent / "custom_components" / "flexcharging" / "strings.json"
 
 
 async def test_targets_are_notify_entities_and_legacy_services(hass: HomeAssistant) -> None:
@@ -60,3 +71,45 @@ async def test_no_target_sends_nothing(hass: HomeAssistant) -> None:
 def test_parse_action(action: object, parsed: tuple[str, str] | None) -> None:
     """Only our buttons, with a known answer and a device, are answered."""
     assert parse_action(action) == parsed
+
+
+async def test_every_text_resolves(hass: HomeAssistant) -> None:
+    """Every notification, button and cause has its translation, its placeholders filled.
+
+    And every text translated is one of them.
+    """
+    keys = [
+        *(f"{kind}_{part}" for kind in NOTIFICATIONS for part in ("title", "message")),
+        *(f"action_{answer}" for answer in ANSWERS),
+        *(f"cause_{problem}" for problem in Problem),
+    ]
+    placeholders: dict[str, str | Text] = {
+        "vehicle": "Model Y",
+        "target": "80",
+        "reachable": "64",
+        "ready_by": "07:00",
+        "error": "It is asleep",
+        "cause": Text("cause_asleep"),
+    }
+    for key in keys:
+        text = await async_text(hass, key, placeholders)
+        assert text != key
+        assert "{" not in text, key
+    assert set(json.loads(STRINGS.read_text())["common"]) == set(keys)
+    assert await async_text(hass, "stop_problem_message", placeholders) == (
+        "Model Y did not stop charging as planned (asleep). See Repairs."
+    )
+
+
+async def test_buttons_are_translated(hass: HomeAssistant) -> None:
+    """The buttons carry the vehicle's device and their titles in Home Assistant's language."""
+    assert await async_actions(hass, "abc123") == [
+        {"action": "FLEXCHARGING:charge_now:abc123", "title": "Charge now"},
+        {"action": "FLEXCHARGING:skip:abc123", "title": "Skip tonight"},
+        {"action": "FLEXCHARGING:ignore:abc123", "title": "Ignore"},
+    ]
+
+
+async def test_a_text_with_a_placeholder_we_lack_keeps_it(hass: HomeAssistant) -> None:
+    """A translation naming a placeholder we do not pass shows it as it is (nothing raised)."""
+    assert await async_text(hass, "plan_at_risk_title", {}) == "{vehicle}: plan at risk"

@@ -1,8 +1,12 @@
-"""Notifications of the watchdog and of a plan at risk (to a notify entity or service)."""
+"""Notifications of the watchdog and of a plan at risk (to a notify entity or service).
+
+Their texts are the integration's "common" translations, in Home Assistant's language.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from homeassistant.components import persistent_notification
 from homeassistant.core import HomeAssistant
@@ -15,14 +19,27 @@ NOTIFY = "notify"
 # The Mobile App's actionable notifications: a tapped button comes back as this event.
 EVENT_NOTIFICATION_ACTION = "mobile_app_notification_action"
 ACTION_PREFIX = "FLEXCHARGING"
-ANSWERS = {"charge_now": "Charge now", "skip": "Skip tonight", "ignore": "Ignore"}
+# The buttons of a notification about a vehicle; each one's title is the text action_<answer>.
+ANSWERS = ("charge_now", "skip", "ignore")
+# Our notifications; each one's texts are <kind>_title and <kind>_message.
+NOTIFICATIONS = ("plan_at_risk", "start_problem", "stop_problem", "answer_failed")
 
 
-def notification_actions(device_id: str) -> list[dict[str, str]]:
+@dataclass(frozen=True, slots=True)
+class Text:
+    """A placeholder that is one of our texts itself (so translated too)."""
+
+    key: str
+
+
+async def async_actions(hass: HomeAssistant, device_id: str) -> list[dict[str, str]]:
     """The buttons of a notification about one vehicle (its device id comes back with a tap)."""
     return [
-        {"action": f"{ACTION_PREFIX}:{answer}:{device_id}", "title": title}
-        for answer, title in ANSWERS.items()
+        {
+            "action": f"{ACTION_PREFIX}:{answer}:{device_id}",
+            "title": await async_text(hass, f"action_{answer}", {}),
+        }
+        for answer in ANSWERS
     ]
 
 
@@ -91,29 +108,35 @@ class _Placeholders(dict[str, str]):
         return f"{{{key}}}"
 
 
-async def async_text(hass: HomeAssistant, key: str, placeholders: Mapping[str, str]) -> str:
+async def async_text(hass: HomeAssistant, key: str, placeholders: Mapping[str, str | Text]) -> str:
     """One of our texts (the "common" translations) in Home Assistant's language."""
     translations = await async_get_translations(hass, hass.config.language, "common", {DOMAIN})
+    values = {
+        name: await async_text(hass, value.key, {}) if isinstance(value, Text) else value
+        for name, value in placeholders.items()
+    }
     text = translations.get(f"component.{DOMAIN}.common.{key}", key)
-    return text.format_map(_Placeholders(placeholders))
+    return text.format_map(_Placeholders(values))
 
 
 async def async_send(
     hass: HomeAssistant,
     target: str | None,
-    key: str,
-    placeholders: Mapping[str, str],
+    kind: str,
+    placeholders: Mapping[str, str | Text],
     *,
+    device_id: str | None = None,
     fallback: bool = False,
 ) -> None:
-    """Send our notification `key` (texts `<key>_title` and `<key>_message`), translated.
+    """Send one of our NOTIFICATIONS, translated; with the answer buttons for a device.
 
     Without a target it goes nowhere, or, with `fallback`, to Home Assistant's own
     notifications (for what must not go unsaid).
     """
-    title = await async_text(hass, f"{key}_title", placeholders)
-    message = await async_text(hass, f"{key}_message", placeholders)
+    title = await async_text(hass, f"{kind}_title", placeholders)
+    message = await async_text(hass, f"{kind}_message", placeholders)
     if target:
-        await async_notify(hass, target, title, message)
+        actions = await async_actions(hass, device_id) if device_id else None
+        await async_notify(hass, target, title, message, actions)
     elif fallback:
         persistent_notification.async_create(hass, message, title)

@@ -52,9 +52,8 @@ from ..issues import (
 from ..models import FlexChargingConfigEntry, VehicleData
 from ..notifications import (
     EVENT_NOTIFICATION_ACTION,
-    async_notify,
+    Text,
     async_send,
-    notification_actions,
     parse_action,
 )
 from ..planner import ChargePlan, ChargeRequest, plan_charging
@@ -569,9 +568,13 @@ class SmartChargingManager:
             )
             self._notify(
                 device_id,
-                f"{name}: plan at risk",
-                f"{name} reaches about {reachable}% by {ready_by}, not {target}%. "
-                "Open Repairs to charge now, accept less, or ignore this time.",
+                "plan_at_risk",
+                {
+                    "vehicle": name,
+                    "target": str(target),
+                    "reachable": str(reachable),
+                    "ready_by": ready_by,
+                },
             )
 
     async def async_ignore_risk(self, vehicle_id: str) -> None:
@@ -604,18 +607,18 @@ class SmartChargingManager:
         )
         self._notify(
             device_id,
-            f"{name}: charging problem",
-            f"{name} did not {'start' if start else 'stop'} charging as planned "
-            f"({problem.value.replace('_', ' ')}). See Repairs.",
+            "start_problem" if start else "stop_problem",
+            {"vehicle": name, "cause": Text(f"cause_{problem.value}")},
         )
 
-    def _notify(self, device_id: str | None, title: str, message: str) -> None:
+    def _notify(
+        self, device_id: str | None, kind: str, placeholders: dict[str, str | Text]
+    ) -> None:
         """Tell the user's chosen notify target, if any (events are fired in any case)."""
         if target := self.entry.options.get(CONF_NOTIFY_TARGET):
-            actions = notification_actions(device_id) if device_id else None
             self.entry.async_create_background_task(
                 self.hass,
-                async_notify(self.hass, target, title, message, actions),
+                async_send(self.hass, target, kind, placeholders, device_id=device_id),
                 "flexcharging notify",
             )
 
