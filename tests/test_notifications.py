@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, ServiceCall
 import pytest
 from pytest_homeassistant_custom_component.common import async_mock_service
+import voluptuous as vol
 
 from custom_components.flexcharging.notifications import (
     ANSWERS,
@@ -46,6 +47,22 @@ async def test_a_target_that_went_away_is_logged(
     """The phone was removed since it was chosen: a warning, nothing raised."""
     await async_notify(hass, "notify.mobile_app_old_phone", "Title", "Message")
     assert "Could not notify notify.mobile_app_old_phone" in caplog.text
+
+
+async def test_a_target_that_refuses_the_data_is_logged(
+    hass: HomeAssistant, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A notify service whose schema refuses a title: one warning, nothing raised."""
+
+    async def handle(call: ServiceCall) -> None:
+        raise AssertionError("not called: the schema refuses the data")
+
+    hass.services.async_register(
+        "notify", "strict", handle, schema=vol.Schema({vol.Required("message"): str})
+    )
+    await async_notify(hass, "notify.strict", "Title", "Message")
+    warnings = [record for record in caplog.records if "Could not notify" in record.message]
+    assert [(record.levelname, record.exc_info) for record in warnings] == [("WARNING", None)]
 
 
 async def test_no_target_sends_nothing(hass: HomeAssistant) -> None:

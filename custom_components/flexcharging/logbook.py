@@ -36,7 +36,6 @@ PROBLEMS = {
     "no_key": "the virtual key is missing",
     "unplugged": "the car is not plugged in",
     "rate_limited": "a Smartcar rate or plan limit was reached",
-    "not_at_home": "the car is not at home",
     "no_effect": "the car ignored the command",
     "refused": "the car refused the command",
 }

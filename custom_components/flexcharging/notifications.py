@@ -12,6 +12,7 @@ from homeassistant.components import persistent_notification
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.translation import async_get_translations
+import voluptuous as vol
 
 from .const import DOMAIN, LOGGER
 
@@ -97,7 +98,8 @@ async def async_notify(
             await hass.services.async_call(
                 NOTIFY, target.removeprefix(f"{NOTIFY}."), data, blocking=True
             )
-    except HomeAssistantError as err:
+    except (HomeAssistantError, vol.Invalid) as err:
+        # Gone (ServiceNotFound), refusing our data (vol.Invalid) or failing: said, not raised.
         LOGGER.warning("Could not notify %s: %s", target, err)
 
 

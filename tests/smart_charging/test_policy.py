@@ -516,27 +516,23 @@ def test_enabling_takes_charge_of_what_the_car_does() -> None:
 
 
 @pytest.mark.parametrize(
-    ("refusal", "car", "problem"),
+    ("refusal", "problem"),
     [
-        (Refusal.VEHICLE_ASLEEP, None, Problem.ASLEEP),
-        (Refusal.VEHICLE_UNREACHABLE, None, Problem.UNREACHABLE),
-        (Refusal.REMOTE_ACCESS_DISABLED, None, Problem.UNREACHABLE),
-        (Refusal.VIRTUAL_KEY_MISSING, None, Problem.NO_KEY),
-        (Refusal.PLUG_NOT_CONNECTED, None, Problem.UNPLUGGED),
-        (Refusal.RATE_LIMITED, None, Problem.RATE_LIMITED),
-        (Refusal.BILLING_LIMIT, None, Problem.RATE_LIMITED),
-        (Refusal.COMMAND_FAILED, CAR, Problem.REFUSED),
-        (None, replace(CAR, available=False), Problem.UNREACHABLE),
-        (None, replace(CAR, plugged_in=False), Problem.UNPLUGGED),
-        (None, replace(CAR, at_home=False), Problem.NOT_AT_HOME),
-        (None, CAR, Problem.NO_EFFECT),
-        (None, None, Problem.NO_EFFECT),
+        (Refusal.VEHICLE_ASLEEP, Problem.ASLEEP),
+        (Refusal.VEHICLE_UNREACHABLE, Problem.UNREACHABLE),
+        (Refusal.REMOTE_ACCESS_DISABLED, Problem.UNREACHABLE),
+        (Refusal.VIRTUAL_KEY_MISSING, Problem.NO_KEY),
+        (Refusal.PLUG_NOT_CONNECTED, Problem.UNPLUGGED),
+        (Refusal.RATE_LIMITED, Problem.RATE_LIMITED),
+        (Refusal.BILLING_LIMIT, Problem.RATE_LIMITED),
+        (Refusal.COMMAND_FAILED, Problem.REFUSED),
+        (None, Problem.NO_EFFECT),
     ],
-    ids=lambda value: getattr(value, "value", None) if not isinstance(value, Car) else None,
+    ids=lambda value: getattr(value, "value", None),
 )
-def test_problem_cause(refusal: Refusal | None, car: Car | None, problem: Problem) -> None:
-    """The watchdog's typed cause: the refusal first, else what the car shows."""
-    assert problem_cause(refusal, car) is problem
+def test_problem_cause(refusal: Refusal | None, problem: Problem) -> None:
+    """The watchdog's typed cause: the refusal's reason; accepted without effect, no effect."""
+    assert problem_cause(refusal) is problem
 
 
 def test_a_refused_retry_is_a_problem_with_its_cause() -> None:

@@ -52,7 +52,6 @@ class Problem(StrEnum):
     NO_KEY = "no_key"
     UNPLUGGED = "unplugged"
     RATE_LIMITED = "rate_limited"
-    NOT_AT_HOME = "not_at_home"
     NO_EFFECT = "no_effect"
     REFUSED = "refused"
 

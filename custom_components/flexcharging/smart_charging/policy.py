@@ -256,7 +256,7 @@ def _execute(
             status=failed_status,
             decision=Decision.START_FAILED if desired else Decision.STOP_FAILED,
             detail="no_effect",
-            problem=problem_cause(None, car),
+            problem=problem_cause(None),
         )
     if intent.last_attempt and intent.attempts and now - intent.last_attempt < RETRY_AFTER:
         return Step(session=session, status=resting(charging))
@@ -296,23 +296,22 @@ def after_command(step: Step, refusal: Refusal | None) -> Step:
             status=SmartStatus.START_FAILED if start else SmartStatus.STOP_FAILED,
             decision=Decision.START_FAILED if start else Decision.STOP_FAILED,
             detail=refusal.value,
-            problem=problem_cause(refusal, None),
+            problem=problem_cause(refusal),
         )
     assert step.status_if_refused is not None
     return replace(step, status=step.status_if_refused, detail=f"failed: {refusal.value}")
 
 
-def problem_cause(refusal: Refusal | None, car: Car | None) -> Problem:
-    """Why the commands had no effect: the refusal's reason, else what the car shows."""
-    if refusal is not None:
-        return PROBLEM_FOR_REFUSAL.get(refusal, Problem.REFUSED)
-    if car is not None and not car.available:
-        return Problem.UNREACHABLE
-    if car is not None and car.plugged_in is False:
-        return Problem.UNPLUGGED
-    if car is not None and not car.at_home:
-        return Problem.NOT_AT_HOME
-    return Problem.NO_EFFECT
+def problem_cause(refusal: Refusal | None) -> Problem:
+    """Why the commands did not take: the refusal's reason, or none (accepted, no effect).
+
+    What the car shows adds nothing here: a car unplugged, away or unreadable is not sent
+    commands (`decide` stops before), so the executor only gives up on one that is plugged
+    in at home and read; unplugged and unreachable come as refusals.
+    """
+    if refusal is None:
+        return Problem.NO_EFFECT
+    return PROBLEM_FOR_REFUSAL.get(refusal, Problem.REFUSED)
 
 
 def problem_solved(step: Step) -> bool:
