@@ -82,8 +82,9 @@ class EmulatorOptions:
         tick_interval: Real seconds between background simulation steps (0: off).
         store_requires_subscription: Serve signals only for vehicles subscribed to a
             verified webhook (as real Smartcar does); off serves every vehicle.
-        keyless_key_status: ``"error"`` (VIRTUAL_KEY_REQUIRED) or ``"false"``
-            (SUCCESS ``{"value": false}``) for a Tesla lacking the key.
+        keyless_key_status: The key signal of a Tesla lacking the smartcar.com key:
+            ``"error"`` (VIRTUAL_KEY_REQUIRED), ``"false"`` (SUCCESS ``{"value": false}``) or
+            ``"true"`` (a phone key paired: ``{"value": true}``; see ``signals.key_signal``).
         keyless_refresh_hours: How often a key-less Tesla's data refreshes.
         public_origin: Origin used in links when no request is at hand.
         subscription_paths: Which subscription call exists (``SUBSCRIPTION_PATHS``).

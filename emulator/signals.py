@@ -204,7 +204,7 @@ def compute_signals(
     permissions: Collection[str],
     imperial: bool,
     origin: str,
-    keyless_reports_false: bool,
+    keyless_key_status: str,
 ) -> list[SignalValue]:
     """Build every signal of ``vehicle`` from its last ``reading``."""
     at = reading.at
@@ -274,7 +274,7 @@ def compute_signals(
     values += [
         SignalValue(ODOMETER, {"value": distance(reading.odometer_km), "unit": distance_unit}, at),
         SignalValue(VIN, {"value": reading.vin}, at),
-        key_signal(vehicle, origin=origin, keyless_reports_false=keyless_reports_false),
+        key_signal(vehicle, origin=origin, keyless_key_status=keyless_key_status),
         SignalValue(ONLINE, {"value": vehicle.reachable}, vehicle.flags_changed_at["reachable"]),
         SignalValue(ASLEEP, {"value": vehicle.asleep}, vehicle.flags_changed_at["asleep"]),
     ]
@@ -289,15 +289,21 @@ def _charge_rate(reading: Reading, *, imperial: bool) -> SignalValue:
     return SignalValue(CHARGE_RATE, body, reading.charge_rate_at, NOT_CHARGING, stale=True)
 
 
-def key_signal(vehicle: Vehicle, *, origin: str, keyless_reports_false: bool) -> SignalValue:
-    """Return ``connectivitystatus-isdigitalkeypaired`` for ``vehicle``."""
+def key_signal(vehicle: Vehicle, *, origin: str, keyless_key_status: str) -> SignalValue:
+    """Return ``connectivitystatus-isdigitalkeypaired`` for ``vehicle``.
+
+    Without Smartcar's key (``EmulatorOptions.keyless_key_status``): ``error``, Smartcar's
+    VIRTUAL_KEY_REQUIRED on the signal (not documented as a per-signal code: audit A7, H.5);
+    ``false``; or ``true``, "a digital key has been paired" (signals/connectivitystatus), which
+    the owner's phone key satisfies while the smartcar.com key is missing.
+    """
     changed = vehicle.flags_changed_at["key"]
     if not (vehicle.is_tesla and vehicle.key_required):
         return SignalValue(KEY_PAIRED, None, None, NOT_CAPABLE)
     if vehicle.key_paired:
         return SignalValue(KEY_PAIRED, {"value": True}, changed)
-    if keyless_reports_false:
-        return SignalValue(KEY_PAIRED, {"value": False}, changed)
+    if keyless_key_status in ("false", "true"):
+        return SignalValue(KEY_PAIRED, {"value": keyless_key_status == "true"}, changed)
     return SignalValue(KEY_PAIRED, None, changed, virtual_key_error(origin))
 
 

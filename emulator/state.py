@@ -267,8 +267,8 @@ class EmulatorState:
     def update_options(self, changes: Mapping[str, Any]) -> EmulatorOptions:
         """Change emulator options (see ``EmulatorOptions``)."""
         problems = type_problems(dict(changes), OPTION_TYPES)
-        if changes.get("keyless_key_status", "error") not in ("error", "false"):
-            problems.append("keyless_key_status must be 'error' or 'false'")
+        if changes.get("keyless_key_status", "error") not in ("error", "false", "true"):
+            problems.append("keyless_key_status must be 'error', 'false' or 'true'")
         if changes.get("subscription_paths", "reference") not in SUBSCRIPTION_PATHS:
             problems.append(f"subscription_paths must be one of {sorted(SUBSCRIPTION_PATHS)}")
         if changes.get("rest_timestamps", "iso") not in ("iso", "epoch_ms"):
@@ -475,7 +475,7 @@ class EmulatorState:
             permissions=conn.permissions if conn else ALL_PERMISSIONS,
             imperial=vehicle.unit == "imperial" if imperial is None else imperial,
             origin=origin or self.origin,
-            keyless_reports_false=self.options.keyless_key_status == "false",
+            keyless_key_status=self.options.keyless_key_status,
         )
         return apply_variants(values, self.options.signal_variants)
 

@@ -102,4 +102,5 @@ SMARTCAR_VARIANTS: dict[str, dict[str, Any]] = {
     "connect_redirect_with_code": {"connect_redirect": "with_code"},
     "connect_redirect_code_only": {"connect_redirect": "code_only"},
     "flat_errors": {"error_shape": "v3"},
+    "phone_key_signal": {"keyless_key_status": "true"},
 }

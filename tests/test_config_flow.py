@@ -651,6 +651,42 @@ async def test_mixed_fleet_skip_the_keyless_tesla(hass: HomeAssistant, user: Use
     await user.settle()
 
 
+@pytest.mark.parametrize("key_signal", ["error", "false", "true"])
+async def test_smartcar_decides_whatever_the_key_signal_says(
+    hass: HomeAssistant, user: User, key_signal: str
+) -> None:
+    """The key signal of a key-less Tesla is a hint (true may be a phone key); Smartcar decides.
+
+    The Model Y has the key: the signal says so, and re-sending its charge limit goes through.
+    The Model 3 lacks it: refused with VIRTUAL_KEY_REQUIRED until approved; then the check ends.
+    """
+    state = user.smartcar.state
+    state.update_options({"keyless_key_status": key_signal})
+    await user_to_vehicles_step(user, vehicles=[MODEL_3_ID, MODEL_Y_ID])
+    assert sorted(user.placeholders["vehicles"].splitlines()) == [
+        "- **2023 Tesla Model 3** (VIN •••••••••••000001): 🔑",
+        "- **2024 Tesla Model Y** (VIN •••••••••••000002): ✅",
+    ]
+    set_limit = "POST /v3/vehicles/{vehicle_id}/commands/charge/set-limit"
+    # Asked only where the car reports a key: the Model Y, and the Model 3 if its signal is true.
+    assert state.requests.by_path[set_limit] == (2 if key_signal == "true" else 1)
+    assert state.vehicles[MODEL_Y_ID].charge_limit == 80  # sent again, unchanged
+
+    result = await user.configure({})
+    assert result["step_id"] == "pair_key"
+    await user.configure({"next_action": "check"})
+    assert await user.wait_for_check() == "pair_key"
+    assert (await user.configure())["errors"] == {"base": "key_not_detected"}
+
+    await user.approve_in_tesla_app(result["description_placeholders"]["virtual_key_url"])
+    await user.settle()
+    await user.configure({"next_action": "check"})
+    assert await user.wait_for_check() == "key_paired"
+    result = await user.configure()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await user.settle()
+
+
 async def test_key_check_times_out(hass: HomeAssistant, user: User) -> None:
     """The car does not report the key in time: back to the step, with the reason."""
     state = user.smartcar.state

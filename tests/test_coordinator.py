@@ -331,7 +331,7 @@ async def test_failed_read_makes_the_vehicle_unavailable_until_it_clears(
     assert model_y.failures == 1
     assert model_y.next_poll == dt_util.utcnow() + timedelta(minutes=1)
     # Diagnostic sensors stay available to explain what happens.
-    assert hass.states.get("sensor.2024_tesla_model_y_virtual_key").state == "paired"
+    assert hass.states.get("sensor.2024_tesla_model_y_virtual_key").state == "unconfirmed"
     assert not reauth_flows(hass)
 
     await advance_time(timedelta(minutes=1))

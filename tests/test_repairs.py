@@ -10,6 +10,7 @@ from typing import Any
 
 from homeassistant.components.repairs import repairs_flow_manager
 from homeassistant.core import HassJobType, HomeAssistant, get_hassjob_callable_job_type
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import DATA_DISPATCHER
 from homeassistant.util import dt as dt_util
@@ -19,7 +20,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.flexcharging import const
 from custom_components.flexcharging.const import DOMAIN
 from custom_components.flexcharging.issues import key_issue_id
-from emulator import MODEL_S_ID, MODEL_Y_ID
+from emulator import DEFAULT_USER_ID, MODEL_S_ID, MODEL_Y_ID
 from tests.common import HA_WEBHOOK_ID, Emulator
 
 type Advance = Callable[[timedelta], Awaitable[None]]
@@ -173,6 +174,77 @@ async def test_fix_flow_pairs_the_key(
     assert not flows_in_progress(hass)
     assert issue_registry.async_get_issue(DOMAIN, ISSUE) is None
     assert hass.states.get("sensor.2024_tesla_model_y_virtual_key").state == "paired"
+
+
+@pytest.mark.usefixtures("quick_key_check")
+async def test_phone_key_is_not_taken_for_smartcars(
+    hass: HomeAssistant,
+    emulator: Emulator,
+    init_integration: MockConfigEntry,
+    repairs: Callable[[], Awaitable[RepairsApi]],
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """The key signal stays true (a phone key): only Smartcar's answer to a command counts."""
+    emulator.state.update_options({"keyless_key_status": "true"})
+    await remove_key(hass, emulator, init_integration)
+    assert hass.states.get("sensor.2024_tesla_model_y_virtual_key").state == "unconfirmed"
+    assert issue_registry.async_get_issue(DOMAIN, ISSUE) is None
+    # A command: Smartcar answers VIRTUAL_KEY_REQUIRED; the key is missing, the repair appears.
+    with pytest.raises(HomeAssistantError):
+        await init_integration.runtime_data.coordinator.async_set_charge_limit(MODEL_Y_ID, 80)
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.2024_tesla_model_y_virtual_key").state == "missing"
+    assert issue_registry.async_get_issue(DOMAIN, ISSUE) is not None
+
+    # The check reads the signal (true: a hint) and asks Smartcar: still missing.
+    api = await repairs()
+    flow_id = (await api.start(ISSUE))["flow_id"]
+    result = await api.submit(flow_id, {"next_action": "check"})
+    assert result["errors"] == {"base": "key_not_detected"}
+    assert emulator.state.vehicles[MODEL_Y_ID].charge_limit == 80  # nothing changed
+
+    # Approved in the Tesla app: the next check's command goes through.
+    emulator.state.set_key(MODEL_Y_ID, paired=True)
+    result = await api.submit(flow_id, {"next_action": "check"})
+    assert result["type"] == "create_entry"
+    await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, ISSUE) is None
+    assert hass.states.get("sensor.2024_tesla_model_y_virtual_key").state == "paired"
+
+
+async def test_pairing_link_is_the_errors_resolution_url(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    repairs: Callable[[], Awaitable[RepairsApi]],
+    post_webhook: Callable[..., Awaitable[Any]],
+) -> None:
+    """A VIRTUAL_KEY_REQUIRED with a resolution.url (an Enterprise key): that is the link."""
+    url = "https://www.tesla.com/_ak/fleet.example.com"
+    await post_webhook(
+        {
+            "eventId": "key-error-1",
+            "eventType": "VEHICLE_ERROR",
+            "data": {
+                "user": {"id": DEFAULT_USER_ID},
+                "vehicle": {"id": MODEL_Y_ID, "make": "TESLA", "model": "Model Y", "year": 2024},
+                "errors": [
+                    {
+                        "type": "CONNECTED_SERVICES_ACCOUNT",
+                        "code": "VIRTUAL_KEY_REQUIRED",
+                        "state": "ERROR",
+                        "resolution": {"type": "ACTION_REQUIRED", "url": url},
+                    }
+                ],
+            },
+            "meta": {"version": "4.0", "mode": "LIVE"},
+        }
+    )
+    api = await repairs()
+    result = await api.start(ISSUE)
+    link = f"{url}?vin=7SAYGDEE5RF000002"
+    assert result["description_placeholders"]["virtual_key_url"] == link
+    qr_code = hass.states.get("image.2024_tesla_model_y_virtual_key_qr_code")
+    assert qr_code.attributes["url"] == link  # the dashboard's QR code follows
 
 
 async def test_key_removed_is_pushed_by_smartcar(

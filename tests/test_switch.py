@@ -76,9 +76,12 @@ async def test_turn_on_and_off(
 ) -> None:
     """Turning the switch on starts charging in the car, and shows it at once; off stops it."""
     vehicle = emulator.state.vehicles[MODEL_Y_ID]
+    key = "sensor.2024_tesla_model_y_virtual_key"
+    assert hass.states.get(key).state == "unconfirmed"  # the car's key signal: only a hint
     await switch(hass, SERVICE_TURN_ON)
     assert vehicle.charging is True
     assert hass.states.get(MODEL_Y_SWITCH).state == STATE_ON
+    assert hass.states.get(key).state == "paired"  # Smartcar carried out a command: its key works
     assert hass.states.get("binary_sensor.2024_tesla_model_y_charging").state == STATE_ON
     assert hass.states.get("sensor.2024_tesla_model_y_charging_state").state == "charging"
 

@@ -445,7 +445,7 @@ async def test_other_vehicle_errors_leave_the_key_alone(
 ) -> None:
     """An error that is not about the key (here UNREACHABLE) does not touch the key state."""
     await post_webhook(error_event(MODEL_Y_ID, "UNREACHABLE", "ERROR"))
-    assert hass.states.get("sensor.2024_tesla_model_y_virtual_key").state == "paired"
+    assert hass.states.get("sensor.2024_tesla_model_y_virtual_key").state == "unconfirmed"
 
 
 async def test_resolved_key_error_clears_a_key_read_as_missing(
@@ -458,6 +458,11 @@ async def test_resolved_key_error_clears_a_key_read_as_missing(
     assert issue_registry.async_get_issue(DOMAIN, key_issue_id(MODEL_3_ID)) is not None
     await post_webhook(error_event(MODEL_3_ID, "VIRTUAL_KEY_REQUIRED", "RESOLVED"))
     assert issue_registry.async_get_issue(DOMAIN, key_issue_id(MODEL_3_ID)) is None
+    # The signal store still holds the error from before (an older time): RESOLVED stands.
+    await init_integration.runtime_data.coordinator.async_refresh_vehicle(MODEL_3_ID)
+    await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, key_issue_id(MODEL_3_ID)) is None
+    assert hass.states.get("sensor.2023_tesla_model_3_virtual_key").state == "paired"
 
 
 # --- effect on polling ---------------------------------------------------------------------------

@@ -168,7 +168,7 @@ class CommandSender:
             if (err.code or "").upper() not in ALREADY_DONE.get(command, set()):
                 raise command_refusal(err, placeholders) from err
         except SmartcarVirtualKeyRequiredError as err:
-            vehicle.key_error = True
+            vehicle.set_key(paired=False, at=dt_util.utcnow(), link=err.resolution_url)
             coordinator.sync_issues()
             coordinator.async_set_updated_data(dict(coordinator.data))
             raise CommandRefusedError(Refusal.VIRTUAL_KEY_MISSING, placeholders) from err
@@ -186,6 +186,13 @@ class CommandSender:
             count_usage(coordinator, vehicle_id)
         now = dt_util.utcnow()
         vehicle.last_command = now
+        if result is not None and vehicle.info.needs_virtual_key:
+            # Carried out or accepted: Smartcar reached the car with its key (the Tesla FAQ:
+            # without it a command fails with VIRTUAL_KEY_REQUIRED).
+            changed = vehicle.key_confirmed is not True
+            vehicle.set_key(paired=True, at=now)
+            if changed:
+                coordinator.sync_issues()
         if unknown is not None:
             LOGGER.warning(
                 "The %s command to %s got no result (%s); reading the car to check",

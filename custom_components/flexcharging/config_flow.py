@@ -91,7 +91,7 @@ from .const import (
     SIGNAL_KEY_STATE_CHANGED,
     SMARTCAR_DASHBOARD_URL,
 )
-from .pairing import KeyPairingFlow, PairingVehicle
+from .pairing import KeyPairingFlow, PairingVehicle, async_probe_key, pairing_link
 from .prices import PriceFormatError, slots_from_attributes
 
 if TYPE_CHECKING:
@@ -148,6 +148,7 @@ class FlexChargingConfigFlow(
         self._vehicles: dict[str, VehicleInfo] = {}
         self._states: dict[str, VehicleState] = {}
         self._key_states: dict[str, KeyState] = {}
+        self._key_links: dict[str, str] = {}  # VIRTUAL_KEY_REQUIRED's resolution.url
         self._to_pair: list[str] = []
         self._pair_total = 0
         self._skipped: set[str] = set()
@@ -681,14 +682,19 @@ class FlexChargingConfigFlow(
         assert self._user_id is not None
         try:
             state = await self._smartcar_client().async_get_state(vehicle_id, self._user_id)
-        except SmartcarVirtualKeyRequiredError:
+        except SmartcarVirtualKeyRequiredError as err:
             self._key_states[vehicle_id] = KeyState.MISSING
+            if err.resolution_url:
+                self._key_links[vehicle_id] = err.resolution_url
             return None
         except SmartcarError as err:
             LOGGER.debug("Could not read %s: %s", vehicle.display_name, err)
             self._key_states.setdefault(vehicle_id, KeyState.UNKNOWN)
             return None
+        self._states[vehicle_id] = state
         self._key_states[vehicle_id] = state.key_state(vehicle)
+        if self._key_states[vehicle_id] is KeyState.UNCONFIRMED:
+            self._key_states[vehicle_id] = await self.async_confirm_key(vehicle_id)
         return state
 
     # --- 5/6. the virtual keys (steps shared with the repair flow) ---------------------------
@@ -699,7 +705,11 @@ class FlexChargingConfigFlow(
         vehicle_id = self._to_pair[0]
         teslas = [v for v in self._vehicles.values() if v.needs_virtual_key]
         vin = self._states.get(vehicle_id, VehicleState()).vin.value
-        link = self._smartcar_client().urls.virtual_key_for(vin if len(teslas) > 1 else None)
+        link = pairing_link(
+            self._smartcar_client(),
+            self._key_links.get(vehicle_id),
+            vin if len(teslas) > 1 else None,
+        )
         index = self._pair_total - len(self._to_pair) + 1
         self.async_start_pairing(
             PairingVehicle(vehicle_id, self._vehicles[vehicle_id].display_name, link),
@@ -713,6 +723,17 @@ class FlexChargingConfigFlow(
         state = await self._smartcar_client().async_get_state(vehicle_id, self._user_id)
         self._states[vehicle_id] = state
         return state.key_state(self._vehicles[vehicle_id])
+
+    async def async_confirm_key(self, vehicle_id: str) -> KeyState:
+        """Ask Smartcar itself: the car's charge limit, sent again."""
+        assert self._user_id is not None
+        limit = self._states.get(vehicle_id, VehicleState()).charge_limit.value
+        state, link = await async_probe_key(
+            self._smartcar_client(), vehicle_id, self._user_id, limit
+        )
+        if link:
+            self._key_links[vehicle_id] = link
+        return state
 
     async def async_pairing_finished(self, state: KeyState | None) -> ConfigFlowResult:
         """Record the outcome for this vehicle and go to the next one."""

@@ -197,8 +197,8 @@ class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
         except SmartcarAuthenticationError:
             count_usage(self, vehicle_id)
             raise
-        except SmartcarVirtualKeyRequiredError:
-            vehicle.key_error = True
+        except SmartcarVirtualKeyRequiredError as err:
+            vehicle.set_key(paired=False, at=now, link=err.resolution_url)
             vehicle.available = True
             vehicle.last_error = None
             vehicle.failures = 0

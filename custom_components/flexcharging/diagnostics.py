@@ -79,6 +79,9 @@ def _vehicle(
             "info": asdict(vehicle.info),
             "state": asdict(vehicle.state),
             "key_state": vehicle.key_state,
+            # Smartcar's own word on its key (None: only the key signal's hint so far).
+            "key_confirmed": vehicle.key_confirmed,
+            "key_confirmed_at": vehicle.key_confirmed_at,
             "available": vehicle.available,
             "last_success": vehicle.last_success,
             "last_webhook": vehicle.last_webhook,

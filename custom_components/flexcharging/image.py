@@ -16,6 +16,7 @@ from qrcode.image.pil import PilImage
 from .coordinator import FlexChargingCoordinator
 from .entity import FlexChargingEntity, FlexChargingEntityDescription, async_add_vehicle_entities
 from .models import FlexChargingConfigEntry
+from .pairing import pairing_link
 
 PARALLEL_UPDATES = 0
 
@@ -80,7 +81,8 @@ class VirtualKeyQrCode(FlexChargingEntity, ImageEntity):
     @property
     def link(self) -> str:
         """The virtual-key link of this vehicle."""
-        return self.coordinator.client.urls.virtual_key_for(self.vehicle.state.vin.value)
+        vehicle = self.vehicle
+        return pairing_link(self.coordinator.client, vehicle.key_link, vehicle.state.vin.value)
 
     @property
     def extra_state_attributes(self) -> dict[str, str]:

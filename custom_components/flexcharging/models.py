@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -12,12 +12,12 @@ from . import budget
 from .api import (
     ChargingStatus,
     KeyState,
-    Signal,
     SignalStatus,
     SmartcarClient,
     VehicleInfo,
     VehicleState,
 )
+from .api.errors import VIRTUAL_KEY_REQUIRED
 from .api.signals import FIELD_OF_CODE
 from .api.webhooks import VehicleErrorEvent, VehicleStateEvent
 from .const import LOGGER
@@ -48,7 +48,14 @@ class VehicleData:
 
     info: VehicleInfo
     state: VehicleState = field(default_factory=VehicleState)
-    key_error: bool = False  # Smartcar said VIRTUAL_KEY_REQUIRED (request, command or webhook)
+    # Smartcar's own word on its virtual key, the latest wins: False after VIRTUAL_KEY_REQUIRED
+    # (a read, a command, a VEHICLE_ERROR, or on the key signal), True after a command it
+    # carried out or accepted or the VEHICLE_ERROR's RESOLVED; None while it has said nothing
+    # (the key signal is then only a hint). `key_link` is the error's resolution.url, if any.
+    key_confirmed: bool | None = None
+    key_confirmed_at: datetime | None = None
+    key_from_signal: bool = False  # the False came from the key signal (it goes with it)
+    key_link: str | None = None
     available: bool = False
     last_success: datetime | None = None
     last_error: str | None = None
@@ -75,8 +82,33 @@ class VehicleData:
             if (name := FIELD_OF_CODE.get(code)) and getattr(fresh, name).known:
                 del self.signal_problems[code]
         self.signal_problems.update((p.code, p.reason) for p in fresh.problems)
-        if fresh.key_paired.status is not SignalStatus.ABSENT:
-            self.key_error = fresh.key_paired.error_code == "VIRTUAL_KEY_REQUIRED"
+        signal = fresh.key_paired
+        if signal.error_code == VIRTUAL_KEY_REQUIRED and not (
+            # An errored signal may keep an old time: older than a confirmation, it is stale.
+            self.key_confirmed
+            and self.key_confirmed_at is not None
+            and (signal.oem_updated_at is None or signal.oem_updated_at <= self.key_confirmed_at)
+        ):
+            self.set_key(paired=False, at=signal.oem_updated_at, from_signal=True)
+        elif signal.status is not SignalStatus.ABSENT and self.key_from_signal:
+            # Smartcar no longer says so on the signal: back to what the signal hints.
+            self.key_confirmed = None
+            self.key_from_signal = False
+
+    def set_key(
+        self,
+        *,
+        paired: bool,
+        at: datetime | None = None,
+        link: str | None = None,
+        from_signal: bool = False,
+    ) -> None:
+        """Smartcar said whether its virtual key is there (see `key_confirmed`)."""
+        self.key_confirmed = paired
+        self.key_confirmed_at = at or self.key_confirmed_at
+        self.key_from_signal = from_signal
+        if link:
+            self.key_link = link
 
     def log_availability_change(self) -> None:
         """INFO once when the data becomes unavailable and once when it is back."""
@@ -97,23 +129,16 @@ class VehicleData:
             self.empty_store = False
             return
         for error in event.errors:
-            if error.code == "VIRTUAL_KEY_REQUIRED":
-                self.key_error = not error.resolved
-                # The last poll's key signal still carries the error: replace it.
-                self.state = replace(
-                    self.state,
-                    key_paired=Signal(
-                        value=error.resolved, status=SignalStatus.SUCCESS, oem_updated_at=now
-                    ),
-                )
+            if error.code == VIRTUAL_KEY_REQUIRED:
+                self.set_key(paired=error.resolved, at=now, link=error.resolution_url)
 
     @property
     def key_state(self) -> KeyState:
         """The virtual-key state, errors included."""
         if not self.info.needs_virtual_key:
             return KeyState.NOT_REQUIRED
-        if self.key_error:
-            return KeyState.MISSING
+        if self.key_confirmed is not None:
+            return KeyState.PAIRED if self.key_confirmed else KeyState.MISSING
         return self.state.key_state(self.info)
 
     @property

@@ -1,7 +1,12 @@
 """The guided virtual-key steps, written once for the config flow and the repair flow.
 
 Per Tesla: a form with the steps, a QR code and the same link as a tappable Markdown link; then a
-progress step that re-reads the key state until the car reports the key (or time runs out).
+progress step that checks until Smartcar confirms its key (or time runs out).
+
+The check reads the car's key signal, which is only a hint (`isdigitalkeypaired` is documented as
+"a digital key has been paired": perhaps the owner's phone key). When the car reports a key, it
+asks Smartcar itself: the car's charge limit is sent again, a command that changes nothing and
+that Smartcar refuses with VIRTUAL_KEY_REQUIRED while its key is missing (Tesla FAQ).
 """
 
 from __future__ import annotations
@@ -26,13 +31,53 @@ from homeassistant.helpers.selector import (
 import voluptuous as vol
 
 from . import const
-from .api import KeyState, SmartcarError, SmartcarRateLimitError, SmartcarVirtualKeyRequiredError
+from .api import (
+    CHARGE_LIMIT_RANGE,
+    KeyState,
+    SmartcarClient,
+    SmartcarError,
+    SmartcarRateLimitError,
+    SmartcarVirtualKeyRequiredError,
+)
 
 TESLA_APP_IOS_URL = "https://apps.apple.com/app/tesla/id582007913"
 TESLA_APP_ANDROID_URL = "https://play.google.com/store/apps/details?id=com.teslamotors.tesla"
 
 ACTION_CHECK = "check"
 ACTION_SKIP = "skip"
+
+
+def pairing_link(client: SmartcarClient, resolution_url: str | None, vin: str | None) -> str:
+    """The link that adds the key: the error's resolution.url when Smartcar gave one.
+
+    Smartcar's VIRTUAL_KEY_REQUIRED carries `resolution.url` (connected-services-account-errors;
+    Enterprise apps get their own key there); otherwise Tesla's smartcar.com link. With a VIN
+    (several Teslas) the Tesla app preselects that car.
+    """
+    usable = resolution_url and resolution_url.startswith(("https://", "http://"))
+    return client.urls.virtual_key_for(vin, resolution_url if usable else None)
+
+
+async def async_probe_key(
+    client: SmartcarClient, vehicle_id: str, user_id: str, charge_limit: float | None
+) -> tuple[KeyState, str | None]:
+    """Ask Smartcar whether its key is there: send the car's charge limit again.
+
+    PAIRED when Smartcar carries it out (or accepts it), MISSING on VIRTUAL_KEY_REQUIRED (with
+    the error's resolution.url), UNCONFIRMED when nothing could be sent (no known limit) or
+    Smartcar answered otherwise.
+    """
+    low, high = CHARGE_LIMIT_RANGE
+    if charge_limit is None or not low <= round(charge_limit) <= high:
+        return KeyState.UNCONFIRMED, None
+    try:
+        await client.async_set_charge_limit(vehicle_id, user_id, round(charge_limit))
+    except SmartcarVirtualKeyRequiredError as err:
+        return KeyState.MISSING, err.resolution_url
+    except SmartcarError as err:
+        const.LOGGER.debug("Key probe of %s was not carried out: %s", vehicle_id, err)
+        return KeyState.UNCONFIRMED, None
+    return KeyState.PAIRED, None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +103,11 @@ class KeyPairingFlow[ResultT: FlowResult[Any, Any]](FlowHandler[Any, ResultT, An
 
     @abstractmethod
     async def async_read_key_state(self, vehicle_id: str) -> KeyState:
-        """Read the vehicle's key state now (one API request)."""
+        """Read the vehicle's key state now (one API request); the signal gives UNCONFIRMED."""
+
+    @abstractmethod
+    async def async_confirm_key(self, vehicle_id: str) -> KeyState:
+        """Ask Smartcar itself (`async_probe_key`): PAIRED, MISSING or UNCONFIRMED."""
 
     @abstractmethod
     async def async_pairing_finished(self, state: KeyState | None) -> ResultT:
@@ -189,8 +238,15 @@ class KeyPairingFlow[ResultT: FlowResult[Any, Any]](FlowHandler[Any, ResultT, An
                     state = KeyState.MISSING
                 except SmartcarRateLimitError as err:
                     pause = err.retry_after or 0.0
+                    state = KeyState.UNKNOWN
                 except SmartcarError as err:
                     const.LOGGER.debug("Key check of %s failed: %s", vehicle_id, err)
+                    state = KeyState.UNKNOWN
+                if state is KeyState.UNCONFIRMED:
+                    # The car reports a digital key: only Smartcar can say it is its own.
+                    with suppress(TimeoutError):
+                        async with asyncio.timeout(max(total - (loop.time() - started), 1.0)):
+                            state = await self.async_confirm_key(vehicle_id)
                 if state in (KeyState.PAIRED, KeyState.NOT_REQUIRED):
                     return KeyState.PAIRED
                 elapsed = loop.time() - started
@@ -213,5 +269,8 @@ class KeyPairingFlow[ResultT: FlowResult[Any, Any]](FlowHandler[Any, ResultT, An
 
 
 def _error_for(state: KeyState) -> str:
-    """The form error after a check that did not find the key."""
-    return "key_not_detected" if state is KeyState.MISSING else "key_state_unknown"
+    """The form error after a check that did not find the key, saying what was checked."""
+    return {
+        KeyState.MISSING: "key_not_detected",
+        KeyState.UNCONFIRMED: "key_unconfirmed",
+    }.get(state, "key_state_unknown")

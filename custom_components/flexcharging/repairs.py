@@ -9,12 +9,14 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
 
 from .api import KeyState
 from .const import DOMAIN
 from .issues import key_issue_id
 from .models import FlexChargingConfigEntry
-from .pairing import KeyPairingFlow, PairingVehicle
+from .pairing import KeyPairingFlow, PairingVehicle, async_probe_key, pairing_link
+from .plan_limit import count_usage
 
 
 class VirtualKeyRepairFlow(KeyPairingFlow[RepairsFlowResult], RepairsFlow):
@@ -36,7 +38,7 @@ class VirtualKeyRepairFlow(KeyPairingFlow[RepairsFlowResult], RepairsFlow):
             return self.async_abort(reason="vehicle_gone")
         if vehicle.key_state is not KeyState.MISSING:
             return self.async_create_entry(data={})
-        link = coordinator.client.urls.virtual_key_for(vehicle.state.vin.value)
+        link = pairing_link(coordinator.client, vehicle.key_link, vehicle.state.vin.value)
         self.async_start_pairing(PairingVehicle(self._vehicle_id, vehicle.info.display_name, link))
         return await self.async_step_pair_key()
 
@@ -48,7 +50,25 @@ class VirtualKeyRepairFlow(KeyPairingFlow[RepairsFlowResult], RepairsFlow):
             return KeyState.UNKNOWN  # Smartcar refused the credentials; reauth was started
         if not vehicle.available or vehicle.last_error:
             return KeyState.UNKNOWN  # the read failed: what the car has is not known
-        return vehicle.key_state
+        if vehicle.key_state is KeyState.PAIRED:
+            return KeyState.PAIRED  # Smartcar confirmed it (a command, or RESOLVED meanwhile)
+        return vehicle.state.key_state(vehicle.info)  # what the key signal hints
+
+    async def async_confirm_key(self, vehicle_id: str) -> KeyState:
+        """Ask Smartcar itself (the car's charge limit, sent again); the vehicle keeps the answer."""
+        coordinator = self._entry.runtime_data.coordinator
+        vehicle = coordinator.data.get(vehicle_id)
+        if vehicle is None:
+            return KeyState.UNKNOWN
+        state, link = await async_probe_key(
+            coordinator.client, vehicle_id, coordinator.user_id, vehicle.state.charge_limit.value
+        )
+        count_usage(coordinator, vehicle_id)
+        if state is not KeyState.UNCONFIRMED:
+            vehicle.set_key(paired=state is KeyState.PAIRED, at=dt_util.utcnow(), link=link)
+            coordinator.sync_issues()
+            coordinator.async_set_updated_data(dict(coordinator.data))
+        return state
 
     async def async_pairing_finished(self, state: KeyState | None) -> RepairsFlowResult:
         """Paired: the repair is done."""

@@ -39,7 +39,12 @@ _DISTANCE_UNITS = {
     DistanceUnit.MILES: UnitOfLength.MILES,
 }
 CHARGING_STATES = ["charging", "not_charging", "fully_charged"]
-KEY_STATES = [KeyState.PAIRED.value, KeyState.MISSING.value, KeyState.NOT_REQUIRED.value]
+KEY_STATES = [
+    KeyState.PAIRED.value,
+    KeyState.UNCONFIRMED.value,
+    KeyState.MISSING.value,
+    KeyState.NOT_REQUIRED.value,
+]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -455,6 +455,17 @@ async def test_key_status_per_vehicle(emulator: Emulator, api: Api, receiver: Re
         "status": {"value": "SUCCESS"},
         "body": {"value": False},
     }
+    # A phone key paired, Smartcar's missing: the signal says true, a command is refused.
+    emulator.state.update_options({"keyless_key_status": "true"})
+    _, body, _ = await api.get(f"/v3/vehicles/{MODEL_3_ID}/signals")
+    assert signals_by_code(body)[key] == signals_by_code(body)[key] | {
+        "status": {"value": "SUCCESS"},
+        "body": {"value": True},
+    }
+    status, body, _ = await api.post(f"/v3/vehicles/{MODEL_3_ID}/commands/charge/start")
+    assert (status, body["code"]) == (400, "VIRTUAL_KEY_REQUIRED")
+    with pytest.raises(ValueError, match="keyless_key_status"):
+        emulator.state.update_options({"keyless_key_status": "maybe"})
 
 
 async def test_keyless_commands_fail_in_classic_shape(emulator: Emulator, api: Api) -> None:

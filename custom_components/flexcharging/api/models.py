@@ -21,6 +21,9 @@ class KeyState(StrEnum):
 
     PAIRED = "paired"
     MISSING = "missing"
+    # The car reports a digital key (connectivitystatus-isdigitalkeypaired: "a digital key has
+    # been paired", perhaps the owner's phone key); Smartcar has not confirmed its own.
+    UNCONFIRMED = "unconfirmed"
     NOT_REQUIRED = "not_required"
     UNKNOWN = "unknown"
 
@@ -192,14 +195,19 @@ class VehicleState:
         return replace(self, **changes) if changes else self
 
     def key_state(self, vehicle: VehicleInfo) -> KeyState:
-        """The virtual-key state, from the key signal and the vehicle's make and model."""
+        """What the key signal says of the smartcar.com key: a hint only, never PAIRED.
+
+        `isdigitalkeypaired` is documented as "a digital key has been paired", which may be
+        the owner's phone key: true is UNCONFIRMED; false (no digital key at all) or Smartcar's
+        own VIRTUAL_KEY_REQUIRED on the signal is MISSING.
+        """
         if not vehicle.needs_virtual_key:
             return KeyState.NOT_REQUIRED
         signal = self.key_paired
         if signal.error_code == "VIRTUAL_KEY_REQUIRED":
             return KeyState.MISSING
         if signal.known:
-            return KeyState.PAIRED if signal.value else KeyState.MISSING
+            return KeyState.UNCONFIRMED if signal.value else KeyState.MISSING
         return KeyState.UNKNOWN
 
 

@@ -50,8 +50,9 @@ class SmartcarUrls:
         origin = (os.environ if environ is None else environ).get(ORIGIN_OVERRIDE_VARIABLE, "")
         return cls.for_origin(origin) if origin.strip() else cls.production()
 
-    def virtual_key_for(self, vin: str | None = None) -> str:
-        """The pairing link; with a VIN, the Tesla app preselects that vehicle."""
-        if not vin:
-            return self.virtual_key
-        return f"{self.virtual_key}?vin={quote(vin, safe='')}"
+    def virtual_key_for(self, vin: str | None = None, link: str | None = None) -> str:
+        """The pairing link (`link`, else Tesla's); with a VIN, the Tesla app preselects it."""
+        link = link or self.virtual_key
+        if not vin or "?" in link:
+            return link
+        return f"{link}?vin={quote(vin, safe='')}"
