@@ -14,6 +14,7 @@ from custom_components.flexcharging.budget import (
     ACTIVE_WEIGHT,
     COMMAND_RESERVE_SHARE,
     COMMANDS_PER_SESSION,
+    GUARD_SHARE,
     KEYLESS_TESLA_INTERVAL,
     MAX_INTERVAL,
     MIN_INTERVAL,
@@ -22,8 +23,11 @@ from custom_components.flexcharging.budget import (
     PollContext,
     backoff,
     command_reserve,
+    commands_reserve,
     exhaustion_at_risk,
     forecast_exhaustion,
+    guard_allowance,
+    guard_reserve,
     month_end,
     poll_interval,
     small_plan,
@@ -283,6 +287,57 @@ def test_managed_charging_reserves_two_commands_a_day() -> None:
     assert command_reserve(context(budget=100), MID_JUNE) == pytest.approx(5.0)
     # Reserving commands makes reads rarer.
     assert poll_interval(managed, MID_JUNE) > poll_interval(context(budget=100), MID_JUNE)
+
+
+def test_managed_charging_without_webhooks_keeps_reads_for_the_plug_in_guard() -> None:
+    """500 calls, managed, no webhooks: 30 % of the plan (5 reads a day in June) is not polled."""
+    days_left = (month_end(MID_JUNE) - MID_JUNE).total_seconds() / 86400
+    managed = context(managed_charging=True)
+    assert guard_reserve(managed, MID_JUNE) == pytest.approx(GUARD_SHARE * 500 / 30 * days_left)
+    assert command_reserve(managed, MID_JUNE) == pytest.approx(
+        commands_reserve(managed, MID_JUNE) + guard_reserve(managed, MID_JUNE)
+    )
+    assert guard_allowance(managed, MID_JUNE) == pytest.approx(5.0)
+    # None with webhooks (the plug-in is pushed), on a small plan, or without managed charging.
+    assert guard_reserve(context(managed_charging=True, webhooks_flowing=True), MID_JUNE) == 0
+    assert guard_reserve(context(budget=100, managed_charging=True), MID_JUNE) == 0
+    assert guard_reserve(context(), MID_JUNE) == 0
+    assert guard_allowance(context(), MID_JUNE) == 0
+
+
+def test_guard_allowance_ends_with_the_months_requests() -> None:
+    """Near the limit the guard gets only what is left after the commands, then nothing."""
+    late = datetime(2026, 6, 28, 0, 0, tzinfo=UTC)  # 3 days left: 25 kept for commands (5 %)
+    assert guard_allowance(context(used=470, managed_charging=True), late) == pytest.approx(5 / 3)
+    assert guard_allowance(context(used=480, managed_charging=True), late) == 0
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    month=st.integers(min_value=1, max_value=12),
+    seed=st.integers(min_value=0, max_value=2**32 - 1),
+)
+def test_reads_commands_and_guard_reads_fit_the_plan(*, month: int, seed: int) -> None:
+    """500 calls, no webhooks: polls, two commands a day and the guard's reads fit the plan."""
+    chooser = random.Random(seed)  # noqa: S311
+    now = datetime(2026, month, 1, 0, 0, tzinfo=UTC)
+    end = month_end(now)
+    used = 0
+    next_day = now
+    while now < end:
+        ctx = PollContext(
+            budget=500, used=used, active=chooser.random() < 0.3, managed_charging=True
+        )
+        wait = poll_interval(ctx, now)
+        while next_day < min(now + wait, end):
+            # The day's commands, and the guard spending all it is allowed.
+            day = PollContext(budget=500, used=used, active=False, managed_charging=True)
+            used += COMMANDS_PER_SESSION + int(guard_allowance(day, next_day))
+            next_day += timedelta(days=1)
+        now += wait
+        if now < end:
+            used += 1  # this read
+    assert used <= 500
 
 
 @settings(max_examples=40, deadline=None)

@@ -84,26 +84,18 @@ def test_burst_affordable() -> None:
 # --- the budget of the learned window ------------------------------------------------------------
 
 
-def test_guard_interval_from_the_budget() -> None:
-    """A 90-minute window with 440 requests for 30 days: 40 % is ~5.9 reads a day, half used."""
-    interval = guard_interval(left=440, days_left=30, window_minutes=90)
-    assert interval is not None
-    assert interval.total_seconds() / 60 == pytest.approx(90 / 2 / (0.4 * 440 / 30))
+def test_guard_interval_from_the_reads_a_day() -> None:
+    """A 120-minute window with 5 reads a day: about half of it is read, every 12 minutes."""
+    assert guard_interval(per_day=5, window_minutes=120) == timedelta(minutes=12)
 
 
 def test_guard_interval_bounds() -> None:
     """Never more often than every 5 minutes; no guard when it could only read rarely."""
-    assert guard_interval(left=100_000, days_left=30, window_minutes=60) == GUARD_MIN_INTERVAL
-    assert guard_interval(left=20, days_left=30, window_minutes=240) is None
-    assert guard_interval(left=0, days_left=30, window_minutes=60) is None
-    assert guard_interval(left=440, days_left=30, window_minutes=0) is None
-    wide = guard_interval(left=440, days_left=30, window_minutes=300)
-    assert wide is not None
-    assert wide <= GUARD_MAX_INTERVAL
-    # The last day of the month divides by one day, not by a fraction of one.
-    assert guard_interval(left=10, days_left=0.2, window_minutes=60) == guard_interval(
-        left=10, days_left=1, window_minutes=60
-    )
+    assert guard_interval(per_day=100, window_minutes=60) == GUARD_MIN_INTERVAL
+    assert guard_interval(per_day=1, window_minutes=240) is None
+    assert guard_interval(per_day=0, window_minutes=60) is None
+    assert guard_interval(per_day=5, window_minutes=0) is None
+    assert guard_interval(per_day=5, window_minutes=300) == GUARD_MAX_INTERVAL
 
 
 # --- learning ------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 Smartcar bills every successful vehicle request, commands included, against the plan's monthly
 allowance per vehicle (0, 100 or 500 since December 2025). Commands smart charging is expected to
-send are reserved first; with a small plan (100 or less) webhooks carry the data and a read happens
+send are reserved first, and without webhooks a share for the plug-in guard (plug_guard.py); with a small plan (100 or less) webhooks carry the data and a read happens
 only on demand or when a webhook is overdue. Otherwise the poll scheduler spreads what is left of the month's budget over what
 is left of the month, spending it where a change is likely and quickly visible to the user:
 while the car is plugged in and not yet full ("active"), a read costs the same but is worth more.
@@ -17,6 +17,9 @@ from datetime import datetime, timedelta
 COMMAND_RESERVE_SHARE = 0.05  # kept back for commands and manual refreshes
 COMMANDS_PER_SESSION = 2  # smart charging starts and stops a session
 SESSIONS_PER_DAY = 1.0  # managed charging: about one session a day
+# Managed charging without webhooks, on plans above SMALL_PLAN: this share of the plan is kept
+# for the plug-in guard's reads (a car's own start at plug-in costs money until it is seen).
+GUARD_SHARE = 0.3
 SMALL_PLAN = 100  # at or below this allowance, webhooks carry the data
 WEBHOOK_OVERDUE = timedelta(hours=26)  # small plans: read only after this long without a delivery
 FORECAST_MIN_ELAPSED = timedelta(days=2)  # the month's rate means little before this
@@ -50,12 +53,39 @@ def small_plan(allowance: int) -> bool:
 
 
 def command_reserve(context: PollContext, now: datetime) -> float:
+    """Requests the poll scheduler leaves alone: for commands and for the plug-in guard."""
+    return commands_reserve(context, now) + guard_reserve(context, now)
+
+
+def commands_reserve(context: PollContext, now: datetime) -> float:
     """Requests kept back for commands: smart charging's expected sessions, else a small share."""
     share = context.budget * COMMAND_RESERVE_SHARE
     if not context.managed_charging:
         return share
-    days_left = (month_end(now) - now).total_seconds() / 86400
-    return max(share, days_left * SESSIONS_PER_DAY * COMMANDS_PER_SESSION)
+    return max(share, _days_left(now) * SESSIONS_PER_DAY * COMMANDS_PER_SESSION)
+
+
+def guard_reads_per_day(context: PollContext, now: datetime) -> float:
+    """Reads a day kept for the plug-in guard: managed charging, no webhooks, not a small plan."""
+    if not context.managed_charging or context.webhooks_flowing or small_plan(context.budget):
+        return 0.0
+    days = calendar.monthrange(now.year, now.month)[1]
+    return GUARD_SHARE * context.budget / days
+
+
+def guard_reserve(context: PollContext, now: datetime) -> float:
+    """Requests kept for the plug-in guard over the rest of the month."""
+    return guard_reads_per_day(context, now) * _days_left(now)
+
+
+def guard_allowance(context: PollContext, now: datetime) -> float:
+    """Reads a day the plug-in guard may spend: its share, while the month's requests last."""
+    spendable = context.budget - context.used - commands_reserve(context, now)
+    return max(min(guard_reads_per_day(context, now), spendable / max(_days_left(now), 1.0)), 0.0)
+
+
+def _days_left(now: datetime) -> float:
+    return (month_end(now) - now).total_seconds() / 86400
 
 
 def month_end(now: datetime) -> datetime:

@@ -194,28 +194,31 @@ class PlugGuard:
             and not self.coordinator.webhooks_flowing
         )
 
+    def _context(self, vehicle_id: str) -> budget.PollContext:
+        return budget.PollContext(
+            budget=self.coordinator.budget,
+            used=self.coordinator.usage.get(vehicle_id),
+            active=False,
+            webhooks_flowing=self.coordinator.webhooks_flowing,
+            managed_charging=bool(self.smart_charging.vehicle(vehicle_id).settings.managed),
+        )
+
     def _left(self, vehicle_id: str, now: datetime) -> float:
         """Requests left this month after the reserve for commands."""
-        now = dt_util.as_local(now)
-        used = self.coordinator.usage.get(vehicle_id)
-        context = budget.PollContext(
-            budget=self.coordinator.budget,
-            used=used,
-            active=False,
-            managed_charging=self._managed(vehicle_id),
+        context = self._context(vehicle_id)
+        return (
+            context.budget - context.used - budget.commands_reserve(context, dt_util.as_local(now))
         )
-        return self.coordinator.budget - budget.command_reserve(context, now) - used
-
-    def _managed(self, vehicle_id: str) -> bool:
-        return bool(self.smart_charging.vehicle(vehicle_id).settings.managed)
 
     def window_interval(self, vehicle_id: str, now: datetime) -> timedelta | None:
         """How often the vehicle is read in today's learned window (None: not guarded)."""
         local = dt_util.as_local(now)
-        minutes = self.pattern(vehicle_id).window_minutes(local.weekday())
-        days_left = (budget.month_end(local) - local).total_seconds() / 86400
+        context = self._context(vehicle_id)
+        if not context.managed_charging:
+            return None  # learned times cost reads only where smart charging acts on them
         return guard_interval(
-            left=self._left(vehicle_id, local), days_left=days_left, window_minutes=minutes
+            per_day=budget.guard_allowance(context, local),
+            window_minutes=self.pattern(vehicle_id).window_minutes(local.weekday()),
         )
 
     def _next_read(self, vehicle_id: str, now: datetime) -> datetime | None:
@@ -226,11 +229,7 @@ class PlugGuard:
         if burst := self.bursts.get(vehicle_id):
             moments.append(burst[0])
         pattern = self.pattern(vehicle_id)
-        if (
-            self._managed(vehicle_id)
-            and pattern.count()
-            and (interval := self.window_interval(vehicle_id, now))
-        ):
+        if pattern.count() and (interval := self.window_interval(vehicle_id, now)):
             local = dt_util.as_local(now)
             if pattern.guarded(local):
                 # Past is fine (the timer fires at once); stable, so an update keeps the timer.

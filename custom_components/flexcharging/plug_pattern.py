@@ -9,8 +9,8 @@ likely:
 - frequent reads at the times of day the car was plugged in before: each weekday's own times
   once it has a few, every day's before that.
 
-What the reads cost comes out of the same monthly budget (budget.py): the guard takes at most
-GUARD_SHARE of what is left per day, and the poll scheduler spreads the rest.
+What the reads cost comes out of the same monthly budget: budget.py keeps a share of it for the
+guard (budget.GUARD_SHARE) that the poll scheduler does not spend.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ MAX_SPAN = timedelta(hours=8)  # a plug-in seen only after longer is counted in 
 KEEP_PER_WEEKDAY = 6  # about six weeks of plug-ins per weekday
 OWN_PATTERN_AFTER = 3  # plug-ins a weekday needs before its own times are used
 COVERAGE = 0.9  # the window holds this share of the learned plug-ins (plus a slot each side)
-GUARD_SHARE = 0.4  # at most this share of the budget left per day pays for the window's reads
 GUARD_MIN_INTERVAL = timedelta(minutes=5)
 GUARD_MAX_INTERVAL = timedelta(minutes=30)  # reading less often than this guards nothing
 # A burst after a trigger: reads this many minutes after it (people plug in within minutes of
@@ -59,15 +58,13 @@ def burst_times(triggered: datetime) -> list[datetime]:
     return [triggered + timedelta(minutes=offset) for offset in BURST_OFFSETS]
 
 
-def guard_interval(*, left: float, days_left: float, window_minutes: float) -> timedelta | None:
-    """How often to read inside the learned window; None when the budget cannot pay for it.
+def guard_interval(*, per_day: float, window_minutes: float) -> timedelta | None:
+    """How often to read inside the learned window with `per_day` reads; None if too rarely.
 
-    The guard may spend GUARD_SHARE of what is left per day. Reads stop at the plug-in, so on
-    average half the window is read.
+    Reads stop at the plug-in, so on average half the window is read.
     """
-    if left <= 0 or window_minutes <= 0:
+    if per_day <= 0 or window_minutes <= 0:
         return None
-    per_day = GUARD_SHARE * left / max(days_left, 1.0)
     interval = timedelta(minutes=window_minutes / 2 / per_day)
     if interval > GUARD_MAX_INTERVAL:
         return None
