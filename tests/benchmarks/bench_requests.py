@@ -104,6 +104,8 @@ class Result:
     commands: dict[str, int] = field(default_factory=dict)
     departures: dict[str, list[float]] = field(default_factory=dict)  # charge at unplugging
     charged_minutes: dict[tuple[str, bool], int] = field(default_factory=dict)  # (car, peak)
+    # The same while the Model Y has no key (commands refused): no guard can stop a start then.
+    keyless_minutes: dict[tuple[str, bool], int] = field(default_factory=dict)
     decisions: dict[str, dict[str, int]] = field(default_factory=dict)
     # A limited plan only: what the emulator billed against it in its (UTC) month, and its 430s
     plan: dict[str, int] = field(default_factory=dict)
@@ -268,6 +270,8 @@ async def _simulate(
                 local = now.astimezone(ZoneInfo(TIME_ZONE))
                 key = (vehicle_id, 7 <= local.hour < 23)
                 result.charged_minutes[key] = result.charged_minutes.get(key, 0) + 1
+                if KEY_REMOVAL <= now < KEY_RESTORED:
+                    result.keyless_minutes[key] = result.keyless_minutes.get(key, 0) + 1
         if deliver_webhooks:
             await state.wait_for_deliveries()
         freezer.move_to(now)
@@ -466,17 +470,25 @@ TARGETS: dict[str, tuple[str, float, int]] = {
 BEFORE = {NO_GUARD: "36 %, 473", POLLING: "36 %, 473", ARRIVAL: "-", WEBHOOKS: "96 %, 119"}
 
 
-def _off_peak_share(result: Result, vehicle_id: str) -> float:
-    peak = result.charged_minutes.get((vehicle_id, True), 0)
-    off_peak = result.charged_minutes.get((vehicle_id, False), 0)
-    return 100.0 * off_peak / max(peak + off_peak, 1)
+def _off_peak_share(result: Result, vehicle_id: str, *, with_keyless: bool = True) -> float:
+    minutes = {
+        peak: result.charged_minutes.get((vehicle_id, peak), 0)
+        - (0 if with_keyless else result.keyless_minutes.get((vehicle_id, peak), 0))
+        for peak in (True, False)
+    }
+    return 100.0 * minutes[False] / max(minutes[True] + minutes[False], 1)
 
 
 def test_smart_charging_summary() -> None:
-    """The smart charging months above, side by side with issue #14's targets (run them first)."""
+    """The smart charging months above, side by side with issue #14's targets (run them first).
+
+    "w/o keyless" leaves out the day the Model Y has no key: Smartcar refuses commands then, so
+    its own start at that evening's plug-in runs at peak price whatever reads see it (the
+    watchdog reports it).
+    """
     print("\n== Issue #14: Tesla Model Y (starts charging by itself at plug-in), smart charging")
     print(
-        f"  {'month':40} {'before #14':>12} {'off-peak':>9} {'target':>7} "
+        f"  {'month':40} {'before #14':>12} {'off-peak':>9} {'w/o keyless':>12} {'target':>7} "
         f"{'requests':>9} {'limit':>6}  met at departure"
     )
     for name, (label, target, limit) in TARGETS.items():
@@ -484,6 +496,7 @@ def test_smart_charging_summary() -> None:
             print(f"  {label:40} (not run)")
             continue
         share = _off_peak_share(result, MODEL_Y_ID)
+        keyed = _off_peak_share(result, MODEL_Y_ID, with_keyless=False)
         requests = result.requests.get(MODEL_Y_ID, 0)
         departures = result.departures.get(MODEL_Y_ID, [])
         met = sum(1 for soc in departures if soc >= SMART_TARGET - 0.5)
@@ -491,7 +504,7 @@ def test_smart_charging_summary() -> None:
             "" if target == 0 else (" ok" if share >= target and requests <= limit else " MISSED")
         )
         print(
-            f"  {label:40} {BEFORE[name]:>12} {share:8.1f}% {target:6.0f}% "
+            f"  {label:40} {BEFORE[name]:>12} {share:8.1f}% {keyed:11.1f}% {target:6.0f}% "
             f"{requests:9d} {limit:6d}  {met} of {len(departures)}{verdict}"
         )
 
