@@ -40,6 +40,7 @@ class Reading:
     charge_limit: int
     capacity_kwh: float
     power_w: int
+    energy_added_kwh: float
     charge_rate_kmh: float
     charge_rate_at: datetime
     minutes_to_complete: int
@@ -102,6 +103,9 @@ class Vehicle:
     home_longitude: float = HOME_LONGITUDE
     odometer_km: float = 12000.0
     unit: str = "metric"
+    # The car's counter of its charging session (signals/charge `charge-energyadded`: "during the
+    # current or most recent charging session"); it restarts at plug-in, as Tesla's does.
+    energy_added_kwh: float = 0.0
     simulated_at: datetime = field(init=False)
     reading: Reading | None = field(init=False, default=None)
     polled_at: datetime = field(init=False)
@@ -162,7 +166,9 @@ class Vehicle:
         needed = max(0.0, (self.charge_limit - self.soc) / percent_per_hour)
         if hours < needed:
             self.soc += percent_per_hour * hours
+            self.energy_added_kwh += self.charge_power_kw * hours
             return None
+        self.energy_added_kwh += self.charge_power_kw * needed
         self.soc = float(self.charge_limit)
         self.charging = False
         return start + timedelta(hours=needed)
@@ -191,6 +197,7 @@ class Vehicle:
             charge_limit=self.charge_limit,
             capacity_kwh=self.capacity_kwh,
             power_w=round(self.charge_power_kw * 1000) if self.charging else 0,
+            energy_added_kwh=round(self.energy_added_kwh, 3),
             charge_rate_kmh=rate,
             charge_rate_at=rate_at,
             minutes_to_complete=math.ceil(remaining_h * 60),
@@ -232,6 +239,7 @@ class Vehicle:
             "soc": round(self.soc, 3),
             "capacity_kwh": self.capacity_kwh,
             "charge_power_kw": self.charge_power_kw,
+            "energy_added_kwh": round(self.energy_added_kwh, 3),
             "range_km": round(self.capacity_kwh * self.efficiency_km_per_kwh * self.soc / 100, 1),
             "plugged_in": self.plugged_in,
             "charging": self.charging,
@@ -338,6 +346,10 @@ def apply_fields(vehicle: Vehicle, changes: Mapping[str, Any]) -> None:
         elif name == "home":
             vehicle.home_latitude = float(value["latitude"])
             vehicle.home_longitude = float(value["longitude"])
+        elif name == "plugged_in":
+            if value and not vehicle.plugged_in:
+                vehicle.energy_added_kwh = 0.0  # a new charging session
+            vehicle.plugged_in = value
         elif name in ("soc", "capacity_kwh", "charge_power_kw", "efficiency_km_per_kwh"):
             setattr(vehicle, name, float(value))
         else:

@@ -49,6 +49,7 @@ PLUGGED_IN = _def("charge-ischargingcableconnected", "IsChargingCableConnected")
 CHARGE_LIMITS = _def("charge-chargelimits", "ChargeLimits")
 CHARGE_RATE = _def("charge-chargerate", "ChargeRate")
 WATTAGE = _def("charge-wattage", "Wattage")
+ENERGY_ADDED = _def("charge-energyadded", "EnergyAdded")
 TIME_TO_COMPLETE = _def("charge-timetocomplete", "TimeToComplete")
 LOCATION = _def("location-preciselocation", "PreciseLocation", "read_location")
 AT_HOME = _def("location-isathome", "IsAtHome", "read_location")
@@ -68,6 +69,7 @@ CATALOGUE: tuple[SignalDef, ...] = (
     CHARGE_LIMITS,
     CHARGE_RATE,
     WATTAGE,
+    ENERGY_ADDED,
     TIME_TO_COMPLETE,
     LOCATION,
     AT_HOME,
@@ -251,6 +253,8 @@ def compute_signals(
         ),
         _charge_rate(reading, imperial=imperial),
         SignalValue(WATTAGE, {"value": reading.power_w, "unit": "watts"}, at),
+        # signals/charge example: {"unit": "kWh", "value": 25.5}
+        SignalValue(ENERGY_ADDED, {"value": reading.energy_added_kwh, "unit": "kWh"}, at),
         SignalValue(
             TIME_TO_COMPLETE, {"value": reading.minutes_to_complete, "unit": "minutes"}, at
         ),
@@ -324,6 +328,8 @@ SIGNAL_VARIANTS: dict[str, str] = {
     "documented: stands for a signal Smartcar may add, issue #12)",
     "status_omitted": "successful signals without a status (webhooks/events/vehicle-state "
     "examples carry none)",
+    "no_energy_added": "no charge-energyadded (signals/charge lists it, but not every make "
+    "reports it: the state of charge and capacity are then all there is)",
 }
 FUTURE_SIGNAL = SignalDef("charge-futuresignal", "FutureSignal", "Charge")
 
@@ -332,6 +338,8 @@ def apply_variants(values: list[SignalValue], variants: Collection[str]) -> list
     """Reshape ``values`` as the switched-on ``variants`` say (see ``SIGNAL_VARIANTS``)."""
     result = []
     for value in values:
+        if value.signal is ENERGY_ADDED and "no_energy_added" in variants:
+            continue
         body = dict(value.body) if value.body is not None else None
         code = value.signal.code
         if body is not None and value.error is None:

@@ -94,6 +94,7 @@ SMARTCAR_VARIANTS: dict[str, dict[str, Any]] = {
             "unknown_charging_status",
             "unknown_signal",
             "status_omitted",
+            "no_energy_added",
         )
     },
     "observed_rest": {"rest_timestamps": "iso", "paging_meta": "pageNumber"},

@@ -31,6 +31,7 @@ from .models import FlexChargingConfigEntry, FlexChargingRuntime
 from .plug_guard import PlugGuard
 from .push import PushReceiver, async_delete_cloudhook, async_register_receiver
 from .services import async_setup_services
+from .session_log import SessionLog
 from .smart_charging import SmartChargingManager
 
 PLATFORMS: list[Platform] = [
@@ -80,8 +81,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: FlexChargingConfigEntry)
     await coordinator.async_config_entry_first_refresh()
     smart_charging = SmartChargingManager(hass, entry, coordinator)
     await smart_charging.async_load()
+    sessions = SessionLog(hass, entry, coordinator)
+    await sessions.async_load()
     entry.runtime_data = FlexChargingRuntime(
-        client=client, coordinator=coordinator, smart_charging=smart_charging
+        client=client, coordinator=coordinator, smart_charging=smart_charging, sessions=sessions
     )
 
     if webhook_id := entry.data.get(CONF_WEBHOOK_ID):
@@ -102,6 +105,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: FlexChargingConfigEntry)
     entry.runtime_data.plug_guard = plug_guard
     plug_guard.async_start()
     entry.async_on_unload(plug_guard.async_unload)
+    sessions.async_start()
+    entry.async_on_unload(sessions.async_unload)
     return True
 
 

@@ -78,7 +78,7 @@ def storage_key(entry_id: str, name: str) -> str:
     return f"{DOMAIN}.{entry_id}.{name}"
 
 
-STORE_NAMES: Final = ("usage", "smart_charging", "plug_times")
+STORE_NAMES: Final = ("usage", "smart_charging", "plug_times", "sessions")
 
 
 class Refusal(StrEnum):

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from .coordinator import FlexChargingCoordinator
     from .plug_guard import PlugGuard
     from .push import PushReceiver
+    from .session_log import SessionLog
     from .smart_charging import SmartChargingManager
 
 type FlexChargingConfigEntry = ConfigEntry[FlexChargingRuntime]
@@ -38,6 +39,7 @@ class FlexChargingRuntime:
     client: SmartcarClient
     coordinator: FlexChargingCoordinator
     smart_charging: SmartChargingManager
+    sessions: SessionLog
     receiver: PushReceiver | None = None  # None without a webhook
     plug_guard: PlugGuard | None = None  # set once the entry's data is read
 

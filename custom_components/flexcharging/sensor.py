@@ -30,6 +30,7 @@ from .entity import (
 from .models import FlexChargingConfigEntry, VehicleData
 from .planner import PlannedBlock
 from .push import PushReceiver
+from .session_sensors import session_sensors
 from .smart_charging import Decision, SmartChargingState, SmartStatus
 
 PARALLEL_UPDATES = 0
@@ -244,6 +245,7 @@ async def async_setup_entry(
             *(FlexChargingSensor(coordinator, vehicle_id, description) for description in SENSORS),
             *(SmartSensor(coordinator, vehicle_id, description) for description in SMART_SENSORS),
             LastDecisionSensor(coordinator, vehicle_id, LAST_DECISION),
+            *session_sensors(coordinator, vehicle_id),
         ],
     )
 

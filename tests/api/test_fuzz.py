@@ -236,6 +236,10 @@ BODIES: dict[str, st.SearchStrategy[Any]] = {
         {"value": numbers},
         optional={"unit": mostly(st.sampled_from(["watts", "W", "kW", "hp"]), scalars)},
     ),
+    "charge-energyadded": st.fixed_dictionaries(
+        {"value": numbers},
+        optional={"unit": mostly(st.sampled_from(["kWh", "Wh", "kwh", "J"]), scalars)},
+    ),
     "tractionbattery-nominalcapacity": st.one_of(
         st.fixed_dictionaries({"capacity": numbers}),
         st.fixed_dictionaries({"value": numbers}),

@@ -416,6 +416,7 @@ SIGNAL_CASES: list[tuple[str, dict[str, Any], str, object]] = [
     ("charge-chargerate", {"value": 7.2, "unit": "kW"}, "charge_power", 7.2),
     ("charge-power", {"value": 11, "unit": "kW"}, "charge_power", 11.0),
     ("charge-wattage", {"value": 7400, "unit": "watts"}, "charge_power", 7.4),
+    ("charge-energyadded", {"unit": "kWh", "value": 25.5}, "energy_added", 25.5),
     ("tractionbattery-nominalcapacity", {"capacity": 77.0}, "battery_capacity", 77.0),
     ("connectivitystatus-isdigitalkeypaired", {"value": True}, "key_paired", True),
     ("vehicleidentification-vin", {"value": "5YJ3E1EA7KF000001"}, "vin", "5YJ3E1EA7KF000001"),
@@ -695,6 +696,24 @@ def test_charge_limit_rejects() -> None:
     for body, field in cases:
         reason = invalid(rest(rest_item("charge-chargelimits", body)), "charge_limit")
         assert reason.startswith(f"{field}: "), body
+
+
+def test_energy_added() -> None:
+    """signals/charge's example is `{"unit": "kWh", "value": 25.5}`; Wh and no unit are read."""
+    cases: list[tuple[dict[str, Any], float]] = [
+        ({"unit": "kWh", "value": 25.5}, 25.5),
+        ({"value": 3}, 3.0),
+        ({"unit": "Wh", "value": 1500}, 1.5),
+    ]
+    for body, expected in cases:
+        state = rest(rest_item("charge-energyadded", body))
+        assert state.energy_added.value == pytest.approx(expected), body
+    assert "unknown energy unit" in invalid(
+        rest(rest_item("charge-energyadded", {"unit": "J", "value": 1})), "energy_added"
+    )
+    assert "negative energy" in invalid(
+        rest(rest_item("charge-energyadded", {"value": -1})), "energy_added"
+    )
 
 
 def test_power() -> None:

@@ -160,6 +160,8 @@ class VehicleState:
     plugged_in: Signal[bool] = field(default_factory=Signal)
     charge_limit: Signal[int] = field(default_factory=Signal)
     charge_power: Signal[float] = field(default_factory=Signal)
+    # kWh delivered in the car's current or most recent charging session (its own counter).
+    energy_added: Signal[float] = field(default_factory=Signal)
     battery_capacity: Signal[float] = field(default_factory=Signal)
     key_paired: Signal[bool] = field(default_factory=Signal)
     vin: Signal[str] = field(default_factory=Signal)

@@ -45,6 +45,7 @@ _DISTANCE_UNITS = {
     "default": DistanceUnit.KILOMETERS,
 }
 _POWER_TO_KW = {"kw": 1.0, "kilowatts": 1.0, "w": 0.001, "watts": 0.001}
+_ENERGY_TO_KWH = {"kwh": 1.0, "wh": 0.001}
 
 
 def _percent(body: Mapping[str, Any], where: str) -> float:
@@ -108,6 +109,17 @@ def _power(default_unit: str) -> Callable[[Mapping[str, Any], str], float]:
     return parse_power
 
 
+def _energy_kwh(body: Mapping[str, Any], where: str) -> float:
+    """`charge-energyadded`: `{"unit": "kWh", "value": 25.5}` (signals/charge); no unit is kWh."""
+    value = number(body.get("value"), f"{where}.value")
+    unit = string(body.get("unit", "kwh"), f"{where}.unit").lower()
+    if (factor := _ENERGY_TO_KWH.get(unit)) is None:
+        raise SmartcarParseError(f"{where}.unit", f"unknown energy unit {unit!r:.20}")
+    if value < 0:
+        raise SmartcarParseError(f"{where}.value", "negative energy")
+    return value * factor
+
+
 def _capacity_kwh(body: Mapping[str, Any], where: str) -> float:
     # `nominalcapacity` reports `capacity` (and sometimes `value`) in kWh.
     raw = body.get("capacity", body.get("value"))
@@ -140,6 +152,7 @@ _SIGNALS: Mapping[str, tuple[str, Callable[[Mapping[str, Any], str], Any]]] = {
     "charge-power": ("charge_power", _power("kw")),
     # signals/charge: "measured in watts", so a body without a unit is in watts.
     "charge-wattage": ("charge_power", _power("watts")),
+    "charge-energyadded": ("energy_added", _energy_kwh),
     "tractionbattery-nominalcapacity": ("battery_capacity", _capacity_kwh),
     "connectivitystatus-isdigitalkeypaired": ("key_paired", _flag),
     "vehicleidentification-vin": ("vin", _vin),

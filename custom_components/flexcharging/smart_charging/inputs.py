@@ -58,9 +58,12 @@ class PriceInputs:
         return self.entities if self.source == PRICE_SOURCE_ENTITIES else []
 
     def slots(
-        self, now: datetime, deadline: datetime, time_zone: ZoneInfo
+        self, now: datetime, deadline: datetime, time_zone: ZoneInfo, *, sync_issue: bool = True
     ) -> tuple[list[PriceSlot], str | None]:
-        """The known prices up to the deadline, and their currency."""
+        """The known prices up to the deadline, and their currency.
+
+        `sync_issue=False` only reads (the session log): the repair issue is the planner's.
+        """
         if self.source == PRICE_SOURCE_SCHEDULE and self.schedule is not None:
             end = deadline + timedelta(hours=1)
             return schedule_slots(self.schedule, now, end, time_zone), self.hass.config.currency
@@ -89,7 +92,8 @@ class PriceInputs:
             currency = currency or cached[2]
         if not problems and not any(slot.end > now for slot in slots):
             problems = list(self.entities)  # lists, but nothing from now on
-        self._sync_issue(problems)
+        if sync_issue:
+            self._sync_issue(problems)
         # Without a unit on the entity (Octopus Energy's rate events), Home Assistant's currency.
         return slots, currency or self.hass.config.currency
 

@@ -1,0 +1,242 @@
+"""Charging sessions end to end: a plug-in to unplug against the emulator, at known prices.
+
+Home Assistant's clock and the emulator's move together. The test time zone is US/Pacific; the
+frozen start is 2026-06-10 09:30 UTC. Prices (EUR/kWh, from a price sensor): 09:00 .30,
+10:00 .25, 11:00 .05, 12:00 .06, then .40. The Model Y (75 kWh, 11 kW, 62 %) is plugged in at
+home from the start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from homeassistant.components.sensor import ATTR_LAST_RESET, ATTR_STATE_CLASS
+from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
+from homeassistant.const import (
+    ATTR_DEVICE_CLASS,
+    ATTR_ENTITY_ID,
+    ATTR_UNIT_OF_MEASUREMENT,
+    SERVICE_TURN_OFF,
+    SERVICE_TURN_ON,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.flexcharging.const import (
+    CONF_PRICE_ENTITIES,
+    CONF_PRICE_SOURCE,
+    CONF_REQUEST_BUDGET,
+    DEFAULT_REQUEST_BUDGET,
+    DOMAIN,
+    PRICE_SOURCE_ENTITIES,
+)
+from emulator import MODEL_Y_ID
+from tests.common import FROZEN_NOW, SMARTCAR_VARIANTS, Emulator, entry_data, setup_integration
+
+type Advance = Callable[[timedelta], Awaitable[None]]
+
+PRICE_ENTITY = "sensor.electricity_price"
+VEHICLE = "2024_tesla_model_y"
+CHARGING_SWITCH = f"switch.{VEHICLE}_charging"
+ENERGY = f"sensor.{VEHICLE}_energy_charged_at_home"
+MONTH_COST = f"sensor.{VEHICLE}_charging_cost_this_month"
+LAST_COST = f"sensor.{VEHICLE}_last_charging_session_cost"
+LAST_SAVING = f"sensor.{VEHICLE}_last_charging_session_saving"
+HOUR = timedelta(hours=1)
+PRICE_START = datetime(2026, 6, 10, 9, 0, tzinfo=UTC)
+PRICES = [0.30, 0.25, 0.05, 0.06] + [0.40] * 26
+
+
+def price_attributes() -> dict[str, Any]:
+    """The price sensor's attributes in the generic `{start, end, price}` format."""
+    return {
+        "unit_of_measurement": "EUR/kWh",
+        "prices": [
+            {
+                "start": (PRICE_START + i * HOUR).isoformat(),
+                "end": (PRICE_START + (i + 1) * HOUR).isoformat(),
+                "price": price,
+            }
+            for i, price in enumerate(PRICES)
+        ],
+    }
+
+
+@pytest.fixture
+def entry(hass: HomeAssistant, frozen_emulator: Emulator) -> MockConfigEntry:
+    """The config entry with the price sensor as its price source."""
+    hass.states.async_set(PRICE_ENTITY, "0.30", price_attributes())
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="FlexCharging",
+        unique_id="0f4b9c1e-5a8d-4e2f-9b3a-7c6d5e4f3a21",
+        data=entry_data(),
+        options={
+            CONF_REQUEST_BUDGET: DEFAULT_REQUEST_BUDGET,
+            CONF_PRICE_SOURCE: PRICE_SOURCE_ENTITIES,
+            CONF_PRICE_ENTITIES: [PRICE_ENTITY],
+        },
+    )
+    entry.add_to_hass(hass)
+    return entry
+
+
+@pytest.fixture
+def advance(frozen_emulator: Emulator, advance_time: Advance) -> Advance:
+    """Move the emulator's clock and Home Assistant's together."""
+
+    async def _advance(delta: timedelta) -> None:
+        frozen_emulator.state.advance(delta.total_seconds())
+        await advance_time(delta)
+
+    return _advance
+
+
+async def advance_to(advance: Advance, moment: datetime) -> None:
+    """Move both clocks to `moment`, a minute at a time (timers fire as they would)."""
+    while (left := moment - dt_util.utcnow()) > timedelta(0):
+        await advance(min(left, timedelta(minutes=1)))
+
+
+async def switch(hass: HomeAssistant, service: str) -> None:
+    """Turn the Model Y's charging switch on or off, as a user does."""
+    await hass.services.async_call(
+        SWITCH_DOMAIN, service, {ATTR_ENTITY_ID: CHARGING_SWITCH}, blocking=True
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def value(hass: HomeAssistant, entity_id: str) -> float:
+    """A sensor's numeric state."""
+    state = hass.states.get(entity_id)
+    assert state is not None, entity_id
+    return float(state.state)
+
+
+async def charge_one_session(
+    hass: HomeAssistant, entry: MockConfigEntry, emulator: Emulator, advance: Advance
+) -> None:
+    """Plugged in since 09:30; charge 11:00-12:00 (the .05 hour); unplug at 13:00."""
+    await advance_to(advance, PRICE_START + 2 * HOUR)
+    await switch(hass, SERVICE_TURN_ON)
+    await advance_to(advance, PRICE_START + 3 * HOUR)
+    await switch(hass, SERVICE_TURN_OFF)
+    await advance_to(advance, PRICE_START + 4 * HOUR)
+    emulator.state.patch_vehicle(MODEL_Y_ID, {"plugged_in": False})
+    await entry.runtime_data.coordinator.async_refresh_vehicle(MODEL_Y_ID)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+@pytest.mark.usefixtures("frozen_emulator", "credentials", "connected_fleet")
+@pytest.mark.parametrize("variant", ["documented", "no_energy_added"])
+async def test_session_from_plug_in_to_unplug(
+    hass: HomeAssistant,
+    frozen_emulator: Emulator,
+    entry: MockConfigEntry,
+    advance: Advance,
+    variant: str,
+) -> None:
+    """The session's energy, cost at the hour it charged in, and saving against at once."""
+    frozen_emulator.state.update_options(SMARTCAR_VARIANTS[variant])
+    await setup_integration(hass, entry)
+    assert value(hass, ENERGY) == 0
+    assert value(hass, MONTH_COST) == 0
+    assert hass.states.get(LAST_COST).state == "unknown"
+    car = frozen_emulator.state.vehicles[MODEL_Y_ID]
+    soc_start = car.soc
+
+    await charge_one_session(hass, entry, frozen_emulator, advance)
+
+    # The truth: an hour at 11 kW, 11:00-12:00 at .05.
+    assert car.energy_added_kwh == pytest.approx(11.0)
+    if variant == "documented":
+        energy, source = 11.0, "energy_added"
+    else:
+        # No counter: the reported (whole) levels times the capacity.
+        reading = car.reading
+        assert reading is not None
+        energy, source = (reading.soc - round(soc_start)) * 75 / 100, "state_of_charge"
+    assert value(hass, ENERGY) == pytest.approx(energy)
+    assert value(hass, LAST_COST) == pytest.approx(energy * 0.05)
+    assert value(hass, MONTH_COST) == pytest.approx(energy * 0.05)
+    # At once from plug-in (09:30) at 11 kW: half at .30 (09:30-10:00), the rest at .25.
+    hours = energy / 11
+    reference = 11 * 0.5 * 0.30 + 11 * (hours - 0.5) * 0.25
+    assert value(hass, LAST_SAVING) == pytest.approx(reference - energy * 0.05)
+    last = hass.states.get(LAST_COST)
+    assert last.attributes[ATTR_UNIT_OF_MEASUREMENT] == "EUR"
+    assert last.attributes["energy_source"] == source
+    assert last.attributes["started_at"] == FROZEN_NOW
+    assert last.attributes["ended_at"] == PRICE_START + 4 * HOUR
+    assert last.attributes["soc_start"] == round(soc_start)
+
+    session = entry.runtime_data.sessions.last_session(MODEL_Y_ID)
+    assert session is not None
+    if variant == "documented":
+        # When it charged, within the second the commands took (whole levels cannot say).
+        assert abs(session.charges[0].start - (PRICE_START + 2 * HOUR)) < timedelta(seconds=1)
+        assert abs(session.charges[-1].end - (PRICE_START + 3 * HOUR)) < timedelta(seconds=1)
+
+
+@pytest.mark.usefixtures("frozen_emulator", "credentials", "connected_fleet")
+async def test_energy_sensor_is_fit_for_the_energy_dashboard(
+    hass: HomeAssistant,
+    frozen_emulator: Emulator,
+    entry: MockConfigEntry,
+    advance: Advance,
+) -> None:
+    """kWh, energy, total increasing; the monthly cost a total that resets each month."""
+    await setup_integration(hass, entry)
+    energy = hass.states.get(ENERGY)
+    assert energy.attributes[ATTR_DEVICE_CLASS] == "energy"
+    assert energy.attributes[ATTR_STATE_CLASS] == "total_increasing"
+    assert energy.attributes[ATTR_UNIT_OF_MEASUREMENT] == "kWh"
+    cost = hass.states.get(MONTH_COST)
+    assert cost.attributes[ATTR_DEVICE_CLASS] == "monetary"
+    assert cost.attributes[ATTR_STATE_CLASS] == "total"
+    assert cost.attributes[ATTR_UNIT_OF_MEASUREMENT] == "EUR"
+    # 2026-06-01 00:00 in US/Pacific
+    assert datetime.fromisoformat(cost.attributes[ATTR_LAST_RESET]) == datetime(
+        2026, 6, 1, 7, 0, tzinfo=UTC
+    )
+
+    # While it charges, the energy grows (the dashboard sees it before the unplug).
+    await advance_to(advance, PRICE_START + 2 * HOUR)
+    await switch(hass, SERVICE_TURN_ON)
+    await advance_to(advance, PRICE_START + 2 * HOUR + 30 * timedelta(minutes=1))
+    await entry.runtime_data.coordinator.async_refresh_vehicle(MODEL_Y_ID)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert value(hass, ENERGY) == pytest.approx(5.5)
+    assert value(hass, MONTH_COST) == pytest.approx(5.5 * 0.05)
+
+
+@pytest.mark.usefixtures("frozen_emulator", "credentials", "connected_fleet")
+async def test_a_restart_continues_the_session(
+    hass: HomeAssistant,
+    frozen_emulator: Emulator,
+    entry: MockConfigEntry,
+    advance: Advance,
+) -> None:
+    """Reloaded mid-session: the stored session goes on; totals and history are kept."""
+    await setup_integration(hass, entry)
+    await advance_to(advance, PRICE_START + 2 * HOUR)
+    await switch(hass, SERVICE_TURN_ON)
+    await advance_to(advance, PRICE_START + 3 * HOUR)
+    await switch(hass, SERVICE_TURN_OFF)
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert value(hass, ENERGY) == pytest.approx(11.0)
+    frozen_emulator.state.patch_vehicle(MODEL_Y_ID, {"plugged_in": False})
+    await entry.runtime_data.coordinator.async_refresh_vehicle(MODEL_Y_ID)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert value(hass, LAST_COST) == pytest.approx(0.55)
+    assert hass.states.get(LAST_COST).attributes["started_at"] == FROZEN_NOW
+
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert value(hass, ENERGY) == pytest.approx(11.0)
+    assert value(hass, LAST_COST) == pytest.approx(0.55)
