@@ -22,9 +22,14 @@ from homeassistant.const import (
     SERVICE_TURN_ON,
 )
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
 
 from custom_components.flexcharging.const import (
     CONF_PRICE_ENTITIES,
@@ -67,8 +72,8 @@ def price_attributes() -> dict[str, Any]:
 
 
 @pytest.fixture
-def entry(hass: HomeAssistant, frozen_emulator: Emulator) -> MockConfigEntry:
-    """The config entry with the price sensor as its price source."""
+def entry(hass: HomeAssistant, frozen_emulator: Emulator, credentials: None) -> MockConfigEntry:
+    """The config entry with the price sensor as its price source (credentials stored)."""
     hass.states.async_set(PRICE_ENTITY, "0.30", price_attributes())
     entry = MockConfigEntry(
         domain=DOMAIN,
@@ -240,3 +245,112 @@ async def test_a_restart_continues_the_session(
     await hass.async_block_till_done(wait_background_tasks=True)
     assert value(hass, ENERGY) == pytest.approx(11.0)
     assert value(hass, LAST_COST) == pytest.approx(0.55)
+
+
+@pytest.fixture
+async def one_session(
+    hass: HomeAssistant,
+    frozen_emulator: Emulator,
+    connected_fleet: Emulator,
+    entry: MockConfigEntry,
+    advance: Advance,
+) -> MockConfigEntry:
+    """The entry after the Model Y's session of 11 kWh at .05 (plugged 09:30, unplugged 13:00)."""
+    await setup_integration(hass, entry)
+    await charge_one_session(hass, entry, frozen_emulator, advance)
+    return entry
+
+
+async def get_sessions(hass: HomeAssistant, **data: Any) -> list[dict[str, Any]]:
+    """Call `flexcharging.get_sessions` and return the sessions it answered with."""
+    response = await hass.services.async_call(
+        DOMAIN, "get_sessions", data, blocking=True, return_response=True
+    )
+    assert response is not None
+    sessions = response["sessions"]
+    assert isinstance(sessions, list)
+    return sessions
+
+
+def model_y_device(hass: HomeAssistant, entry: MockConfigEntry) -> str:
+    """The Model Y's device id."""
+    device = dr.async_get(hass).async_get_device_by_identifier((DOMAIN, MODEL_Y_ID), entry.entry_id)
+    assert device is not None
+    return device.id
+
+
+async def test_get_sessions_returns_the_period(
+    hass: HomeAssistant, one_session: MockConfigEntry
+) -> None:
+    """By vehicle, by entry or all; only the sessions that overlap the period."""
+    by_vehicle = await get_sessions(hass, device_id=model_y_device(hass, one_session))
+    assert len(by_vehicle) == 1
+    session = by_vehicle[0]
+    assert session["vehicle"] == "2024 Tesla Model Y"
+    assert session["started_at"] == FROZEN_NOW.isoformat()
+    assert session["ended_at"] == (PRICE_START + 4 * HOUR).isoformat()
+    assert session["energy_kwh"] == pytest.approx(11.0)
+    assert session["energy_source"] == "energy_added"
+    assert session["cost"] == pytest.approx(0.55)
+    assert session["saving"] == pytest.approx(3.025 - 0.55)
+    assert session["currency"] == "EUR"
+    assert session["charges"][0]["energy_kwh"] > 0
+    assert await get_sessions(hass, config_entry_id=one_session.entry_id) == by_vehicle
+    assert await get_sessions(hass) == by_vehicle
+    # Times without a zone are Home Assistant's (US/Pacific): 06:00 there is 13:00 UTC.
+    assert await get_sessions(hass, start="2026-06-10 05:59:00", end="2026-06-11 00:00:00") == (
+        by_vehicle
+    )
+    assert await get_sessions(hass, start="2026-06-10 06:00:00") == []
+    assert await get_sessions(hass, end=FROZEN_NOW.isoformat()) == []
+
+
+@pytest.mark.parametrize(
+    ("data", "key"),
+    [
+        ({"start": "2026-06-10 12:00:00", "end": "2026-06-10 12:00:00"}, "invalid_period"),
+        ({"device_id": "no-such-device"}, "unknown_vehicle"),
+        ({"config_entry_id": "no-such-entry"}, "unknown_config_entry"),
+    ],
+)
+async def test_get_sessions_refuses_bad_input(
+    hass: HomeAssistant, one_session: MockConfigEntry, data: dict[str, Any], key: str
+) -> None:
+    """Bad input: a translated validation error, not a stack trace."""
+    with pytest.raises(ServiceValidationError) as err:
+        await get_sessions(hass, **data)
+    assert err.value.translation_key == key
+
+
+async def test_get_sessions_of_an_entry_not_loaded(
+    hass: HomeAssistant, one_session: MockConfigEntry
+) -> None:
+    """An unloaded entry's sessions cannot be read (they are back once it is loaded)."""
+    device_id = model_y_device(hass, one_session)
+    assert await hass.config_entries.async_unload(one_session.entry_id)
+    for data in ({"config_entry_id": one_session.entry_id}, {"device_id": device_id}):
+        with pytest.raises(ServiceValidationError) as err:
+            await get_sessions(hass, **data)
+        assert err.value.translation_key == "config_entry_not_loaded"
+    assert await get_sessions(hass) == []
+    assert await hass.config_entries.async_setup(one_session.entry_id)
+    assert len(await get_sessions(hass, device_id=device_id)) == 1
+
+
+async def test_sessions_in_diagnostics(
+    hass: HomeAssistant, one_session: MockConfigEntry, hass_client: Any
+) -> None:
+    """The energy total, the open session and the last sessions, per vehicle."""
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, one_session)
+    by_name = {v["info"]["model"]: v["sessions"] for v in diagnostics["vehicles"]}
+    model_y = by_name["Model Y"]
+    assert model_y["energy_total_kwh"] == pytest.approx(11.0)
+    assert model_y["open"] is None
+    assert model_y["recorded"] == 1
+    assert model_y["last"][0]["cost"] == pytest.approx(0.55)
+    # The Model 3 is plugged in at home and has not charged: its session is open.
+    model_3 = by_name["Model 3"]
+    assert model_3["open"]["started_at"] == FROZEN_NOW.isoformat()
+    assert model_3["open"]["prices_known"] > 0
+    assert "prices" not in model_3["open"]
+    assert model_3["last"] == []

@@ -31,6 +31,7 @@ from .models import FlexChargingConfigEntry, FlexChargingRuntime
 from .plug_guard import PlugGuard
 from .push import PushReceiver, async_delete_cloudhook, async_register_receiver
 from .services import async_setup_services
+from .session_actions import async_setup_session_actions
 from .session_log import SessionLog
 from .smart_charging import SmartChargingManager
 
@@ -50,11 +51,12 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the actions (trips) and Smartcar Connect's redirect view.
+    """Register the actions (trips, the sessions of a period) and Smartcar Connect's redirect view.
 
     The config flow registers the view too, when it runs first.
     """
     async_setup_services(hass)
+    async_setup_session_actions(hass)
     async_register_connect_view(hass)
     return True
 

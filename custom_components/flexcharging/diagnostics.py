@@ -21,6 +21,7 @@ from .const import (
 from .models import FlexChargingConfigEntry, VehicleData
 from .plug_guard import PlugGuard
 from .push import PushReceiver
+from .session_log import SessionLog
 from .smart_charging import Hold, SmartChargingState
 
 TO_REDACT = {
@@ -71,8 +72,30 @@ def _smart(smart: SmartChargingState) -> dict[str, Any]:
     }
 
 
+DIAGNOSTIC_SESSIONS = 20  # the last ones: enough to see what went wrong
+
+
+def _sessions(log: SessionLog, vehicle_id: str) -> dict[str, Any]:
+    """The energy total, the open session (without its prices) and the last sessions."""
+    session = log.open.get(vehicle_id)
+    open_session = None
+    if session is not None:
+        open_session = {
+            key: value for key, value in session.as_dict().items() if key != "prices"
+        } | {"prices_known": len(session.prices)}
+    return {
+        "energy_total_kwh": log.energy_total.get(vehicle_id, 0.0),
+        "open": open_session,
+        "recorded": len(log.sessions(vehicle_id)),
+        "last": [item.as_dict() for item in log.sessions(vehicle_id)[-DIAGNOSTIC_SESSIONS:]],
+    }
+
+
 def _vehicle(
-    vehicle: VehicleData, smart: SmartChargingState, guard: PlugGuard | None
+    vehicle: VehicleData,
+    smart: SmartChargingState,
+    guard: PlugGuard | None,
+    sessions: dict[str, Any],
 ) -> dict[str, Any]:
     return async_redact_data(
         {
@@ -93,6 +116,7 @@ def _vehicle(
             "requests_used": vehicle.requests_used,
             "smart_charging": _smart(smart),
             "plug_guard": guard.diagnostics(vehicle.info.vehicle_id) if guard else None,
+            "sessions": sessions,
         },
         TO_REDACT,
     )
@@ -134,6 +158,7 @@ async def async_get_config_entry_diagnostics(
                 vehicle,
                 entry.runtime_data.smart_charging.vehicle(vehicle_id),
                 entry.runtime_data.plug_guard,
+                _sessions(entry.runtime_data.sessions, vehicle_id),
             )
             for vehicle_id, vehicle in coordinator.data.items()
         ],
@@ -151,5 +176,10 @@ async def async_get_device_diagnostics(
         return {"vehicle": None}
     runtime = entry.runtime_data
     return {
-        "vehicle": _vehicle(vehicle, runtime.smart_charging.vehicle(vehicle_id), runtime.plug_guard)
+        "vehicle": _vehicle(
+            vehicle,
+            runtime.smart_charging.vehicle(vehicle_id),
+            runtime.plug_guard,
+            _sessions(runtime.sessions, vehicle_id),
+        )
     }
