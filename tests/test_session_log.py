@@ -354,3 +354,75 @@ async def test_sessions_in_diagnostics(
     assert model_3["open"]["prices_known"] > 0
     assert "prices" not in model_3["open"]
     assert model_3["last"] == []
+
+
+async def test_calendar_shows_sessions_and_the_plan(
+    hass: HomeAssistant, one_session: MockConfigEntry, frozen_emulator: Emulator
+) -> None:
+    """Past sessions and planned blocks are events; the state is the block now or next."""
+    calendar = f"calendar.{VEHICLE}_charging"
+    assert hass.states.get(calendar).state == "off"  # no plan: unplugged
+    # Plugged in again and managed to 80 %: the plan takes the cheapest time (the .40 day).
+    frozen_emulator.state.patch_vehicle(MODEL_Y_ID, {"plugged_in": True})
+    await entry_refresh(hass, one_session)
+    await hass.services.async_call(
+        "number",
+        "set_value",
+        {ATTR_ENTITY_ID: f"number.{VEHICLE}_target_charge", "value": 80},
+        blocking=True,
+    )
+    await hass.services.async_call(
+        SWITCH_DOMAIN,
+        SERVICE_TURN_ON,
+        {ATTR_ENTITY_ID: f"switch.{VEHICLE}_managed_charging"},
+        blocking=True,
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    plan = one_session.runtime_data.smart_charging.vehicle(MODEL_Y_ID).plan
+    assert plan is not None
+    assert plan.blocks
+
+    response = await hass.services.async_call(
+        "calendar",
+        "get_events",
+        {
+            ATTR_ENTITY_ID: calendar,
+            "start_date_time": FROZEN_NOW.isoformat(),
+            "end_date_time": (FROZEN_NOW + timedelta(days=3)).isoformat(),
+        },
+        blocking=True,
+        return_response=True,
+    )
+    events = response[calendar]["events"]
+    session, *planned = events
+    assert session["summary"] == "Charged 11.0 kWh"
+    assert dt_util.parse_datetime(session["start"]) == FROZEN_NOW
+    assert dt_util.parse_datetime(session["end"]) == PRICE_START + 4 * HOUR
+    assert "Cost: 0.55 EUR" in session["description"]
+    assert [dt_util.parse_datetime(event["start"]) for event in planned] == [
+        block.start for block in plan.blocks
+    ]
+    assert all(event["summary"] == "Planned charging" for event in planned)
+    state = hass.states.get(calendar)
+    assert state.attributes["message"] == "Planned charging"
+    assert dt_util.parse_datetime(state.attributes["start_time"]) is not None
+
+    # A range before the session: nothing.
+    response = await hass.services.async_call(
+        "calendar",
+        "get_events",
+        {
+            ATTR_ENTITY_ID: calendar,
+            "start_date_time": (FROZEN_NOW - timedelta(days=2)).isoformat(),
+            "end_date_time": (FROZEN_NOW - timedelta(days=1)).isoformat(),
+        },
+        blocking=True,
+        return_response=True,
+    )
+    assert response[calendar]["events"] == []
+
+
+async def entry_refresh(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Read the Model Y now and let everything react."""
+    await entry.runtime_data.coordinator.async_refresh_vehicle(MODEL_Y_ID)
+    await hass.async_block_till_done(wait_background_tasks=True)

@@ -38,6 +38,7 @@ from .smart_charging import SmartChargingManager
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
     Platform.BUTTON,
+    Platform.CALENDAR,
     Platform.DATETIME,
     Platform.DEVICE_TRACKER,
     Platform.IMAGE,
