@@ -13,6 +13,7 @@ from emulator.fleet import (
     MODEL_S_ID,
     MODEL_Y_ID,
     Vehicle,
+    ledger_cost,
 )
 from emulator.state import ALL_PERMISSIONS, ConflictError, EmulatorState, NotFoundError
 from emulator.webhooks import sign
@@ -34,5 +35,6 @@ __all__ = [
     "NotFoundError",
     "Vehicle",
     "create_app",
+    "ledger_cost",
     "sign",
 ]

@@ -108,6 +108,8 @@ class Vehicle:
     energy_added_kwh: float = 0.0
     simulated_at: datetime = field(init=False)
     reading: Reading | None = field(init=False, default=None)
+    # Ground truth for the tests and benchmarks: each stretch charged, as (start, end, kWh).
+    ledger: list[tuple[datetime, datetime, float]] = field(init=False, default_factory=list)
     polled_at: datetime = field(init=False)
     flags_changed_at: dict[str, datetime] = field(init=False)
 
@@ -166,12 +168,26 @@ class Vehicle:
         needed = max(0.0, (self.charge_limit - self.soc) / percent_per_hour)
         if hours < needed:
             self.soc += percent_per_hour * hours
-            self.energy_added_kwh += self.charge_power_kw * hours
+            self._charged(start, until, self.charge_power_kw * hours)
             return None
-        self.energy_added_kwh += self.charge_power_kw * needed
+        finished = start + timedelta(hours=needed)
+        self._charged(start, finished, self.charge_power_kw * needed)
         self.soc = float(self.charge_limit)
         self.charging = False
-        return start + timedelta(hours=needed)
+        return finished
+
+    def _charged(self, start: datetime, end: datetime, kwh: float) -> None:
+        """Count energy into the car's counter and the ledger (a stretch continued is one)."""
+        self.energy_added_kwh += kwh
+        if end <= start:
+            return
+        if self.ledger:
+            last_start, last_end, last_kwh = self.ledger[-1]
+            same_power = abs(last_kwh / _hours(last_start, last_end) - kwh / _hours(start, end))
+            if last_end == start and same_power < 1e-9:
+                self.ledger[-1] = (last_start, end, last_kwh + kwh)
+                return
+        self.ledger.append((start, end, kwh))
 
     def take_reading(self, at: datetime) -> Reading:
         """Capture the current physical values as a report made at ``at``."""
@@ -255,6 +271,34 @@ class Vehicle:
             "unit": self.unit,
             "reading": _reading_dict(reading) if reading else None,
         }
+
+
+def _hours(start: datetime, end: datetime) -> float:
+    return max((end - start).total_seconds(), 1e-9) / 3600.0
+
+
+def ledger_cost(
+    ledger: list[tuple[datetime, datetime, float]],
+    prices: list[tuple[datetime, datetime, float]],
+    start: datetime,
+    end: datetime,
+) -> tuple[float, float]:
+    """The energy charged from ``start`` to ``end`` and its cost at ``prices`` (start, end, price).
+
+    Each ledger stretch is at one power: its energy is spread evenly over its time.
+    """
+    energy = cost = 0.0
+    for piece_start, piece_end, kwh in ledger:
+        lo, hi = max(piece_start, start), min(piece_end, end)
+        if hi <= lo:
+            continue
+        per_hour = kwh / _hours(piece_start, piece_end)
+        energy += per_hour * _hours(lo, hi)
+        for slot_start, slot_end, price in prices:
+            a, b = max(lo, slot_start), min(hi, slot_end)
+            if b > a:
+                cost += per_hour * _hours(a, b) * price
+    return energy, cost
 
 
 def _reading_dict(reading: Reading) -> dict[str, Any]:

@@ -39,7 +39,7 @@ from custom_components.flexcharging.const import (
     DOMAIN,
     PRICE_SOURCE_ENTITIES,
 )
-from emulator import MODEL_Y_ID
+from emulator import MODEL_Y_ID, ledger_cost
 from tests.common import FROZEN_NOW, SMARTCAR_VARIANTS, Emulator, entry_data, setup_integration
 
 type Advance = Callable[[timedelta], Awaitable[None]]
@@ -156,8 +156,13 @@ async def test_session_from_plug_in_to_unplug(
 
     await charge_one_session(hass, entry, frozen_emulator, advance)
 
-    # The truth: an hour at 11 kW, 11:00-12:00 at .05.
-    assert car.energy_added_kwh == pytest.approx(11.0)
+    # The truth, the emulator's ledger: an hour at 11 kW, 11:00-12:00 at .05.
+    slots = [
+        (PRICE_START + i * HOUR, PRICE_START + (i + 1) * HOUR, p) for i, p in enumerate(PRICES)
+    ]
+    truth_kwh, truth_cost = ledger_cost(car.ledger, slots, FROZEN_NOW, PRICE_START + 4 * HOUR)
+    assert truth_kwh == pytest.approx(11.0)
+    assert truth_cost == pytest.approx(0.55)
     if variant == "documented":
         energy, source = 11.0, "energy_added"
     else:
@@ -167,6 +172,10 @@ async def test_session_from_plug_in_to_unplug(
         energy, source = (reading.soc - round(soc_start)) * 75 / 100, "state_of_charge"
     assert value(hass, ENERGY) == pytest.approx(energy)
     assert value(hass, LAST_COST) == pytest.approx(energy * 0.05)
+    # Within 1 % of the truth with the car's counter; whole levels are off by up to 0.75 kWh.
+    assert value(hass, LAST_COST) == pytest.approx(
+        truth_cost, rel=0.01 if variant == "documented" else 0.07
+    )
     assert value(hass, MONTH_COST) == pytest.approx(energy * 0.05)
     # At once from plug-in (09:30) at 11 kW: half at .30 (09:30-10:00), the rest at .25.
     hours = energy / 11

@@ -260,3 +260,37 @@ def test_cost_of_an_empty_stretch_is_unknown() -> None:
         sessions.reference_cost(OpenSession(started_at=at(0), soc_start=None, last=report(0)))
         is None
     )
+
+
+def test_charging_before_the_first_report_of_a_plug_in() -> None:
+    """Seen unplugged, then plugged in and charging with 22 kWh on the counter: it is counted."""
+    idle = report(0, plugged_in=False, soc=40, energy_added_kwh=5.0)
+    first = report(3, soc=69.3, charging=True, power_kw=11.0, energy_added_kwh=22.0)
+    step = observe(None, first, idle)
+    assert step.open is not None
+    assert step.added_kwh == pytest.approx(22.0)
+    charge = step.open.charges[0]
+    assert (charge.start, charge.end) == (at(1), at(3))
+    assert charge.cost is None  # no prices yet
+    assert step.open.started_at == at(1)
+    assert step.open.soc_start == pytest.approx(40.0, abs=0.1)
+    step.open.remember_prices(PRICES, "EUR")
+    assert step.open.charges[0].cost == pytest.approx(11 * 0.40 + 11 * 0.10)
+    finished = observe(step.open, report(4, plugged_in=False, soc=69.3, energy_added_kwh=22.0))
+    assert finished.finished is not None
+    # It started charging on plug-in: that is the reference, nothing saved.
+    assert finished.finished.reference_cost == pytest.approx(5.5)
+    assert finished.finished.saving == pytest.approx(0)
+
+
+def test_no_charging_before_the_first_report_unless_shown() -> None:
+    """Found plugged in, or the last session's counter not restarted yet: not counted."""
+    first = report(3, soc=69.3, charging=True, power_kw=11.0, energy_added_kwh=22.0)
+    assert observe(None, first).added_kwh == 0  # found plugged in (start-up)
+    idle = report(0, plugged_in=False, soc=50, energy_added_kwh=22.0)
+    # The counter as it was when unplugged: the last session's.
+    assert observe(None, first, idle).added_kwh == 0
+    # Without the earlier counter, only a car that charges now shows this plug-in's energy.
+    idle = report(0, plugged_in=False, soc=50)
+    assert observe(None, report(3, soc=69.3, energy_added_kwh=22.0), idle).added_kwh == 0
+    assert observe(None, first, idle).added_kwh == pytest.approx(22.0)

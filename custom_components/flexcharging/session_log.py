@@ -97,6 +97,8 @@ class SessionLog:
         self.history: dict[str, list[ChargingSession]] = {}
         self.open: dict[str, OpenSession] = {}
         self.energy_total: dict[str, float] = {}
+        # The last report outside a session: a plug-in is told from a car found plugged in.
+        self.idle: dict[str, Report] = {}
         self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, storage_key(entry.entry_id, "sessions")
         )
@@ -175,7 +177,8 @@ class SessionLog:
             return
         if session is not None:
             self._remember_prices(now, only=vehicle_id)
-        step = observe(session, report)
+        step = observe(session, report, self.idle.get(vehicle_id))
+        self.idle[vehicle_id] = report
         if step.open is None and session is None:
             return
         if step.open is None:

@@ -15,7 +15,7 @@ power the car charged with.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -26,6 +26,7 @@ MIN_SESSION_KWH = 0.05  # less is a plug-in that did not charge: not recorded
 MAX_PRICE_SLOTS = 3000  # prices kept for a session (a month of quarter hours)
 # How far a restarted counter may be from the state of charge's estimate and still be believed.
 COUNTER_TOLERANCE_KWH = 1.0
+COUNTER_RESOLUTION_KWH = 0.01  # a counter that moved less did not move
 
 
 class EnergySource(StrEnum):
@@ -173,13 +174,11 @@ class OpenSession:
         """Charged so far."""
         return sum(charge.energy_kwh for charge in self.charges)
 
-    @property
-    def cost_so_far(self) -> float:
-        """The known cost of what was charged so far."""
-        return sum(charge.cost for charge in self.charges if charge.cost is not None)
-
     def remember_prices(self, slots: Iterable[PriceSlot], currency: str | None) -> None:
-        """Keep the prices from plug-in on (a bounded number: the oldest go first)."""
+        """Keep the prices from plug-in on (a bounded number: the oldest go first).
+
+        Stretches charged without a known price get their cost when the price is known.
+        """
         for slot in slots:
             if slot.end > self.started_at:
                 self.prices[slot.start] = slot
@@ -187,6 +186,15 @@ class OpenSession:
             for start in sorted(self.prices)[: len(self.prices) - MAX_PRICE_SLOTS]:
                 del self.prices[start]
         self.currency = currency or self.currency
+        self.charges = [
+            replace(
+                charge,
+                cost=cost_of(charge.start, charge.end, charge.energy_kwh, self.prices.values()),
+            )
+            if charge.cost is None
+            else charge
+            for charge in self.charges
+        ]
 
     def as_dict(self) -> dict[str, Any]:
         """For storage (a restart continues the session)."""
@@ -230,16 +238,18 @@ class Step:
     added_kwh: float = 0.0
 
 
-def observe(session: OpenSession | None, report: Report) -> Step:
+def observe(session: OpenSession | None, report: Report, idle: Report | None = None) -> Step:
     """Account for a new report of the car.
 
     A plug-in at home opens a session; every later report adds the energy since the one before;
     unplugging (or the car no longer at home) closes it. An older report, or the same one again
-    (it arrives by polling and by webhook), is ignored.
+    (it arrives by polling and by webhook), is ignored. `idle` is the last report before, outside
+    a session: see `open_session`.
     """
     if session is None:
         if report.plugged_in and report.at_home:
-            return Step(OpenSession(started_at=report.at, soc_start=report.soc, last=report))
+            opened = open_session(report, idle)
+            return Step(opened, None, opened.energy_kwh)
         return Step(None)
     if is_stale(session, report):
         return Step(session)
@@ -258,6 +268,38 @@ def observe(session: OpenSession | None, report: Report) -> Step:
     if report.plugged_in is False or not report.at_home:
         return Step(None, finish(session, report), added)
     return Step(session, None, added)
+
+
+def open_session(report: Report, idle: Report | None) -> OpenSession:
+    """A session opened by the first report of a plug-in.
+
+    When the report before it said unplugged (a plug-in seen, not a car found plugged in at
+    start-up), what the car's counter shows is this plug-in's if the counter changed since that
+    report (it restarted: the car charged before its report came, as a car that starts by itself
+    on plug-in does) or, without that report's counter, if the car charges now.
+    """
+    session = OpenSession(started_at=report.at, soc_start=report.soc, last=report)
+    counter = report.energy_added_kwh
+    if idle is None or idle.plugged_in is not False or not counter or idle.at >= report.at:
+        return session
+    if idle.energy_added_kwh is not None:
+        if abs(counter - idle.energy_added_kwh) < COUNTER_RESOLUTION_KWH:
+            return session  # the last session's counter, not restarted yet
+    elif not report.charging:
+        return session
+    start, end = charging_window(idle, report, counter)
+    session.charges.append(
+        Charge(
+            start=start, end=end, energy_kwh=counter, source=EnergySource.ENERGY_ADDED, cost=None
+        )
+    )
+    session.started_at = start
+    capacity = report.capacity_kwh or idle.capacity_kwh
+    if report.soc is not None and capacity:
+        session.soc_start = max(0.0, report.soc - counter * 100 / capacity)
+    if report.charging and report.power_kw:
+        session.power_kw = report.power_kw
+    return session
 
 
 def is_stale(session: OpenSession, report: Report) -> bool:

@@ -49,7 +49,9 @@ from custom_components.flexcharging.const import (
     EVENT_CHARGING_DECISION,
     PRICE_SOURCE_SCHEDULE,
 )
-from emulator import ID4_ID, MODEL_Y_ID
+from custom_components.flexcharging.prices import schedule_slots
+from custom_components.flexcharging.smart_charging.inputs import schedule_from_options
+from emulator import ID4_ID, MODEL_Y_ID, ledger_cost
 from tests.common import (
     HA_WEBHOOK_ID,
     SMARTCAR_WEBHOOK_ID,
@@ -107,6 +109,8 @@ class Result:
     # The same while the Model Y has no key (commands refused): no guard can stop a start then.
     keyless_minutes: dict[tuple[str, bool], int] = field(default_factory=dict)
     decisions: dict[str, dict[str, int]] = field(default_factory=dict)
+    # Per recorded session: (energy, cost) as recorded, and as the emulator's ledger has them.
+    sessions: dict[str, list[tuple[float, float, float, float]]] = field(default_factory=dict)
     # A limited plan only: what the emulator billed against it in its (UTC) month, and its 430s
     plan: dict[str, int] = field(default_factory=dict)
     refused: int = 0
@@ -315,8 +319,33 @@ async def _simulate(
             for kind, count in result.decisions[vehicle_id].items()
             if kind.startswith(("start", "stop", "retry"))
         )
+    if smart_charging:
+        _check_sessions(state, entry, result, end)
     await hass.config_entries.async_unload(entry.entry_id)
     return result
+
+
+def _check_sessions(state: Any, entry: Any, result: Result, end: datetime) -> None:
+    """Each recorded session against the emulator's ledger of energy x price (issue #15)."""
+    schedule = schedule_from_options(SMART_OPTIONS)
+    assert schedule is not None
+    slots = [
+        (slot.start, slot.end, slot.price)
+        for slot in schedule_slots(schedule, START, end + timedelta(days=1), ZoneInfo(TIME_ZONE))
+    ]
+    for vehicle_id in MEASURED:
+        ledger = state.vehicle(vehicle_id).ledger
+        print(
+            [
+                (x.started_at.isoformat(), x.ended_at.isoformat(), x.energy_kwh)
+                for x in entry.runtime_data.sessions.sessions(vehicle_id)
+            ],
+        )
+        for session in entry.runtime_data.sessions.sessions(vehicle_id):
+            truth_kwh, truth_cost = ledger_cost(ledger, slots, session.started_at, session.ended_at)
+            result.sessions.setdefault(vehicle_id, []).append(
+                (session.energy_kwh, session.cost or 0.0, truth_kwh, truth_cost)
+            )
 
 
 def _apply(
@@ -381,6 +410,16 @@ def _print(result: Result) -> None:
                 f"peak {peak}"
             )
             print(f"    decisions: {result.decisions.get(vehicle_id, {})}")
+        if sessions := result.sessions.get(vehicle_id):
+            errors = [abs(cost - truth) / truth for _, cost, _, truth in sessions if truth > 0]
+            within = sum(1 for error in errors if error <= 0.01)
+            recorded = sum(cost for _, cost, _, _ in sessions)
+            truth = sum(truth for _, _, _, truth in sessions)
+            print(
+                f"    sessions: {len(sessions)} recorded, {recorded:.2f} (ledger {truth:.2f}); "
+                f"cost within 1 % of the emulator's ledger in {within} of {len(errors)}, "
+                f"worst {max(errors, default=0.0):.2%}"
+            )
         for kind in ("plugged in", "charging started", "charging finished", "key removed"):
             delays = result.delays.get((vehicle_id, kind))
             missed = result.missed.get((vehicle_id, kind), 0)

@@ -22,6 +22,7 @@ from emulator import (
     MODEL_Y_ID,
     Clock,
     EmulatorState,
+    ledger_cost,
 )
 from emulator.webhooks import RETRY_DELAYS
 
@@ -633,6 +634,8 @@ async def test_charging_evolves_with_the_clock(emulator: Emulator, api: Api) -> 
     assert signals["charge-detailedchargingstatus"]["body"] == {"value": "CHARGING"}
     assert signals["charge-chargerate"]["status"] == {"value": "SUCCESS"}
     assert signals["charge-wattage"]["body"] == {"value": 11000, "unit": "watts"}
+    # signals/charge: kWh delivered in the current charging session
+    assert signals["charge-energyadded"]["body"] == {"value": 11.0, "unit": "kWh"}
     state.advance(3 * 3600)
     await api.authenticate()
     _, body, _ = await api.get(f"/v3/vehicles/{ID4_ID}/signals")
@@ -641,6 +644,34 @@ async def test_charging_evolves_with_the_clock(emulator: Emulator, api: Api) -> 
     assert signals["charge-detailedchargingstatus"]["body"] == {"value": "FULLY_CHARGED"}
     assert signals["charge-ischarging"]["body"] == {"value": False}
     assert not state.vehicles[ID4_ID].charging
+    # 35 % to 80 % of 77 kWh: the counter and the ledger (one stretch at one power) agree.
+    car = state.vehicles[ID4_ID]
+    assert signals["charge-energyadded"]["body"]["value"] == pytest.approx(34.65)
+    assert len(car.ledger) == 1
+    start, end, kwh = car.ledger[0]
+    assert kwh == pytest.approx(34.65)
+    assert (end - start).total_seconds() == pytest.approx(34.65 / 11 * 3600)
+    assert ledger_cost(car.ledger, [(start, end, 0.2)], start, end) == pytest.approx(
+        (34.65, 34.65 * 0.2)
+    )
+    # A new plug-in starts a new charging session of the car: the counter restarts.
+    state.patch_vehicle(ID4_ID, {"plugged_in": False})
+    state.patch_vehicle(ID4_ID, {"plugged_in": True})
+    assert car.energy_added_kwh == 0.0
+
+
+async def test_no_energy_added_variant(emulator: Emulator, api: Api) -> None:
+    """Not every make reports charge-energyadded: the variant leaves it out."""
+    state = emulator.state
+    state.update_options(
+        {"store_requires_subscription": False, "signal_variants": ["no_energy_added"]}
+    )
+    state.connect()
+    await api.authenticate()
+    _, body, _ = await api.get(f"/v3/vehicles/{ID4_ID}/signals")
+    signals = signals_by_code(body)
+    assert "charge-energyadded" not in signals
+    assert "charge-wattage" in signals
 
 
 # --- subscriptions and webhooks ------------------------------------------------------
