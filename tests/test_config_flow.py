@@ -223,10 +223,13 @@ class User:
         return dict(self.result["description_placeholders"] or {})
 
     async def start(self) -> Any:
+        """Add FlexCharging and choose the Smartcar way in."""
         self.result = await self.hass.config_entries.flow.async_init(
             DOMAIN, context={"source": config_entries.SOURCE_USER}
         )
-        return self.result
+        assert self.result["type"] is FlowResultType.MENU
+        assert self.result["menu_options"] == ["smartcar", "vehicle"]
+        return await self.configure({"next_step_id": "smartcar"})
 
     async def configure(self, user_input: dict[str, Any] | None = None) -> Any:
         self.result = await self.hass.config_entries.flow.async_configure(self.flow_id, user_input)

@@ -1,4 +1,4 @@
-"""FlexCharging: Tesla virtual-key setup and EV charging control through Smartcar."""
+"""FlexCharging: smart EV charging, through Smartcar or a vehicle another integration has."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from homeassistant.helpers import config_entry_oauth2_flow, config_validation as
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.typing import ConfigType
 
-from .api import ORIGIN_OVERRIDE_VARIABLE
+from .api import ORIGIN_OVERRIDE_VARIABLE, SmartcarClient
 from .application_credentials import smartcar_client
 from .connect import async_register_connect_view
 from .const import (
@@ -26,8 +26,14 @@ from .const import (
     storage_key,
 )
 from .coordinator import FlexChargingCoordinator
+from .entity_backend import EntityVehicleCoordinator
 from .issues import sync_webhook_signature_issue
-from .models import FlexChargingConfigEntry, FlexChargingRuntime
+from .models import (
+    FlexChargingConfigEntry,
+    FlexChargingRuntime,
+    VehicleCoordinator,
+    from_other_integration,
+)
 from .plug_guard import PlugGuard
 from .push import PushReceiver, async_delete_cloudhook, async_register_receiver
 from .services import async_setup_services
@@ -64,6 +70,8 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 async def async_setup_entry(hass: HomeAssistant, entry: FlexChargingConfigEntry) -> bool:
     """Set up FlexCharging from a config entry."""
+    if from_other_integration(entry):
+        return await _async_setup(hass, entry, None, EntityVehicleCoordinator(hass, entry))
     try:
         implementation = await config_entry_oauth2_flow.async_get_config_entry_implementation(
             hass, entry
@@ -80,7 +88,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: FlexChargingConfigEntry)
             origin,
         )
     client = smartcar_client(hass, implementation)
-    coordinator = FlexChargingCoordinator(hass, entry, client)
+    return await _async_setup(hass, entry, client, FlexChargingCoordinator(hass, entry, client))
+
+
+async def _async_setup(
+    hass: HomeAssistant,
+    entry: FlexChargingConfigEntry,
+    client: SmartcarClient | None,
+    coordinator: VehicleCoordinator,
+) -> bool:
+    """Set up either backend: its first data, smart charging, the webhook, the platforms."""
     await coordinator.async_config_entry_first_refresh()
     smart_charging = SmartChargingManager(hass, entry, coordinator)
     await smart_charging.async_load()
@@ -90,7 +107,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: FlexChargingConfigEntry)
         client=client, coordinator=coordinator, smart_charging=smart_charging, sessions=sessions
     )
 
-    if webhook_id := entry.data.get(CONF_WEBHOOK_ID):
+    if isinstance(coordinator, FlexChargingCoordinator) and (
+        webhook_id := entry.data.get(CONF_WEBHOOK_ID)
+    ):
         receiver = PushReceiver(
             entry.data[CONF_MANAGEMENT_TOKEN],
             coordinator.async_handle_event,
@@ -110,6 +129,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: FlexChargingConfigEntry)
     entry.async_on_unload(plug_guard.async_unload)
     sessions.async_start()
     entry.async_on_unload(sessions.async_unload)
+    if isinstance(coordinator, FlexChargingCoordinator):
+        # Smartcar reads to catch a plug-in; another integration reports it by itself.
+        plug_guard = PlugGuard(hass, entry, coordinator, smart_charging)
+        await plug_guard.async_load()
+        entry.runtime_data.plug_guard = plug_guard
+        plug_guard.async_start()
+        entry.async_on_unload(plug_guard.async_unload)
     return True
 
 

@@ -55,6 +55,7 @@ from .api import (
 )
 from .api.webhooks import VehicleErrorEvent, VehicleStateEvent, WebhookEvent
 from .application_credentials import redirect_uri, returns_to_our_view, smartcar_client
+from .config_flow_vehicle import VehicleFlowMixin
 from .connect import async_register_connect_view
 from .const import (
     CONF_APPLICATION_ID,
@@ -92,6 +93,8 @@ from .const import (
     SMARTCAR_DASHBOARD_URL,
 )
 from .pairing import KeyPairingFlow, PairingVehicle, async_probe_key, pairing_link
+from .models import from_other_integration
+from .pairing import KeyPairingFlow, PairingVehicle
 from .prices import PriceFormatError, slots_from_attributes
 
 if TYPE_CHECKING:
@@ -129,6 +132,7 @@ def _key_label(state: KeyState | None) -> str:
 
 class FlexChargingConfigFlow(
     KeyPairingFlow[ConfigFlowResult],
+    VehicleFlowMixin,
     config_entry_oauth2_flow.AbstractOAuth2FlowHandler,
     domain=DOMAIN,
 ):
@@ -206,6 +210,16 @@ class FlexChargingConfigFlow(
     ) -> FlexChargingOptionsFlow:
         """Options: request budget, location, and the prices for smart charging."""
         return FlexChargingOptionsFlow()
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Two ways in: a Smartcar account, or a vehicle another integration already has."""
+        return self.async_show_menu(step_id="user", menu_options=["smartcar", "vehicle"])
+
+    async def async_step_smartcar(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """A Smartcar account: its application's credentials, then Connect."""
+        return await super().async_step_user(user_input)
 
     # --- 1. the Smartcar application ---------------------------------------------------------
 
@@ -791,13 +805,18 @@ class FlexChargingConfigFlow(
                 step_id="reauth_confirm",
                 description_placeholders={"dashboard_url": SMARTCAR_DASHBOARD_URL},
             )
-        return await self.async_step_user()
+        return await self.async_step_smartcar()
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Change the application details, the vehicles (Connect again) or the webhook."""
-        return await self.async_step_user()
+        """Change the application details, the vehicles (Connect again) or the webhook.
+
+        A vehicle from another integration: map its entities again.
+        """
+        if from_other_integration(self._get_reconfigure_entry()):
+            return await self.async_step_vehicle_reconfigure()
+        return await self.async_step_smartcar()
 
     @callback
     def async_remove(self) -> None:
@@ -826,14 +845,17 @@ class FlexChargingOptionsFlow(OptionsFlowWithReload):
         """The plan's allowance, location, and where the prices come from."""
         options = self.config_entry.options
         if user_input is not None:
-            allowance = plan_allowance(user_input[CONF_REQUEST_BUDGET])
-            if allowance is None:
-                return self._show_init({CONF_REQUEST_BUDGET: "plan_allowance_invalid"}, user_input)
-            self._options = {
-                CONF_REQUEST_BUDGET: allowance,
-                CONF_READ_LOCATION: user_input[CONF_READ_LOCATION],
-                CONF_PRICE_SOURCE: user_input[CONF_PRICE_SOURCE],
-            }
+            self._options = {CONF_PRICE_SOURCE: user_input[CONF_PRICE_SOURCE]}
+            if not from_other_integration(self.config_entry):
+                allowance = plan_allowance(user_input[CONF_REQUEST_BUDGET])
+                if allowance is None:
+                    return self._show_init(
+                        {CONF_REQUEST_BUDGET: "plan_allowance_invalid"}, user_input
+                    )
+                self._options |= {
+                    CONF_REQUEST_BUDGET: allowance,
+                    CONF_READ_LOCATION: user_input[CONF_READ_LOCATION],
+                }
             if notify_target := user_input.get(CONF_NOTIFY_TARGET):
                 if notify_target not in notify_targets(self.hass):
                     return self._show_init(
@@ -855,24 +877,29 @@ class FlexChargingOptionsFlow(OptionsFlowWithReload):
         return self._show_init({}, options)
 
     def _show_init(self, errors: dict[str, str], values: Mapping[str, Any]) -> ConfigFlowResult:
-        """The first step's form, showing `values` (the options, or what was entered)."""
+        """The first step's form, showing `values` (the options, or what was entered).
+
+        A vehicle from another integration has no Smartcar plan, and its location is an entity.
+        """
+        smartcar = {
+            vol.Required(
+                CONF_REQUEST_BUDGET,
+                # Entries made before the plan was asked keep their budget (500).
+                default=str(values.get(CONF_REQUEST_BUDGET, DEFAULT_REQUEST_BUDGET)),
+            ): plan_allowance_selector(),
+            vol.Required(
+                CONF_READ_LOCATION,
+                default=values.get(
+                    CONF_READ_LOCATION, self.config_entry.data.get(CONF_READ_LOCATION, False)
+                ),
+            ): BooleanSelector(),
+        }
         return self.async_show_form(
             step_id="init",
             errors=errors,
             data_schema=vol.Schema(
                 {
-                    vol.Required(
-                        CONF_REQUEST_BUDGET,
-                        # Entries made before the plan was asked keep their budget (500).
-                        default=str(values.get(CONF_REQUEST_BUDGET, DEFAULT_REQUEST_BUDGET)),
-                    ): plan_allowance_selector(),
-                    vol.Required(
-                        CONF_READ_LOCATION,
-                        default=values.get(
-                            CONF_READ_LOCATION,
-                            self.config_entry.data.get(CONF_READ_LOCATION, False),
-                        ),
-                    ): BooleanSelector(),
+                    **({} if from_other_integration(self.config_entry) else smartcar),
                     vol.Required(
                         CONF_PRICE_SOURCE,
                         default=values.get(CONF_PRICE_SOURCE, PRICE_SOURCE_NONE),

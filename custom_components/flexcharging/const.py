@@ -19,6 +19,11 @@ CONF_SMARTCAR_WEBHOOK_ID: Final = "smartcar_webhook_id"  # the webhook in the Sm
 CONF_CLOUDHOOK_URL: Final = "cloudhook_url"
 CONF_READ_LOCATION: Final = "read_location"
 CONF_REDIRECT_URI: Final = "redirect_uri"  # the Connect redirect the user registered
+# A vehicle from another integration (an entry of its own): its device and its entities by role.
+CONF_BACKEND: Final = "backend"
+BACKEND_ENTITIES: Final = "entities"
+CONF_DEVICE_ID: Final = "device_id"
+CONF_VEHICLE_ENTITIES: Final = "vehicle_entities"
 
 # Options
 CONF_REQUEST_BUDGET: Final = "request_budget"
@@ -79,6 +84,7 @@ def storage_key(entry_id: str, name: str) -> str:
 
 
 STORE_NAMES: Final = ("usage", "smart_charging", "plug_times", "sessions")
+STORE_NAMES: Final = ("usage", "smart_charging", "plug_times", "commands")
 
 
 class Refusal(StrEnum):

@@ -10,7 +10,7 @@ from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_call_later
-from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.helpers.update_coordinator import UpdateFailed
 from homeassistant.util import dt as dt_util
 
 from . import budget
@@ -38,7 +38,7 @@ from .const import (
     SIGNAL_KEY_STATE_CHANGED,
 )
 from .issues import delete_vehicle_issues, sync_vehicle_issues
-from .models import FleetData, FlexChargingConfigEntry, VehicleData
+from .models import FleetData, FlexChargingConfigEntry, VehicleCoordinator, VehicleData
 from .plan_limit import count_usage, limit_reached, roll_month
 from .usage import UsageMeter
 
@@ -49,10 +49,11 @@ RECENT_COMMAND = timedelta(minutes=30)
 COMMAND_REREAD_DELAY = 20.0  # seconds: Smartcar's signal store lags behind a command
 
 
-class FlexChargingCoordinator(DataUpdateCoordinator[FleetData]):
+class FlexChargingCoordinator(VehicleCoordinator):
     """Reads each vehicle's signal store when its budget allows, and merges webhook deliveries."""
 
     config_entry: FlexChargingConfigEntry
+    unsupported_keys = frozenset({"commands_sent"})  # Smartcar's are requests_used
 
     def __init__(
         self, hass: HomeAssistant, entry: FlexChargingConfigEntry, client: SmartcarClient

@@ -9,9 +9,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import CONF_READ_LOCATION
-from .coordinator import FlexChargingCoordinator
 from .entity import FlexChargingEntity, FlexChargingEntityDescription, async_add_vehicle_entities
-from .models import FlexChargingConfigEntry
+from .models import FlexChargingConfigEntry, VehicleCoordinator
 
 PARALLEL_UPDATES = 0
 
@@ -47,7 +46,7 @@ class VehicleLocation(FlexChargingEntity, TrackerEntity):
 
     def __init__(
         self,
-        coordinator: FlexChargingCoordinator,
+        coordinator: VehicleCoordinator,
         vehicle_id: str,
         description: FlexChargingTrackerDescription,
         opted_in: bool,

@@ -18,6 +18,7 @@ from .const import (
     CONF_WEBHOOK_ID,
     DOMAIN,
 )
+from .coordinator import FlexChargingCoordinator
 from .models import FlexChargingConfigEntry, VehicleData
 from .plug_guard import PlugGuard
 from .push import PushReceiver
@@ -141,17 +142,12 @@ async def async_get_config_entry_diagnostics(
 ) -> dict[str, Any]:
     """The whole entry."""
     coordinator = entry.runtime_data.coordinator
-    return {
+    client = entry.runtime_data.client
+    common = {
         "entry": {
             "data": async_redact_data(dict(entry.data), TO_REDACT),
             "options": dict(entry.options),
         },
-        "budget": coordinator.budget,
-        "webhooks_flowing": coordinator.webhooks_flowing,
-        "last_webhook": coordinator.last_webhook,
-        "update_interval": str(coordinator.update_interval),
-        "billable_requests_since_start": sum(entry.runtime_data.client.requests.billable.values()),
-        "webhook_receiver": _receiver(entry.runtime_data.receiver),
         "price_problem": entry.runtime_data.smart_charging.prices.problem,
         "vehicles": [
             _vehicle(
@@ -162,6 +158,18 @@ async def async_get_config_entry_diagnostics(
             )
             for vehicle_id, vehicle in coordinator.data.items()
         ],
+    }
+    if not isinstance(coordinator, FlexChargingCoordinator) or client is None:
+        # A vehicle from another integration: its entities are in the entry's data.
+        return common
+    return {
+        **common,
+        "budget": coordinator.budget,
+        "webhooks_flowing": coordinator.webhooks_flowing,
+        "last_webhook": coordinator.last_webhook,
+        "update_interval": str(coordinator.update_interval),
+        "billable_requests_since_start": sum(client.requests.billable.values()),
+        "webhook_receiver": _receiver(entry.runtime_data.receiver),
     }
 
 

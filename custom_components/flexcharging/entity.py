@@ -12,8 +12,7 @@ from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN, SMARTCAR_DASHBOARD_URL
-from .coordinator import FlexChargingCoordinator
-from .models import FlexChargingConfigEntry, VehicleData
+from .models import FlexChargingConfigEntry, VehicleCoordinator, VehicleData
 from .smart_charging import SmartChargingManager, SmartChargingState, plan_signal
 
 
@@ -41,7 +40,7 @@ class FlexChargingEntityDescription(EntityDescription):
     available_fn: Callable[[VehicleData], bool] | None = _data_read
 
 
-class FlexChargingEntity(CoordinatorEntity[FlexChargingCoordinator]):
+class FlexChargingEntity(CoordinatorEntity[VehicleCoordinator]):
     """An entity of one vehicle."""
 
     _attr_has_entity_name = True
@@ -49,7 +48,7 @@ class FlexChargingEntity(CoordinatorEntity[FlexChargingCoordinator]):
 
     def __init__(
         self,
-        coordinator: FlexChargingCoordinator,
+        coordinator: VehicleCoordinator,
         vehicle_id: str,
         description: FlexChargingEntityDescription,
     ) -> None:
@@ -58,16 +57,7 @@ class FlexChargingEntity(CoordinatorEntity[FlexChargingCoordinator]):
         self.vehicle_id = vehicle_id
         self.entity_description = description
         self._attr_unique_id = f"{vehicle_id}_{description.key}"
-        info = self.vehicle.info
-        vin = self.vehicle.state.vin.value
-        self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, vehicle_id)},
-            manufacturer=(info.make or "").title() or None,
-            model=info.model,
-            name=info.display_name,
-            serial_number=vin,
-            configuration_url=SMARTCAR_DASHBOARD_URL,
-        )
+        self._attr_device_info = coordinator.device_info(vehicle_id)
 
     @property
     def vehicle(self) -> VehicleData:
@@ -115,11 +105,12 @@ class SmartChargingEntity(FlexChargingEntity):
 def async_add_vehicle_entities[EntityT: FlexChargingEntity](
     entry: FlexChargingConfigEntry,
     async_add_entities: Callable[[Iterable[EntityT]], None],
-    factory: Callable[[FlexChargingCoordinator, str], Iterable[EntityT]],
+    factory: Callable[[VehicleCoordinator, str], Iterable[EntityT]],
 ) -> None:
     """Add a platform's entities for every vehicle, now and whenever one appears (until unload).
 
-    The listener also keeps the coordinator polling while an account has no vehicle yet.
+    Only those the vehicle's backend supports. The listener also keeps the coordinator polling
+    while an account has no vehicle yet.
     """
     coordinator = entry.runtime_data.coordinator
     known: set[str] = set()
@@ -128,7 +119,12 @@ def async_add_vehicle_entities[EntityT: FlexChargingEntity](
     def _check_device() -> None:
         new = [vehicle_id for vehicle_id in coordinator.data if vehicle_id not in known]
         known.update(new)
-        entities = [entity for vehicle_id in new for entity in factory(coordinator, vehicle_id)]
+        entities = [
+            entity
+            for vehicle_id in new
+            for entity in factory(coordinator, vehicle_id)
+            if entity.entity_description.key not in coordinator.unsupported_keys
+        ]
         if entities:
             async_add_entities(entities)
 

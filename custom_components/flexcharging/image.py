@@ -56,7 +56,8 @@ async def async_setup_entry(
         async_add_entities,
         lambda coordinator, vehicle_id: (
             [VirtualKeyQrCode(hass, coordinator, vehicle_id)]
-            if coordinator.data[vehicle_id].info.needs_virtual_key
+            if isinstance(coordinator, FlexChargingCoordinator)
+            and coordinator.data[vehicle_id].info.needs_virtual_key
             else []
         ),
     )
@@ -74,6 +75,7 @@ class VirtualKeyQrCode(FlexChargingEntity, ImageEntity):
         """Create the image entity."""
         FlexChargingEntity.__init__(self, coordinator, vehicle_id, VIRTUAL_KEY_QR)
         ImageEntity.__init__(self, hass)
+        self._urls = coordinator.client.urls
         self._link: str | None = None
         self._png: bytes | None = None
         self._attr_image_last_updated = dt_util.utcnow()
@@ -83,6 +85,7 @@ class VirtualKeyQrCode(FlexChargingEntity, ImageEntity):
         """The virtual-key link of this vehicle."""
         vehicle = self.vehicle
         return pairing_link(self.coordinator.client, vehicle.key_link, vehicle.state.vin.value)
+        return self._urls.virtual_key_for(self.vehicle.state.vin.value)
 
     @property
     def extra_state_attributes(self) -> dict[str, str]:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 
 from . import budget
 from .api import (
@@ -20,10 +22,9 @@ from .api import (
 from .api.errors import VIRTUAL_KEY_REQUIRED
 from .api.signals import FIELD_OF_CODE
 from .api.webhooks import VehicleErrorEvent, VehicleStateEvent
-from .const import LOGGER
+from .const import BACKEND_ENTITIES, CONF_BACKEND, DOMAIN, LOGGER, SMARTCAR_DASHBOARD_URL
 
 if TYPE_CHECKING:
-    from .coordinator import FlexChargingCoordinator
     from .plug_guard import PlugGuard
     from .push import PushReceiver
     from .session_log import SessionLog
@@ -32,12 +33,17 @@ if TYPE_CHECKING:
 type FlexChargingConfigEntry = ConfigEntry[FlexChargingRuntime]
 
 
+def from_other_integration(entry: ConfigEntry[Any]) -> bool:
+    """Whether the entry is a vehicle from another integration (else a Smartcar account)."""
+    return entry.data.get(CONF_BACKEND) == BACKEND_ENTITIES
+
+
 @dataclass(slots=True)
 class FlexChargingRuntime:
     """What a loaded entry holds."""
 
-    client: SmartcarClient
-    coordinator: FlexChargingCoordinator
+    client: SmartcarClient | None  # None for a vehicle from another integration
+    coordinator: VehicleCoordinator
     smart_charging: SmartChargingManager
     sessions: SessionLog
     receiver: PushReceiver | None = None  # None without a webhook
@@ -69,6 +75,10 @@ class VehicleData:
     active_share: float = budget.DEFAULT_ACTIVE_SHARE  # share of time plugged in, not full
     was_active: bool = False
     requests_used: int = 0  # billable requests this month
+    # Commands sent this month through another integration (its service calls), wake-ups
+    # included, and the wake-ups alone (Tesla's Fleet API bills both).
+    commands_sent: int = 0
+    wake_ups: int = 0
     limit_hit: bool = False  # Smartcar refused a request for the plan's limit this month
     forecast_exhausted: datetime | None = None  # when this month's budget runs out at this rate
     budget_at_risk: bool = False  # it runs out days before the month ends
@@ -170,3 +180,45 @@ class VehicleData:
 
 
 type FleetData = dict[str, VehicleData]
+
+
+class VehicleCoordinator(DataUpdateCoordinator[FleetData]):
+    """A backend: what smart charging and the vehicle entities need, whoever reaches the car.
+
+    `FlexChargingCoordinator` reaches vehicles through Smartcar; `EntityVehicleCoordinator`
+    through the entities of another integration.
+    """
+
+    config_entry: FlexChargingConfigEntry
+    # The keys of the entity descriptions this backend has no data or action for.
+    unsupported_keys: frozenset[str] = frozenset()
+    configuration_url: str | None = SMARTCAR_DASHBOARD_URL
+
+    def device_info(self, vehicle_id: str) -> DeviceInfo:
+        """The device of a vehicle."""
+        vehicle = self.data[vehicle_id]
+        info = vehicle.info
+        return DeviceInfo(
+            identifiers={(DOMAIN, vehicle_id)},
+            manufacturer=(info.make or "").title() or None,
+            model=info.model,
+            name=info.display_name,
+            serial_number=vehicle.state.vin.value,
+            configuration_url=self.configuration_url,
+        )
+
+    async def async_start_charging(self, vehicle_id: str, *, automatic: bool = False) -> None:
+        """Start charging; "already charging" counts as success."""
+        raise NotImplementedError
+
+    async def async_stop_charging(self, vehicle_id: str, *, automatic: bool = False) -> None:
+        """Stop charging; "not charging" counts as success."""
+        raise NotImplementedError
+
+    async def async_set_charge_limit(self, vehicle_id: str, percent: int) -> None:
+        """Set the charge limit."""
+        raise NotImplementedError
+
+    async def async_refresh_vehicle(self, vehicle_id: str) -> VehicleData:
+        """Read one vehicle now."""
+        raise NotImplementedError

@@ -36,9 +36,11 @@ class VirtualKeyRepairFlow(KeyPairingFlow[RepairsFlowResult], RepairsFlow):
         vehicle = coordinator.data.get(self._vehicle_id)
         if vehicle is None:
             return self.async_abort(reason="vehicle_gone")
-        if vehicle.key_state is not KeyState.MISSING:
+        client = self._entry.runtime_data.client
+        if vehicle.key_state is not KeyState.MISSING or client is None:
             return self.async_create_entry(data={})
         link = pairing_link(coordinator.client, vehicle.key_link, vehicle.state.vin.value)
+        link = client.urls.virtual_key_for(vehicle.state.vin.value)
         self.async_start_pairing(PairingVehicle(self._vehicle_id, vehicle.info.display_name, link))
         return await self.async_step_pair_key()
 

@@ -27,7 +27,7 @@ from .entity import (
     async_add_vehicle_entities,
     webhook_device_info,
 )
-from .models import FlexChargingConfigEntry, VehicleData
+from .models import FlexChargingConfigEntry, VehicleCoordinator, VehicleData
 from .planner import PlannedBlock
 from .push import PushReceiver
 from .session_sensors import session_sensors
@@ -53,7 +53,7 @@ class FlexChargingSensorDescription(FlexChargingEntityDescription, SensorEntityD
     """A sensor and how to read its value from the vehicle's data."""
 
     value_fn: Callable[[VehicleData], Any]
-    attributes_fn: Callable[[VehicleData, FlexChargingCoordinator], dict[str, Any]] | None = None
+    attributes_fn: Callable[[VehicleData, VehicleCoordinator], dict[str, Any]] | None = None
 
 
 def _range_km(vehicle: VehicleData) -> float | None:
@@ -78,6 +78,18 @@ def _charging_state(vehicle: VehicleData) -> str | None:
 def _key_state(vehicle: VehicleData) -> str | None:
     state = vehicle.key_state
     return None if state is KeyState.UNKNOWN else state.value
+
+
+def _budget_attributes(vehicle: VehicleData, coordinator: VehicleCoordinator) -> dict[str, Any]:
+    assert isinstance(coordinator, FlexChargingCoordinator)  # a Smartcar vehicle's sensor
+    return {
+        "budget": coordinator.budget,
+        "next_update": vehicle.next_poll,
+        "webhooks_flowing": coordinator.webhooks_flowing,
+        # At this month's rate the budget runs out then (None: it lasts the month).
+        "budget_runs_out": vehicle.forecast_exhausted,
+        "plan_limit_reached": vehicle.limit_hit,
+    }
 
 
 SENSORS: tuple[FlexChargingSensorDescription, ...] = (
@@ -147,13 +159,19 @@ SENSORS: tuple[FlexChargingSensorDescription, ...] = (
         state_class=SensorStateClass.TOTAL_INCREASING,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda vehicle: vehicle.requests_used,
+        attributes_fn=_budget_attributes,
+        available_fn=None,
+    ),
+    FlexChargingSensorDescription(
+        key="commands_sent",
+        translation_key="commands_sent",
+        native_unit_of_measurement="commands",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda vehicle: vehicle.commands_sent,
         attributes_fn=lambda vehicle, coordinator: {
-            "budget": coordinator.budget,
-            "next_update": vehicle.next_poll,
-            "webhooks_flowing": coordinator.webhooks_flowing,
-            # At this month's rate the budget runs out then (None: it lasts the month).
-            "budget_runs_out": vehicle.forecast_exhausted,
-            "plan_limit_reached": vehicle.limit_hit,
+            "wake_ups": vehicle.wake_ups,
+            "last_command": vehicle.last_command,
         },
         available_fn=None,
     ),

@@ -11,9 +11,8 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import DOMAIN
-from .coordinator import FlexChargingCoordinator
 from .entity import FlexChargingEntityDescription, SmartChargingEntity, async_add_vehicle_entities
-from .models import FlexChargingConfigEntry
+from .models import FlexChargingConfigEntry, VehicleCoordinator
 from .smart_charging.model import WEEKDAYS
 
 PARALLEL_UPDATES = 1  # setting a time re-plans, which may send a command
@@ -45,7 +44,7 @@ async def async_setup_entry(
     """Add the ready-by times of every vehicle (and drop the weekday/weekend ones they replace)."""
     registry = er.async_get(hass)
 
-    def entities(coordinator: FlexChargingCoordinator, vehicle_id: str) -> list[ReadyByTime]:
+    def entities(coordinator: VehicleCoordinator, vehicle_id: str) -> list[ReadyByTime]:
         for key in REPLACED_KEYS:
             if entity_id := registry.async_get_entity_id(
                 TIME_DOMAIN, DOMAIN, f"{vehicle_id}_{key}"

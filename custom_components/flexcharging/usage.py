@@ -17,10 +17,10 @@ SAVE_DELAY = 30.0  # seconds: counts change with every request; written at most 
 class UsageMeter:
     """Billable requests per vehicle this month (Smartcar bills per vehicle and month)."""
 
-    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
-        """Prepare the entry's usage store."""
+    def __init__(self, hass: HomeAssistant, entry_id: str, name: str = "usage") -> None:
+        """Prepare the entry's store (`commands`: the commands sent through another integration)."""
         self._store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, storage_key(entry_id, "usage")
+            hass, STORAGE_VERSION, storage_key(entry_id, name)
         )
         self.month = ""
         self.counts: dict[str, int] = {}

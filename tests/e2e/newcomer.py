@@ -365,6 +365,9 @@ class Run:
             .first.click()
         )
         dialog = self.dialog()
+        # The first step is a menu: a Smartcar account, or a vehicle from another integration.
+        await expect(dialog.get_by_text("Smartcar account")).to_be_visible(timeout=STEP_TIMEOUT_MS)
+        await dialog.get_by_text("Smartcar account").click()
         await expect(dialog.get_by_text("Your Smartcar application")).to_be_visible(
             timeout=STEP_TIMEOUT_MS
         )

@@ -112,6 +112,7 @@ class VehicleInfo:
     year: int | None = None
     powertrain_type: str | None = None
     mode: str | None = None
+    name: str | None = None  # the user's name for it (a vehicle from another integration)
 
     @property
     def is_tesla(self) -> bool:
@@ -133,7 +134,9 @@ class VehicleInfo:
 
     @property
     def display_name(self) -> str:
-        """A name for people: "2023 Tesla Model 3"."""
+        """A name for people: its own name, else "2023 Tesla Model 3"."""
+        if self.name:
+            return self.name
         make = (self.make or "").title() if self.make else None
         parts = [str(self.year) if self.year else None, make, self.model]
         return " ".join(part for part in parts if part) or self.vehicle_id

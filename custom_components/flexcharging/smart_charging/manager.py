@@ -42,14 +42,13 @@ from ..const import (
     Refusal,
     storage_key,
 )
-from ..coordinator import FlexChargingCoordinator
 from ..issues import (
     clear_charging_problem,
     clear_plan_at_risk,
     raise_charging_problem,
     raise_plan_at_risk,
 )
-from ..models import FlexChargingConfigEntry, VehicleData
+from ..models import FlexChargingConfigEntry, VehicleCoordinator, VehicleData
 from ..notifications import (
     EVENT_NOTIFICATION_ACTION,
     Text,
@@ -87,7 +86,7 @@ class SmartChargingManager:
         self,
         hass: HomeAssistant,
         entry: FlexChargingConfigEntry,
-        coordinator: FlexChargingCoordinator,
+        coordinator: VehicleCoordinator,
     ) -> None:
         """Prepare; `async_load` reads the settings, `async_start` starts listening."""
         self.hass = hass
