@@ -50,7 +50,7 @@ from custom_components.flexcharging.const import (
 from custom_components.flexcharging.issues import charging_problem_issue_id
 from custom_components.flexcharging.smart_charging.policy import RETRY_AFTER
 from tests.common import FROZEN_NOW
-from tests.fake_tesla import FakeTesla, async_add_fake_tesla
+from tests.fake_tesla import BatteryLevel, ChargingState, FakeTesla, async_add_fake_tesla
 from tests.test_smart_charging import CHEAP_START, PRICE_ENTITY, PRICES, price_attributes
 
 MAPPING = {
@@ -494,3 +494,34 @@ async def test_removing_the_entry_deletes_its_stores(
     await hass.config_entries.async_remove(entry.entry_id)
     await hass.async_block_till_done()
     assert not keys & set(hass_storage)
+
+
+async def test_repeated_reports_count_only_after_a_command(
+    hass: HomeAssistant, night: FakeTesla, freezer: FrozenDateTimeFactory
+) -> None:
+    """A streaming integration repeats its values: no new plan for each, but a command's answer."""
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    coordinator = entry.runtime_data.coordinator
+    updates: list[None] = []
+    entry.async_on_unload(coordinator.async_add_listener(lambda: updates.append(None)))
+    # Device trackers write a state change on every report; the other entities do not.
+    battery, charging = (
+        next(e for e in night.entities if isinstance(e, kind))
+        for kind in (BatteryLevel, ChargingState)
+    )
+    freezer.tick(timedelta(seconds=5))
+    battery.sync()
+    await hass.async_block_till_done()
+    assert updates == []
+    assert coordinator.data[night.device_id].state.battery_level.oem_updated_at == dt_util.utcnow()
+
+    night.asleep = True
+    await call(hass, "switch", SERVICE_TURN_ON, ours(hass, "switch", night, "charging_switch"))
+    updates.clear()
+    freezer.tick(timedelta(seconds=5))
+    charging.sync()  # "stopped" again: the car's answer to the start
+    await hass.async_block_till_done()
+    assert updates
+    vehicle = coordinator.data[night.device_id]
+    assert vehicle.charging is False
+    assert vehicle.charging_updated_at == dt_util.utcnow()

@@ -63,6 +63,9 @@ SMARTCAR_ONLY_KEYS: Final = frozenset(
         "virtual_key_qr_code",
     }
 )
+# A value reported again this soon after a command answers it (smart charging retries after two
+# minutes, twice).
+ANSWER_WINDOW: Final = timedelta(minutes=10)
 # A start sent this soon after one that had no effect wakes the car first (where it can).
 WAKE_AFTER_IGNORED_START: Final = timedelta(minutes=30)
 
@@ -105,7 +108,7 @@ class EntityVehicleCoordinator(VehicleCoordinator):
         watched = list(self.entities.values())
         self._unsubs = [
             async_track_state_change_event(self.hass, watched, self._on_state),
-            async_track_state_report_event(self.hass, watched, self._on_state),
+            async_track_state_report_event(self.hass, watched, self._on_report),
         ]
 
     async def _async_update_data(self) -> FleetData:
@@ -117,6 +120,18 @@ class EntityVehicleCoordinator(VehicleCoordinator):
     def _on_state(self, _: Event[Any]) -> None:
         self._read()
         self.async_set_updated_data(dict(self.data))
+
+    @callback
+    def _on_report(self, _: Event[Any]) -> None:
+        """The same value reported again: news only while a command awaits the car's answer.
+
+        Otherwise the fresher stamps are kept for the next evaluation (a streaming integration
+        reports every few seconds: each one need not make a new plan).
+        """
+        self._read()
+        last_command = self.data[self.vehicle_id].last_command
+        if last_command is not None and dt_util.utcnow() - last_command < ANSWER_WINDOW:
+            self.async_set_updated_data(dict(self.data))
 
     async def async_shutdown(self) -> None:
         """Stop following the entities; write the command count now."""
