@@ -222,25 +222,47 @@ class PressButton(FakeEntity, ButtonEntity):
         self.car.command(self._command)
 
 
+# Tessie's unique-id keys where they differ from Teslemetry's (homeassistant/components/tessie:
+# sensor.py has only the usable battery level; switch.py's charge switch has its own id).
+TESSIE_KEYS = {
+    "charge_state_battery_level": "charge_state_usable_battery_level",
+    "charge_state_user_charge_enable_request": "charge_state_charge_enable_request",
+}
+
+
 async def async_add_fake_tesla(
     hass: HomeAssistant, car: FakeTesla | None = None, platform_name: str = "teslemetry"
 ) -> FakeTesla:
     """Register the car's entities and device as the teslemetry integration would.
 
-    Another `platform_name` makes it an integration FlexCharging knows nothing about, with
-    start and stop buttons besides the switch.
+    "tesla_fleet" has Teslemetry's ids, "tessie" its own; another `platform_name` makes it an
+    integration FlexCharging knows nothing about. All have start and stop buttons too.
     """
     car = car or FakeTesla()
+    keys = TESSIE_KEYS if platform_name == "tessie" else {}
     entry = MockConfigEntry(domain=platform_name, title=platform_name)
     entry.add_to_hass(hass)
     platforms: dict[str, list[FakeEntity]] = {
         "sensor": [
-            BatteryLevel(car, "charge_state_battery_level", "Battery level"),
+            BatteryLevel(
+                car,
+                keys.get("charge_state_battery_level", "charge_state_battery_level"),
+                "Battery level",
+            ),
             ChargingState(car, "charge_state_charging_state", "Charging"),
             ChargerPower(car, "charge_state_charger_power", "Charger power"),
         ],
         "binary_sensor": [ChargeCable(car, "charge_state_conn_charge_cable", "Charge cable")],
-        "switch": [ChargeSwitch(car, "charge_state_user_charge_enable_request", "Charge")],
+        "switch": [
+            ChargeSwitch(
+                car,
+                keys.get(
+                    "charge_state_user_charge_enable_request",
+                    "charge_state_user_charge_enable_request",
+                ),
+                "Charge",
+            )
+        ],
         "number": [ChargeLimit(car, "charge_state_charge_limit_soc", "Charge limit")],
         "button": [
             WakeButton(car, "wake", "Wake"),

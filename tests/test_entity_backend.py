@@ -158,6 +158,17 @@ async def test_add_a_teslemetry_vehicle(hass: HomeAssistant) -> None:
     assert result["reason"] == "vehicle_already_configured"
 
 
+@pytest.mark.parametrize("platform", ["tesla_fleet", "tessie"])
+async def test_tesla_fleet_and_tessie_are_proposed_too(hass: HomeAssistant, platform: str) -> None:
+    """Their unique ids (Tessie's battery level and switch differ) give the same mapping."""
+    car = await async_add_fake_tesla(hass, platform_name=platform)
+    result = await start_vehicle_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_DEVICE_ID: car.device_id}
+    )
+    assert suggested(result) == MAPPING
+
+
 @pytest.mark.parametrize(
     ("change", "errors"),
     [
@@ -525,3 +536,20 @@ async def test_repeated_reports_count_only_after_a_command(
     vehicle = coordinator.data[night.device_id]
     assert vehicle.charging is False
     assert vehicle.charging_updated_at == dt_util.utcnow()
+
+
+async def test_unavailable_while_its_entities_are(
+    hass: HomeAssistant, night: FakeTesla, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The car's level and plug unavailable: FlexCharging's entities too; logged once each way."""
+    battery = ours(hass, "sensor", night, "battery_level")
+    for entity_id in (MAPPING["battery_level"], MAPPING["plugged_in"]):
+        hass.states.async_set(entity_id, "unavailable")
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert state_of(hass, battery) == "unavailable"
+    assert state_of(hass, ours(hass, "sensor", night, "smart_charging_status")) == "no_data"
+    night.report()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert state_of(hass, battery) == "60.0"
+    assert caplog.text.count("Scotty is unavailable: entities_unavailable") == 1
+    assert caplog.text.count("Scotty is available again") == 1

@@ -197,6 +197,9 @@ class EntityVehicleCoordinator(VehicleCoordinator):
             ),
         )
         vehicle.available = battery is not None or plugged is not None
+        # Logged once each way (the other integration logs its own outage too).
+        vehicle.last_error = None if vehicle.available else "entities_unavailable"
+        vehicle.log_availability_change()
         reports = [s.last_reported for s in (battery, plugged, charging, switch) if s]
         vehicle.last_success = max(reports, default=vehicle.last_success)
         if vehicle.charging:
