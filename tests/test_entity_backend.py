@@ -179,6 +179,7 @@ async def test_tesla_fleet_and_tessie_are_proposed_too(hass: HomeAssistant, plat
         ({"battery_level": "sensor.scotty_charger_power"}, {"battery_level": "battery_unit"}),
         ({"charge_power": "sensor.scotty_battery_level"}, {"charge_power": "power_unit"}),
         ({"charge_limit": "number.nothing_here"}, {"charge_limit": "entity_missing"}),
+        ({"charge_limit": "number.charge_current"}, {"charge_limit": "limit_unit"}),
         (
             {"charge_switch": None, "start_button": "button.scotty_wake"},
             {"stop_button": "buttons_in_pairs", "base": "no_control"},
@@ -193,6 +194,7 @@ async def test_mapping_is_checked(
     hass.states.async_set(
         "binary_sensor.charging_flag", STATE_ON, {"device_class": "battery_charging"}
     )
+    hass.states.async_set("number.charge_current", "16", {"unit_of_measurement": "A"})
     car = await async_add_fake_tesla(hass)
     result = await start_vehicle_flow(hass)
     result = await hass.config_entries.flow.async_configure(

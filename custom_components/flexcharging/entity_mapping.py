@@ -125,11 +125,8 @@ def validate(hass: HomeAssistant, mapping: Mapping[str, str]) -> dict[str, str]:
     """
     errors: dict[str, str] = {}
     for role in ROLES:
-        entity_id = mapping.get(role.name)
-        if not entity_id:
-            if role.required:
-                errors[role.name] = "entity_required"
-            continue
+        if not (entity_id := mapping.get(role.name)):
+            continue  # the form's schema asks for the required ones
         if (state := hass.states.get(entity_id)) is None:
             errors[role.name] = "entity_missing"
             continue
