@@ -139,6 +139,9 @@ async def test_add_a_teslemetry_vehicle(hass: HomeAssistant) -> None:
     assert state_of(hass, ours(hass, "binary_sensor", car, "plugged_in")) == STATE_ON
     assert state_of(hass, ours(hass, "number", car, "charge_limit")) == "80"
     assert state_of(hass, ours(hass, "sensor", car, "commands_sent")) == "0"
+    # The weekly schedule and the next trip, as for a Smartcar vehicle.
+    assert state_of(hass, ours(hass, "time", car, "ready_by_wednesday")) == "07:00:00"
+    ours(hass, "datetime", car, "next_departure")
     registry = er.async_get(hass)
     for domain, key in (
         ("sensor", "requests_used"),
