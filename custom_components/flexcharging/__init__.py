@@ -122,11 +122,6 @@ async def _async_setup(
     # Started after the platforms: the first decisions can name their entities in the logbook.
     await smart_charging.async_start()
     entry.async_on_unload(smart_charging.async_unload)
-    plug_guard = PlugGuard(hass, entry, coordinator, smart_charging)
-    await plug_guard.async_load()
-    entry.runtime_data.plug_guard = plug_guard
-    plug_guard.async_start()
-    entry.async_on_unload(plug_guard.async_unload)
     sessions.async_start()
     entry.async_on_unload(sessions.async_unload)
     if isinstance(coordinator, FlexChargingCoordinator):

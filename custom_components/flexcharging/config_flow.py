@@ -92,9 +92,8 @@ from .const import (
     SIGNAL_KEY_STATE_CHANGED,
     SMARTCAR_DASHBOARD_URL,
 )
-from .pairing import KeyPairingFlow, PairingVehicle, async_probe_key, pairing_link
 from .models import from_other_integration
-from .pairing import KeyPairingFlow, PairingVehicle
+from .pairing import KeyPairingFlow, PairingVehicle, async_probe_key, pairing_link
 from .prices import PriceFormatError, slots_from_attributes
 
 if TYPE_CHECKING:

@@ -83,8 +83,7 @@ def storage_key(entry_id: str, name: str) -> str:
     return f"{DOMAIN}.{entry_id}.{name}"
 
 
-STORE_NAMES: Final = ("usage", "smart_charging", "plug_times", "sessions")
-STORE_NAMES: Final = ("usage", "smart_charging", "plug_times", "commands")
+STORE_NAMES: Final = ("usage", "smart_charging", "plug_times", "sessions", "commands")
 
 
 class Refusal(StrEnum):

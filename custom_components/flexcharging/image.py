@@ -75,7 +75,8 @@ class VirtualKeyQrCode(FlexChargingEntity, ImageEntity):
         """Create the image entity."""
         FlexChargingEntity.__init__(self, coordinator, vehicle_id, VIRTUAL_KEY_QR)
         ImageEntity.__init__(self, hass)
-        self._urls = coordinator.client.urls
+        assert isinstance(coordinator, FlexChargingCoordinator)  # only Smartcar vehicles have it
+        self._smartcar = coordinator.client
         self._link: str | None = None
         self._png: bytes | None = None
         self._attr_image_last_updated = dt_util.utcnow()
@@ -84,8 +85,7 @@ class VirtualKeyQrCode(FlexChargingEntity, ImageEntity):
     def link(self) -> str:
         """The virtual-key link of this vehicle."""
         vehicle = self.vehicle
-        return pairing_link(self.coordinator.client, vehicle.key_link, vehicle.state.vin.value)
-        return self._urls.virtual_key_for(self.vehicle.state.vin.value)
+        return pairing_link(self._smartcar, vehicle.key_link, vehicle.state.vin.value)
 
     @property
     def extra_state_attributes(self) -> dict[str, str]:

@@ -13,6 +13,7 @@ from homeassistant.util import dt as dt_util
 
 from .api import KeyState
 from .const import DOMAIN
+from .coordinator import FlexChargingCoordinator
 from .issues import key_issue_id
 from .models import FlexChargingConfigEntry
 from .pairing import KeyPairingFlow, PairingVehicle, async_probe_key, pairing_link
@@ -39,8 +40,7 @@ class VirtualKeyRepairFlow(KeyPairingFlow[RepairsFlowResult], RepairsFlow):
         client = self._entry.runtime_data.client
         if vehicle.key_state is not KeyState.MISSING or client is None:
             return self.async_create_entry(data={})
-        link = pairing_link(coordinator.client, vehicle.key_link, vehicle.state.vin.value)
-        link = client.urls.virtual_key_for(vehicle.state.vin.value)
+        link = pairing_link(client, vehicle.key_link, vehicle.state.vin.value)
         self.async_start_pairing(PairingVehicle(self._vehicle_id, vehicle.info.display_name, link))
         return await self.async_step_pair_key()
 
@@ -59,6 +59,7 @@ class VirtualKeyRepairFlow(KeyPairingFlow[RepairsFlowResult], RepairsFlow):
     async def async_confirm_key(self, vehicle_id: str) -> KeyState:
         """Ask Smartcar itself (the car's charge limit, sent again); the vehicle keeps the answer."""
         coordinator = self._entry.runtime_data.coordinator
+        assert isinstance(coordinator, FlexChargingCoordinator)  # keys are Smartcar's
         vehicle = coordinator.data.get(vehicle_id)
         if vehicle is None:
             return KeyState.UNKNOWN

@@ -18,8 +18,7 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, PRICE_SOURCE_SCHEDULE, storage_key
-from .coordinator import FlexChargingCoordinator
-from .models import FlexChargingConfigEntry, VehicleData
+from .models import FlexChargingConfigEntry, VehicleCoordinator, VehicleData
 from .planner import PriceSlot
 from .prices import schedule_slots
 from .sessions import ChargingSession, OpenSession, Report, is_stale, month_cost, observe
@@ -86,7 +85,7 @@ class SessionLog:
         self,
         hass: HomeAssistant,
         entry: FlexChargingConfigEntry,
-        coordinator: FlexChargingCoordinator,
+        coordinator: VehicleCoordinator,
     ) -> None:
         """Prepare; `async_load` reads the store, `async_start` starts listening."""
         self.hass = hass

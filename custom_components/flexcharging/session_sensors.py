@@ -17,9 +17,8 @@ from homeassistant.const import UnitOfEnergy
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.util import dt as dt_util
 
-from .coordinator import FlexChargingCoordinator
 from .entity import FlexChargingEntity, FlexChargingEntityDescription
-from .models import VehicleData
+from .models import VehicleCoordinator, VehicleData
 from .session_log import SessionLog, sessions_signal
 
 
@@ -97,7 +96,7 @@ SESSION_SENSORS: tuple[SessionSensorDescription, ...] = (
 )
 
 
-def session_sensors(coordinator: FlexChargingCoordinator, vehicle_id: str) -> list[SessionSensor]:
+def session_sensors(coordinator: VehicleCoordinator, vehicle_id: str) -> list[SessionSensor]:
     """The session sensors of one vehicle."""
     return [SessionSensor(coordinator, vehicle_id, description) for description in SESSION_SENSORS]
 
