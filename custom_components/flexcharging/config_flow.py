@@ -878,8 +878,15 @@ class FlexChargingOptionsFlow(OptionsFlowWithReload):
     def _show_init(self, errors: dict[str, str], values: Mapping[str, Any]) -> ConfigFlowResult:
         """The first step's form, showing `values` (the options, or what was entered).
 
-        A vehicle from another integration has no Smartcar plan, and its location is an entity.
+        A vehicle from another integration has no Smartcar plan, its location is an entity, and
+        it reports a plug-in by itself (no plug-in triggers needed).
         """
+        plug_triggers = {
+            vol.Optional(
+                CONF_PLUG_TRIGGERS,
+                description={"suggested_value": values.get(CONF_PLUG_TRIGGERS)},
+            ): EntitySelector(EntitySelectorConfig(multiple=True)),
+        }
         smartcar = {
             vol.Required(
                 CONF_REQUEST_BUDGET,
@@ -923,10 +930,7 @@ class FlexChargingOptionsFlow(OptionsFlowWithReload):
                             mode=SelectSelectorMode.DROPDOWN,
                         )
                     ),
-                    vol.Optional(
-                        CONF_PLUG_TRIGGERS,
-                        description={"suggested_value": values.get(CONF_PLUG_TRIGGERS)},
-                    ): EntitySelector(EntitySelectorConfig(multiple=True)),
+                    **({} if from_other_integration(self.config_entry) else plug_triggers),
                 }
             ),
         )
