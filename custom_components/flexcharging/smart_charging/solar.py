@@ -1,0 +1,161 @@
+"""Solar surplus charging by start and stop only (pure: no Home Assistant, no I/O, no clock).
+
+Smartcar v3 has no charging-current command, so the car charges at its own power or not at
+all, and every start or stop costs two billable requests (the command and a read to confirm
+it). The controller therefore starts only when the surplus covers most of the car's power for
+a while, stops only when it stayed well below for a while, keeps the car on and off for a
+minimum time, and spends at most a daily number of commands (a start is only made when its
+stop still fits in the day's budget).
+
+What the surplus is: the power the car could take without importing from the grid, i.e. what
+is exported now plus what the car itself draws now. Two sensor combinations give it:
+- a grid power sensor (positive = import, negative = export): surplus = -grid + car;
+- PV production and house consumption, the consumption including the car (inverters' "load"
+  power): surplus = production - consumption + car.
+PV production alone does not work: without the house's load the export is unknown.
+
+The minimum charge and the ready-by target come first: the planner buys what the sun did not
+cover; this controller only adds charging on top.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+import math
+
+DEFAULT_CAR_POWER_KW = 3.7  # 16 A on one phase, until the car's power is known or learned
+POWER_UNITS = {"W": 0.001, "kW": 1.0, "MW": 1000.0}
+
+
+class SolarReason(StrEnum):
+    """Why the controller wants the car charging on solar surplus, or not."""
+
+    SURPLUS = "surplus"  # charging: the surplus covers the car
+    WAITING_FOR_SUN = "waiting_for_sun"  # not charging: too little surplus
+    MINIMUM_ON = "minimum_on"  # charging although the surplus fell: not yet on long enough
+    MINIMUM_OFF = "minimum_off"  # not charging although there is surplus: off too briefly
+    BUDGET_USED = "budget_used"  # not charging: today's solar commands are spent
+    NO_READING = "no_reading"  # the power sensors give no number
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SolarSettings:
+    """When to start and stop (shares are of the car's charging power)."""
+
+    start_share: float = 0.8  # start when the surplus covers this share of the car's power...
+    stop_share: float = 0.5  # ...and stop when it falls below this share
+    start_delay: timedelta = timedelta(minutes=5)  # the surplus must hold this long to start
+    stop_delay: timedelta = timedelta(minutes=10)  # and be missing this long to stop
+    min_on: timedelta = timedelta(minutes=20)
+    min_off: timedelta = timedelta(minutes=10)
+    commands_per_day: int = 4  # starts and stops together; each costs two requests
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SolarState:
+    """The controller's memory for one vehicle."""
+
+    wants: bool = False  # charging on solar surplus is asked for
+    changed_at: datetime | None = None  # when `wants` last changed
+    above_since: datetime | None = None  # the surplus is at the start level since
+    below_since: datetime | None = None  # the surplus is under the stop level since
+    day: date | None = None  # the local day `commands` counts
+    commands: int = 0  # solar starts and stops counted today (a start reserves its stop)
+    surplus_kw: float | None = None  # the last surplus seen
+    reason: SolarReason = SolarReason.WAITING_FOR_SUN
+
+
+def power_kw(state: str | None, unit: str | None) -> float | None:
+    """A power sensor's state in kW (W, kW or MW); None when it is not a number in those."""
+    if state is None or unit not in POWER_UNITS:
+        return None
+    try:
+        value = float(state)
+    except ValueError:
+        return None
+    if not math.isfinite(value):
+        return None
+    return value * POWER_UNITS[unit]
+
+
+def surplus_kw(
+    *,
+    grid_kw: float | None = None,
+    production_kw: float | None = None,
+    consumption_kw: float | None = None,
+    car_kw: float = 0.0,
+) -> float | None:
+    """The power the car could take without import; `car_kw` is what the car draws now.
+
+    A grid reading wins over production and consumption; None when neither pair is complete.
+    """
+    if grid_kw is not None:
+        return car_kw - grid_kw
+    if production_kw is not None and consumption_kw is not None:
+        return production_kw - consumption_kw + car_kw
+    return None
+
+
+def update(
+    state: SolarState,
+    settings: SolarSettings,
+    *,
+    surplus: float | None,
+    car_power_kw: float,
+    now: datetime,
+    today: date,
+) -> SolarState:
+    """The controller after a reading (or a timer: the same reading, a later `now`)."""
+    if state.day != today:
+        # A start of yesterday still owes its stop, which counts against today.
+        state = replace(state, day=today, commands=1 if state.wants else 0)
+    start_level = settings.start_share * car_power_kw
+    stop_level = settings.stop_share * car_power_kw
+    above = surplus is not None and surplus >= start_level
+    below = surplus is None or surplus < stop_level
+    state = replace(
+        state,
+        surplus_kw=surplus,
+        above_since=(state.above_since or now) if above else None,
+        below_since=(state.below_since or now) if below else None,
+    )
+    held = now - state.changed_at if state.changed_at else None
+    if state.wants:
+        if not (state.below_since and now - state.below_since >= settings.stop_delay):
+            return replace(state, reason=SolarReason.SURPLUS)
+        if held is not None and held < settings.min_on:
+            return replace(state, reason=SolarReason.MINIMUM_ON)
+        # The stop was reserved with the start: it is always allowed.
+        return replace(state, wants=False, changed_at=now, reason=_idle_reason(surplus))
+    if not (state.above_since and now - state.above_since >= settings.start_delay):
+        return replace(state, reason=_idle_reason(surplus))
+    if held is not None and held < settings.min_off:
+        return replace(state, reason=SolarReason.MINIMUM_OFF)
+    if state.commands + 2 > settings.commands_per_day:
+        return replace(state, reason=SolarReason.BUDGET_USED)
+    return replace(
+        state, wants=True, changed_at=now, commands=state.commands + 2, reason=SolarReason.SURPLUS
+    )
+
+
+def _idle_reason(surplus: float | None) -> SolarReason:
+    return SolarReason.NO_READING if surplus is None else SolarReason.WAITING_FOR_SUN
+
+
+def next_check(state: SolarState, settings: SolarSettings) -> datetime | None:
+    """When the controller may change its mind without a new reading.
+
+    That is when a delay or a minimum time runs out (some sensors report only on change).
+    """
+    moments: list[datetime] = []
+    if state.wants and state.below_since:
+        moments.append(state.below_since + settings.stop_delay)
+        if state.changed_at:
+            moments.append(state.changed_at + settings.min_on)
+    if not state.wants and state.above_since:
+        moments.append(state.above_since + settings.start_delay)
+        if state.changed_at:
+            moments.append(state.changed_at + settings.min_off)
+    return max(moments) if moments else None
