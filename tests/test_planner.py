@@ -460,6 +460,23 @@ def test_no_prices_at_all(capacity: float | None) -> None:
     assert plan_energy(plan) == (None if capacity is None else pytest.approx(15.0))
 
 
+def test_latest_first_leaves_the_early_hours_to_the_sun() -> None:
+    # Solar surplus charging: with no prices the plan waits until just before the deadline; a
+    # partial stretch is placed at the end of its hour, against the chosen time after it.
+    plan = plan_charging(ask(latest_first=True), [])
+    assert spans(plan) == [(at(21), at(24), UNKNOWN)]
+    plan = plan_charging(ask(target=75, latest_first=True), slots([None] * 24))
+    assert spans(plan) == [(at(21, 30), at(24), UNKNOWN)]
+    # Cheaper prices still win; at the marginal price touching the chosen time still goes
+    # first (one block), then the latest; the minimum still comes at once.
+    plan = plan_charging(ask(target=70, latest_first=True), slots([2] * 20 + [1, 2, 2, 2]))
+    assert spans(plan) == [(at(20), at(22), CHEAPEST)]
+    plan = plan_charging(ask(target=70, latest_first=True), slots([2] * 24))
+    assert spans(plan) == [(at(22), at(24), CHEAPEST)]
+    plan = plan_charging(ask(soc=10, minimum=20, target=30, latest_first=True), slots([2] * 24))
+    assert spans(plan) == [(at(0), at(1), MINIMUM), (at(23), at(24), CHEAPEST)]
+
+
 def test_minimum_in_unknown_time() -> None:
     plan = plan_charging(ask(soc=10, minimum=20, target=30), slots([1, 1, 1], start=at(3)))
     assert spans(plan) == [(at(0), at(1), MINIMUM), (at(3), at(4), CHEAPEST)]

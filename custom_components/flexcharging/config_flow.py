@@ -15,7 +15,6 @@ from homeassistant.config_entries import (
     SOURCE_USER,
     ConfigEntryState,
     ConfigFlowResult,
-    OptionsFlowWithReload,
 )
 from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.helpers import config_entry_oauth2_flow
@@ -71,6 +70,7 @@ from .const import (
     CONF_REDIRECT_URI,
     CONF_REQUEST_BUDGET,
     CONF_SMARTCAR_WEBHOOK_ID,
+    CONF_SOLAR_SOURCE,
     CONF_USER_ID,
     CONF_WEBHOOK_ID,
     CONF_WEEKDAY_PEAK_END,
@@ -91,10 +91,12 @@ from .const import (
     REQUIRED_SCOPES,
     SIGNAL_KEY_STATE_CHANGED,
     SMARTCAR_DASHBOARD_URL,
+    SOLAR_SOURCE_NONE,
 )
 from .models import from_other_integration
 from .pairing import KeyPairingFlow, PairingVehicle, async_probe_key, pairing_link
 from .prices import PriceFormatError, slots_from_attributes
+from .solar_options import SOLAR_KEYS, SolarOptionsStep, solar_source_selector
 
 if TYPE_CHECKING:
     from .models import FlexChargingConfigEntry
@@ -833,8 +835,8 @@ def _fingerprints(connections: list[Connection]) -> frozenset[tuple[str, ...]]:
     return frozenset((c.user_id, c.vehicle.vehicle_id, *sorted(c.permissions)) for c in connections)
 
 
-class FlexChargingOptionsFlow(OptionsFlowWithReload):
-    """Request budget, location, and the prices smart charging plans with."""
+class FlexChargingOptionsFlow(SolarOptionsStep):
+    """Request budget, location, the prices smart charging plans with, and solar surplus."""
 
     def __init__(self) -> None:
         """Start with nothing chosen."""
@@ -855,6 +857,18 @@ class FlexChargingOptionsFlow(OptionsFlowWithReload):
                     CONF_REQUEST_BUDGET: allowance,
                     CONF_READ_LOCATION: user_input[CONF_READ_LOCATION],
                 }
+            allowance = plan_allowance(user_input[CONF_REQUEST_BUDGET])
+            if allowance is None:
+                return self._show_init({CONF_REQUEST_BUDGET: "plan_allowance_invalid"}, user_input)
+            self._options = {
+                CONF_REQUEST_BUDGET: allowance,
+                CONF_READ_LOCATION: user_input[CONF_READ_LOCATION],
+                CONF_PRICE_SOURCE: user_input[CONF_PRICE_SOURCE],
+            }
+            if (solar := user_input[CONF_SOLAR_SOURCE]) != SOLAR_SOURCE_NONE:
+                # The solar step shows the sensors chosen before (and replaces them).
+                self._options |= {key: options[key] for key in SOLAR_KEYS if key in options}
+                self._options[CONF_SOLAR_SOURCE] = solar
             if notify_target := user_input.get(CONF_NOTIFY_TARGET):
                 if notify_target not in notify_targets(self.hass):
                     return self._show_init(
@@ -872,7 +886,7 @@ class FlexChargingOptionsFlow(OptionsFlowWithReload):
                 return await self.async_step_price_entities()
             if source == PRICE_SOURCE_SCHEDULE:
                 return await self.async_step_rate_schedule()
-            return self.async_create_entry(data=self._options)
+            return await self._async_after_prices(self._options)
         return self._show_init({}, options)
 
     def _show_init(self, errors: dict[str, str], values: Mapping[str, Any]) -> ConfigFlowResult:
@@ -931,6 +945,14 @@ class FlexChargingOptionsFlow(OptionsFlowWithReload):
                         )
                     ),
                     **({} if from_other_integration(self.config_entry) else plug_triggers),
+                    vol.Optional(
+                        CONF_PLUG_TRIGGERS,
+                        description={"suggested_value": values.get(CONF_PLUG_TRIGGERS)},
+                    ): EntitySelector(EntitySelectorConfig(multiple=True)),
+                    vol.Required(
+                        CONF_SOLAR_SOURCE,
+                        default=values.get(CONF_SOLAR_SOURCE, SOLAR_SOURCE_NONE),
+                    ): solar_source_selector(),
                 }
             ),
         )
@@ -952,8 +974,8 @@ class FlexChargingOptionsFlow(OptionsFlowWithReload):
                 errors[CONF_PRICE_ENTITIES] = "no_prices_found"
                 placeholders["entities"] = ", ".join(unusable or entities)
             else:
-                return self.async_create_entry(
-                    data={**self._options, CONF_PRICE_ENTITIES: entities}
+                return await self._async_after_prices(
+                    {**self._options, CONF_PRICE_ENTITIES: entities}
                 )
         default = self.config_entry.options.get(CONF_PRICE_ENTITIES, [])
         return self.async_show_form(
@@ -998,7 +1020,7 @@ class FlexChargingOptionsFlow(OptionsFlowWithReload):
             elif weekend[0] and weekend[0] == weekend[1]:
                 errors[CONF_WEEKEND_PEAK_END] = "empty_window"
             else:
-                return self.async_create_entry(data={**self._options, **user_input})
+                return await self._async_after_prices({**self._options, **user_input})
         price = NumberSelector(
             NumberSelectorConfig(
                 min=-10,

@@ -77,6 +77,16 @@ EVENT_CHARGING_DECISION: Final = f"{DOMAIN}_charging_decision"
 EVENT_CHARGING_PROBLEM: Final = f"{DOMAIN}_charging_problem"
 EVENT_PLAN_AT_RISK: Final = f"{DOMAIN}_plan_at_risk"
 
+# Solar surplus charging (options)
+CONF_SOLAR_SOURCE: Final = "solar_source"
+SOLAR_SOURCE_NONE: Final = "none"
+SOLAR_SOURCE_GRID: Final = "grid"  # a grid power sensor: import positive, export negative
+SOLAR_SOURCE_PV: Final = "pv_consumption"  # PV production and house consumption sensors
+CONF_GRID_POWER_ENTITY: Final = "grid_power_entity"
+CONF_PV_POWER_ENTITY: Final = "pv_power_entity"
+CONF_HOUSE_POWER_ENTITY: Final = "house_power_entity"
+CONF_SOLAR_COMMANDS_PER_DAY: Final = "solar_commands_per_day"
+
 
 def storage_key(entry_id: str, name: str) -> str:
     """The `.storage` file of one of an entry's stores (STORE_NAMES)."""

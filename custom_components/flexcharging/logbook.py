@@ -28,6 +28,8 @@ MESSAGES = {
     "start_failed": "could not start charging",
     "stop_failed": "could not stop charging",
     "target_reached": "did not start charging: the car says it is full",
+    "start_solar": "started charging on solar surplus",
+    "stop_solar": "stopped charging: no solar surplus, and no planned slot now",
 }
 
 PROBLEMS = {

@@ -57,6 +57,9 @@ class ChargeRequest:
     minimum: float = 0.0  # percent, charged at once whatever the price
     percent_per_hour: float  # charge speed
     capacity_kwh: float | None = None  # for energy and cost; None: they are not estimated
+    # Among equal (or unknown) prices the latest time first: what is left for the plan when
+    # the deadline nears is what solar surplus charging did not cover.
+    latest_first: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -157,7 +160,7 @@ def plan_charging(request: ChargeRequest, prices: Iterable[PriceSlot]) -> Charge
         chosen += [(piece, BlockReason.NOT_ENOUGH_TIME) for piece in late]
         reaches = False
     else:
-        chosen += _cheapest(window, rest)
+        chosen += _cheapest(window, rest, latest_first=request.latest_first)
         reaches = True
     blocks = _blocks(chosen, request)
     cost = _sum_or_none(block.cost for block in blocks)
@@ -233,8 +236,13 @@ def _take_from_start(pieces: Sequence[_Piece], hours: float) -> list[_Piece]:
     return taken
 
 
-def _cheapest(window: Sequence[_Piece], hours: float) -> list[tuple[_Piece, BlockReason]]:
-    """The cheapest `hours` of the window: known prices first, then unknown ones, earliest."""
+def _cheapest(
+    window: Sequence[_Piece], hours: float, *, latest_first: bool = False
+) -> list[tuple[_Piece, BlockReason]]:
+    """The cheapest `hours` of the window: known prices first, then unknown ones, earliest.
+
+    With `latest_first`, ties and unknown prices go latest first instead.
+    """
 
     # Sorted by price, then start: taking whole prices in that order is the optimum; only the
     # last (marginal) price needs a choice.
@@ -246,7 +254,8 @@ def _cheapest(window: Sequence[_Piece], hours: float) -> list[tuple[_Piece, Bloc
         after = i + 1 < len(window) and i + 1 in full and window[i + 1].start == window[i].end
         return int(before) + int(after)
 
-    order = sorted(range(len(window)), key=lambda i: (*key(i), window[i].start))
+    sign = -1 if latest_first else 1
+    order = sorted(range(len(window)), key=lambda i: (*key(i), sign * window[i].start.timestamp()))
     full: set[int] = set()
     partial: tuple[int, float] | None = None
     left = hours
@@ -284,7 +293,7 @@ def _cheapest(window: Sequence[_Piece], hours: float) -> list[tuple[_Piece, Bloc
         precedes_chosen = (
             index + 1 < len(window) and index + 1 in full and window[index + 1].start == piece.end
         )
-        if precedes_chosen and not follows_chosen:
+        if (precedes_chosen or latest_first) and not follows_chosen:
             chosen.append(_Piece(piece.end - _hours(part), piece.end, piece.price))
         else:
             chosen.append(_Piece(piece.start, piece.start + _hours(part), piece.price))

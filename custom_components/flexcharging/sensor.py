@@ -194,6 +194,14 @@ def _block(smart: SmartChargingState) -> PlannedBlock | None:
     return smart.plan.current_or_next(dt_util.utcnow()) if smart.plan else None
 
 
+def _solar_attributes(smart: SmartChargingState) -> dict[str, Any]:
+    """The surplus the solar controller last saw (only with solar surplus charging)."""
+    if smart.solar is None:
+        return {}
+    surplus = smart.solar.surplus_kw
+    return {"solar_surplus_kw": None if surplus is None else round(surplus, 1)}
+
+
 def _decision_attributes(smart: SmartChargingState) -> dict[str, Any]:
     record = smart.last_decision
     return {"at": record.at if record else None, "detail": record.detail if record else None}
@@ -206,7 +214,10 @@ SMART_SENSORS: tuple[SmartSensorDescription, ...] = (
         device_class=SensorDeviceClass.ENUM,
         options=[status.value for status in SmartStatus],
         value_fn=lambda smart: smart.status.value,
-        attributes_fn=lambda smart: {"ready_by": smart.deadline},
+        attributes_fn=lambda smart: {
+            "ready_by": smart.deadline,
+            **_solar_attributes(smart),
+        },
     ),
     SmartSensorDescription(
         key="next_charge_start",

@@ -91,6 +91,7 @@ class Case:
     hold: Hold | None = None  # the hold afterwards, when the rule is about it
     problem: Problem | None = None  # the watchdog's cause, when the executor gives up
     session_has: dict[str, object] = field(default_factory=dict)
+    solar: bool | None = None  # the solar controller's wish (None: no solar charging)
 
 
 CASES = [
@@ -379,13 +380,63 @@ CASES = [
         decision=Decision.START_PLAN,
         session_has={"intent": intent(True, attempts=1, last_attempt=NOW)},
     ),
+    # --- solar surplus ------------------------------------------------------------------------
+    Case(
+        id="solar_surplus_starts_outside_the_plan",
+        solar=True,
+        status=SmartStatus.SOLAR_CHARGING,
+        command="start",
+        decision=Decision.START_SOLAR,
+    ),
+    Case(
+        id="charging_on_solar_surplus",
+        session=replace(SESSION, intent=intent(True, attempts=1, confirmed=True)),
+        car=replace(CAR, charging=True),
+        solar=True,
+        status=SmartStatus.SOLAR_CHARGING,
+    ),
+    Case(id="waiting_for_sun", solar=False, status=SmartStatus.WAITING_FOR_SUN),
+    Case(
+        id="the_surplus_ended_outside_the_plan",
+        session=replace(SESSION, intent=intent(True, attempts=1, confirmed=True)),
+        car=replace(CAR, charging=True),
+        solar=False,
+        status=SmartStatus.WAITING_FOR_SUN,
+        command="stop",
+        decision=Decision.STOP_SOLAR,
+    ),
+    Case(
+        id="the_plan_charges_without_sun",
+        plan=CHARGE_NOW,
+        solar=False,
+        status=SmartStatus.CHARGING,
+        command="start",
+        decision=Decision.START_PLAN,
+    ),
+    Case(
+        id="the_sun_does_not_charge_past_the_target",
+        car=replace(CAR, soc=90.0),
+        plan=NOTHING,
+        solar=True,
+        status=SmartStatus.TARGET_REACHED,
+    ),
+    Case(
+        id="at_the_target_a_solar_charge_stops_as_at_the_target",
+        session=replace(SESSION, intent=intent(True, attempts=1, confirmed=True)),
+        car=replace(CAR, soc=80.0, charge_limit=100, charging=True),
+        plan=NOTHING,
+        solar=True,
+        status=SmartStatus.TARGET_REACHED,
+        command="stop",
+        decision=Decision.STOP_TARGET,
+    ),
 ]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_decide(case: Case) -> None:
     """Each rule of the policy."""
-    step = decide(case.session, case.car, case.plan, case.settings, NOW)
+    step = decide(case.session, case.car, case.plan, case.settings, NOW, solar=case.solar)
     assert (step.status, step.command, step.decision, step.detail, step.problem) == (
         case.status,
         case.command,

@@ -56,7 +56,7 @@ from ..notifications import (
     parse_action,
 )
 from ..planner import ChargePlan, ChargeRequest, plan_charging
-from . import departures, estimates, policy
+from . import departures, estimates, policy, solar as solar_control
 from .inputs import PriceInputs, at_home
 from .model import (
     Decision,
@@ -69,6 +69,7 @@ from .model import (
     SmartSettings,
     SmartStatus,
 )
+from .solar_inputs import SolarInputs
 
 STORAGE_VERSION = 1
 REEVALUATE_EVERY = timedelta(minutes=15)
@@ -94,6 +95,7 @@ class SmartChargingManager:
         self.coordinator = coordinator
         self.vehicles: dict[str, SmartChargingState] = {}
         self.prices = PriceInputs(hass, entry)
+        self.solar = SolarInputs(hass, entry.options)
         # The last-decision sensor of each vehicle, as it registered itself (logbook links).
         self.decision_entities: dict[str, str] = {}
         self._store: Store[dict[str, Any]] = Store(
@@ -134,6 +136,12 @@ class SmartChargingManager:
         if entities := self.prices.watched_entities:
             self._unsubs.append(
                 async_track_state_change_event(self.hass, entities, self._on_price_change)
+            )
+        if self.solar.enabled:
+            self._unsubs.append(
+                async_track_state_change_event(
+                    self.hass, self.solar.entities, self._on_solar_change
+                )
             )
         self._unsubs.append(
             async_track_time_interval(
@@ -342,6 +350,10 @@ class SmartChargingManager:
                 moments.append(edges[0])
             if (retry := policy.retry_at(state.session)) is not None:
                 moments.append(retry)
+            if state.solar and (
+                check := solar_control.next_check(state.solar, self.solar.settings)
+            ):
+                moments.append(check)
         moments = [moment for moment in moments if moment > now]
         if self._wake_up:
             self._wake_up()
@@ -394,7 +406,8 @@ class SmartChargingManager:
         settings = departures.for_departure(state.settings, state.departure)
         level = policy.planning_level(state.session, car, settings, now)
         state.plan = self._make_plan(state, vehicle, now, *level) if level else None
-        step = policy.decide(state.session, car, state.plan, settings, now)
+        sun = self._update_solar(state, vehicle, now)
+        step = policy.decide(state.session, car, state.plan, settings, now, solar=sun)
         if step.command is not None:
             state.session = step.session
             refusal = await self._async_send_planned(vehicle_id, step.command == "start")
@@ -404,7 +417,7 @@ class SmartChargingManager:
                 state.soc_estimate = (float(car.charge_limit or 100), now, now)
         state.session, state.status = step.session, step.status
         if step.decision is not None:
-            self._record(vehicle_id, step.decision, step.detail)
+            self._record(vehicle_id, step.decision, step.detail or self._solar_detail(step, state))
         if step.problem is not None:
             self._report_problem(
                 vehicle_id, step.problem, start=state.status is SmartStatus.START_FAILED
@@ -489,8 +502,63 @@ class SmartChargingManager:
             minimum=min(state.settings.minimum, target),
             percent_per_hour=percent_per_hour,
             capacity_kwh=capacity,
+            latest_first=self.solar.enabled,
         )
         return plan_charging(request, prices)
+
+    # --- solar surplus -------------------------------------------------------------------------
+
+    @callback
+    def _on_solar_change(self, event: Event[EventStateChangedData]) -> None:
+        """A power reading: evaluate the vehicles whose solar wish changed (cheap otherwise)."""
+        now = dt_util.utcnow()
+        for vehicle_id, vehicle in list(self.coordinator.data.items()):
+            state = self.vehicle(vehicle_id)
+            before = state.solar.wants if state.solar else None
+            if self._update_solar(state, vehicle, now) not in (None, before):
+                self._schedule_evaluation(vehicle_id)
+        self._plan_wake_up()
+
+    def _update_solar(
+        self, state: SmartChargingState, vehicle: VehicleData, now: datetime
+    ) -> bool | None:
+        """Feed the reading to the vehicle's solar controller; its wish (None: not in use)."""
+        if not self.solar.enabled:
+            state.solar = None
+            return None
+        sun = state.solar or solar_control.SolarState()
+        if not (
+            state.settings.managed
+            and vehicle.state.plugged_in.value is True
+            and state.session.hold is Hold.PLAN
+            and state.status is not SmartStatus.TARGET_REACHED
+            and at_home(self.hass, self.entry, vehicle)
+        ):
+            # Nothing for the sun to do: the day's command count stays.
+            state.solar = replace(sun, wants=False, above_since=None, below_since=None)
+            return None
+        reported = vehicle.state.charge_power.value
+        if vehicle.charging and reported and reported >= estimates.MIN_POWER_KW:
+            power = reported
+        else:
+            power = state.learned.power_kw or solar_control.DEFAULT_CAR_POWER_KW
+        state.solar = solar_control.update(
+            sun,
+            self.solar.settings,
+            surplus=self.solar.surplus(power if vehicle.charging else 0.0),
+            car_power_kw=power,
+            now=now,
+            today=dt_util.as_local(now).date(),
+        )
+        return state.solar.wants
+
+    @staticmethod
+    def _solar_detail(step: policy.Step, state: SmartChargingState) -> str | None:
+        """The surplus a solar start or stop was made on (for the logbook)."""
+        if step.decision not in (Decision.START_SOLAR, Decision.STOP_SOLAR) or not state.solar:
+            return None
+        surplus = state.solar.surplus_kw
+        return "no reading" if surplus is None else f"surplus {surplus:.1f} kW"
 
     # --- commands and publishing ---------------------------------------------------------------
 

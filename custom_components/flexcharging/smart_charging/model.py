@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from ..planner import BlockReason, ChargePlan
+from .solar import SolarState
 
 
 class SmartStatus(StrEnum):
@@ -24,6 +25,8 @@ class SmartStatus(StrEnum):
     TARGET_REACHED = "target_reached"
     START_FAILED = "start_failed"
     STOP_FAILED = "stop_failed"
+    SOLAR_CHARGING = "solar_charging"
+    WAITING_FOR_SUN = "waiting_for_sun"
 
 
 class Decision(StrEnum):
@@ -42,6 +45,8 @@ class Decision(StrEnum):
     START_FAILED = "start_failed"
     STOP_FAILED = "stop_failed"
     TARGET_REACHED = "target_reached"
+    START_SOLAR = "start_solar"
+    STOP_SOLAR = "stop_solar"
 
 
 class Problem(StrEnum):
@@ -283,6 +288,7 @@ class SmartChargingState:
     command_error: Exception | None = None  # of the last command that failed
     # The plan cannot reach the target by the ready-by time: the level it can reach instead.
     at_risk: int | None = None
+    solar: SolarState | None = None  # with solar surplus charging set up in the options
 
     def stored(self) -> dict[str, Any]:
         """What survives a restart (the session's answers to a plan at risk included)."""

@@ -177,9 +177,19 @@ def _level(session: Session, soc: float, target: int) -> float:
 
 
 def decide(
-    session: Session, car: Car, plan: ChargePlan | None, settings: SmartSettings, now: datetime
+    session: Session,
+    car: Car,
+    plan: ChargePlan | None,
+    settings: SmartSettings,
+    now: datetime,
+    *,
+    solar: bool | None = None,
 ) -> Step:
-    """What to do now. `plan` is the one made for `planning_level` (None when that is None)."""
+    """What to do now. `plan` is the one made for `planning_level` (None when that is None).
+
+    `solar`: whether the solar controller asks for charging (None: no solar surplus charging);
+    it adds charging to the plan's, up to the target.
+    """
     if not settings.managed:
         return Step(session=session, status=SmartStatus.OFF)
     if car.plugged_in is None:
@@ -201,6 +211,7 @@ def decide(
     if session.hold is Hold.USER:
         return Step(session=session, status=SmartStatus.MANUAL)
     return _execute(session, car, plan, target, now, target_reached=target_reached)
+    return _execute(session, car, plan, settings, now, target_reached=target_reached, solar=solar)
 
 
 def _execute(
@@ -211,8 +222,10 @@ def _execute(
     now: datetime,
     *,
     target_reached: bool,
+    solar: bool | None,
 ) -> Step:
-    desired = session.hold is Hold.OVERRIDE or plan.charging_at(now)
+    planned = session.hold is Hold.OVERRIDE or plan.charging_at(now)
+    desired = planned or (bool(solar) and not target_reached)
     intent = session.intent
     if intent is None or intent.charge != desired:
         intent = Intent(charge=desired)
@@ -220,7 +233,13 @@ def _execute(
     session = replace(session, first_reading=False, intent=intent)
 
     def resting(charging: bool) -> SmartStatus:
-        return _resting_status(session, plan, charging=charging, target_reached=target_reached)
+        return _resting_status(
+            session,
+            plan,
+            charging=charging,
+            target_reached=target_reached,
+            solar=None if solar is None else not planned,
+        )
 
     charging = car.charging
     if not car.available or charging is None:
@@ -267,7 +286,12 @@ def _execute(
         status=resting(desired),
         command="start" if desired else "stop",
         decision=_command_decision(
-            session, plan, now, start=desired, target_reached=target_reached
+            session,
+            plan,
+            now,
+            start=desired,
+            target_reached=target_reached,
+            solar=None if solar is None else not planned,
         ),
         status_if_refused=resting(not desired),
     )
@@ -328,6 +352,8 @@ def problem_solved(step: Step) -> bool:
 PLANNING_STATUSES = (
     SmartStatus.WAITING,
     SmartStatus.CHARGING,
+    SmartStatus.WAITING_FOR_SUN,
+    SmartStatus.SOLAR_CHARGING,
     SmartStatus.OVERRIDE,
     SmartStatus.START_FAILED,
 )
@@ -376,13 +402,22 @@ def retry_at(session: Session) -> datetime | None:
 
 
 def _command_decision(
-    session: Session, plan: ChargePlan, now: datetime, *, start: bool, target_reached: bool
+    session: Session,
+    plan: ChargePlan,
+    now: datetime,
+    *,
+    start: bool,
+    target_reached: bool,
+    solar: bool | None,
 ) -> Decision:
+    """`solar`: None without solar charging, else whether the sun (not the plan) decides now."""
     intent = session.intent
     if intent is not None and intent.attempts:
         return Decision.RETRY_START if start else Decision.RETRY_STOP
     if start and session.hold is Hold.OVERRIDE:
         return Decision.START_OVERRIDE
+    if start and solar:
+        return Decision.START_SOLAR
     if start:
         block = plan.current_or_next(now)
         return START_FOR_REASON.get(
@@ -390,19 +425,26 @@ def _command_decision(
         )
     if _soon_after(session.plugged_at, now, AUTO_START_WINDOW):
         return Decision.STOP_AUTO_START
-    return Decision.STOP_TARGET if target_reached else Decision.STOP_PLAN
+    if target_reached:
+        return Decision.STOP_TARGET
+    return Decision.STOP_PLAN if solar is None else Decision.STOP_SOLAR
 
 
 def _resting_status(
-    session: Session, plan: ChargePlan, *, charging: bool, target_reached: bool
+    session: Session,
+    plan: ChargePlan,
+    *,
+    charging: bool,
+    target_reached: bool,
+    solar: bool | None = None,
 ) -> SmartStatus:
     if session.hold is Hold.OVERRIDE:
         return SmartStatus.OVERRIDE
     if charging:
-        return SmartStatus.CHARGING
-    if target_reached or not plan.blocks:
+        return SmartStatus.SOLAR_CHARGING if solar else SmartStatus.CHARGING
+    if target_reached or (not plan.blocks and solar is None):
         return SmartStatus.TARGET_REACHED
-    return SmartStatus.WAITING
+    return SmartStatus.WAITING if solar is None else SmartStatus.WAITING_FOR_SUN
 
 
 def _soon_after(moment: datetime | None, now: datetime, window: timedelta) -> bool:

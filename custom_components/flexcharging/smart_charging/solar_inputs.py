@@ -1,0 +1,69 @@
+"""Solar surplus charging's inputs from Home Assistant: the power sensors chosen in the options."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT
+from homeassistant.core import HomeAssistant
+
+from ..const import (
+    CONF_GRID_POWER_ENTITY,
+    CONF_HOUSE_POWER_ENTITY,
+    CONF_PV_POWER_ENTITY,
+    CONF_SOLAR_COMMANDS_PER_DAY,
+    CONF_SOLAR_SOURCE,
+    SOLAR_SOURCE_GRID,
+    SOLAR_SOURCE_PV,
+)
+from .solar import SolarSettings, power_kw, surplus_kw
+
+DEFAULT_COMMANDS_PER_DAY = 4
+
+
+def solar_entities(options: Mapping[str, Any]) -> list[str]:
+    """The power sensors the options name for the chosen source (none: solar is off)."""
+    source = options.get(CONF_SOLAR_SOURCE)
+    if source == SOLAR_SOURCE_GRID:
+        keys = [CONF_GRID_POWER_ENTITY]
+    elif source == SOLAR_SOURCE_PV:
+        keys = [CONF_PV_POWER_ENTITY, CONF_HOUSE_POWER_ENTITY]
+    else:
+        return []
+    entities = [options.get(key) for key in keys]
+    return [entity for entity in entities if entity] if all(entities) else []
+
+
+class SolarInputs:
+    """The surplus from the user's grid meter, or from PV production and house consumption."""
+
+    def __init__(self, hass: HomeAssistant, options: Mapping[str, Any]) -> None:
+        """Read the source and its sensors from the options."""
+        self.hass = hass
+        self.source: str | None = options.get(CONF_SOLAR_SOURCE)
+        self.entities = solar_entities(options)
+        self.settings = SolarSettings(
+            commands_per_day=int(options.get(CONF_SOLAR_COMMANDS_PER_DAY, DEFAULT_COMMANDS_PER_DAY))
+        )
+
+    @property
+    def enabled(self) -> bool:
+        """Whether solar surplus charging is set up."""
+        return bool(self.entities)
+
+    def reading_kw(self, entity_id: str) -> float | None:
+        """A power sensor's state in kW (None: missing, unavailable or not in W/kW/MW)."""
+        state = self.hass.states.get(entity_id)
+        if state is None:
+            return None
+        return power_kw(state.state, state.attributes.get(ATTR_UNIT_OF_MEASUREMENT))
+
+    def surplus(self, car_kw: float) -> float | None:
+        """The power the car could take without import; `car_kw` is what it draws now."""
+        if not self.enabled:
+            return None
+        if self.source == SOLAR_SOURCE_GRID:
+            return surplus_kw(grid_kw=self.reading_kw(self.entities[0]), car_kw=car_kw)
+        production, consumption = (self.reading_kw(entity) for entity in self.entities)
+        return surplus_kw(production_kw=production, consumption_kw=consumption, car_kw=car_kw)

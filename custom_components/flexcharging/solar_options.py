@@ -1,0 +1,121 @@
+"""The options flow's solar step: which power sensors give the surplus, and the command budget."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.sensor import SensorDeviceClass
+from homeassistant.config_entries import ConfigFlowResult, OptionsFlowWithReload
+from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT
+from homeassistant.helpers.selector import (
+    EntitySelector,
+    EntitySelectorConfig,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+)
+import voluptuous as vol
+
+from .const import (
+    CONF_GRID_POWER_ENTITY,
+    CONF_HOUSE_POWER_ENTITY,
+    CONF_PV_POWER_ENTITY,
+    CONF_SOLAR_COMMANDS_PER_DAY,
+    CONF_SOLAR_SOURCE,
+    SOLAR_SOURCE_GRID,
+    SOLAR_SOURCE_NONE,
+    SOLAR_SOURCE_PV,
+)
+from .smart_charging.solar import POWER_UNITS
+from .smart_charging.solar_inputs import DEFAULT_COMMANDS_PER_DAY
+
+SOLAR_KEYS = (
+    CONF_SOLAR_SOURCE,
+    CONF_GRID_POWER_ENTITY,
+    CONF_PV_POWER_ENTITY,
+    CONF_HOUSE_POWER_ENTITY,
+    CONF_SOLAR_COMMANDS_PER_DAY,
+)
+
+
+def solar_source_selector() -> SelectSelector:
+    """Off, a grid power sensor, or PV production and house consumption."""
+    return SelectSelector(
+        SelectSelectorConfig(
+            options=[SOLAR_SOURCE_NONE, SOLAR_SOURCE_GRID, SOLAR_SOURCE_PV],
+            translation_key=CONF_SOLAR_SOURCE,
+            mode=SelectSelectorMode.LIST,
+        )
+    )
+
+
+class SolarOptionsStep(OptionsFlowWithReload):
+    """The solar step; the flow keeps what earlier steps chose in `_options`."""
+
+    _options: dict[str, Any]
+
+    async def _async_after_prices(self, options: dict[str, Any]) -> ConfigFlowResult:
+        """The prices are chosen: the solar step if solar charging is on, else done."""
+        self._options = options
+        if options.get(CONF_SOLAR_SOURCE, SOLAR_SOURCE_NONE) != SOLAR_SOURCE_NONE:
+            return await self.async_step_solar()
+        return self.async_create_entry(data=options)
+
+    async def async_step_solar(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The power sensors for the chosen source, and how many commands a day the sun gets."""
+        source = self._options[CONF_SOLAR_SOURCE]
+        keys = (
+            [CONF_GRID_POWER_ENTITY]
+            if source == SOLAR_SOURCE_GRID
+            else [CONF_PV_POWER_ENTITY, CONF_HOUSE_POWER_ENTITY]
+        )
+        errors: dict[str, str] = {}
+        placeholders = {"entity": ""}
+        if user_input is not None:
+            for key in keys:
+                if (problem := self._power_problem(user_input[key])) is not None:
+                    errors[key] = problem
+                    placeholders["entity"] = user_input[key]
+                    break
+            else:
+                if len({user_input[key] for key in keys}) < len(keys):
+                    errors[keys[-1]] = "same_power_entity"
+            if not errors:
+                return self.async_create_entry(
+                    data={
+                        **self._options,
+                        **{key: user_input[key] for key in keys},
+                        CONF_SOLAR_COMMANDS_PER_DAY: int(user_input[CONF_SOLAR_COMMANDS_PER_DAY]),
+                    }
+                )
+        current = {**self.config_entry.options, **(user_input or {})}
+        sensor = EntitySelector(
+            EntitySelectorConfig(domain="sensor", device_class=SensorDeviceClass.POWER)
+        )
+        schema: dict[Any, Any] = {
+            vol.Required(key, description={"suggested_value": current.get(key)}): sensor
+            for key in keys
+        }
+        schema[
+            vol.Required(
+                CONF_SOLAR_COMMANDS_PER_DAY,
+                default=current.get(CONF_SOLAR_COMMANDS_PER_DAY, DEFAULT_COMMANDS_PER_DAY),
+            )
+        ] = NumberSelector(NumberSelectorConfig(min=2, max=20, step=1, mode=NumberSelectorMode.BOX))
+        return self.async_show_form(
+            step_id="solar",
+            data_schema=vol.Schema(schema),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    def _power_problem(self, entity_id: str) -> str | None:
+        """Why the entity cannot give power readings (None: it can)."""
+        if (state := self.hass.states.get(entity_id)) is None:
+            return "power_entity_missing"
+        if state.attributes.get(ATTR_UNIT_OF_MEASUREMENT) not in POWER_UNITS:
+            return "not_a_power_sensor"
+        return None
