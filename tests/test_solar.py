@@ -2,8 +2,8 @@
 
 The power sensors are plain states the test sets (as a meter or inverter integration would);
 Home Assistant's clock and the emulator's move together (`advance`). The Model Y charges at
-3.7 kW here (16 A on one phase), so the controller starts at 2.96 kW of surplus (80 %) and
-stops below 1.85 kW (50 %).
+3.7 kW here (16 A on one phase), so the controller starts at 1.48 kW of surplus (40 %) and
+stops below 0.74 kW (20 %), a little less in the last three hours before the plan charges.
 """
 
 from __future__ import annotations
@@ -155,8 +155,8 @@ async def test_charges_on_the_surplus_and_stops_when_it_goes(
     assert status is not None
     assert status.attributes["solar_surplus_kw"] == 3.1
 
-    # A cloud: 1.2 kW of sun, 2.5 kW imported. Stopped once it lasted ten minutes.
-    sun(hass, source, 1.2 - 3.7)
+    # A cloud: 0.1 kW of sun, 3.6 kW imported. Stopped once it lasted ten minutes.
+    sun(hass, source, 0.1 - 3.7)
     await hass.async_block_till_done(wait_background_tasks=True)
     cloud_at = dt_util.utcnow()
     await advance_to(advance, cloud_at + 9 * MINUTE)
@@ -166,7 +166,7 @@ async def test_charges_on_the_surplus_and_stops_when_it_goes(
     assert car.charging is False
     assert state_of(hass, STATUS) == "waiting_for_sun"
     assert state_of(hass, DECISION) == "stop_solar"
-    assert events[-1].data["detail"] == "surplus 1.2 kW"
+    assert events[-1].data["detail"] == "surplus 0.1 kW"
     assert smart.vehicle(MODEL_Y_ID).solar is not None
 
 

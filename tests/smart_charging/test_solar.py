@@ -24,7 +24,7 @@ T0 = datetime(2026, 6, 10, 10, 0, tzinfo=UTC)
 DAY = date(2026, 6, 10)
 MINUTE = timedelta(minutes=1)
 CAR = 4.0  # kW: start at 3.2 kW of surplus (80 %), stop below 2.0 kW (50 %)
-SETTINGS = SolarSettings()
+SETTINGS = SolarSettings(start_share=0.8, stop_share=0.5)
 
 
 def run(
@@ -208,6 +208,42 @@ def test_the_levels_follow_the_car_power() -> None:
         )
     assert state.wants is False
     assert state.surplus_kw == 4.0
+
+
+def test_the_default_levels_take_a_partial_surplus() -> None:
+    """By default 40 % of the car's power starts it and under 20 % stops it."""
+    defaults = SolarSettings()
+    result = run(steady(1.6, 0, 6), settings=defaults)
+    assert result[-1][1] is True
+    state = _state_after(steady(1.6, 0, 6))
+    assert state.wants is False  # the table's 80 % would not
+
+
+def test_the_levels_fall_as_the_plan_nears() -> None:
+    """Within three hours of the plan's next charging the levels fall towards zero: the energy
+    is bought then anyway, so a little sun now is better than none."""
+
+    def wants_after(until_plan: timedelta | None, surplus: float) -> bool:
+        state = SolarState()
+        for minute in range(6):
+            state = update(
+                state,
+                SETTINGS,
+                surplus=surplus,
+                car_power_kw=CAR,
+                now=T0 + minute * MINUTE,
+                today=DAY,
+                until_plan=until_plan,
+            )
+        return state.wants
+
+    hour = timedelta(hours=1)
+    assert wants_after(None, 2.0) is False  # 80 % of 4 kW is 3.2 kW
+    assert wants_after(4 * hour, 2.0) is False
+    assert wants_after(2 * hour, 2.0) is False  # two thirds of 3.2 kW: 2.13 kW
+    assert wants_after(1.5 * hour, 2.0) is True  # half: 1.6 kW
+    assert wants_after(timedelta(0), 0.0) is True  # the plan charges now anyway
+    assert wants_after(timedelta(0), -0.1) is False  # but never on import alone
 
 
 # --- when to look again -----------------------------------------------------------------------

@@ -542,6 +542,7 @@ class SmartChargingManager:
             power = reported
         else:
             power = state.learned.power_kw or solar_control.DEFAULT_CAR_POWER_KW
+        block = state.plan.current_or_next(now) if state.plan else None
         state.solar = solar_control.update(
             sun,
             self.solar.settings,
@@ -549,6 +550,7 @@ class SmartChargingManager:
             car_power_kw=power,
             now=now,
             today=dt_util.as_local(now).date(),
+            until_plan=max(block.start - now, timedelta(0)) if block else None,
         )
         return state.solar.wants
 

@@ -2,9 +2,9 @@
 
 Smartcar v3 has no charging-current command, so the car charges at its own power or not at
 all, and every start or stop costs two billable requests (the command and a read to confirm
-it). The controller therefore starts only when the surplus covers most of the car's power for
-a while, stops only when it stayed well below for a while, keeps the car on and off for a
-minimum time, and spends at most a daily number of commands (a start is only made when its
+it). The controller therefore starts only when the surplus covers a good share of the car's
+power for a while, stops only when it stayed well below that for a while, keeps the car on and
+off for a minimum time, and spends at most a daily number of commands (a start is only made when its
 stop still fits in the day's budget).
 
 What the surplus is: the power the car could take without importing from the grid, i.e. what
@@ -44,13 +44,19 @@ class SolarReason(StrEnum):
 class SolarSettings:
     """When to start and stop (shares are of the car's charging power)."""
 
-    start_share: float = 0.8  # start when the surplus covers this share of the car's power...
-    stop_share: float = 0.5  # ...and stop when it falls below this share
+    # Start when the surplus covers this share of the car's power, stop when it falls below the
+    # other: the car's energy is bought anyway when the sun does not give it, so a partial
+    # surplus is worth taking (scripts/bench-solar compares these levels).
+    start_share: float = 0.4
+    stop_share: float = 0.2
     start_delay: timedelta = timedelta(minutes=5)  # the surplus must hold this long to start
     stop_delay: timedelta = timedelta(minutes=10)  # and be missing this long to stop
     min_on: timedelta = timedelta(minutes=20)
     min_off: timedelta = timedelta(minutes=10)
     commands_per_day: int = 4  # starts and stops together; each costs two requests
+    # Within this time of the plan's next charging both levels fall towards zero: the energy
+    # will be bought then anyway, so even a partial surplus now saves some of it.
+    ease_over: timedelta = timedelta(hours=3)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -106,13 +112,20 @@ def update(
     car_power_kw: float,
     now: datetime,
     today: date,
+    until_plan: timedelta | None = None,
 ) -> SolarState:
-    """The controller after a reading (or a timer: the same reading, a later `now`)."""
+    """The controller after a reading (or a timer: the same reading, a later `now`).
+
+    `until_plan`: how long until the plan charges next (None: it does not).
+    """
     if state.day != today:
         # A start of yesterday still owes its stop, which counts against today.
         state = replace(state, day=today, commands=1 if state.wants else 0)
-    start_level = settings.start_share * car_power_kw
-    stop_level = settings.stop_share * car_power_kw
+    scale = 1.0
+    if until_plan is not None and settings.ease_over:
+        scale = min(max(until_plan / settings.ease_over, 0.0), 1.0)
+    start_level = settings.start_share * car_power_kw * scale
+    stop_level = settings.stop_share * car_power_kw * scale
     above = surplus is not None and surplus >= start_level
     below = surplus is None or surplus < stop_level
     state = replace(

@@ -1,0 +1,346 @@
+"""Benchmark: solar surplus charging by start/stop only (run by scripts/bench-solar).
+
+Simulates weeks (summer and winter; sunny, cloudy and mixed weather) at one-minute steps: a PV
+system, a household load profile with random appliances, and a car plugged in at given times
+(home-office days, evening commutes, weekends). Each minute the real code runs as the
+integration runs it: the solar controller (`smart_charging/solar.py`) reads the surplus, the
+planner (`planner.py`, no prices, latest first) plans what the sun will not cover by the
+departure, and the policy (`smart_charging/policy.py`) decides the start or stop; a command
+takes effect at once.
+
+Printed per scenario and car: the share of the car's energy that came from solar surplus, the
+same for a perfect-foresight optimum (a dynamic programme over the minutes: the most solar
+energy with the same needed charging time and at most as many charging blocks as the command
+budget allows, no minimum on/off times), commands per day and requests per month (each command
+two requests: the command and a read to confirm it), and the targets met at departure.
+
+PASS when, for every car, every departure target is met, no day spends more solar commands than
+the budget and the commands' requests fit the plan; and, for the car whose power the sun can
+cover (3.7 kW: 16 A on one phase), the solar energy over all scenarios is at least 85 % of the
+optimum's. For the 7.4 and 11 kW cars that share is printed as a known limit, not checked:
+with start/stop only and no forecast, the energy the sun does not cover is bought at the end,
+while the optimum places it in the sunniest hours at partial surplus (a solar forecast or a
+charging-current entity is what closes that gap).
+Deterministic (fixed seed). Not part of the test suite.
+
+Usage: python -m tests.benchmarks.bench_solar
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+import math
+import random
+import sys
+from time import perf_counter
+
+import numpy as np
+
+from custom_components.flexcharging.planner import ChargeRequest, plan_charging
+from custom_components.flexcharging.smart_charging.model import Session, SmartSettings
+from custom_components.flexcharging.smart_charging.policy import Car, decide, planning_level
+from custom_components.flexcharging.smart_charging.solar import (
+    SolarSettings,
+    SolarState,
+    update,
+)
+
+MINUTE = timedelta(minutes=1)
+CAPACITY_KWH = 60.0
+TARGET = 80
+SEED = 16
+SETTINGS = SolarSettings()
+REQUESTS_PER_COMMAND = 2
+MONTHLY_ALLOWANCE = 500
+OPTIMUM_SHARE = 0.85  # of the optimum's solar energy, at least
+CHECKED_CAR_KW = 3.7  # the car whose solar share is checked (the others' is printed)
+
+
+@dataclass(frozen=True)
+class Season:
+    """The sun of a season: peak power and the hours of daylight."""
+
+    name: str
+    monday: date
+    peak_kw: float
+    sunrise: float  # hours
+    sunset: float
+
+
+SEASONS = (
+    Season("summer", date(2026, 6, 1), 7.5, 5.5, 21.5),
+    Season("winter", date(2026, 1, 5), 2.5, 8.25, 16.5),
+)
+WEATHERS = ("sunny", "mixed", "cloudy")
+
+
+@dataclass(frozen=True)
+class Plug:
+    """The car at home: plugged in on `day` at `arrive`, leaving at `leave` hours later."""
+
+    day: int
+    arrive: float  # hours after the day's midnight
+    hours: float
+    need_kwh: float
+
+
+# A week: home office, evening commute, home office, commute, commute, two weekend days.
+WEEK = (
+    Plug(0, 8.5, 8.5, 15.0),
+    Plug(1, 17.5, 14.0, 12.0),
+    Plug(2, 8.5, 8.5, 15.0),
+    Plug(3, 17.5, 14.0, 12.0),
+    Plug(4, 17.5, 16.5, 10.0),
+    Plug(5, 10.0, 8.0, 20.0),
+    Plug(6, 11.0, 20.0, 20.0),
+)
+DAYS = 8  # the week and the morning after
+
+
+def pv_profile(season: Season, weather: str, rng: random.Random) -> np.ndarray:
+    """PV power (kW) for each minute of DAYS days."""
+    minutes = np.arange(DAYS * 1440)
+    hours = (minutes % 1440) / 60
+    daylight = (hours - season.sunrise) / (season.sunset - season.sunrise)
+    clear = np.where(
+        (daylight > 0) & (daylight < 1), np.sin(np.pi * np.clip(daylight, 0, 1)) ** 1.5, 0.0
+    )
+    factor = np.ones(len(minutes))
+    if weather == "cloudy":
+        # Overcast: a quarter of the clear sky, slowly varying.
+        knots = np.arange(0, len(minutes) + 120, 120)
+        slow = np.interp(minutes, knots, [rng.uniform(-1, 1) for _ in knots])
+        factor = 0.25 + 0.1 * slow
+    elif weather == "mixed":
+        # Cumulus: the sun in and out for 5 to 40 minutes at a time.
+        position = 0
+        while position < len(minutes):
+            length = rng.randint(5, 40)
+            factor[position : position + length] = 1.0 if rng.random() < 0.55 else 0.3
+            position += length
+    else:
+        factor = factor * 0.95
+    return season.peak_kw * clear * factor
+
+
+def house_profile(rng: random.Random) -> np.ndarray:
+    """The household's power (kW) for each minute: base load, meals, appliances."""
+    load = np.full(DAYS * 1440, 0.3)
+    for day in range(DAYS):
+        base = day * 1440
+
+        def add(start_hour: float, minutes: int, kw: float, base: int = base) -> None:
+            start = base + round(start_hour * 60)
+            load[start : start + minutes] += kw
+
+        add(6.75, 60, 0.8)  # breakfast
+        add(12.0, 40, 1.5)  # lunch
+        add(18.0, 180, 1.0)  # dinner, evening
+        add(rng.uniform(9, 15), 20, 2.0)  # washing machine: heating
+        add(rng.uniform(19.5, 21), 40, 1.8)  # dishwasher
+        for _ in range(6):
+            add(rng.uniform(6.5, 22), 3, 2.0)  # kettle
+        for _ in range(3):
+            add(rng.uniform(8, 20), rng.randint(10, 30), rng.uniform(0.3, 1.2))  # other
+    return load
+
+
+@dataclass
+class Outcome:
+    """What one strategy achieved over a week."""
+
+    need_kwh: float = 0.0
+    solar_kwh: float = 0.0
+    optimum_kwh: float = 0.0
+    sessions: int = 0
+    targets_met: int = 0
+    commands: int = 0
+    solar_commands_by_day: dict[date, int] | None = None
+
+
+def simulate(
+    season: Season, weather: str, car_kw: float, rng: random.Random
+) -> tuple[Outcome, float]:
+    """One week of a scenario; the outcome and the seconds the controller and planner took."""
+    pv = pv_profile(season, weather, rng)
+    house = house_profile(rng)
+    surplus = pv - house  # what is exported before the car (negative: imported)
+    start = datetime.combine(season.monday, datetime.min.time(), UTC)
+    outcome = Outcome(solar_commands_by_day={})
+    solar = SolarState()
+    settings = SmartSettings(managed=True, target=TARGET, minimum=0)
+    rate = car_kw / CAPACITY_KWH * 100
+    spent = 0.0
+    for plug in WEEK:
+        first = plug.day * 1440 + round(plug.arrive * 60)
+        last = first + round(plug.hours * 60)
+        soc = TARGET - plug.need_kwh / CAPACITY_KWH * 100
+        deadline = start + last * MINUTE
+        session = Session(plugged=False)
+        charging = False
+        solar_kwh = 0.0
+        clock = perf_counter()
+        now = start + first * MINUTE
+        while now < deadline:
+            minute = int((now - start) / MINUTE)
+            car = Car(plugged_in=True, charging=charging, soc=soc, charge_limit=100)
+            level = planning_level(session, car, settings, now)
+            plan = None
+            if level is not None:
+                request = ChargeRequest(
+                    now=now,
+                    deadline=deadline,
+                    soc=level[0],
+                    target=level[1],
+                    percent_per_hour=rate,
+                    capacity_kwh=CAPACITY_KWH,
+                    latest_first=True,
+                )
+                plan = plan_charging(request, [])
+            block = plan.current_or_next(now) if plan else None
+            wants: bool | None = None
+            if soc < TARGET:
+                solar = update(
+                    solar,
+                    SETTINGS,
+                    surplus=float(surplus[minute]) + (car_kw if charging else 0.0),
+                    car_power_kw=car_kw,
+                    now=now,
+                    today=now.date(),
+                    until_plan=max(block.start - now, timedelta(0)) if block else None,
+                )
+                wants = solar.wants
+            else:
+                solar = replace(solar, wants=False, above_since=None, below_since=None)
+            step = decide(session, car, plan, settings, now, solar=wants)
+            session = step.session
+            if step.command is not None:
+                charging = step.command == "start"
+                outcome.commands += 1
+                if step.decision is not None and step.decision.value.endswith("_solar"):
+                    day = now.date()
+                    outcome.solar_commands_by_day[day] = (
+                        outcome.solar_commands_by_day.get(day, 0) + 1
+                    )
+            # As the integration does: the next look is the next reading (a minute) or the
+            # plan's next block edge, whichever comes first.
+            following = start + (minute + 1) * MINUTE
+            if plan is not None and (edges := plan.boundaries_after(now)):
+                following = min(following, edges[0])
+            hours = (following - now) / timedelta(hours=1)
+            if charging and soc < TARGET:
+                energy = min(car_kw * hours, (TARGET - soc) / 100 * CAPACITY_KWH)
+                soc += energy / CAPACITY_KWH * 100
+                solar_kwh += min(energy, max(0.0, float(surplus[minute])) * hours)
+            now = following
+        spent += perf_counter() - clock
+        solar = replace(solar, wants=False, above_since=None, below_since=None)
+        outcome.sessions += 1
+        outcome.need_kwh += plug.need_kwh
+        outcome.solar_kwh += solar_kwh
+        outcome.targets_met += soc >= TARGET - 0.01
+        blocks = SETTINGS.commands_per_day // 2 * math.ceil((last - first) / 1440) + 1
+        outcome.optimum_kwh += optimum(surplus[first:last], car_kw, plug.need_kwh, blocks)
+    return outcome, spent
+
+
+def optimum(surplus: np.ndarray, car_kw: float, need_kwh: float, blocks: int) -> float:
+    """The most solar energy (kWh) with perfect foresight: charging exactly the needed minutes
+    (fewer if the window is shorter), in at most `blocks` blocks."""
+    minutes = min(math.ceil(need_kwh / car_kw * 60), len(surplus))
+    value = np.minimum(car_kw, np.maximum(surplus, 0.0)) / 60
+    low = -1e18
+    off = np.full((blocks + 1, minutes + 1), low)
+    on = np.full((blocks + 1, minutes + 1), low)
+    off[0, 0] = 0.0
+    for v in value:
+        grown_on = np.full_like(on, low)
+        grown_on[1:, 1:] = np.maximum(on[1:, :-1], off[:-1, :-1]) + v
+        grown_on[0, :] = low
+        off = np.maximum(off, on)
+        on = grown_on
+    best = max(off[:, minutes].max(), on[:, minutes].max())
+    # The last block may be cut short by the need: the final minute's energy can be partial.
+    return float(min(best, need_kwh))
+
+
+def main() -> int:
+    """Run every scenario for two cars; print the table and PASS/FAIL."""
+    print(
+        "Solar surplus charging, start/stop only: one simulated week per scenario "
+        f"(car battery {CAPACITY_KWH:.0f} kWh, target {TARGET} %, "
+        f"{SETTINGS.commands_per_day} solar commands a day)"
+    )
+    header = (
+        f"{'car':>7} {'season':>7} {'weather':>7} | {'need':>6} {'solar':>6} {'share':>6} | "
+        f"{'optimum':>7} {'share':>6} {'ours/opt':>8} | {'cmd/day':>7} {'max sol/day':>11} "
+        f"{'req/month':>9} | {'targets':>7}"
+    )
+    checks: dict[str, bool] = {}
+    limits: dict[str, bool] = {}  # printed, not checked
+    total_time = 0.0
+    for car_kw in (3.7, 7.4, 11.0):
+        rng = random.Random(SEED)
+        print()
+        print(header)
+        print("-" * len(header))
+        totals = Outcome()
+        max_solar = 0
+        commands_per_day: list[float] = []
+        for season in SEASONS:
+            for weather in WEATHERS:
+                outcome, spent = simulate(season, weather, car_kw, rng)
+                total_time += spent
+                assert outcome.solar_commands_by_day is not None
+                day_max = max(outcome.solar_commands_by_day.values(), default=0)
+                max_solar = max(max_solar, day_max)
+                per_day = outcome.commands / 7
+                commands_per_day.append(per_day)
+                ratio = outcome.solar_kwh / outcome.optimum_kwh if outcome.optimum_kwh else 1.0
+                print(
+                    f"{car_kw:>5.1f}kW {season.name:>7} {weather:>7} | "
+                    f"{outcome.need_kwh:>6.1f} {outcome.solar_kwh:>6.1f} "
+                    f"{outcome.solar_kwh / outcome.need_kwh:>6.1%} | "
+                    f"{outcome.optimum_kwh:>7.1f} {outcome.optimum_kwh / outcome.need_kwh:>6.1%} "
+                    f"{ratio:>8.1%} | {per_day:>7.1f} {day_max:>11} "
+                    f"{per_day * 30 * REQUESTS_PER_COMMAND:>9.0f} | "
+                    f"{outcome.targets_met:>3}/{outcome.sessions:<3}"
+                )
+                totals.need_kwh += outcome.need_kwh
+                totals.solar_kwh += outcome.solar_kwh
+                totals.optimum_kwh += outcome.optimum_kwh
+                totals.sessions += outcome.sessions
+                totals.targets_met += outcome.targets_met
+                totals.commands += outcome.commands
+        ratio = totals.solar_kwh / totals.optimum_kwh
+        requests = max(commands_per_day) * 30 * REQUESTS_PER_COMMAND
+        print(
+            f"{car_kw:>5.1f}kW {'all':>7} {'':>7} | {totals.need_kwh:>6.1f} "
+            f"{totals.solar_kwh:>6.1f} {totals.solar_kwh / totals.need_kwh:>6.1%} | "
+            f"{totals.optimum_kwh:>7.1f} {totals.optimum_kwh / totals.need_kwh:>6.1%} "
+            f"{ratio:>8.1%} | worst week {max(commands_per_day):.1f}/day, "
+            f"{requests:.0f} requests/month of {MONTHLY_ALLOWANCE} | "
+            f"{totals.targets_met}/{totals.sessions}"
+        )
+        name = f"{car_kw:.1f} kW: solar >= {OPTIMUM_SHARE:.0%} of optimum"
+        (checks if car_kw == CHECKED_CAR_KW else limits)[name] = ratio >= OPTIMUM_SHARE
+        checks[f"{car_kw:.1f} kW: targets met"] = totals.targets_met == totals.sessions
+        checks[f"{car_kw:.1f} kW: solar commands within budget"] = (
+            max_solar <= SETTINGS.commands_per_day
+        )
+        checks[f"{car_kw:.1f} kW: requests within the plan"] = requests <= MONTHLY_ALLOWANCE
+    print()
+    print(f"controller, planner and policy: {total_time:.1f} s for all simulated minutes")
+    print(" | ".join(f"{'PASS' if ok else 'FAIL'}: {name}" for name, ok in checks.items()))
+    print(
+        "known limits (not checked): "
+        + " | ".join(f"{'PASS' if ok else 'FAIL'}: {name}" for name, ok in limits.items())
+    )
+    passed = all(checks.values())
+    print("PASS" if passed else "FAIL")
+    return 0 if passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
