@@ -8,7 +8,7 @@ stops below 0.74 kW (20 %), a little less in the last three hours before the pla
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
@@ -19,6 +19,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
 from custom_components.flexcharging.const import (
+    CONF_FEED_IN_TARIFF,
     CONF_GRID_POWER_ENTITY,
     CONF_HOUSE_POWER_ENTITY,
     CONF_PRICE_SOURCE,
@@ -26,6 +27,7 @@ from custom_components.flexcharging.const import (
     CONF_READ_LOCATION,
     CONF_REQUEST_BUDGET,
     CONF_SOLAR_COMMANDS_PER_DAY,
+    CONF_SOLAR_FORECAST_ENTITY,
     CONF_SOLAR_SOURCE,
     DEFAULT_REQUEST_BUDGET,
     DOMAIN,
@@ -39,7 +41,9 @@ from custom_components.flexcharging.smart_charging import SmartChargingManager
 from emulator import MODEL_Y_ID
 from tests.common import FROZEN_NOW, Emulator, entry_data, setup_integration
 from tests.test_smart_charging import (
+    COST,
     DECISION,
+    NEXT_END,
     NEXT_START,
     STATUS,
     Advance,
@@ -56,6 +60,7 @@ HOUSE = "sensor.house_power"
 WATTS = {"unit_of_measurement": "W", "device_class": "power"}
 KILOWATTS = {"unit_of_measurement": "kW", "device_class": "power"}
 MINUTE = timedelta(minutes=1)
+FORECAST = "sensor.solcast_pv_forecast_forecast_today"
 
 GRID_OPTIONS = {CONF_SOLAR_SOURCE: SOLAR_SOURCE_GRID, CONF_GRID_POWER_ENTITY: GRID}
 PV_OPTIONS = {
@@ -253,6 +258,7 @@ async def test_options_grid_sensor(hass: HomeAssistant, init_integration: MockCo
         CONF_SOLAR_SOURCE: SOLAR_SOURCE_GRID,
         CONF_GRID_POWER_ENTITY: GRID,
         CONF_SOLAR_COMMANDS_PER_DAY: 6,
+        CONF_FEED_IN_TARIFF: 0.0,
     }
     assert entry.state is ConfigEntryState.LOADED
     solar = entry.runtime_data.smart_charging.solar
@@ -299,3 +305,82 @@ async def test_options_production_and_consumption(
     assert solar.entities == [PV, HOUSE]
     assert solar.surplus(0.0) == pytest.approx(3.7)
     assert solar.surplus(3.7) == pytest.approx(7.4)
+
+
+# --- the solar forecast -------------------------------------------------------------------------
+
+
+def solcast(start: datetime, kw: list[float]) -> dict[str, Any]:
+    """Solcast's forecast attributes: half-hour periods from `start`."""
+    return {
+        "detailedForecast": [
+            {"period_start": (start + i * 30 * MINUTE).isoformat(), "pv_estimate": value}
+            for i, value in enumerate(kw)
+        ]
+    }
+
+
+@pytest.mark.usefixtures("credentials")
+async def test_a_forecast_moves_the_plan_into_the_sun(
+    hass: HomeAssistant,
+    frozen_emulator: Emulator,
+    connected_fleet: Emulator,
+    advance: Advance,  # noqa: F811 (the fixture)
+) -> None:
+    """The forecast's sunny hours are cheap slots at the feed-in tariff: the plan buys there,
+    not just before the ready-by time."""
+    # 3 kW forecast 10:00–12:00 UTC (less the house's 0.5 kW: above the 1.48 kW start level),
+    # 1 kW after it (below).
+    sunny_from = FROZEN_NOW.replace(hour=10, minute=0)
+    hass.states.async_set(FORECAST, "12.5", solcast(sunny_from, [3.0] * 4 + [1.0] * 4))
+    await start(
+        hass,
+        frozen_emulator,
+        {**GRID_OPTIONS, CONF_SOLAR_FORECAST_ENTITY: FORECAST, CONF_FEED_IN_TARIFF: 0.08},
+        SOLAR_SOURCE_GRID,
+    )
+    # 1.3 h in the two sunny hours, as late in them as it fits (equal prices: latest first).
+    assert state_of(hass, NEXT_START) == "2026-06-10T10:42:00+00:00"
+    assert state_of(hass, NEXT_END) == "2026-06-10T12:00:00+00:00"
+    # 7.5 kWh a hour at 0.08 for 1.3 h
+    assert float(state_of(hass, COST)) == pytest.approx(9.75 * 0.08)
+
+    # A forecast that no longer reads: the next plan (at the latest in 15 minutes) is made as
+    # without one.
+    hass.states.async_set(FORECAST, "12.5", {"detailedForecast": "soon"})
+    await advance_to(advance, FROZEN_NOW + 16 * MINUTE)
+    assert state_of(hass, NEXT_START) == "2026-06-10T12:42:00+00:00"
+
+
+async def test_options_forecast(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
+    """A forecast entity must list a forecast; with one, it and the tariff are kept."""
+    entry = init_integration
+    hass.states.async_set(GRID, "-1200", WATTS)
+    hass.states.async_set("sensor.sun_hours", "7", {"unit_of_measurement": "h"})
+    hass.states.async_set(FORECAST, "12.5", solcast(FROZEN_NOW, [2.0, 3.0]))
+    result = await open_solar_step(hass, entry, SOLAR_SOURCE_GRID)
+    answer = {
+        CONF_GRID_POWER_ENTITY: GRID,
+        CONF_SOLAR_COMMANDS_PER_DAY: 4,
+        CONF_FEED_IN_TARIFF: 0.07,
+    }
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**answer, CONF_SOLAR_FORECAST_ENTITY: "sensor.sun_hours"}
+    )
+    assert result["errors"] == {CONF_SOLAR_FORECAST_ENTITY: "no_forecast_found"}
+    assert result["description_placeholders"] == {"entity": "sensor.sun_hours"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**answer, CONF_SOLAR_FORECAST_ENTITY: FORECAST}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.options[CONF_SOLAR_FORECAST_ENTITY] == FORECAST
+    assert entry.options[CONF_FEED_IN_TARIFF] == 0.07
+    solar = entry.runtime_data.smart_charging.solar
+    assert solar.forecast_entity == FORECAST
+
+    # Cleared again: forgotten.
+    result = await open_solar_step(hass, entry, SOLAR_SOURCE_GRID)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], answer)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert CONF_SOLAR_FORECAST_ENTITY not in entry.options

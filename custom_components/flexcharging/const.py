@@ -86,6 +86,8 @@ CONF_GRID_POWER_ENTITY: Final = "grid_power_entity"
 CONF_PV_POWER_ENTITY: Final = "pv_power_entity"
 CONF_HOUSE_POWER_ENTITY: Final = "house_power_entity"
 CONF_SOLAR_COMMANDS_PER_DAY: Final = "solar_commands_per_day"
+CONF_SOLAR_FORECAST_ENTITY: Final = "solar_forecast_entity"  # optional: Solcast and the like
+CONF_FEED_IN_TARIFF: Final = "feed_in_tariff"  # per kWh: what the forecast's sunny hours cost
 
 
 def storage_key(entry_id: str, name: str) -> str:

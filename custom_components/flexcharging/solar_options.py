@@ -20,16 +20,19 @@ from homeassistant.helpers.selector import (
 import voluptuous as vol
 
 from .const import (
+    CONF_FEED_IN_TARIFF,
     CONF_GRID_POWER_ENTITY,
     CONF_HOUSE_POWER_ENTITY,
     CONF_PV_POWER_ENTITY,
     CONF_SOLAR_COMMANDS_PER_DAY,
+    CONF_SOLAR_FORECAST_ENTITY,
     CONF_SOLAR_SOURCE,
     SOLAR_SOURCE_GRID,
     SOLAR_SOURCE_NONE,
     SOLAR_SOURCE_PV,
 )
 from .smart_charging.solar import POWER_UNITS
+from .smart_charging.solar_forecast import ForecastFormatError, forecast_periods
 from .smart_charging.solar_inputs import DEFAULT_COMMANDS_PER_DAY
 
 SOLAR_KEYS = (
@@ -38,6 +41,8 @@ SOLAR_KEYS = (
     CONF_PV_POWER_ENTITY,
     CONF_HOUSE_POWER_ENTITY,
     CONF_SOLAR_COMMANDS_PER_DAY,
+    CONF_SOLAR_FORECAST_ENTITY,
+    CONF_FEED_IN_TARIFF,
 )
 
 
@@ -83,14 +88,22 @@ class SolarOptionsStep(OptionsFlowWithReload):
             else:
                 if len({user_input[key] for key in keys}) < len(keys):
                     errors[keys[-1]] = "same_power_entity"
+            forecast = user_input.get(CONF_SOLAR_FORECAST_ENTITY)
+            if not errors and forecast and not self._has_forecast(forecast):
+                errors[CONF_SOLAR_FORECAST_ENTITY] = "no_forecast_found"
+                placeholders["entity"] = forecast
             if not errors:
-                return self.async_create_entry(
-                    data={
-                        **self._options,
-                        **{key: user_input[key] for key in keys},
-                        CONF_SOLAR_COMMANDS_PER_DAY: int(user_input[CONF_SOLAR_COMMANDS_PER_DAY]),
-                    }
-                )
+                data = {
+                    **self._options,
+                    **{key: user_input[key] for key in keys},
+                    CONF_SOLAR_COMMANDS_PER_DAY: int(user_input[CONF_SOLAR_COMMANDS_PER_DAY]),
+                    CONF_FEED_IN_TARIFF: float(user_input[CONF_FEED_IN_TARIFF]),
+                }
+                if forecast:
+                    data[CONF_SOLAR_FORECAST_ENTITY] = forecast
+                else:
+                    data.pop(CONF_SOLAR_FORECAST_ENTITY, None)
+                return self.async_create_entry(data=data)
         current = {**self.config_entry.options, **(user_input or {})}
         sensor = EntitySelector(
             EntitySelectorConfig(domain="sensor", device_class=SensorDeviceClass.POWER)
@@ -105,12 +118,38 @@ class SolarOptionsStep(OptionsFlowWithReload):
                 default=current.get(CONF_SOLAR_COMMANDS_PER_DAY, DEFAULT_COMMANDS_PER_DAY),
             )
         ] = NumberSelector(NumberSelectorConfig(min=2, max=20, step=1, mode=NumberSelectorMode.BOX))
+        schema[
+            vol.Optional(
+                CONF_SOLAR_FORECAST_ENTITY,
+                description={"suggested_value": current.get(CONF_SOLAR_FORECAST_ENTITY)},
+            )
+        ] = EntitySelector(EntitySelectorConfig(domain="sensor"))
+        schema[vol.Required(CONF_FEED_IN_TARIFF, default=current.get(CONF_FEED_IN_TARIFF, 0.0))] = (
+            NumberSelector(
+                NumberSelectorConfig(
+                    min=-10,
+                    max=10,
+                    step="any",
+                    mode=NumberSelectorMode.BOX,
+                    unit_of_measurement=f"{self.hass.config.currency}/kWh",
+                )
+            )
+        )
         return self.async_show_form(
             step_id="solar",
             data_schema=vol.Schema(schema),
             errors=errors,
             description_placeholders=placeholders,
         )
+
+    def _has_forecast(self, entity_id: str) -> bool:
+        """Whether the entity's attributes hold a forecast FlexCharging can read."""
+        if (state := self.hass.states.get(entity_id)) is None:
+            return False
+        try:
+            return bool(forecast_periods(state.attributes))
+        except ForecastFormatError:
+            return False
 
     def _power_problem(self, entity_id: str) -> str | None:
         """Why the entity cannot give power readings (None: it can)."""

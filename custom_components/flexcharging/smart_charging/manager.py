@@ -504,7 +504,9 @@ class SmartChargingManager:
             capacity_kwh=capacity,
             latest_first=self.solar.enabled,
         )
-        return plan_charging(request, prices)
+        return plan_charging(
+            request, self.solar.with_forecast(prices, self._car_power(state, vehicle))
+        )
 
     # --- solar surplus -------------------------------------------------------------------------
 
@@ -537,11 +539,7 @@ class SmartChargingManager:
             # Nothing for the sun to do: the day's command count stays.
             state.solar = replace(sun, wants=False, above_since=None, below_since=None)
             return None
-        reported = vehicle.state.charge_power.value
-        if vehicle.charging and reported and reported >= estimates.MIN_POWER_KW:
-            power = reported
-        else:
-            power = state.learned.power_kw or solar_control.DEFAULT_CAR_POWER_KW
+        power = self._car_power(state, vehicle)
         block = state.plan.current_or_next(now) if state.plan else None
         state.solar = solar_control.update(
             sun,
@@ -553,6 +551,14 @@ class SmartChargingManager:
             until_plan=max(block.start - now, timedelta(0)) if block else None,
         )
         return state.solar.wants
+
+    @staticmethod
+    def _car_power(state: SmartChargingState, vehicle: VehicleData) -> float:
+        """The car's charging power: reported while charging, else learned, else assumed."""
+        reported = vehicle.state.charge_power.value
+        if vehicle.charging and reported and reported >= estimates.MIN_POWER_KW:
+            return reported
+        return state.learned.power_kw or solar_control.DEFAULT_CAR_POWER_KW
 
     @staticmethod
     def _solar_detail(step: policy.Step, state: SmartChargingState) -> str | None:

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT
 from homeassistant.core import HomeAssistant
 
 from ..const import (
+    CONF_FEED_IN_TARIFF,
     CONF_GRID_POWER_ENTITY,
     CONF_HOUSE_POWER_ENTITY,
     CONF_PV_POWER_ENTITY,
     CONF_SOLAR_COMMANDS_PER_DAY,
+    CONF_SOLAR_FORECAST_ENTITY,
     CONF_SOLAR_SOURCE,
     SOLAR_SOURCE_GRID,
     SOLAR_SOURCE_PV,
 )
+from ..planner import PriceSlot
 from .solar import SolarSettings, power_kw, surplus_kw
+from .solar_forecast import ForecastFormatError, forecast_periods, overlay, sunny_slots
 
 DEFAULT_COMMANDS_PER_DAY = 4
 
@@ -46,6 +50,10 @@ class SolarInputs:
         self.settings = SolarSettings(
             commands_per_day=int(options.get(CONF_SOLAR_COMMANDS_PER_DAY, DEFAULT_COMMANDS_PER_DAY))
         )
+        self.forecast_entity: str | None = (
+            options.get(CONF_SOLAR_FORECAST_ENTITY) if self.entities else None
+        )
+        self.feed_in_tariff = float(options.get(CONF_FEED_IN_TARIFF, 0.0))
 
     @property
     def enabled(self) -> bool:
@@ -67,3 +75,19 @@ class SolarInputs:
             return surplus_kw(grid_kw=self.reading_kw(self.entities[0]), car_kw=car_kw)
         production, consumption = (self.reading_kw(entity) for entity in self.entities)
         return surplus_kw(production_kw=production, consumption_kw=consumption, car_kw=car_kw)
+
+    def with_forecast(self, prices: Sequence[PriceSlot], car_power_kw: float) -> list[PriceSlot]:
+        """The prices with the forecast's sunny hours laid over them at the feed-in tariff.
+
+        Without a forecast entity, or while it has no readable forecast, the prices alone.
+        """
+        if not self.forecast_entity or not (state := self.hass.states.get(self.forecast_entity)):
+            return list(prices)
+        try:
+            periods = forecast_periods(state.attributes)
+        except ForecastFormatError:
+            return list(prices)
+        sunny = sunny_slots(
+            periods, start_kw=self.settings.start_share * car_power_kw, price=self.feed_in_tariff
+        )
+        return overlay(prices, sunny)
