@@ -69,7 +69,7 @@ from .model import (
     SmartSettings,
     SmartStatus,
 )
-from .solar_inputs import SolarInputs
+from .solar_inputs import SolarInputs, car_power, solar_detail
 
 STORAGE_VERSION = 1
 REEVALUATE_EVERY = timedelta(minutes=15)
@@ -417,7 +417,7 @@ class SmartChargingManager:
                 state.soc_estimate = (float(car.charge_limit or 100), now, now)
         state.session, state.status = step.session, step.status
         if step.decision is not None:
-            self._record(vehicle_id, step.decision, step.detail or self._solar_detail(step, state))
+            self._record(vehicle_id, step.decision, step.detail or solar_detail(step, state))
         if step.problem is not None:
             self._report_problem(
                 vehicle_id, step.problem, start=state.status is SmartStatus.START_FAILED
@@ -504,9 +504,7 @@ class SmartChargingManager:
             capacity_kwh=capacity,
             latest_first=self.solar.enabled,
         )
-        return plan_charging(
-            request, self.solar.with_forecast(prices, self._car_power(state, vehicle))
-        )
+        return plan_charging(request, self.solar.with_forecast(prices, car_power(state, vehicle)))
 
     # --- solar surplus -------------------------------------------------------------------------
 
@@ -525,48 +523,14 @@ class SmartChargingManager:
         self, state: SmartChargingState, vehicle: VehicleData, now: datetime
     ) -> bool | None:
         """Feed the reading to the vehicle's solar controller; its wish (None: not in use)."""
-        if not self.solar.enabled:
-            state.solar = None
-            return None
-        sun = state.solar or solar_control.SolarState()
-        if not (
+        eligible = (
             state.settings.managed
             and vehicle.state.plugged_in.value is True
             and state.session.hold is Hold.PLAN
             and state.status is not SmartStatus.TARGET_REACHED
-            and at_home(self.hass, self.entry, vehicle)
-        ):
-            # Nothing for the sun to do: the day's command count stays.
-            state.solar = replace(sun, wants=False, above_since=None, below_since=None)
-            return None
-        power = self._car_power(state, vehicle)
-        block = state.plan.current_or_next(now) if state.plan else None
-        state.solar = solar_control.update(
-            sun,
-            self.solar.settings,
-            surplus=self.solar.surplus(power if vehicle.charging else 0.0),
-            car_power_kw=power,
-            now=now,
-            today=dt_util.as_local(now).date(),
-            until_plan=max(block.start - now, timedelta(0)) if block else None,
         )
-        return state.solar.wants
-
-    @staticmethod
-    def _car_power(state: SmartChargingState, vehicle: VehicleData) -> float:
-        """The car's charging power: reported while charging, else learned, else assumed."""
-        reported = vehicle.state.charge_power.value
-        if vehicle.charging and reported and reported >= estimates.MIN_POWER_KW:
-            return reported
-        return state.learned.power_kw or solar_control.DEFAULT_CAR_POWER_KW
-
-    @staticmethod
-    def _solar_detail(step: policy.Step, state: SmartChargingState) -> str | None:
-        """The surplus a solar start or stop was made on (for the logbook)."""
-        if step.decision not in (Decision.START_SOLAR, Decision.STOP_SOLAR) or not state.solar:
-            return None
-        surplus = state.solar.surplus_kw
-        return "no reading" if surplus is None else f"surplus {surplus:.1f} kW"
+        home = eligible and self.solar.enabled and at_home(self.hass, self.entry, vehicle)
+        return self.solar.update(state, vehicle, now, eligible=home)
 
     # --- commands and publishing ---------------------------------------------------------------
 

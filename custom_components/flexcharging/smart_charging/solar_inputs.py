@@ -1,12 +1,15 @@
-"""Solar surplus charging's inputs from Home Assistant: the power sensors chosen in the options."""
+"""Solar surplus charging in Home Assistant: the options' sensors fed to each car's controller."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT
 from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 
 from ..const import (
     CONF_FEED_IN_TARIFF,
@@ -19,7 +22,12 @@ from ..const import (
     SOLAR_SOURCE_GRID,
     SOLAR_SOURCE_PV,
 )
+from ..models import VehicleData
 from ..planner import PriceSlot
+from . import solar as control
+from .estimates import MIN_POWER_KW
+from .model import Decision, SmartChargingState
+from .policy import Step
 from .solar import SolarSettings, power_kw, surplus_kw
 from .solar_forecast import ForecastFormatError, forecast_periods, overlay, sunny_slots
 
@@ -76,6 +84,35 @@ class SolarInputs:
         production, consumption = (self.reading_kw(entity) for entity in self.entities)
         return surplus_kw(production_kw=production, consumption_kw=consumption, car_kw=car_kw)
 
+    def update(
+        self, state: SmartChargingState, vehicle: VehicleData, now: datetime, *, eligible: bool
+    ) -> bool | None:
+        """Feed the reading to the vehicle's controller; its wish (None: solar is not in use).
+
+        `eligible`: the sun may charge the car now (managed, plugged in at home, the plan holds
+        it, the target not reached).
+        """
+        if not self.enabled:
+            state.solar = None
+            return None
+        sun = state.solar or control.SolarState()
+        if not eligible:
+            # Nothing for the sun to do: the day's command count stays.
+            state.solar = replace(sun, wants=False, above_since=None, below_since=None)
+            return None
+        power = car_power(state, vehicle)
+        block = state.plan.current_or_next(now) if state.plan else None
+        state.solar = control.update(
+            sun,
+            self.settings,
+            surplus=self.surplus(power if vehicle.charging else 0.0),
+            car_power_kw=power,
+            now=now,
+            today=dt_util.as_local(now).date(),
+            until_plan=max(block.start - now, timedelta(0)) if block else None,
+        )
+        return state.solar.wants
+
     def with_forecast(self, prices: Sequence[PriceSlot], car_power_kw: float) -> list[PriceSlot]:
         """The prices with the forecast's sunny hours laid over them at the feed-in tariff.
 
@@ -91,3 +128,19 @@ class SolarInputs:
             periods, start_kw=self.settings.start_share * car_power_kw, price=self.feed_in_tariff
         )
         return overlay(prices, sunny)
+
+
+def car_power(state: SmartChargingState, vehicle: VehicleData) -> float:
+    """The car's charging power: reported while charging, else learned, else assumed."""
+    reported = vehicle.state.charge_power.value
+    if vehicle.charging and reported and reported >= MIN_POWER_KW:
+        return reported
+    return state.learned.power_kw or control.DEFAULT_CAR_POWER_KW
+
+
+def solar_detail(step: Step, state: SmartChargingState) -> str | None:
+    """The surplus a solar start or stop was made on (for the logbook)."""
+    if step.decision not in (Decision.START_SOLAR, Decision.STOP_SOLAR) or not state.solar:
+        return None
+    surplus = state.solar.surplus_kw
+    return "no reading" if surplus is None else f"surplus {surplus:.1f} kW"
