@@ -857,14 +857,6 @@ class FlexChargingOptionsFlow(SolarOptionsStep):
                     CONF_REQUEST_BUDGET: allowance,
                     CONF_READ_LOCATION: user_input[CONF_READ_LOCATION],
                 }
-            allowance = plan_allowance(user_input[CONF_REQUEST_BUDGET])
-            if allowance is None:
-                return self._show_init({CONF_REQUEST_BUDGET: "plan_allowance_invalid"}, user_input)
-            self._options = {
-                CONF_REQUEST_BUDGET: allowance,
-                CONF_READ_LOCATION: user_input[CONF_READ_LOCATION],
-                CONF_PRICE_SOURCE: user_input[CONF_PRICE_SOURCE],
-            }
             if (solar := user_input[CONF_SOLAR_SOURCE]) != SOLAR_SOURCE_NONE:
                 # The solar step shows the sensors chosen before (and replaces them).
                 self._options |= {key: options[key] for key in SOLAR_KEYS if key in options}
@@ -945,10 +937,6 @@ class FlexChargingOptionsFlow(SolarOptionsStep):
                         )
                     ),
                     **({} if from_other_integration(self.config_entry) else plug_triggers),
-                    vol.Optional(
-                        CONF_PLUG_TRIGGERS,
-                        description={"suggested_value": values.get(CONF_PLUG_TRIGGERS)},
-                    ): EntitySelector(EntitySelectorConfig(multiple=True)),
                     vol.Required(
                         CONF_SOLAR_SOURCE,
                         default=values.get(CONF_SOLAR_SOURCE, SOLAR_SOURCE_NONE),

@@ -210,8 +210,7 @@ def decide(
         session = replace(session, hold=Hold.PLAN)
     if session.hold is Hold.USER:
         return Step(session=session, status=SmartStatus.MANUAL)
-    return _execute(session, car, plan, target, now, target_reached=target_reached)
-    return _execute(session, car, plan, settings, now, target_reached=target_reached, solar=solar)
+    return _execute(session, car, plan, target, now, target_reached=target_reached, solar=solar)
 
 
 def _execute(
