@@ -451,12 +451,13 @@ async def test_the_vehicle_device_is_gone(hass: HomeAssistant, night: FakeTesla)
 
 
 async def test_options_have_no_smartcar_plan(hass: HomeAssistant, night: FakeTesla) -> None:
-    """The options of a vehicle from another integration: prices and notify only."""
+    """The options of a vehicle from another integration: prices, notify and solar only."""
     entry = hass.config_entries.async_entries(DOMAIN)[0]
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert [str(key) for key in result["data_schema"].schema] == [
         CONF_PRICE_SOURCE,
         "notify_target",
+        "solar_source",
     ]
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {CONF_PRICE_SOURCE: "none"}
