@@ -11,11 +11,14 @@ from custom_components.flexcharging.smart_charging.estimates import (
     charge_speed,
     estimated_soc,
     learn,
-    positive,
     reachable_level,
     target_for,
 )
-from custom_components.flexcharging.smart_charging.model import LearnedSpeed, SmartSettings
+from custom_components.flexcharging.smart_charging.model import (
+    LearnedSpeed,
+    SmartSettings,
+    positive,
+)
 
 NOW = datetime(2026, 6, 10, 9, 30, tzinfo=UTC)
 HOUR = timedelta(hours=1)

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
-from .model import LearnedSpeed, SmartSettings
+from .model import LearnedSpeed, SmartSettings, positive
 
 DEFAULT_PERCENT_PER_HOUR = 10.0  # a slow home charger: plans start early rather than late
 MIN_POWER_KW = 0.5  # below this a power reading is idle noise
@@ -117,13 +116,6 @@ def learn(
             percent_per_hour=observed if old is None else old + RATE_MEMORY * (observed - old),
         )
     return replace(learned, soc_sample=sample)
-
-
-def positive(value: Any) -> float | None:
-    """A positive number as a float; anything else (a stored value gone bad) as None."""
-    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
-        return float(value)
-    return None
 
 
 def reachable_level(soc: float, percent_per_hour: float, now: datetime, deadline: datetime) -> int:

@@ -1,8 +1,12 @@
-"""Smart charging's inputs from Home Assistant: prices (entities or a schedule) and at-home."""
+"""Smart charging's inputs from Home Assistant: the car as the policy sees it, and its plan.
+
+Prices come from entities or a schedule; at-home from the car, or the home zone; the level and
+the charge speed are worked out by `estimates.py`, the departure by `departures.py`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,6 +15,7 @@ from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util.location import distance
 
+from ..api import ChargingStatus
 from ..const import (
     CONF_OFFPEAK_PRICE,
     CONF_PEAK_PRICE,
@@ -27,7 +32,7 @@ from ..const import (
     PRICE_SOURCE_SCHEDULE,
 )
 from ..models import FlexChargingConfigEntry, VehicleData
-from ..planner import PriceSlot
+from ..planner import ChargePlan, ChargeRequest, PriceSlot, plan_charging
 from ..prices import (
     PriceFormatError,
     RateSchedule,
@@ -35,6 +40,9 @@ from ..prices import (
     schedule_slots,
     slots_from_attributes,
 )
+from . import departures, estimates
+from .model import SmartChargingState
+from .policy import Car
 
 
 class PriceInputs:
@@ -156,3 +164,96 @@ def schedule_from_options(options: Mapping[str, Any]) -> RateSchedule | None:
         weekday_peak=window(CONF_WEEKDAY_PEAK_START, CONF_WEEKDAY_PEAK_END),
         weekend_peak=window(CONF_WEEKEND_PEAK_START, CONF_WEEKEND_PEAK_END),
     )
+
+
+def read_car(
+    hass: HomeAssistant,
+    entry: FlexChargingConfigEntry,
+    state: SmartChargingState,
+    vehicle: VehicleData,
+    now: datetime,
+) -> Car:
+    """What the policy sees of the vehicle; learns the charge speed on the way."""
+    signals = vehicle.state
+    plugged = signals.plugged_in.value
+    home, soc = True, None
+    if state.settings.managed and plugged:
+        if state.session.plugged is False:
+            state.soc_estimate = None  # driven since: the car's report is what counts
+        home = at_home(hass, entry, vehicle)
+    if state.settings.managed and plugged and home:
+        state.learned = estimates.learn(
+            state.learned,
+            charging=vehicle.charging,
+            level=signals.battery_level.value,
+            level_at=signals.battery_level.oem_updated_at,
+            power_kw=signals.charge_power.value,
+            power_known=signals.charge_power.known,
+        )
+        if (reported := signals.battery_level.value) is not None:
+            state.soc_estimate = estimates.estimated_soc(
+                state.soc_estimate,
+                reported=reported,
+                reported_at=signals.battery_level.oem_updated_at,
+                charging=vehicle.charging,
+                last_command=vehicle.last_command,
+                percent_per_hour=charge_speed(state, vehicle)[0],
+                charge_limit=signals.charge_limit.value,
+                now=now,
+            )
+            soc = state.soc_estimate[0]
+    stamp = vehicle.charging_updated_at
+    return Car(
+        available=vehicle.available,
+        plugged_in=plugged,
+        charging=vehicle.charging,
+        reported_after_command=vehicle.last_command is None
+        or (stamp is not None and stamp > vehicle.last_command),
+        fully_charged=signals.charging_status.value is ChargingStatus.FULLY_CHARGED,
+        charge_limit=signals.charge_limit.value,
+        at_home=home,
+        soc=soc,
+    )
+
+
+def charge_speed(state: SmartChargingState, vehicle: VehicleData) -> tuple[float, float | None]:
+    """Percent per hour and the battery's capacity (kWh), from the car or learned."""
+    return estimates.charge_speed(state.learned, vehicle.state.battery_capacity.value)
+
+
+def make_plan(
+    prices: PriceInputs,
+    state: SmartChargingState,
+    vehicle: VehicleData,
+    now: datetime,
+    level: tuple[float, int],
+    *,
+    latest_first: bool = False,
+    adjust: Callable[[list[PriceSlot]], list[PriceSlot]] | None = None,
+) -> ChargePlan:
+    """The plan from the level to the target (`level`) by the state's next departure.
+
+    `latest_first` and `adjust` are solar's: equal prices as late as allowed (the sun first),
+    and the forecast's sunny hours laid over the prices.
+    """
+    soc, target = level
+    time_zone = ZoneInfo(prices.hass.config.time_zone)
+    departure = state.departure
+    assert departure is not None  # found just before
+    state.deadline = departure.at
+    percent_per_hour, capacity = charge_speed(state, vehicle)
+    # Every known price up to the departure, however many days ahead it is.
+    horizon = departures.planning_deadline(departure, now, [])
+    slots, state.currency = prices.slots(now, horizon, time_zone)
+    deadline = departures.planning_deadline(departure, now, [slot.end for slot in slots])
+    request = ChargeRequest(
+        now=now,
+        deadline=deadline,
+        soc=soc,
+        target=target,
+        minimum=min(state.settings.minimum, target),
+        percent_per_hour=percent_per_hour,
+        capacity_kwh=capacity,
+        latest_first=latest_first,
+    )
+    return plan_charging(request, adjust(slots) if adjust else slots)

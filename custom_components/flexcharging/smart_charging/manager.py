@@ -1,10 +1,9 @@
 """Smart charging in Home Assistant: listeners, timers, storage, commands and publishing.
 
-The policy (`policy.py`) decides; this module feeds it (the car, its battery level and charge
-speed from `estimates.py`, prices and at-home from `inputs.py`), sends the command it asks for,
-keeps its session, and publishes the outcome: the status for the entities, the decision for the
-logbook. The user always wins: a manual start or stop, or "Start charging now", holds until the
-car is unplugged.
+The policy (`policy.py`) decides; this module feeds it (the car and its plan from `inputs.py`),
+sends the command it asks for, keeps its session, and publishes the outcome: the status for the
+entities, the decision for the logbook; what the user must be told goes to `alerts.py`. The user
+always wins: a manual start or stop, or "Start charging now", holds until the car is unplugged.
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ from zoneinfo import ZoneInfo
 
 from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import (
     async_track_point_in_utc_time,
@@ -29,44 +27,25 @@ from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from ..api import ChargingStatus
 from ..commands import CommandRefusedError, CommandResultUnknownError
 from ..const import (
-    CONF_NOTIFY_TARGET,
     DOMAIN,
     EVENT_CHARGING_DECISION,
-    EVENT_CHARGING_PROBLEM,
-    EVENT_PLAN_AT_RISK,
     LOGGER,
     SIGNAL_PLAN_UPDATED,
     Refusal,
     storage_key,
 )
-from ..issues import (
-    clear_charging_problem,
-    clear_plan_at_risk,
-    raise_charging_problem,
-    raise_plan_at_risk,
-)
 from ..models import FlexChargingConfigEntry, VehicleCoordinator, VehicleData
-from ..notifications import (
-    EVENT_NOTIFICATION_ACTION,
-    Text,
-    async_send,
-    parse_action,
-)
-from ..planner import ChargePlan, ChargeRequest, plan_charging
-from . import departures, estimates, policy, solar as solar_control
-from .inputs import PriceInputs, at_home
+from . import departures, policy, solar as solar_control
+from .alerts import SmartAlerts
+from .inputs import PriceInputs, at_home, make_plan, read_car
 from .model import (
     Decision,
     DecisionRecord,
     Hold,
-    LearnedSpeed,
-    Problem,
     Session,
     SmartChargingState,
-    SmartSettings,
     SmartStatus,
 )
 from .solar_inputs import SolarInputs, car_power, solar_detail
@@ -96,6 +75,7 @@ class SmartChargingManager:
         self.vehicles: dict[str, SmartChargingState] = {}
         self.prices = PriceInputs(hass, entry)
         self.solar = SolarInputs(hass, entry.options)
+        self.alerts = SmartAlerts(self)
         # The last-decision sensor of each vehicle, as it registered itself (logbook links).
         self.decision_entities: dict[str, str] = {}
         self._store: Store[dict[str, Any]] = Store(
@@ -125,9 +105,7 @@ class SmartChargingManager:
         would start the car only to stop it a moment later.
         """
         self.prices.clear_issue()  # raised again if it still holds
-        self._unsubs.append(
-            self.hass.bus.async_listen(EVENT_NOTIFICATION_ACTION, self._on_notification_action)
-        )
+        self._unsubs.append(self.alerts.async_listen())
         self._unsubs.append(async_at_started(self.hass, self._on_started))
 
     @callback
@@ -163,26 +141,7 @@ class SmartChargingManager:
     def vehicle(self, vehicle_id: str) -> SmartChargingState:
         """The smart-charging state of a vehicle (created with its stored settings)."""
         if (state := self.vehicles.get(vehicle_id)) is None:
-            stored = self._stored.get(vehicle_id, {})
-            hold = Hold.PLAN
-            if stored.get("manual"):
-                hold = Hold.USER
-            elif stored.get("override"):
-                hold = Hold.OVERRIDE
-            state = SmartChargingState(
-                settings=SmartSettings.from_dict(stored.get("settings", {})),
-                session=Session(
-                    hold=hold,
-                    risk_ignored=stored.get("risk_ignored") is True,
-                    accepted_target=_percent(stored.get("accepted_target")),
-                ),
-                learned=LearnedSpeed(
-                    power_kw=estimates.positive(stored.get("power_kw")),
-                    percent_per_hour=estimates.positive(stored.get("learned_percent_per_hour")),
-                ),
-                # Said before the restart: not said again (nor notified) after it.
-                at_risk=_percent(stored.get("at_risk")),
-            )
+            state = SmartChargingState.from_stored(self._stored.get(vehicle_id, {}))
             self.vehicles[vehicle_id] = state
         return state
 
@@ -279,50 +238,31 @@ class SmartChargingManager:
             self._save()
             self._schedule_evaluation(vehicle_id)
 
+    async def async_skip(self, vehicle_id: str) -> None:
+        """Skip tonight: hands off until the car is unplugged."""
+        await self._async_change(vehicle_id, _session(policy.user_took_over))
+        self._record(vehicle_id, Decision.USER_TOOK_OVER, "skip_tonight")
+        self._save()
+
+    async def async_ignore_risk(self, vehicle_id: str) -> None:
+        """Ignore this time: no plan-at-risk warning until the car is unplugged."""
+        await self._async_change(vehicle_id, _session(policy.ignore_risk))
+        await self._async_evaluate(vehicle_id)
+
+    async def async_accept_less(self, vehicle_id: str) -> None:
+        """Accept less: charge to what the plan can reach, until the car is unplugged."""
+        if (reachable := self.vehicle(vehicle_id).at_risk) is not None:
+            await self._async_change(
+                vehicle_id, _session(lambda session: policy.accept_less(session, reachable))
+            )
+            await self._async_evaluate(vehicle_id)
+
     # --- triggers ------------------------------------------------------------------------------
 
     @callback
     def _on_coordinator_update(self) -> None:
         for vehicle_id in list(self.coordinator.data):
             self._schedule_evaluation(vehicle_id)
-
-    @callback
-    def _on_notification_action(self, event: Event) -> None:
-        """A button of our notification was tapped in the Mobile App."""
-        if (parsed := parse_action(event.data.get("action"))) is None:
-            return
-        answer, device_id = parsed
-        vehicle_id = next(
-            (vid for vid in self.coordinator.data if self._names(vid)[1] == device_id), None
-        )
-        if vehicle_id is not None:
-            self.entry.async_create_background_task(
-                self.hass, self._async_answer(vehicle_id, answer), "flexcharging answer"
-            )
-
-    async def _async_answer(self, vehicle_id: str, answer: str) -> None:
-        """Charge now, skip tonight (hands off until unplugged), or ignore the warning."""
-        try:
-            if answer == "charge_now":
-                await self.async_start_now(vehicle_id)
-            elif answer == "skip":
-                await self._async_change(vehicle_id, _session(policy.user_took_over))
-                self._record(vehicle_id, Decision.USER_TOOK_OVER, "skip_tonight")
-                self._save()
-        except HomeAssistantError as err:
-            # The problem and the warning stay: nothing was done about them.
-            LOGGER.warning("Could not carry out the notification's answer: %s", err)
-            name = self._names(vehicle_id)[0]
-            await async_send(
-                self.hass,
-                self.entry.options.get(CONF_NOTIFY_TARGET),
-                "answer_failed",
-                {"vehicle": name, "error": str(err)},
-                fallback=True,
-            )
-            return
-        clear_charging_problem(self.hass, vehicle_id)
-        await self.async_ignore_risk(vehicle_id)
 
     @callback
     def _on_price_change(self, event: Event[EventStateChangedData]) -> None:
@@ -398,14 +338,26 @@ class SmartChargingManager:
         state = self.vehicle(vehicle_id)
         stored = state.stored()
         now = dt_util.utcnow()
-        car = self._car(state, vehicle, now)
+        car = read_car(self.hass, self.entry, state, vehicle, now)
         state.settings = departures.without_past_trip(state.settings, now)
         state.departure = departures.next_departure(
             state.settings, now, ZoneInfo(self.hass.config.time_zone)
         )
         settings = departures.for_departure(state.settings, state.departure)
         level = policy.planning_level(state.session, car, settings, now)
-        state.plan = self._make_plan(state, vehicle, now, *level) if level else None
+        state.plan = (
+            make_plan(
+                self.prices,
+                state,
+                vehicle,
+                now,
+                level,
+                latest_first=self.solar.enabled,
+                adjust=lambda slots: self.solar.with_forecast(slots, car_power(state, vehicle)),
+            )
+            if level
+            else None
+        )
         sun = self._update_solar(state, vehicle, now)
         step = policy.decide(state.session, car, state.plan, settings, now, solar=sun)
         if step.command is not None:
@@ -419,92 +371,14 @@ class SmartChargingManager:
         if step.decision is not None:
             self._record(vehicle_id, step.decision, step.detail or solar_detail(step, state))
         if step.problem is not None:
-            self._report_problem(
+            self.alerts.report_problem(
                 vehicle_id, step.problem, start=state.status is SmartStatus.START_FAILED
             )
         elif policy.problem_solved(step):
-            clear_charging_problem(self.hass, vehicle_id)
-        self._check_risk(vehicle_id, state, step, car, now)
+            self.alerts.problem_solved(vehicle_id)
+        self.alerts.check_risk(vehicle_id, state, step, car, now)
         if state.stored() != stored:
             self._save()
-
-    def _car(self, state: SmartChargingState, vehicle: VehicleData, now: datetime) -> policy.Car:
-        """What the policy sees of the vehicle; learns the charge speed on the way."""
-        signals = vehicle.state
-        plugged = signals.plugged_in.value
-        home, soc = True, None
-        if state.settings.managed and plugged:
-            if state.session.plugged is False:
-                state.soc_estimate = None  # driven since: the car's report is what counts
-            home = at_home(self.hass, self.entry, vehicle)
-        if state.settings.managed and plugged and home:
-            state.learned = estimates.learn(
-                state.learned,
-                charging=vehicle.charging,
-                level=signals.battery_level.value,
-                level_at=signals.battery_level.oem_updated_at,
-                power_kw=signals.charge_power.value,
-                power_known=signals.charge_power.known,
-            )
-            if (reported := signals.battery_level.value) is not None:
-                state.soc_estimate = estimates.estimated_soc(
-                    state.soc_estimate,
-                    reported=reported,
-                    reported_at=signals.battery_level.oem_updated_at,
-                    charging=vehicle.charging,
-                    last_command=vehicle.last_command,
-                    percent_per_hour=self._charge_speed(state, vehicle)[0],
-                    charge_limit=signals.charge_limit.value,
-                    now=now,
-                )
-                soc = state.soc_estimate[0]
-        stamp = vehicle.charging_updated_at
-        return policy.Car(
-            available=vehicle.available,
-            plugged_in=plugged,
-            charging=vehicle.charging,
-            reported_after_command=vehicle.last_command is None
-            or (stamp is not None and stamp > vehicle.last_command),
-            fully_charged=signals.charging_status.value is ChargingStatus.FULLY_CHARGED,
-            charge_limit=signals.charge_limit.value,
-            at_home=home,
-            soc=soc,
-        )
-
-    @staticmethod
-    def _charge_speed(
-        state: SmartChargingState, vehicle: VehicleData
-    ) -> tuple[float, float | None]:
-        return estimates.charge_speed(state.learned, vehicle.state.battery_capacity.value)
-
-    def _make_plan(
-        self,
-        state: SmartChargingState,
-        vehicle: VehicleData,
-        now: datetime,
-        soc: float,
-        target: int,
-    ) -> ChargePlan:
-        time_zone = ZoneInfo(self.hass.config.time_zone)
-        departure = state.departure
-        assert departure is not None  # found just before
-        state.deadline = departure.at
-        percent_per_hour, capacity = self._charge_speed(state, vehicle)
-        # Every known price up to the departure, however many days ahead it is.
-        horizon = departures.planning_deadline(departure, now, [])
-        prices, state.currency = self.prices.slots(now, horizon, time_zone)
-        deadline = departures.planning_deadline(departure, now, [slot.end for slot in prices])
-        request = ChargeRequest(
-            now=now,
-            deadline=deadline,
-            soc=soc,
-            target=target,
-            minimum=min(state.settings.minimum, target),
-            percent_per_hour=percent_per_hour,
-            capacity_kwh=capacity,
-            latest_first=self.solar.enabled,
-        )
-        return plan_charging(request, self.solar.with_forecast(prices, car_power(state, vehicle)))
 
     # --- solar surplus -------------------------------------------------------------------------
 
@@ -554,127 +428,11 @@ class SmartChargingManager:
             return refusal
         return None
 
-    def _check_risk(
-        self,
-        vehicle_id: str,
-        state: SmartChargingState,
-        step: policy.Step,
-        car: policy.Car,
-        now: datetime,
-    ) -> None:
-        """Say so (once) when the plan can no longer reach the target; clear it when it can."""
-        vehicle = self.coordinator.data[vehicle_id]
-        settings = departures.for_departure(state.settings, state.departure)
-        target = estimates.target_for(settings, car.charge_limit, state.session.accepted_target)
-        reachable = policy.plan_at_risk(
-            step,
-            state.plan,
-            soc=car.soc,
-            target=target,
-            percent_per_hour=self._charge_speed(state, vehicle)[0],
-            now=now,
-            deadline=state.deadline,
-        )
-        before, state.at_risk = state.at_risk, reachable
-        if reachable is None:
-            if before is not None:
-                clear_plan_at_risk(self.hass, vehicle_id)
-            return
-        name, device_id = self._names(vehicle_id)
-        ready_by = dt_util.as_local(state.deadline).strftime("%H:%M") if state.deadline else ""
-        raise_plan_at_risk(
-            self.hass,
-            self.entry.entry_id,
-            vehicle_id,
-            {
-                "vehicle": name,
-                "target": str(target),
-                "reachable": str(reachable),
-                "ready_by": ready_by,
-            },
-        )
-        if before is None:
-            LOGGER.info("Smart charging, %s: the plan reaches %s%% only", name, reachable)
-            self.hass.bus.async_fire(
-                EVENT_PLAN_AT_RISK,
-                {
-                    "device_id": device_id,
-                    "vehicle": name,
-                    "target": target,
-                    "reachable": reachable,
-                    "ready_by": state.deadline.isoformat() if state.deadline else None,
-                },
-            )
-            self._notify(
-                device_id,
-                "plan_at_risk",
-                {
-                    "vehicle": name,
-                    "target": str(target),
-                    "reachable": str(reachable),
-                    "ready_by": ready_by,
-                },
-            )
-
-    async def async_ignore_risk(self, vehicle_id: str) -> None:
-        """Ignore this time: no plan-at-risk warning until the car is unplugged."""
-        await self._async_change(vehicle_id, _session(policy.ignore_risk))
-        await self._async_evaluate(vehicle_id)
-
-    async def async_accept_less(self, vehicle_id: str) -> None:
-        """Accept less: charge to what the plan can reach, until the car is unplugged."""
-        if (reachable := self.vehicle(vehicle_id).at_risk) is not None:
-            await self._async_change(
-                vehicle_id, _session(lambda session: policy.accept_less(session, reachable))
-            )
-            await self._async_evaluate(vehicle_id)
-
-    def _report_problem(self, vehicle_id: str, problem: Problem, *, start: bool) -> None:
-        """The watchdog gave up: a repair issue, and an event (automations, the logbook)."""
-        name, device_id = self._names(vehicle_id)
-        LOGGER.warning("Smart charging, %s: the car does not follow the plan (%s)", name, problem)
-        raise_charging_problem(self.hass, vehicle_id, name, problem.value)
-        self.hass.bus.async_fire(
-            EVENT_CHARGING_PROBLEM,
-            {
-                "device_id": device_id,
-                "entity_id": self.decision_entities.get(vehicle_id),
-                "vehicle": name,
-                "cause": problem.value,
-                "action": "start" if start else "stop",
-            },
-        )
-        self._notify(
-            device_id,
-            "start_problem" if start else "stop_problem",
-            {"vehicle": name, "cause": Text(f"cause_{problem.value}")},
-        )
-
-    def _notify(
-        self, device_id: str | None, kind: str, placeholders: dict[str, str | Text]
-    ) -> None:
-        """Tell the user's chosen notify target, if any (events are fired in any case)."""
-        if target := self.entry.options.get(CONF_NOTIFY_TARGET):
-            self.entry.async_create_background_task(
-                self.hass,
-                async_send(self.hass, target, kind, placeholders, device_id=device_id),
-                "flexcharging notify",
-            )
-
-    def _names(self, vehicle_id: str) -> tuple[str, str | None]:
-        """The vehicle's display name and device id (for events)."""
-        vehicle = self.coordinator.data.get(vehicle_id)
-        name = vehicle.info.display_name if vehicle else vehicle_id
-        device = dr.async_get(self.hass).async_get_device_by_identifier(
-            (DOMAIN, vehicle_id), self.entry.entry_id
-        )
-        return name, device.id if device else None
-
     def _record(self, vehicle_id: str, decision: Decision, detail: str | None) -> None:
         """Keep the decision, log it, and put it in the logbook."""
         state = self.vehicle(vehicle_id)
         state.last_decision = DecisionRecord(decision, dt_util.utcnow(), detail)
-        name, device_id = self._names(vehicle_id)
+        name, device_id = self.alerts.names(vehicle_id)
         LOGGER.debug("Smart charging, %s: %s (%s)", name, decision.value, detail or "-")
         self.hass.bus.async_fire(
             EVENT_CHARGING_DECISION,
@@ -686,13 +444,6 @@ class SmartChargingManager:
                 "detail": detail,
             },
         )
-
-
-def _percent(value: Any) -> int | None:
-    """A stored percentage, or None (also for a stored value gone bad)."""
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 100:
-        return value
-    return None
 
 
 def _session(transition: Callable[[Session], Session]) -> Callable[[SmartChargingState], None]:

@@ -290,6 +290,29 @@ class SmartChargingState:
     at_risk: int | None = None
     solar: SolarState | None = None  # with solar surplus charging set up in the options
 
+    @classmethod
+    def from_stored(cls, stored: dict[str, Any]) -> SmartChargingState:
+        """The state `stored()` kept (a value gone bad takes its default)."""
+        hold = Hold.PLAN
+        if stored.get("manual"):
+            hold = Hold.USER
+        elif stored.get("override"):
+            hold = Hold.OVERRIDE
+        return cls(
+            settings=SmartSettings.from_dict(stored.get("settings", {})),
+            session=Session(
+                hold=hold,
+                risk_ignored=stored.get("risk_ignored") is True,
+                accepted_target=_percent(stored.get("accepted_target")),
+            ),
+            learned=LearnedSpeed(
+                power_kw=positive(stored.get("power_kw")),
+                percent_per_hour=positive(stored.get("learned_percent_per_hour")),
+            ),
+            # Said before the restart: not said again (nor notified) after it.
+            at_risk=_percent(stored.get("at_risk")),
+        )
+
     def stored(self) -> dict[str, Any]:
         """What survives a restart (the session's answers to a plan at risk included)."""
         return {
@@ -302,3 +325,17 @@ class SmartChargingState:
             "accepted_target": self.session.accepted_target,
             "at_risk": self.at_risk,
         }
+
+
+def positive(value: Any) -> float | None:
+    """A positive number as a float; anything else (a stored value gone bad) as None."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    return None
+
+
+def _percent(value: Any) -> int | None:
+    """A stored percentage, or None (also for a stored value gone bad)."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 100:
+        return value
+    return None
