@@ -113,12 +113,13 @@ async def test_a_burst_ends_after_twenty_minutes(
 async def test_plugged_in_cars_and_other_changes_are_left_alone(
     hass: HomeAssistant, frozen_emulator: Emulator, guarded: MockConfigEntry, step: Step
 ) -> None:
-    """Leaving home, restarts and cars already plugged in cost nothing."""
+    """A car that reads plugged in again costs one read; leaving home and restarts none."""
     id4 = reads(frozen_emulator, ID4_ID)
-    hass.states.async_set(PHONE, "home")  # the ID.4 is plugged in: only the Model Y is read
+    hass.states.async_set(PHONE, "home")
     await step(timedelta(minutes=25))
     model_y = reads(frozen_emulator)
-    assert reads(frozen_emulator, ID4_ID) == id4
+    # The ID.4 was read plugged in before (it may have left since): one read says it still is.
+    assert reads(frozen_emulator, ID4_ID) == id4 + 1
     hass.states.async_set(PHONE, "not_home")
     hass.states.async_set(PHONE, "unavailable")
     hass.states.async_set(PHONE, "home")
@@ -262,6 +263,34 @@ async def test_learned_times_draw_reads_and_learn_again(
     assert local_minutes(plugged_at) <= end <= local_minutes(seen)
 
 
+async def test_a_plugged_in_read_from_before_the_window_is_checked(
+    hass: HomeAssistant, frozen_emulator: Emulator, learned: Learned, step: Step
+) -> None:
+    """Read plugged in this morning, unplugged unseen: the window reads it and sees it away.
+
+    Once a read in the window shows it plugged in, the rest of that window costs nothing.
+    """
+    now = dt_util.utcnow()
+    weekday = dt_util.as_local(now).weekday()
+    usual = local_minutes(now + timedelta(minutes=60))
+    entry = await learned({weekday: [[usual, usual + 5]]})
+    await hass.services.async_call("switch", "turn_on", {"entity_id": MANAGED}, blocking=True)
+    frozen_emulator.state.patch_vehicle(MODEL_Y_ID, {"plugged_in": True, "charging": False})
+    await entry.runtime_data.coordinator.async_refresh_vehicle(MODEL_Y_ID)
+    frozen_emulator.state.patch_vehicle(MODEL_Y_ID, {"plugged_in": False, "charging": False})
+    assert hass.states.get(PLUGGED).state == "on"  # what Home Assistant last read
+    before = reads(frozen_emulator)
+    await step(timedelta(minutes=50))  # into the window, which starts a slot early
+    assert hass.states.get(PLUGGED).state == "off"
+    assert reads(frozen_emulator) > before
+    frozen_emulator.state.patch_vehicle(MODEL_Y_ID, {"plugged_in": True, "charging": False})
+    await step(timedelta(minutes=10))
+    assert hass.states.get(PLUGGED).state == "on"
+    after = reads(frozen_emulator)
+    await step(timedelta(minutes=20))
+    assert reads(frozen_emulator) - after <= 1  # smart charging's own re-read at most
+
+
 async def test_unmanaged_cars_are_not_guarded_by_learned_times(
     hass: HomeAssistant, frozen_emulator: Emulator, learned: Learned, step: Step
 ) -> None:
@@ -294,3 +323,28 @@ async def test_a_plug_in_without_a_pattern_is_learned(
     ]["days"]
     weekday = dt_util.as_local(dt_util.utcnow()).weekday()
     assert days[weekday] == [[local_minutes(first_read), local_minutes(dt_util.utcnow()) - 1]]
+
+
+async def test_a_plug_in_between_two_plugged_in_reads_is_learned(
+    hass: HomeAssistant, frozen_emulator: Emulator, guarded: MockConfigEntry, step: Step
+) -> None:
+    """Plugged in at both reads but the battery fell: it was driven and plugged in again."""
+    guard = guarded.runtime_data.plug_guard
+    assert guard is not None
+    coordinator = guarded.runtime_data.coordinator
+    state = frozen_emulator.state
+    state.patch_vehicle(MODEL_Y_ID, {"plugged_in": True, "charging": False, "soc": 62.0})
+    await coordinator.async_refresh_vehicle(MODEL_Y_ID)
+    assert guard.pattern(MODEL_Y_ID).count() == 1  # seen unplugged, then plugged in
+    await step(timedelta(hours=3))
+    state.patch_vehicle(MODEL_Y_ID, {"plugged_in": False, "charging": False})
+    state.patch_vehicle(MODEL_Y_ID, {"plugged_in": True, "charging": False, "soc": 61.0})
+    await coordinator.async_refresh_vehicle(MODEL_Y_ID)
+    assert guard.pattern(MODEL_Y_ID).count() == 1  # a point less: idle drain, not a drive
+    await step(timedelta(hours=3))
+    state.patch_vehicle(MODEL_Y_ID, {"plugged_in": False, "charging": False})
+    state.patch_vehicle(MODEL_Y_ID, {"plugged_in": True, "charging": False, "soc": 50.0})
+    await arrive(hass)
+    await step(timedelta(minutes=1))
+    assert guard.pattern(MODEL_Y_ID).count() == 2
+    assert MODEL_Y_ID not in guard.bursts  # the burst's first read showed it plugged in

@@ -19,6 +19,7 @@ from custom_components.flexcharging.plug_pattern import (
     burst_times,
     guard_interval,
     is_arrival,
+    max_window_slots,
 )
 
 ZONE = ZoneInfo("Europe/Amsterdam")
@@ -119,6 +120,30 @@ def test_one_precise_plug_in_guards_its_time_on_every_day() -> None:
     assert not pattern.guarded(at(3, 17, 40))
     assert pattern.next_guarded(at(3, 12)) == at(3, 17, 45)
     assert pattern.next_guarded(at(3, 18, 20)) == at(4, 17, 45)  # tomorrow's
+
+
+def test_a_window_is_cut_to_what_the_budget_reads_often() -> None:
+    """Vague plug-ins over eight hours: only the likeliest slots, as many as 5 reads a day cover
+    at a read every 15 minutes (150 minutes), where the spans overlap most."""
+    assert max_window_slots(5) == 10
+    assert max_window_slots(0) == 1
+    pattern = PlugPattern()
+    pattern.record(at(0, 11, 30), at(0, 19, 30))
+    pattern.record(at(1, 12), at(1, 19, 45))
+    pattern.record(at(2, 10), at(2, 18))
+    window = pattern.window(3, max_slots=10)
+    assert len(window) <= 10
+    assert min(window) >= slot(11, 45)  # the overlap, 12:00-18:00, and a margin slot
+    assert max(window) <= slot(18, 15)
+    assert len(pattern.window(3)) > 20  # uncut: 90 % of eight hours
+
+
+def test_stretch_of_the_window() -> None:
+    """The run of window slots a moment falls in, from its first slot to past its last."""
+    pattern = PlugPattern()
+    pattern.record(at(0, 18, 5), at(0, 18, 10))
+    assert pattern.stretch(at(2, 18, 20)) == (at(2, 17, 45), at(2, 18, 30))
+    assert pattern.stretch(at(2, 17, 44)) is None
 
 
 def test_a_late_seen_plug_in_spreads_over_its_span() -> None:

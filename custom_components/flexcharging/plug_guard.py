@@ -36,12 +36,14 @@ from .plug_pattern import (
     burst_times,
     guard_interval,
     is_arrival,
+    max_window_slots,
 )
 from .smart_charging import SmartChargingManager, plan_signal
 
 STORAGE_VERSION = 1
 SAVE_DELAY = 60.0  # seconds: plug-ins are rare; one write covers a burst of them
 DUE_SLACK = timedelta(seconds=30)  # a read this close to its time counts as on time
+DRIVEN_DROP = 3.0  # battery points lost between two plugged-in reads: driven (not idle drain)
 
 
 class PlugGuard:
@@ -62,11 +64,13 @@ class PlugGuard:
         self.triggers: list[str] = list(entry.options.get(CONF_PLUG_TRIGGERS, []))
         self.patterns: dict[str, PlugPattern] = {}
         self.bursts: dict[str, list[datetime]] = {}  # a vehicle's burst reads still to come
+        self._burst_started: dict[str, datetime] = {}
         self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, storage_key(entry.entry_id, "plug_times")
         )
         self._plugged: dict[str, bool | None] = {}
         self._unplugged_seen: dict[str, datetime] = {}
+        self._plugged_seen: dict[str, tuple[datetime, float | None]] = {}  # last read plugged in
         self._bursts_on: dict[str, tuple[date, int]] = {}
         self._timers: dict[str, tuple[datetime, CALLBACK_TYPE]] = {}
         self._unsubs: list[CALLBACK_TYPE] = []
@@ -130,14 +134,34 @@ class PlugGuard:
         for vehicle_id, vehicle in self.coordinator.data.items():
             plugged = vehicle.state.plugged_in.value
             seen = _observed_at(vehicle)
+            level = vehicle.state.battery_level.value
             if seen is not None and plugged is False:
                 self._unplugged_seen[vehicle_id] = seen
             elif seen is not None and plugged is True and self._plugged.get(vehicle_id) is False:
                 self._learn(vehicle_id, vehicle, seen)
-            if plugged is True:
-                self.bursts.pop(vehicle_id, None)
+            elif seen is not None and plugged is True and self._replugged(vehicle_id, level, seen):
+                # Plugged in at both reads, but driven in between: unplugged and plugged in again.
+                self._unplugged_seen[vehicle_id] = self._plugged_seen[vehicle_id][0]
+                self._learn(vehicle_id, vehicle, seen)
+            if seen is not None and plugged is True:
+                self._plugged_seen[vehicle_id] = (seen, level)
+            started = self._burst_started.get(vehicle_id)
+            if plugged is True and seen is not None and started is not None and seen >= started:
+                self.bursts.pop(vehicle_id, None)  # read plugged in since the trigger: done
             self._plugged[vehicle_id] = plugged
             self._schedule(vehicle_id)
+
+    def _replugged(self, vehicle_id: str, level: float | None, seen: datetime) -> bool:
+        """Whether the battery fell since the last read plugged in (the car was driven)."""
+        if (last := self._plugged_seen.get(vehicle_id)) is None:
+            return False
+        last_seen, last_level = last
+        return (
+            seen > last_seen
+            and level is not None
+            and last_level is not None
+            and level <= last_level - DRIVEN_DROP
+        )
 
     def _learn(self, vehicle_id: str, vehicle: VehicleData, seen: datetime) -> None:
         """A plug-in happened after the car last read unplugged, and before `seen`."""
@@ -166,7 +190,8 @@ class PlugGuard:
         now = dt_util.utcnow()
         today = dt_util.as_local(now).date()
         for vehicle_id, vehicle in self.coordinator.data.items():
-            if vehicle.state.plugged_in.value is True or not self._may_read(vehicle):
+            # A car last read plugged in is read too: that may be from before it left.
+            if not self._may_read(vehicle):
                 continue
             day, count = self._bursts_on.get(vehicle_id, (today, 0))
             count = count if day == today else 0
@@ -175,6 +200,7 @@ class PlugGuard:
                 continue
             self._bursts_on[vehicle_id] = (today, count + 1)
             self.bursts[vehicle_id] = burst_times(now)
+            self._burst_started[vehicle_id] = now
             LOGGER.debug(
                 "%s changed: reading %s in a burst",
                 event.data["entity_id"],
@@ -210,33 +236,53 @@ class PlugGuard:
             context.budget - context.used - budget.commands_reserve(context, dt_util.as_local(now))
         )
 
-    def window_interval(self, vehicle_id: str, now: datetime) -> timedelta | None:
-        """How often the vehicle is read in today's learned window (None: not guarded)."""
-        local = dt_util.as_local(now)
+    def _per_day(self, vehicle_id: str, now: datetime) -> float:
+        """Reads a day the learned window may spend (0: not guarded)."""
         context = self._context(vehicle_id)
         if not context.managed_charging:
-            return None  # learned times cost reads only where smart charging acts on them
-        return guard_interval(
-            per_day=budget.guard_allowance(context, local),
-            window_minutes=self.pattern(vehicle_id).window_minutes(local.weekday()),
+            return 0.0  # learned times cost reads only where smart charging acts on them
+        return budget.guard_allowance(context, dt_util.as_local(now))
+
+    def window_interval(self, vehicle_id: str, now: datetime) -> timedelta | None:
+        """How often the vehicle is read in today's learned window (None: not guarded)."""
+        per_day = self._per_day(vehicle_id, now)
+        minutes = self.pattern(vehicle_id).window_minutes(
+            dt_util.as_local(now).weekday(), max_window_slots(per_day)
         )
+        return guard_interval(per_day=per_day, window_minutes=minutes)
 
     def _next_read(self, vehicle_id: str, now: datetime) -> datetime | None:
         vehicle = self.coordinator.data[vehicle_id]
-        if vehicle.state.plugged_in.value is not False or not self._may_read(vehicle):
+        if not self._may_read(vehicle):
             return None
         moments = []
         if burst := self.bursts.get(vehicle_id):
             moments.append(burst[0])
-        pattern = self.pattern(vehicle_id)
-        if pattern.count() and (interval := self.window_interval(vehicle_id, now)):
-            local = dt_util.as_local(now)
-            if pattern.guarded(local):
-                # Past is fine (the timer fires at once); stable, so an update keeps the timer.
-                moments.append((vehicle.last_success or now) + interval)
-            elif (start := pattern.next_guarded(local)) is not None:
-                moments.append(start)
+        if (window_read := self._window_read(vehicle_id, vehicle, now)) is not None:
+            moments.append(window_read)
         return min(moments, default=None)
+
+    def _window_read(self, vehicle_id: str, vehicle: VehicleData, now: datetime) -> datetime | None:
+        """When the learned window wants the car read next (may be past: due now).
+
+        Inside a stretch of the window the car is read every interval until a read in that
+        stretch shows it plugged in. A "plugged in" read before the stretch is not trusted: the
+        car may have been unplugged and driven since (nothing is read while it is away).
+        """
+        pattern = self.pattern(vehicle_id)
+        if not pattern.count() or (interval := self.window_interval(vehicle_id, now)) is None:
+            return None
+        local = dt_util.as_local(now)
+        slots = max_window_slots(self._per_day(vehicle_id, now))
+        if (stretch := pattern.stretch(local, slots)) is None:
+            return pattern.next_guarded(local, slots)
+        start, end = stretch
+        seen = _observed_at(vehicle)
+        if vehicle.state.plugged_in.value is True and seen is not None and seen >= start:
+            return pattern.next_guarded(end - timedelta(minutes=1), slots)
+        if seen is None or seen < start:
+            return start  # not read since the stretch began: now
+        return seen + interval
 
     @callback
     def _schedule(self, vehicle_id: str) -> None:
@@ -265,12 +311,13 @@ class PlugGuard:
             self.bursts[vehicle_id] = burst = burst[len(due_burst) :]
             if not burst:
                 del self.bursts[vehicle_id]
-        interval = self.window_interval(vehicle_id, now)
-        last = vehicle.last_success
+        window_read = self._window_read(vehicle_id, vehicle, now)
         due_window = (
-            interval is not None
-            and self.pattern(vehicle_id).guarded(dt_util.as_local(now))
-            and (last is None or last + interval <= now + DUE_SLACK)
+            window_read is not None
+            and window_read <= now + DUE_SLACK
+            and self.pattern(vehicle_id).guarded(
+                dt_util.as_local(now), max_window_slots(self._per_day(vehicle_id, now))
+            )
         )
         if not (due_burst or due_window):
             self._schedule(vehicle_id)
@@ -291,7 +338,9 @@ class PlugGuard:
         interval = self.window_interval(vehicle_id, now)
         return {
             "plug_ins_learned": pattern.count(),
-            "window_today_minutes": pattern.window_minutes(dt_util.as_local(now).weekday()),
+            "window_today_minutes": pattern.window_minutes(
+                dt_util.as_local(now).weekday(), max_window_slots(self._per_day(vehicle_id, now))
+            ),
             "window_read_every_minutes": interval.total_seconds() / 60 if interval else None,
             "burst_reads_left": len(self.bursts.get(vehicle_id, [])),
             "next_guard_read": self._next_read(vehicle_id, now),

@@ -28,6 +28,9 @@ OWN_PATTERN_AFTER = 3  # plug-ins a weekday needs before its own times are used
 COVERAGE = 0.9  # the window holds this share of the learned plug-ins (plus a slot each side)
 GUARD_MIN_INTERVAL = timedelta(minutes=5)
 GUARD_MAX_INTERVAL = timedelta(minutes=30)  # reading less often than this guards nothing
+# The window is cut to the likeliest slots the guard can read about this often: a wide window
+# read rarely would catch nothing within minutes (and never learn precise times).
+GUARD_TARGET_INTERVAL = timedelta(minutes=15)
 # A burst after a trigger: reads this many minutes after it (people plug in within minutes of
 # arriving), stopping as soon as the car reads plugged in.
 BURST_OFFSETS = (1, 2, 4, 6, 8, 11, 15, 20)
@@ -69,6 +72,12 @@ def guard_interval(*, per_day: float, window_minutes: float) -> timedelta | None
     if interval > GUARD_MAX_INTERVAL:
         return None
     return max(interval, GUARD_MIN_INTERVAL)
+
+
+def max_window_slots(per_day: float) -> int:
+    """How many slots a window may have for `per_day` reads at GUARD_TARGET_INTERVAL."""
+    minutes = per_day * 2 * GUARD_TARGET_INTERVAL.total_seconds() / 60
+    return max(int(minutes // SLOT_MINUTES), 1)
 
 
 def burst_affordable(*, left: float, bursts_today: int) -> bool:
@@ -123,11 +132,11 @@ class PlugPattern:
                 mass[slot] += max(high - low, 0) / (end - start)
         return mass
 
-    def window(self, weekday: int) -> frozenset[int]:
+    def window(self, weekday: int, max_slots: int | None = None) -> frozenset[int]:
         """The slots to guard on a weekday.
 
         The likeliest ones holding COVERAGE of the plug-ins, widened by a slot on each side
-        (plug-in times drift).
+        (plug-in times drift); at most `max_slots` of them, margins included.
         """
         mass = self.weights(weekday)
         total = sum(mass)
@@ -138,20 +147,40 @@ class PlugPattern:
         for slot in sorted(range(SLOTS_PER_DAY), key=lambda s: (-mass[s], abs(s - peak))):
             if covered >= COVERAGE * total or mass[slot] <= 0:
                 break
+            widened = _widened(chosen | {slot})
+            if chosen and max_slots is not None and len(widened) > max_slots:
+                break
             chosen.add(slot)
             covered += mass[slot]
-        widened = {n for slot in chosen for n in (slot - 1, slot, slot + 1)}
-        return frozenset(slot for slot in widened if 0 <= slot < SLOTS_PER_DAY)
+        return frozenset(_widened(chosen))
 
-    def window_minutes(self, weekday: int) -> int:
+    def window_minutes(self, weekday: int, max_slots: int | None = None) -> int:
         """How long the weekday's window is."""
-        return len(self.window(weekday)) * SLOT_MINUTES
+        return len(self.window(weekday, max_slots)) * SLOT_MINUTES
 
-    def guarded(self, local: datetime) -> bool:
+    def guarded(self, local: datetime, max_slots: int | None = None) -> bool:
         """Whether a local moment falls in its weekday's window."""
-        return _minute(local) // SLOT_MINUTES in self.window(local.weekday())
+        return self.stretch(local, max_slots) is not None
 
-    def next_guarded(self, local: datetime) -> datetime | None:
+    def stretch(
+        self, local: datetime, max_slots: int | None = None
+    ) -> tuple[datetime, datetime] | None:
+        """The run of window slots a local moment falls in (start, end; within its day)."""
+        window = self.window(local.weekday(), max_slots)
+        first = last = _minute(local) // SLOT_MINUTES
+        if first not in window:
+            return None
+        while first - 1 in window:
+            first -= 1
+        while last + 1 in window:
+            last += 1
+        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        return (
+            midnight + timedelta(minutes=first * SLOT_MINUTES),
+            midnight + timedelta(minutes=(last + 1) * SLOT_MINUTES),
+        )
+
+    def next_guarded(self, local: datetime, max_slots: int | None = None) -> datetime | None:
         """The start of the next window slot after `local` (within a week); None if none."""
         start = local.replace(second=0, microsecond=0)
         start -= timedelta(minutes=start.minute % SLOT_MINUTES)
@@ -160,7 +189,7 @@ class PlugPattern:
             moment = start + timedelta(minutes=step * SLOT_MINUTES)
             weekday = moment.weekday()
             if weekday not in windows:
-                windows[weekday] = self.window(weekday)
+                windows[weekday] = self.window(weekday, max_slots)
             if _minute(moment) // SLOT_MINUTES in windows[weekday]:
                 return moment
         return None
@@ -182,6 +211,11 @@ class PlugPattern:
                     -KEEP_PER_WEEKDAY:
                 ]
         return pattern
+
+
+def _widened(slots: set[int]) -> set[int]:
+    widened = {n for slot in slots for n in (slot - 1, slot, slot + 1)}
+    return {slot for slot in widened if 0 <= slot < SLOTS_PER_DAY}
 
 
 def _valid_span(span: Any) -> bool:

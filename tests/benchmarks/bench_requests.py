@@ -475,7 +475,9 @@ async def test_month(
     if interval is not None:
         monkeypatch.setattr(budget, "poll_interval", interval)
     if name == NO_GUARD:
+        # As before #14: no guard, and none of the plan kept for it.
         monkeypatch.setattr(plug_guard.PlugGuard, "async_start", lambda self: None)
+        monkeypatch.setattr(budget, "GUARD_SHARE", 0.0)
     started = os.times().elapsed  # freezegun leaves this clock alone
     result = await _simulate(
         hass,
