@@ -26,7 +26,7 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
@@ -435,3 +435,19 @@ async def entry_refresh(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     """Read the Model Y now and let everything react."""
     await entry.runtime_data.coordinator.async_refresh_vehicle(MODEL_Y_ID)
     await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def test_monthly_cost_starts_again_on_the_first(
+    hass: HomeAssistant, one_session: MockConfigEntry, freezer: Any
+) -> None:
+    """At local midnight on the 1st the month's cost is 0 with a new reset time; kWh stay."""
+    assert value(hass, MONTH_COST) == pytest.approx(0.55)
+    new_month = datetime(2026, 7, 1, 7, 0, tzinfo=UTC)  # 2026-07-01 00:00 in US/Pacific
+    freezer.move_to(new_month)
+    async_fire_time_changed(hass, new_month)
+    await hass.async_block_till_done()
+    cost = hass.states.get(MONTH_COST)
+    assert float(cost.state) == 0
+    assert datetime.fromisoformat(cost.attributes[ATTR_LAST_RESET]) == new_month
+    assert value(hass, ENERGY) == pytest.approx(11.0)
+    assert value(hass, LAST_COST) == pytest.approx(0.55)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from homeassistant.components.sensor import (
@@ -14,7 +14,9 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import UnitOfEnergy
+from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.util import dt as dt_util
 
 from .entity import FlexChargingEntity, FlexChargingEntityDescription
@@ -25,6 +27,11 @@ from .session_log import SessionLog, sessions_signal
 def month_start(now: datetime) -> datetime:
     """The start of `now`'s month in Home Assistant's time zone."""
     return dt_util.start_of_local_day(dt_util.as_local(now).date().replace(day=1))
+
+
+def next_month_start(now: datetime) -> datetime:
+    """The start of the month after `now`'s."""
+    return month_start(month_start(now) + timedelta(days=32))
 
 
 def _last_attributes(log: SessionLog, vehicle_id: str) -> dict[str, Any]:
@@ -137,8 +144,10 @@ class SessionSensor(FlexChargingEntity, SensorEntity):
             return None
         return self.entity_description.attributes_fn(self.log, self.vehicle_id)
 
+    _rollover: CALLBACK_TYPE | None = None
+
     async def async_added_to_hass(self) -> None:
-        """Follow the sessions as well as the vehicle."""
+        """Follow the sessions as well as the vehicle; a monthly total starts again on the 1st."""
         await super().async_added_to_hass()
         self.async_on_remove(
             async_dispatcher_connect(
@@ -147,3 +156,21 @@ class SessionSensor(FlexChargingEntity, SensorEntity):
                 self.async_write_ha_state,
             )
         )
+        if self.entity_description.state_class is SensorStateClass.TOTAL:
+            self._arm_rollover()
+            self.async_on_remove(self._disarm_rollover)
+
+    def _arm_rollover(self) -> None:
+        self._rollover = async_track_point_in_utc_time(
+            self.hass, self._on_new_month, dt_util.as_utc(next_month_start(dt_util.utcnow()))
+        )
+
+    def _disarm_rollover(self) -> None:
+        if self._rollover is not None:
+            self._rollover()
+            self._rollover = None
+
+    @callback
+    def _on_new_month(self, _: datetime) -> None:
+        self._arm_rollover()
+        self.async_write_ha_state()
