@@ -451,3 +451,19 @@ async def test_monthly_cost_starts_again_on_the_first(
     assert datetime.fromisoformat(cost.attributes[ATTR_LAST_RESET]) == new_month
     assert value(hass, ENERGY) == pytest.approx(11.0)
     assert value(hass, LAST_COST) == pytest.approx(0.55)
+
+
+async def test_fast_charging_is_not_at_home(
+    hass: HomeAssistant, one_session: MockConfigEntry, frozen_emulator: Emulator, advance: Advance
+) -> None:
+    """A plug-in charging at 50 kW is a fast charger: no session, no energy at home."""
+    frozen_emulator.state.patch_vehicle(MODEL_Y_ID, {"charge_power_kw": 50.0, "soc": 30.0})
+    frozen_emulator.state.patch_vehicle(MODEL_Y_ID, {"plugged_in": True, "charging": True})
+    await entry_refresh(hass, one_session)
+    await advance(30 * timedelta(minutes=1))
+    await entry_refresh(hass, one_session)
+    frozen_emulator.state.patch_vehicle(MODEL_Y_ID, {"plugged_in": False})
+    await entry_refresh(hass, one_session)
+    assert frozen_emulator.state.vehicles[MODEL_Y_ID].energy_added_kwh == pytest.approx(25.0)
+    assert value(hass, ENERGY) == pytest.approx(11.0)
+    assert len(one_session.runtime_data.sessions.sessions(MODEL_Y_ID)) == 1

@@ -22,6 +22,7 @@ from .models import FlexChargingConfigEntry, VehicleCoordinator, VehicleData
 from .planner import PriceSlot
 from .prices import schedule_slots
 from .sessions import ChargingSession, OpenSession, Report, is_stale, month_cost, observe
+from .smart_charging.estimates import MAX_HOME_POWER_KW
 from .smart_charging.inputs import PriceInputs, at_home
 
 STORAGE_VERSION = 1
@@ -66,11 +67,13 @@ def report_of(
         )
         if signal.known and signal.oem_updated_at is not None
     ]
+    # More power than a home (AC) charger gives is a fast charger: not at home, whatever else says.
+    fast = (state.charge_power.value or 0.0) > MAX_HOME_POWER_KW
     return Report(
         at=max(stamps, default=now),
         plugged_in=state.plugged_in.value,
         charging=vehicle.charging,
-        at_home=at_home(hass, entry, vehicle),
+        at_home=at_home(hass, entry, vehicle) and not fast,
         soc=state.battery_level.value,
         energy_added_kwh=state.energy_added.value,
         power_kw=state.charge_power.value,
