@@ -12,6 +12,10 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from homeassistant.components.application_credentials import (
+    ClientCredential,
+    async_import_client_credential,
+)
 from homeassistant.components.sensor import ATTR_LAST_RESET, ATTR_STATE_CLASS
 from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
 from homeassistant.const import (
@@ -24,6 +28,7 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
+from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
@@ -32,15 +37,27 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 
 from custom_components.flexcharging.const import (
+    CONF_OFFPEAK_PRICE,
+    CONF_PEAK_PRICE,
     CONF_PRICE_ENTITIES,
     CONF_PRICE_SOURCE,
     CONF_REQUEST_BUDGET,
+    CONF_WEEKDAY_PEAK_END,
+    CONF_WEEKDAY_PEAK_START,
     DEFAULT_REQUEST_BUDGET,
     DOMAIN,
     PRICE_SOURCE_ENTITIES,
+    PRICE_SOURCE_SCHEDULE,
 )
-from emulator import MODEL_Y_ID, ledger_cost
-from tests.common import FROZEN_NOW, SMARTCAR_VARIANTS, Emulator, entry_data, setup_integration
+from emulator import DEFAULT_APP, MODEL_Y_ID, ledger_cost
+from tests.common import (
+    CREDENTIAL_ID,
+    FROZEN_NOW,
+    SMARTCAR_VARIANTS,
+    Emulator,
+    entry_data,
+    setup_integration,
+)
 
 type Advance = Callable[[timedelta], Awaitable[None]]
 
@@ -467,3 +484,39 @@ async def test_fast_charging_is_not_at_home(
     assert frozen_emulator.state.vehicles[MODEL_Y_ID].energy_added_kwh == pytest.approx(25.0)
     assert value(hass, ENERGY) == pytest.approx(11.0)
     assert len(one_session.runtime_data.sessions.sessions(MODEL_Y_ID)) == 1
+
+
+async def test_session_at_schedule_prices(
+    hass: HomeAssistant, frozen_emulator: Emulator, connected_fleet: Emulator, advance: Advance
+) -> None:
+    """A time-of-use schedule: 11:00-12:00 UTC is 04:00 in US/Pacific, off-peak (.10)."""
+    await async_setup_component(hass, "application_credentials", {})
+    await async_import_client_credential(
+        hass,
+        DOMAIN,
+        ClientCredential(DEFAULT_APP.client_id, DEFAULT_APP.client_secret),
+        CREDENTIAL_ID,
+    )
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="FlexCharging",
+        unique_id="0f4b9c1e-5a8d-4e2f-9b3a-7c6d5e4f3a21",
+        data=entry_data(),
+        options={
+            CONF_REQUEST_BUDGET: DEFAULT_REQUEST_BUDGET,
+            CONF_PRICE_SOURCE: PRICE_SOURCE_SCHEDULE,
+            CONF_OFFPEAK_PRICE: 0.10,
+            CONF_PEAK_PRICE: 0.30,
+            CONF_WEEKDAY_PEAK_START: "07:00:00",
+            CONF_WEEKDAY_PEAK_END: "23:00:00",
+        },
+    )
+    entry.add_to_hass(hass)
+    await setup_integration(hass, entry)
+    await charge_one_session(hass, entry, frozen_emulator, advance)
+    assert value(hass, LAST_COST) == pytest.approx(1.10)
+    # At once from 09:30 UTC (02:30 local): off-peak too, nothing saved.
+    assert value(hass, LAST_SAVING) == pytest.approx(0)
+    assert hass.states.get(MONTH_COST).attributes[ATTR_UNIT_OF_MEASUREMENT] == (
+        hass.config.currency
+    )

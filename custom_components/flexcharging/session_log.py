@@ -19,6 +19,9 @@ from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, PRICE_SOURCE_SCHEDULE, storage_key
 from .models import FlexChargingConfigEntry, VehicleCoordinator, VehicleData
+from .const import DOMAIN, PRICE_SOURCE_ENTITIES, PRICE_SOURCE_SCHEDULE, storage_key
+from .coordinator import FlexChargingCoordinator
+from .models import FlexChargingConfigEntry, VehicleData
 from .planner import PriceSlot
 from .prices import schedule_slots
 from .sessions import ChargingSession, OpenSession, Report, is_stale, month_cost, observe
@@ -150,12 +153,20 @@ class SessionLog:
         """What charging at home cost since `month_start` (the open session included)."""
         return month_cost(self.sessions(vehicle_id), self.open.get(vehicle_id), month_start)
 
-    def currency(self, vehicle_id: str) -> str:
-        """The currency of the vehicle's costs: its prices', else Home Assistant's."""
-        if (session := self.open.get(vehicle_id)) and session.currency:
-            return session.currency
-        if (last := self.last_session(vehicle_id)) and last.currency:
-            return last.currency
+    def currency(self) -> str:
+        """The currency of the costs: the price source's, else Home Assistant's.
+
+        Asked of the price source even before a session: the unit of a monetary total must not
+        change once statistics are kept.
+        """
+        inputs = self.prices
+        if inputs.source == PRICE_SOURCE_SCHEDULE:
+            return self.hass.config.currency
+        if inputs.source == PRICE_SOURCE_ENTITIES:
+            now = dt_util.utcnow()
+            time_zone = ZoneInfo(self.hass.config.time_zone)
+            if currency := inputs.slots(now, now, time_zone, sync_issue=False)[1]:
+                return currency
         return self.hass.config.currency
 
     # --- accounting ----------------------------------------------------------------------------

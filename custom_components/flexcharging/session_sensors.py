@@ -127,7 +127,7 @@ class SessionSensor(FlexChargingEntity, SensorEntity):
     def native_unit_of_measurement(self) -> str | None:
         """Costs are in the currency of the prices."""
         if self.entity_description.monetary:
-            return self.log.currency(self.vehicle_id)
+            return self.log.currency()
         return super().native_unit_of_measurement
 
     @property
