@@ -17,11 +17,8 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from .const import DOMAIN, PRICE_SOURCE_SCHEDULE, storage_key
-from .models import FlexChargingConfigEntry, VehicleCoordinator, VehicleData
 from .const import DOMAIN, PRICE_SOURCE_ENTITIES, PRICE_SOURCE_SCHEDULE, storage_key
-from .coordinator import FlexChargingCoordinator
-from .models import FlexChargingConfigEntry, VehicleData
+from .models import FlexChargingConfigEntry, VehicleCoordinator, VehicleData
 from .planner import PriceSlot
 from .prices import schedule_slots
 from .sessions import ChargingSession, OpenSession, Report, is_stale, month_cost, observe
