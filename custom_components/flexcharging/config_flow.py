@@ -58,6 +58,8 @@ from .config_flow_vehicle import VehicleFlowMixin
 from .connect import async_register_connect_view
 from .const import (
     CONF_APPLICATION_ID,
+    CONF_CALENDAR_ENTITY,
+    CONF_CALENDAR_KEYWORD,
     CONF_CLOUDHOOK_URL,
     CONF_MANAGEMENT_TOKEN,
     CONF_NOTIFY_TARGET,
@@ -873,6 +875,11 @@ class FlexChargingOptionsFlow(SolarOptionsStep):
                         {CONF_PLUG_TRIGGERS: "unknown_trigger_entity"}, user_input
                     )
                 self._options[CONF_PLUG_TRIGGERS] = list(triggers)
+            if calendar := user_input.get(CONF_CALENDAR_ENTITY):
+                self._options[CONF_CALENDAR_ENTITY] = calendar
+                self._options[CONF_CALENDAR_KEYWORD] = user_input.get(
+                    CONF_CALENDAR_KEYWORD, ""
+                ).strip()
             source = user_input[CONF_PRICE_SOURCE]
             if source == PRICE_SOURCE_ENTITIES:
                 return await self.async_step_price_entities()
@@ -941,6 +948,18 @@ class FlexChargingOptionsFlow(SolarOptionsStep):
                         CONF_SOLAR_SOURCE,
                         default=values.get(CONF_SOLAR_SOURCE, SOLAR_SOURCE_NONE),
                     ): solar_source_selector(),
+                    vol.Optional(
+                        CONF_PLUG_TRIGGERS,
+                        description={"suggested_value": values.get(CONF_PLUG_TRIGGERS)},
+                    ): EntitySelector(EntitySelectorConfig(multiple=True)),
+                    vol.Optional(
+                        CONF_CALENDAR_ENTITY,
+                        description={"suggested_value": values.get(CONF_CALENDAR_ENTITY)},
+                    ): EntitySelector(EntitySelectorConfig(domain="calendar")),
+                    vol.Optional(
+                        CONF_CALENDAR_KEYWORD,
+                        description={"suggested_value": values.get(CONF_CALENDAR_KEYWORD)},
+                    ): TextSelector(),
                 }
             ),
         )

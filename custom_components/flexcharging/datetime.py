@@ -51,7 +51,10 @@ class NextDeparture(SmartChargingEntity, DateTimeEntity):
 
     def _departure(self) -> Departure:
         return next_departure(
-            self.smart_state.settings, dt_util.utcnow(), ZoneInfo(self.hass.config.time_zone)
+            self.smart_state.settings,
+            dt_util.utcnow(),
+            ZoneInfo(self.hass.config.time_zone),
+            self.manager.calendar.trips,
         )
 
     @property
@@ -61,9 +64,13 @@ class NextDeparture(SmartChargingEntity, DateTimeEntity):
 
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
-        """Where it comes from (trip, schedule or none) and the level it needs."""
+        """Its source (trip, calendar, schedule, none), target, and calendar event."""
         departure = self._departure()
-        return {"source": departure.source.value, "target": departure.target}
+        return {
+            "source": departure.source.value,
+            "target": departure.target,
+            "event": departure.event,
+        }
 
     async def async_set_value(self, value: datetime) -> None:
         """Plan a one-off trip at `value`; it beats the weekly schedule until it has passed."""

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from custom_components.flexcharging.smart_charging.departures import (
     NO_DEPARTURE_HORIZON,
+    calendar_trips,
     for_departure,
     next_departure,
     planning_deadline,
@@ -17,6 +18,7 @@ from custom_components.flexcharging.smart_charging.departures import (
 )
 from custom_components.flexcharging.smart_charging.model import (
     DEFAULT_WEEK,
+    CalendarTrip,
     DaySchedule,
     Departure,
     DepartureSource,
@@ -106,6 +108,96 @@ def test_next_departure(settings: SmartSettings, now: datetime, expected: Depart
     assert next_departure(settings, now, PACIFIC) == expected
 
 
+BERLIN_AT = WEDNESDAY_0230 + 3 * HOUR  # 05:30 local
+BERLIN = CalendarTrip(start=BERLIN_AT, target=95, summary="Trip to Berlin")
+LAKE_FRIDAY = CalendarTrip(start=date(2026, 6, 12), target=None, summary="Trip: lake")
+
+
+@pytest.mark.parametrize(
+    ("settings", "calendar", "expected"),
+    [
+        pytest.param(
+            SmartSettings(),
+            [BERLIN],  # 05:30 local: replaces Wednesday's 07:00
+            Departure(BERLIN_AT, 95, DepartureSource.CALENDAR, event="Trip to Berlin"),
+            id="event_replaces_its_day",
+        ),
+        pytest.param(
+            SmartSettings(),
+            [LAKE_FRIDAY],  # Friday: Wednesday's 07:00 comes first
+            Departure(datetime(2026, 6, 10, 14, 0, tzinfo=UTC), 80, DepartureSource.SCHEDULE, 2),
+            id="schedule_before_a_later_event",
+        ),
+        pytest.param(
+            SmartSettings(days=NO_DAYS),
+            [LAKE_FRIDAY],  # all day: at Friday's ready-by time (07:00 local), general target
+            Departure(
+                datetime(2026, 6, 12, 14, 0, tzinfo=UTC),
+                80,
+                DepartureSource.CALENDAR,
+                event="Trip: lake",
+            ),
+            id="all_day_event_at_the_days_time",
+        ),
+        pytest.param(
+            SmartSettings(),
+            [CalendarTrip(start=WEDNESDAY_0230 - HOUR, target=None, summary="Trip, gone")],
+            # Left earlier today: today's scheduled departure is replaced, Thursday's is next.
+            Departure(datetime(2026, 6, 11, 14, 0, tzinfo=UTC), 80, DepartureSource.SCHEDULE, 3),
+            id="event_earlier_today_replaces_today",
+        ),
+        pytest.param(
+            SmartSettings(trip=Trip(WEDNESDAY_0230 + 50 * HOUR)),
+            [BERLIN],
+            Departure(WEDNESDAY_0230 + 50 * HOUR, 80, DepartureSource.TRIP),
+            id="manual_trip_beats_the_calendar",
+        ),
+    ],
+)
+def test_next_departure_with_a_calendar(
+    settings: SmartSettings, calendar: list[CalendarTrip], expected: Departure
+) -> None:
+    """Calendar events are departures among the schedule's; a manual trip beats them all."""
+    assert next_departure(settings, WEDNESDAY_0230, PACIFIC, calendar) == expected
+
+
+@pytest.mark.parametrize(
+    ("event", "keyword", "expected"),
+    [
+        pytest.param(
+            {"start": "2026-06-12T05:30:00-07:00", "summary": "TRIP to Berlin 90%"},
+            "trip",
+            CalendarTrip(datetime(2026, 6, 12, 5, 30, tzinfo=PACIFIC), 90, "TRIP to Berlin 90%"),
+            id="keyword_any_case_target_in_summary",
+        ),
+        pytest.param(
+            {"start": "2026-06-12", "summary": "Lake", "description": "trip, charge to 85 %"},
+            "Trip",
+            CalendarTrip(date(2026, 6, 12), 85, "Lake"),
+            id="all_day_keyword_and_target_in_description",
+        ),
+        pytest.param(
+            {"start": "2026-06-12 05:30:00", "summary": "Trip 5% 1.5% 120%"},
+            "trip",
+            CalendarTrip(datetime(2026, 6, 12, 5, 30, tzinfo=PACIFIC), None, "Trip 5% 1.5% 120%"),
+            id="no_zone_is_local_targets_out_of_range_ignored",
+        ),
+        pytest.param({"start": "2026-06-12", "summary": "Dentist"}, "trip", None, id="no_keyword"),
+        pytest.param(
+            {"start": "2026-06-12", "summary": "Dentist"},
+            "",
+            CalendarTrip(date(2026, 6, 12), None, "Dentist"),
+            id="empty_keyword_every_event",
+        ),
+        pytest.param({"start": "soon", "summary": "Trip"}, "trip", None, id="bad_start"),
+        pytest.param({"summary": "Trip"}, "trip", None, id="no_start"),
+    ],
+)
+def test_calendar_trips(event: dict[str, str], keyword: str, expected: CalendarTrip | None) -> None:
+    """Events with the keyword are departures; "90%" in their text is the target."""
+    assert calendar_trips([event], keyword, PACIFIC) == ((expected,) if expected else ())
+
+
 def test_past_trip_is_dropped() -> None:
     """A trip that has passed leaves the settings; a coming one stays."""
     coming = SmartSettings(trip=Trip(WEDNESDAY_0230 + HOUR))
@@ -129,6 +221,48 @@ def test_planning_deadline() -> None:
     assert planning_deadline(none, WEDNESDAY_0230, []) == WEDNESDAY_0230 + NO_DEPARTURE_HORIZON
     far = WEDNESDAY_0230 + 40 * HOUR
     assert planning_deadline(none, WEDNESDAY_0230, [WEDNESDAY_0230 + HOUR, far]) == far
+
+
+@pytest.mark.parametrize(
+    ("settings", "departure", "expected"),
+    [
+        pytest.param(
+            SmartSettings(target=80),
+            Departure(WEDNESDAY_0230, 80, DepartureSource.SCHEDULE, 2),
+            SmartSettings(target=60),
+            id="day_follows_general_target",
+        ),
+        pytest.param(
+            SmartSettings().with_day(2, target=90),
+            Departure(WEDNESDAY_0230, 90, DepartureSource.SCHEDULE, 2),
+            SmartSettings().with_day(2, target=60),
+            id="day_own_target",
+        ),
+        pytest.param(
+            SmartSettings(trip=Trip(WEDNESDAY_0230, target=100)),
+            Departure(WEDNESDAY_0230, 100, DepartureSource.TRIP),
+            SmartSettings(trip=Trip(WEDNESDAY_0230, target=60)),
+            id="trip_own_target",
+        ),
+        pytest.param(
+            SmartSettings(target=80, trip=Trip(WEDNESDAY_0230)),
+            Departure(WEDNESDAY_0230, 80, DepartureSource.TRIP),
+            SmartSettings(target=60, trip=Trip(WEDNESDAY_0230)),
+            id="trip_general_target",
+        ),
+        pytest.param(
+            SmartSettings(target=80),
+            Departure(WEDNESDAY_0230, 95, DepartureSource.CALENDAR, event="Trip"),
+            SmartSettings(target=80, trip=Trip(WEDNESDAY_0230, target=60)),
+            id="calendar_event_becomes_a_trip",
+        ),
+    ],
+)
+def test_accept_less_lowers_the_departures_own_target(
+    settings: SmartSettings, departure: Departure, expected: SmartSettings
+) -> None:
+    """Accept less lowers the target the departure took: its own, else the general one."""
+    assert lower_target(settings, departure, 60) == expected
 
 
 @pytest.mark.parametrize(

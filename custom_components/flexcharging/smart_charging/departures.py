@@ -5,6 +5,9 @@ Pure and deterministic: no Home Assistant, no I/O, no clock (the caller passes `
 Rules:
 - a trip beats the weekly schedule: until it has passed it is the only departure (the schedule
   resumes after it);
+- a calendar's events (chosen in the options) are departures too, at their start (all-day
+  events at their day's ready-by time), with the target their text names ("90%"); an event
+  replaces its day's scheduled departure;
 - the weekly schedule has a time and a target per day; a day may have no departure, so the next
   one can be days ahead (the plan then spans every known price until it);
 - without any departure ahead the car charges to the general target on the cheapest known
@@ -13,13 +16,18 @@ Rules:
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+import re
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from .model import Departure, DepartureSource, SmartSettings
+from .model import CalendarTrip, Departure, DepartureSource, SmartSettings, Trip
 
 NO_DEPARTURE_HORIZON = timedelta(hours=24)  # the least a plan without a departure looks ahead
+TARGET_IN_TEXT = re.compile(r"(?<![\d.,])(\d{1,3})\s*%")  # "90%", "90 %"
+TRIP_TARGETS = (10, 100)  # as the Target charge number
 
 
 def without_past_trip(settings: SmartSettings, now: datetime) -> SmartSettings:
@@ -29,8 +37,16 @@ def without_past_trip(settings: SmartSettings, now: datetime) -> SmartSettings:
     return settings
 
 
-def next_departure(settings: SmartSettings, now: datetime, time_zone: ZoneInfo) -> Departure:
-    """The next departure after `now`: the trip, else the weekly schedule's next, else none."""
+def next_departure(
+    settings: SmartSettings,
+    now: datetime,
+    time_zone: ZoneInfo,
+    calendar: Sequence[CalendarTrip] = (),
+) -> Departure:
+    """The next departure after `now`: the trip, else the earliest event or scheduled one.
+
+    A calendar event replaces its day's scheduled departure. None of them: no departure.
+    """
     if (trip := settings.trip) is not None and trip.at > now:
         return Departure(
             at=trip.at.astimezone(UTC),
@@ -38,20 +54,75 @@ def next_departure(settings: SmartSettings, now: datetime, time_zone: ZoneInfo) 
             source=DepartureSource.TRIP,
         )
     local = now.astimezone(time_zone)
+    candidates: list[Departure] = []
+    event_days: set[date] = set()
+    for event in calendar:
+        if isinstance(event.start, datetime):
+            at = event.start.astimezone(time_zone)
+            day = at.date()
+        else:  # all day: at the day's ready-by time
+            day = event.start
+            at = datetime.combine(day, settings.days[day.weekday()].ready_by, tzinfo=time_zone)
+        event_days.add(day)
+        if at > local:
+            candidates.append(
+                Departure(
+                    at=at.astimezone(UTC),
+                    target=settings.target if event.target is None else event.target,
+                    source=DepartureSource.CALENDAR,
+                    event=event.summary,
+                )
+            )
     for offset in range(8):  # today, and up to the same weekday next week
         day = local.date() + timedelta(days=offset)
         schedule = settings.days[day.weekday()]
-        if not schedule.depart:
+        if not schedule.depart or day in event_days:
             continue
         candidate = datetime.combine(day, schedule.ready_by, tzinfo=time_zone)
         if candidate > local:
-            return Departure(
-                at=candidate.astimezone(UTC),
-                target=settings.target if schedule.target is None else schedule.target,
-                source=DepartureSource.SCHEDULE,
-                weekday=day.weekday(),
+            candidates.append(
+                Departure(
+                    at=candidate.astimezone(UTC),
+                    target=settings.target if schedule.target is None else schedule.target,
+                    source=DepartureSource.SCHEDULE,
+                    weekday=day.weekday(),
+                )
             )
-    return Departure(at=None, target=settings.target, source=DepartureSource.NONE)
+            break
+    if not candidates:
+        return Departure(at=None, target=settings.target, source=DepartureSource.NONE)
+    return min(candidates, key=lambda departure: departure.at or local)
+
+
+def calendar_trips(
+    events: Iterable[Mapping[str, Any]], keyword: str, time_zone: ZoneInfo
+) -> tuple[CalendarTrip, ...]:
+    """The departures among a calendar's events (as `calendar.get_events` lists them).
+
+    An event counts when its summary or description holds the keyword (any case; none given:
+    every event). Its text may name the trip's target ("90%").
+    """
+    trips: list[CalendarTrip] = []
+    for event in events:
+        summary = str(event.get("summary") or "")
+        text = f"{summary} {event.get('description') or ''}"
+        if keyword.strip().casefold() not in text.casefold():
+            continue
+        try:
+            start = _event_start(str(event["start"]), time_zone)
+        except KeyError, ValueError:
+            continue
+        targets = [int(found) for found in TARGET_IN_TEXT.findall(text)]
+        target = next((value for value in targets if TRIP_TARGETS[0] <= value <= 100), None)
+        trips.append(CalendarTrip(start=start, target=target, summary=summary))
+    return tuple(trips)
+
+
+def _event_start(text: str, time_zone: ZoneInfo) -> datetime | date:
+    if "T" not in text and " " not in text:
+        return date.fromisoformat(text)
+    start = datetime.fromisoformat(text)
+    return start if start.tzinfo else start.replace(tzinfo=time_zone)
 
 
 def for_departure(settings: SmartSettings, departure: Departure | None) -> SmartSettings:
@@ -64,3 +135,16 @@ def planning_deadline(departure: Departure, now: datetime, price_ends: list[date
     if departure.at is not None:
         return departure.at
     return max([now + NO_DEPARTURE_HORIZON, *price_ends])
+
+
+def lower_target(settings: SmartSettings, departure: Departure, level: int) -> SmartSettings:
+    """Accept less: the departure's target (the trip's, the day's, else the general) is lowered."""
+    if departure.source is DepartureSource.CALENDAR and departure.at is not None:
+        # The event cannot be changed from here: a trip at its time, with the lower target.
+        return replace(settings, trip=Trip(at=departure.at, target=level))
+    if departure.source is DepartureSource.TRIP and settings.trip is not None:
+        if settings.trip.target is not None:
+            return replace(settings, trip=replace(settings.trip, target=level))
+    elif departure.weekday is not None and settings.days[departure.weekday].target is not None:
+        return settings.with_day(departure.weekday, target=level)
+    return replace(settings, target=level)

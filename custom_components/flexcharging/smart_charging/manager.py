@@ -40,6 +40,25 @@ from ..models import FlexChargingConfigEntry, VehicleCoordinator, VehicleData
 from . import departures, policy, solar as solar_control
 from .alerts import SmartAlerts
 from .inputs import PriceInputs, at_home, make_plan, read_car
+from ..coordinator import FlexChargingCoordinator
+from ..issues import (
+    clear_charging_problem,
+    clear_plan_at_risk,
+    raise_charging_problem,
+    raise_plan_at_risk,
+)
+from ..models import FlexChargingConfigEntry, VehicleData
+from ..notifications import (
+    EVENT_NOTIFICATION_ACTION,
+    async_notify,
+    async_send,
+    notification_actions,
+    parse_action,
+)
+from ..planner import ChargePlan, ChargeRequest, plan_charging
+from . import departures, estimates, policy
+from .calendar_source import CalendarInputs
+from .inputs import PriceInputs, at_home
 from .model import (
     Decision,
     DecisionRecord,
@@ -76,6 +95,7 @@ class SmartChargingManager:
         self.prices = PriceInputs(hass, entry)
         self.solar = SolarInputs(hass, entry.options)
         self.alerts = SmartAlerts(self)
+        self.calendar = CalendarInputs(hass, entry)
         # The last-decision sensor of each vehicle, as it registered itself (logbook links).
         self.decision_entities: dict[str, str] = {}
         self._store: Store[dict[str, Any]] = Store(
@@ -126,6 +146,14 @@ class SmartChargingManager:
                 self.hass, self._on_timer, REEVALUATE_EVERY, name="flexcharging replan"
             )
         )
+        self._unsubs.extend(self.calendar.async_start(self._on_coordinator_update))
+        self.entry.async_create_background_task(
+            self.hass, self._async_first_plans(), "flexcharging first plans"
+        )
+
+    async def _async_first_plans(self) -> None:
+        """The first plans, with the calendar's departures read."""
+        await self.calendar.async_refresh()
         self._on_coordinator_update()
 
     async def async_unload(self) -> None:
@@ -341,7 +369,7 @@ class SmartChargingManager:
         car = read_car(self.hass, self.entry, state, vehicle, now)
         state.settings = departures.without_past_trip(state.settings, now)
         state.departure = departures.next_departure(
-            state.settings, now, ZoneInfo(self.hass.config.time_zone)
+            state.settings, now, ZoneInfo(self.hass.config.time_zone), self.calendar.trips
         )
         settings = departures.for_departure(state.settings, state.departure)
         level = policy.planning_level(state.session, car, settings, now)

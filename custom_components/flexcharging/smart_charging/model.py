@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime, time
+from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any
 
@@ -123,6 +123,7 @@ class DepartureSource(StrEnum):
 
     SCHEDULE = "schedule"  # the weekly schedule
     TRIP = "trip"  # a one-off trip the user planned
+    CALENDAR = "calendar"  # an event of the calendar chosen in the options
     NONE = "none"  # no departure ahead: charging on the known prices
 
 
@@ -150,6 +151,15 @@ class Trip:
             return cls(at=at, target=None if target is None else int(target))
         except KeyError, TypeError, ValueError:
             return None
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarTrip:
+    """A departure from a calendar event (its start); it replaces that day's scheduled one."""
+
+    start: datetime | date  # a date: an all-day event, at that day's ready-by time
+    target: int | None  # from the event's text ("90%"); None: the general target
+    summary: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +227,7 @@ class Departure:
     target: int
     source: DepartureSource
     weekday: int | None = None  # of a scheduled departure (0: Monday)
+    event: str | None = None  # the calendar event's summary
 
 
 @dataclass(frozen=True, slots=True)
