@@ -14,6 +14,7 @@ from custom_components.flexcharging.smart_charging.departures import (
     for_departure,
     next_departure,
     planning_deadline,
+    ready_by_text,
     without_past_trip,
 )
 from custom_components.flexcharging.smart_charging.model import (
@@ -312,3 +313,10 @@ def test_settings_round_trip() -> None:
         trip=Trip(WEDNESDAY_0230, target=100),
     )
     assert SmartSettings.from_dict(settings.as_dict()) == settings
+
+
+def test_ready_by_text() -> None:
+    """A message names the weekday of a departure a day or more ahead."""
+    assert ready_by_text(WEDNESDAY_0230 + 4 * HOUR, WEDNESDAY_0230, PACIFIC) == "06:30"
+    assert ready_by_text(WEDNESDAY_0230 + 50 * HOUR, WEDNESDAY_0230, PACIFIC) == "Friday 04:30"
+    assert ready_by_text(None, WEDNESDAY_0230, PACIFIC) == ""

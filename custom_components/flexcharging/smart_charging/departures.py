@@ -148,3 +148,11 @@ def lower_target(settings: SmartSettings, departure: Departure, level: int) -> S
     elif departure.weekday is not None and settings.days[departure.weekday].target is not None:
         return settings.with_day(departure.weekday, target=level)
     return replace(settings, target=level)
+
+
+def ready_by_text(deadline: datetime | None, now: datetime, time_zone: ZoneInfo) -> str:
+    """The departure for a message: its time, with the weekday once it is a day or more ahead."""
+    if deadline is None:
+        return ""
+    local = deadline.astimezone(time_zone)
+    return local.strftime("%H:%M" if deadline - now < timedelta(days=1) else "%A %H:%M")
