@@ -192,6 +192,28 @@ async def test_unknown_vehicles_are_refused(
     assert err.value.translation_domain == DOMAIN
     assert err.value.translation_key == "not_a_vehicle"
 
+    # No vehicle at all, or an entity that is not ours.
+    with pytest.raises(ServiceValidationError) as err:
+        await plan_trip(hass, **data)
+    assert err.value.translation_key == "vehicle_missing"
+    with pytest.raises(ServiceValidationError) as err:
+        await plan_trip(hass, entity_id="sensor.electricity_price", **data)
+    assert err.value.translation_key == "not_a_vehicle"
+    assert err.value.translation_placeholders == {"device": "sensor.electricity_price"}
+    assert smart.vehicle(MODEL_Y_ID).settings.trip is None
+
+
+async def test_the_vehicle_by_one_of_its_entities(
+    hass: HomeAssistant, smart: SmartChargingManager
+) -> None:
+    """Any entity of the vehicle names it, as its device does."""
+    await plan_trip(hass, entity_id=NEXT_DEPARTURE, departure="2026-06-13 06:30:00", target=90)
+    assert smart.vehicle(MODEL_Y_ID).settings.trip == Trip(at=SATURDAY_0630, target=90)
+    await hass.services.async_call(
+        DOMAIN, "clear_trip", {"entity_id": f"number.{VEHICLE}_target_charge"}, blocking=True
+    )
+    assert smart.vehicle(MODEL_Y_ID).settings.trip is None
+
 
 async def test_a_passed_trip_gives_way_to_the_schedule(
     hass: HomeAssistant, smart: SmartChargingManager, advance: Advance

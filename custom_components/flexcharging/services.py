@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from homeassistant.const import CONF_DEVICE_ID
+from homeassistant.const import ATTR_ENTITY_ID, CONF_DEVICE_ID
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import config_validation as cv, service
+from homeassistant.helpers import config_validation as cv, entity_registry as er, service
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
@@ -22,15 +22,19 @@ ATTR_DEPARTURE = "departure"
 ATTR_TARGET = "target"
 TARGET_RANGE = (10, 100)  # as the Target charge number
 
+# The vehicle: its device, or any of its entities (checked in the action, for translated errors).
+VEHICLE_FIELDS = {
+    vol.Optional(CONF_DEVICE_ID): cv.string,
+    vol.Optional(ATTR_ENTITY_ID): cv.entity_id,
+}
 PLAN_TRIP_SCHEMA = vol.Schema(
     {
-        vol.Required(CONF_DEVICE_ID): cv.string,
+        **VEHICLE_FIELDS,
         vol.Required(ATTR_DEPARTURE): cv.datetime,
-        # Checked in the action, for a translated error.
         vol.Optional(ATTR_TARGET): vol.Coerce(float),
     }
 )
-CLEAR_TRIP_SCHEMA = vol.Schema({vol.Required(CONF_DEVICE_ID): cv.string})
+CLEAR_TRIP_SCHEMA = vol.Schema(VEHICLE_FIELDS)
 
 
 def async_setup_services(hass: HomeAssistant) -> None:
@@ -76,8 +80,19 @@ def validated_trip(departure: datetime, target: float | None, now: datetime) -> 
 
 
 def _vehicle(hass: HomeAssistant, call: ServiceCall) -> tuple[SmartChargingManager, str]:
-    """The smart charging and vehicle id of the call's device (translated errors otherwise)."""
-    device_id = call.data[CONF_DEVICE_ID]
+    """The smart charging and vehicle id of the call's device or entity (else translated errors)."""
+    device_id = call.data.get(CONF_DEVICE_ID)
+    if device_id is None and (entity_id := call.data.get(ATTR_ENTITY_ID)):
+        registered = er.async_get(hass).async_get(entity_id)
+        if registered is None or registered.platform != DOMAIN or registered.device_id is None:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="not_a_vehicle",
+                translation_placeholders={"device": entity_id},
+            )
+        device_id = registered.device_id
+    if device_id is None:
+        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="vehicle_missing")
     entry: FlexChargingConfigEntry
     device, entry = service.async_get_device_and_config_entry(
         hass, DOMAIN, device_id, include_child_devices=False
