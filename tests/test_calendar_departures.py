@@ -21,6 +21,9 @@ from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     setup_test_component_platform,
 )
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
 
 from custom_components.flexcharging.const import (
     CONF_CALENDAR_ENTITY,
@@ -107,6 +110,7 @@ async def test_calendar_events_are_departures(
     calendar: FamilyCalendar,
     with_calendar: MockConfigEntry,
     advance: Advance,
+    hass_client: Any,
 ) -> None:
     """A matching event replaces its day's departure, with the target its text names."""
     calendar.events = [
@@ -132,6 +136,14 @@ async def test_calendar_events_are_departures(
     ready_by = hass.states.get(STATUS)
     assert ready_by is not None
     assert ready_by.attributes["ready_by"] == WEDNESDAY_0500
+    # Diagnostics say where the departure came from, without the event's title.
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, with_calendar)
+    model_y = next(
+        vehicle for vehicle in diagnostics["vehicles"] if vehicle["info"]["model"] == "Model Y"
+    )["smart_charging"]
+    assert model_y["departure"]["source"] == "calendar"
+    assert model_y["departure"]["target"] == 95
+    assert model_y["departure"]["event"] == "**REDACTED**"
 
     # The trip is cancelled: at the next read (a quarter of an hour) the schedule is back.
     calendar.events = calendar.events[:1]

@@ -41,6 +41,7 @@ TO_REDACT = {
     "latitude",
     "longitude",
     "vehicle_id",
+    "event",  # a calendar event's title
 }
 
 
@@ -52,6 +53,7 @@ def _smart(smart: SmartChargingState) -> dict[str, Any]:
         "settings": smart.settings.as_dict(),
         "status": smart.status,
         "ready_by": smart.deadline,
+        "departure": asdict(smart.departure) if smart.departure else None,
         "plugged": smart.session.plugged,
         "override": smart.session.hold is Hold.OVERRIDE,
         "manual": smart.session.hold is Hold.USER,
