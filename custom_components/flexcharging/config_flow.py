@@ -949,10 +949,6 @@ class FlexChargingOptionsFlow(SolarOptionsStep):
                         default=values.get(CONF_SOLAR_SOURCE, SOLAR_SOURCE_NONE),
                     ): solar_source_selector(),
                     vol.Optional(
-                        CONF_PLUG_TRIGGERS,
-                        description={"suggested_value": values.get(CONF_PLUG_TRIGGERS)},
-                    ): EntitySelector(EntitySelectorConfig(multiple=True)),
-                    vol.Optional(
                         CONF_CALENDAR_ENTITY,
                         description={"suggested_value": values.get(CONF_CALENDAR_ENTITY)},
                     ): EntitySelector(EntitySelectorConfig(domain="calendar")),

@@ -225,48 +225,6 @@ def test_planning_deadline() -> None:
 
 
 @pytest.mark.parametrize(
-    ("settings", "departure", "expected"),
-    [
-        pytest.param(
-            SmartSettings(target=80),
-            Departure(WEDNESDAY_0230, 80, DepartureSource.SCHEDULE, 2),
-            SmartSettings(target=60),
-            id="day_follows_general_target",
-        ),
-        pytest.param(
-            SmartSettings().with_day(2, target=90),
-            Departure(WEDNESDAY_0230, 90, DepartureSource.SCHEDULE, 2),
-            SmartSettings().with_day(2, target=60),
-            id="day_own_target",
-        ),
-        pytest.param(
-            SmartSettings(trip=Trip(WEDNESDAY_0230, target=100)),
-            Departure(WEDNESDAY_0230, 100, DepartureSource.TRIP),
-            SmartSettings(trip=Trip(WEDNESDAY_0230, target=60)),
-            id="trip_own_target",
-        ),
-        pytest.param(
-            SmartSettings(target=80, trip=Trip(WEDNESDAY_0230)),
-            Departure(WEDNESDAY_0230, 80, DepartureSource.TRIP),
-            SmartSettings(target=60, trip=Trip(WEDNESDAY_0230)),
-            id="trip_general_target",
-        ),
-        pytest.param(
-            SmartSettings(target=80),
-            Departure(WEDNESDAY_0230, 95, DepartureSource.CALENDAR, event="Trip"),
-            SmartSettings(target=80, trip=Trip(WEDNESDAY_0230, target=60)),
-            id="calendar_event_becomes_a_trip",
-        ),
-    ],
-)
-def test_accept_less_lowers_the_departures_own_target(
-    settings: SmartSettings, departure: Departure, expected: SmartSettings
-) -> None:
-    """Accept less lowers the target the departure took: its own, else the general one."""
-    assert lower_target(settings, departure, 60) == expected
-
-
-@pytest.mark.parametrize(
     ("stored", "expected"),
     [
         pytest.param(

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
-from homeassistant.util import dt as dt_util
 
 from ..const import (
     CONF_NOTIFY_TARGET,
@@ -90,7 +90,9 @@ class SmartAlerts:
                 clear_plan_at_risk(self.hass, vehicle_id)
             return
         name, device_id = self.names(vehicle_id)
-        ready_by = dt_util.as_local(state.deadline).strftime("%H:%M") if state.deadline else ""
+        ready_by = departures.ready_by_text(
+            state.deadline, now, ZoneInfo(self.hass.config.time_zone)
+        )
         placeholders = {
             "vehicle": name,
             "target": str(target),

@@ -23,7 +23,7 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .model import CalendarTrip, Departure, DepartureSource, SmartSettings, Trip
+from .model import CalendarTrip, Departure, DepartureSource, SmartSettings
 
 NO_DEPARTURE_HORIZON = timedelta(hours=24)  # the least a plan without a departure looks ahead
 TARGET_IN_TEXT = re.compile(r"(?<![\d.,])(\d{1,3})\s*%")  # "90%", "90 %"
@@ -135,19 +135,6 @@ def planning_deadline(departure: Departure, now: datetime, price_ends: list[date
     if departure.at is not None:
         return departure.at
     return max([now + NO_DEPARTURE_HORIZON, *price_ends])
-
-
-def lower_target(settings: SmartSettings, departure: Departure, level: int) -> SmartSettings:
-    """Accept less: the departure's target (the trip's, the day's, else the general) is lowered."""
-    if departure.source is DepartureSource.CALENDAR and departure.at is not None:
-        # The event cannot be changed from here: a trip at its time, with the lower target.
-        return replace(settings, trip=Trip(at=departure.at, target=level))
-    if departure.source is DepartureSource.TRIP and settings.trip is not None:
-        if settings.trip.target is not None:
-            return replace(settings, trip=replace(settings.trip, target=level))
-    elif departure.weekday is not None and settings.days[departure.weekday].target is not None:
-        return settings.with_day(departure.weekday, target=level)
-    return replace(settings, target=level)
 
 
 def ready_by_text(deadline: datetime | None, now: datetime, time_zone: ZoneInfo) -> str:

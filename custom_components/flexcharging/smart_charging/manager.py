@@ -39,26 +39,8 @@ from ..const import (
 from ..models import FlexChargingConfigEntry, VehicleCoordinator, VehicleData
 from . import departures, policy, solar as solar_control
 from .alerts import SmartAlerts
-from .inputs import PriceInputs, at_home, make_plan, read_car
-from ..coordinator import FlexChargingCoordinator
-from ..issues import (
-    clear_charging_problem,
-    clear_plan_at_risk,
-    raise_charging_problem,
-    raise_plan_at_risk,
-)
-from ..models import FlexChargingConfigEntry, VehicleData
-from ..notifications import (
-    EVENT_NOTIFICATION_ACTION,
-    async_notify,
-    async_send,
-    notification_actions,
-    parse_action,
-)
-from ..planner import ChargePlan, ChargeRequest, plan_charging
-from . import departures, estimates, policy
 from .calendar_source import CalendarInputs
-from .inputs import PriceInputs, at_home
+from .inputs import PriceInputs, at_home, make_plan, read_car
 from .model import (
     Decision,
     DecisionRecord,
@@ -455,123 +437,6 @@ class SmartChargingManager:
                 LOGGER.debug("Smart charging command failed for %s: %s", vehicle_id, err)
             return refusal
         return None
-
-    def _check_risk(
-        self,
-        vehicle_id: str,
-        state: SmartChargingState,
-        step: policy.Step,
-        car: policy.Car,
-        now: datetime,
-    ) -> None:
-        """Say so (once) when the plan can no longer reach the target; clear it when it can."""
-        vehicle = self.coordinator.data[vehicle_id]
-        settings = departures.for_departure(state.settings, state.departure)
-        target = estimates.target_for(settings, car.charge_limit)
-        reachable = policy.plan_at_risk(
-            step,
-            state.plan,
-            soc=car.soc,
-            target=target,
-            percent_per_hour=self._charge_speed(state, vehicle)[0],
-            now=now,
-            deadline=state.deadline,
-        )
-        before, state.at_risk = state.at_risk, reachable
-        if reachable is None:
-            if before is not None:
-                clear_plan_at_risk(self.hass, vehicle_id)
-            return
-        name, device_id = self._names(vehicle_id)
-        ready_by = departures.ready_by_text(
-            state.deadline, now, ZoneInfo(self.hass.config.time_zone)
-        )
-        raise_plan_at_risk(
-            self.hass,
-            self.entry.entry_id,
-            vehicle_id,
-            {
-                "vehicle": name,
-                "target": str(target),
-                "reachable": str(reachable),
-                "ready_by": ready_by,
-            },
-        )
-        if before is None:
-            LOGGER.info("Smart charging, %s: the plan reaches %s%% only", name, reachable)
-            self.hass.bus.async_fire(
-                EVENT_PLAN_AT_RISK,
-                {
-                    "device_id": device_id,
-                    "vehicle": name,
-                    "target": target,
-                    "reachable": reachable,
-                    "ready_by": state.deadline.isoformat() if state.deadline else None,
-                },
-            )
-            self._notify(
-                device_id,
-                f"{name}: plan at risk",
-                f"{name} reaches about {reachable}% by {ready_by}, not {target}%. "
-                "Open Repairs to charge now, accept less, or ignore this time.",
-            )
-
-    async def async_ignore_risk(self, vehicle_id: str) -> None:
-        """Ignore this time: no plan-at-risk warning until the car is unplugged."""
-        await self._async_change(vehicle_id, _session(policy.ignore_risk))
-        await self._async_evaluate(vehicle_id)
-
-    async def async_accept_less(self, vehicle_id: str) -> None:
-        """Accept less: lower the target to what the plan can reach."""
-        state = self.vehicle(vehicle_id)
-        if state.at_risk is not None and state.departure is not None:
-            lowered = departures.lower_target(
-                state.settings, state.departure, max(state.at_risk, 1)
-            )
-            await self.async_update_settings(
-                vehicle_id, target=lowered.target, days=lowered.days, trip=lowered.trip
-            )
-
-    def _report_problem(self, vehicle_id: str, problem: Problem, *, start: bool) -> None:
-        """The watchdog gave up: a repair issue, and an event (automations, the logbook)."""
-        name, device_id = self._names(vehicle_id)
-        LOGGER.warning("Smart charging, %s: the car does not follow the plan (%s)", name, problem)
-        raise_charging_problem(self.hass, vehicle_id, name, problem.value)
-        self.hass.bus.async_fire(
-            EVENT_CHARGING_PROBLEM,
-            {
-                "device_id": device_id,
-                "entity_id": self.decision_entities.get(vehicle_id),
-                "vehicle": name,
-                "cause": problem.value,
-                "action": "start" if start else "stop",
-            },
-        )
-        self._notify(
-            device_id,
-            f"{name}: charging problem",
-            f"{name} did not {'start' if start else 'stop'} charging as planned "
-            f"({problem.value.replace('_', ' ')}). See Repairs.",
-        )
-
-    def _notify(self, device_id: str | None, title: str, message: str) -> None:
-        """Tell the user's chosen notify target, if any (events are fired in any case)."""
-        if target := self.entry.options.get(CONF_NOTIFY_TARGET):
-            actions = notification_actions(device_id) if device_id else None
-            self.entry.async_create_background_task(
-                self.hass,
-                async_notify(self.hass, target, title, message, actions),
-                "flexcharging notify",
-            )
-
-    def _names(self, vehicle_id: str) -> tuple[str, str | None]:
-        """The vehicle's display name and device id (for events)."""
-        vehicle = self.coordinator.data.get(vehicle_id)
-        name = vehicle.info.display_name if vehicle else vehicle_id
-        device = dr.async_get(self.hass).async_get_device_by_identifier(
-            (DOMAIN, vehicle_id), self.entry.entry_id
-        )
-        return name, device.id if device else None
 
     def _record(self, vehicle_id: str, decision: Decision, detail: str | None) -> None:
         """Keep the decision, log it, and put it in the logbook."""
