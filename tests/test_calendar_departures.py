@@ -78,7 +78,11 @@ def event(summary: str, start: datetime | date, description: str | None = None) 
 
 @pytest.fixture
 async def calendar(hass: HomeAssistant) -> AsyncIterator[FamilyCalendar]:
-    """The family calendar, loaded (and removed at the end, with its timers)."""
+    """The family calendar, loaded (and removed at the end, with its timers).
+
+    Asked for before FlexCharging is set up: its own calendar platform would load the calendar
+    component first, and the test platform would then never be set up.
+    """
     entity = FamilyCalendar()
     setup_test_component_platform(hass, "calendar", [entity])
     assert await async_setup_component(hass, "calendar", {"calendar": {"platform": "test"}})
@@ -190,7 +194,7 @@ async def test_a_calendar_that_cannot_be_read_leaves_the_schedule(
 
 
 async def test_options_choose_the_calendar(
-    hass: HomeAssistant, init_integration: MockConfigEntry, calendar: FamilyCalendar
+    hass: HomeAssistant, calendar: FamilyCalendar, init_integration: MockConfigEntry
 ) -> None:
     """The options take a calendar and a keyword (trimmed); no calendar, no keyword kept."""
     general = {

@@ -458,6 +458,8 @@ async def test_options_have_no_smartcar_plan(hass: HomeAssistant, night: FakeTes
         CONF_PRICE_SOURCE,
         "notify_target",
         "solar_source",
+        "calendar_entity",
+        "calendar_keyword",
     ]
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {CONF_PRICE_SOURCE: "none"}

@@ -49,7 +49,7 @@ from .model import (
     SmartChargingState,
     SmartStatus,
 )
-from .solar_inputs import SolarInputs, car_power, solar_detail
+from .solar_inputs import SolarInputs, solar_detail
 
 STORAGE_VERSION = 1
 REEVALUATE_EVERY = timedelta(minutes=15)
@@ -113,21 +113,17 @@ class SmartChargingManager:
     @callback
     def _on_started(self, _: HomeAssistant) -> None:
         self._unsubs.append(self.coordinator.async_add_listener(self._on_coordinator_update))
-        if entities := self.prices.watched_entities:
-            self._unsubs.append(
-                async_track_state_change_event(self.hass, entities, self._on_price_change)
-            )
-        if self.solar.enabled:
-            self._unsubs.append(
-                async_track_state_change_event(
-                    self.hass, self.solar.entities, self._on_solar_change
-                )
-            )
-        self._unsubs.append(
-            async_track_time_interval(
-                self.hass, self._on_timer, REEVALUATE_EVERY, name="flexcharging replan"
-            )
+        solar = self.solar.entities if self.solar.enabled else []
+        for entities, action in (
+            (self.prices.watched_entities, self._on_price_change),
+            (solar, self._on_solar_change),
+        ):
+            if entities:
+                self._unsubs.append(async_track_state_change_event(self.hass, entities, action))
+        replan = async_track_time_interval(
+            self.hass, self._on_timer, REEVALUATE_EVERY, name="flexcharging replan"
         )
+        self._unsubs.append(replan)
         self._unsubs.extend(self.calendar.async_start(self._on_coordinator_update))
         self.entry.async_create_background_task(
             self.hass, self._async_first_plans(), "flexcharging first plans"
@@ -355,18 +351,9 @@ class SmartChargingManager:
         )
         settings = departures.for_departure(state.settings, state.departure)
         level = policy.planning_level(state.session, car, settings, now)
+        options = self.solar.plan_options(state, vehicle)
         state.plan = (
-            make_plan(
-                self.prices,
-                state,
-                vehicle,
-                now,
-                level,
-                latest_first=self.solar.enabled,
-                adjust=lambda slots: self.solar.with_forecast(slots, car_power(state, vehicle)),
-            )
-            if level
-            else None
+            make_plan(self.prices, state, vehicle, now, level, **options) if level else None
         )
         sun = self._update_solar(state, vehicle, now)
         step = policy.decide(state.session, car, state.plan, settings, now, solar=sun)
@@ -406,15 +393,8 @@ class SmartChargingManager:
     def _update_solar(
         self, state: SmartChargingState, vehicle: VehicleData, now: datetime
     ) -> bool | None:
-        """Feed the reading to the vehicle's solar controller; its wish (None: not in use)."""
-        eligible = (
-            state.settings.managed
-            and vehicle.state.plugged_in.value is True
-            and state.session.hold is Hold.PLAN
-            and state.status is not SmartStatus.TARGET_REACHED
-        )
-        home = eligible and self.solar.enabled and at_home(self.hass, self.entry, vehicle)
-        return self.solar.update(state, vehicle, now, eligible=home)
+        home = self.solar.enabled and at_home(self.hass, self.entry, vehicle)
+        return self.solar.wish(state, vehicle, now, home=home)
 
     # --- commands and publishing ---------------------------------------------------------------
 

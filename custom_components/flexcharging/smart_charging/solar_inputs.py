@@ -26,7 +26,7 @@ from ..models import VehicleData
 from ..planner import PriceSlot
 from . import solar as control
 from .estimates import MIN_POWER_KW
-from .model import Decision, SmartChargingState
+from .model import Decision, Hold, SmartChargingState, SmartStatus
 from .policy import Step
 from .solar import SolarSettings, power_kw, surplus_kw
 from .solar_forecast import ForecastFormatError, forecast_periods, overlay, sunny_slots
@@ -83,6 +83,25 @@ class SolarInputs:
             return surplus_kw(grid_kw=self.reading_kw(self.entities[0]), car_kw=car_kw)
         production, consumption = (self.reading_kw(entity) for entity in self.entities)
         return surplus_kw(production_kw=production, consumption_kw=consumption, car_kw=car_kw)
+
+    def wish(
+        self, state: SmartChargingState, vehicle: VehicleData, now: datetime, *, home: bool
+    ) -> bool | None:
+        """The solar wish of a car that is plugged in `home` under the plan (None: not in use)."""
+        eligible = (
+            state.settings.managed
+            and vehicle.state.plugged_in.value is True
+            and state.session.hold is Hold.PLAN
+            and state.status is not SmartStatus.TARGET_REACHED
+        )
+        return self.update(state, vehicle, now, eligible=eligible and self.enabled and home)
+
+    def plan_options(self, state: SmartChargingState, vehicle: VehicleData) -> dict[str, Any]:
+        """How a plan leaves room for the sun: equal prices late, forecast sun at the tariff."""
+        return {
+            "latest_first": self.enabled,
+            "adjust": lambda slots: self.with_forecast(slots, car_power(state, vehicle)),
+        }
 
     def update(
         self, state: SmartChargingState, vehicle: VehicleData, now: datetime, *, eligible: bool
