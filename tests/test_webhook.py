@@ -19,11 +19,11 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.flexcharging.api.webhooks import challenge_response
 from custom_components.flexcharging.budget import WEBHOOK_INTERVAL
-from custom_components.flexcharging.const import DOMAIN
+from custom_components.flexcharging.const import CONF_USER_ID, DATA_CONFIRMED_KEYS, DOMAIN
 from custom_components.flexcharging.issues import key_issue_id, webhook_signature_issue_id
 from custom_components.flexcharging.push import VERIFY_WINDOW, PushReceiver
 from emulator import DEFAULT_APP, DEFAULT_USER_ID, MODEL_3_ID, MODEL_Y_ID, sign
-from tests.common import HA_WEBHOOK_ID, Emulator
+from tests.common import HA_WEBHOOK_ID, Emulator, setup_integration
 
 type Post = Callable[..., Awaitable[Any]]
 type Advance = Callable[[timedelta], Awaitable[None]]
@@ -463,6 +463,30 @@ async def test_resolved_key_error_clears_a_key_read_as_missing(
     await hass.async_block_till_done()
     assert issue_registry.async_get_issue(DOMAIN, key_issue_id(MODEL_3_ID)) is None
     assert hass.states.get("sensor.2023_tesla_model_3_virtual_key").state == "paired"
+
+
+async def test_smartcars_word_on_a_key_survives_a_reload(
+    hass: HomeAssistant, init_integration: MockConfigEntry, post_webhook: Post
+) -> None:
+    """A key Smartcar confirmed stays paired after a restart: the key signal is only a hint."""
+    key = "sensor.2024_tesla_model_y_virtual_key"
+    assert hass.states.get(key).state == "unconfirmed"
+    await post_webhook(error_event(MODEL_Y_ID, "VIRTUAL_KEY_REQUIRED", "RESOLVED"))
+    assert hass.states.get(key).state == "paired"
+    assert await hass.config_entries.async_reload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get(key).state == "paired"
+
+
+async def test_keys_the_setup_flow_confirmed_start_paired(
+    hass: HomeAssistant, credentials: None, connected_fleet: Any, config_entry: MockConfigEntry
+) -> None:
+    """The entry's first data starts from what the setup flow just had Smartcar confirm."""
+    confirmed_at = datetime.now(UTC)
+    hass.data[DATA_CONFIRMED_KEYS] = {config_entry.data[CONF_USER_ID]: {MODEL_Y_ID: confirmed_at}}
+    await setup_integration(hass, config_entry)
+    assert hass.states.get("sensor.2024_tesla_model_y_virtual_key").state == "paired"
+    assert hass.data[DATA_CONFIRMED_KEYS] == {}  # taken once
 
 
 # --- effect on polling ---------------------------------------------------------------------------

@@ -79,6 +79,7 @@ from .const import (
     CONF_WEEKDAY_PEAK_START,
     CONF_WEEKEND_PEAK_END,
     CONF_WEEKEND_PEAK_START,
+    DATA_CONFIRMED_KEYS,
     DEFAULT_PLAN_ALLOWANCE,
     DEFAULT_REQUEST_BUDGET,
     DOMAIN,
@@ -765,6 +766,14 @@ class FlexChargingConfigFlow(
 
     async def _async_finish(self) -> ConfigFlowResult:
         self._release_webhook()  # the entry registers the same webhook for good when it sets up
+        if confirmed := {
+            vehicle_id: dt_util.utcnow()
+            for vehicle_id, state in self._key_states.items()
+            if state is KeyState.PAIRED
+        }:
+            # Smartcar just confirmed these keys: the entry's first data starts from that.
+            assert self._user_id is not None
+            self.hass.data.setdefault(DATA_CONFIRMED_KEYS, {})[self._user_id] = confirmed
         data = {
             **self._application,
             "auth_implementation": self.flow_impl.domain,

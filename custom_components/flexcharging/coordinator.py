@@ -32,6 +32,7 @@ from .const import (
     CONF_REQUEST_BUDGET,
     CONF_SMARTCAR_WEBHOOK_ID,
     CONF_USER_ID,
+    DATA_CONFIRMED_KEYS,
     DEFAULT_REQUEST_BUDGET,
     DOMAIN,
     LOGGER,
@@ -112,12 +113,19 @@ class FlexChargingCoordinator(VehicleCoordinator):
         seen = {c.vehicle.vehicle_id: c.vehicle for c in connections if c.user_id == self.user_id}
         data = dict(self.data or {})
         added = [vehicle_id for vehicle_id in seen if vehicle_id not in data]
+        confirmed: dict[str, datetime] = self.hass.data.get(DATA_CONFIRMED_KEYS, {}).pop(
+            self.user_id, {}
+        )
         for vehicle_id in added:
             data[vehicle_id] = VehicleData(
                 info=seen[vehicle_id],
                 requests_used=self.usage.get(vehicle_id),
                 limit_hit=vehicle_id in self.usage.limited,
             )
+            if (at := confirmed.get(vehicle_id)) is not None:
+                data[vehicle_id].set_key(paired=True, at=at)  # the setup flow just checked
+            elif (key := self.usage.keys.get(vehicle_id)) is not None:
+                data[vehicle_id].set_key(paired=key[0], at=key[1])
             if vehicle_id in self.usage.limited:
                 data[vehicle_id].next_poll = budget.month_end(dt_util.now())
         removed = [vehicle_id for vehicle_id in data if vehicle_id not in seen]
@@ -321,8 +329,17 @@ class FlexChargingCoordinator(VehicleCoordinator):
     # --- usage and repairs -------------------------------------------------------------------
 
     def sync_issues(self) -> None:
-        """Update each vehicle's budget forecast and its repairs."""
+        """Update each vehicle's budget forecast and its repairs; keep Smartcar's word on keys."""
         now = dt_util.now()
+        self.usage.remember_keys(
+            {
+                vehicle_id: (vehicle.key_confirmed, vehicle.key_confirmed_at)
+                for vehicle_id, vehicle in self.data.items()
+                if vehicle.key_confirmed is not None
+                and vehicle.key_confirmed_at is not None
+                and not vehicle.key_from_signal
+            }
+        )
         for vehicle in self.data.values():
             vehicle.forecast_exhausted = budget.forecast_exhaustion(
                 self.budget, vehicle.requests_used, now

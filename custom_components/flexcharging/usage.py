@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +27,9 @@ class UsageMeter:
         self.counts: dict[str, int] = {}
         self.limited: set[str] = set()  # vehicles Smartcar refused for the plan's limit this month
         self._counted: dict[str, int] = {}  # the client's running totals already added
+        # Smartcar's last word on each vehicle's virtual key (paired?, when): kept across
+        # restarts, as the key signal alone is only a hint (audit A7).
+        self.keys: dict[str, tuple[bool, datetime]] = {}
 
     async def async_load(self, now: datetime) -> None:
         """Read this month's counts (`now` local; a past month's counts are dropped by `roll`)."""
@@ -33,6 +37,15 @@ class UsageMeter:
         self.month = stored.get("month", month_key(now))
         self.counts = {key: int(value) for key, value in stored.get("usage", {}).items()}
         self.limited = set(stored.get("limited", []))
+        for vehicle_id, key in stored.get("keys", {}).items():
+            with suppress(KeyError, TypeError, ValueError):
+                self.keys[vehicle_id] = (bool(key["paired"]), datetime.fromisoformat(key["at"]))
+
+    def remember_keys(self, keys: dict[str, tuple[bool, datetime]]) -> None:
+        """Keep what Smartcar said of the keys; written soon when it changed."""
+        if keys != self.keys:
+            self.keys = keys
+            self.save()
 
     def get(self, vehicle_id: str) -> int:
         """The vehicle's billable requests this month."""
@@ -65,7 +78,15 @@ class UsageMeter:
         await self._store.async_save(self._data())
 
     def _data(self) -> dict[str, Any]:
-        return {"month": self.month, "usage": self.counts, "limited": sorted(self.limited)}
+        return {
+            "month": self.month,
+            "usage": self.counts,
+            "limited": sorted(self.limited),
+            "keys": {
+                vehicle_id: {"paired": paired, "at": at.isoformat()}
+                for vehicle_id, (paired, at) in self.keys.items()
+            },
+        }
 
 
 def month_key(moment: datetime) -> str:

@@ -366,8 +366,10 @@ class Run:
         )
         dialog = self.dialog()
         # The first step is a menu: a Smartcar account, or a vehicle from another integration.
-        await expect(dialog.get_by_text("Smartcar account")).to_be_visible(timeout=STEP_TIMEOUT_MS)
-        await dialog.get_by_text("Smartcar account").click()
+        await expect(dialog.get_by_text("Smartcar account", exact=True)).to_be_visible(
+            timeout=STEP_TIMEOUT_MS
+        )
+        await dialog.get_by_text("Smartcar account", exact=True).click()
         await expect(dialog.get_by_text("Your Smartcar application")).to_be_visible(
             timeout=STEP_TIMEOUT_MS
         )
