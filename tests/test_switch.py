@@ -93,6 +93,23 @@ async def test_turn_on_and_off(
     assert hass.states.get("sensor.2024_tesla_model_y_requests_this_month").state == "3"
 
 
+async def test_key_removed_after_a_command_confirmed_it(
+    hass: HomeAssistant,
+    emulator: Emulator,
+    init_integration: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """A command confirmed Smartcar's key; removed later, the next read's key error says so."""
+    key = "sensor.2024_tesla_model_y_virtual_key"
+    await switch(hass, SERVICE_TURN_ON)
+    assert hass.states.get(key).state == "paired"
+    emulator.state.set_key(MODEL_Y_ID, paired=False)
+    await init_integration.runtime_data.coordinator.async_refresh_vehicle(MODEL_Y_ID)
+    await hass.async_block_till_done()
+    assert hass.states.get(key).state == "missing"
+    assert issue_registry.async_get_issue(DOMAIN, key_issue_id(MODEL_Y_ID)) is not None
+
+
 async def test_already_charging_counts_as_success(
     hass: HomeAssistant, emulator: Emulator, init_integration: MockConfigEntry
 ) -> None:

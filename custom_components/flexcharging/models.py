@@ -89,18 +89,16 @@ class VehicleData:
 
     def merge(self, fresh: VehicleState) -> None:
         """Merge a read or a delivery (newer values win); its key signal sets the key error."""
+        had_key_error = self.state.key_paired.error_code == VIRTUAL_KEY_REQUIRED
         self.state = self.state.merged_with(fresh)
         for code in list(self.signal_problems):
             if (name := FIELD_OF_CODE.get(code)) and getattr(fresh, name).known:
                 del self.signal_problems[code]
         self.signal_problems.update((p.code, p.reason) for p in fresh.problems)
         signal = fresh.key_paired
-        if signal.error_code == VIRTUAL_KEY_REQUIRED and not (
-            # An errored signal may keep an old time: older than a confirmation, it is stale.
-            self.key_confirmed
-            and self.key_confirmed_at is not None
-            and (signal.oem_updated_at is None or signal.oem_updated_at <= self.key_confirmed_at)
-        ):
+        if signal.error_code == VIRTUAL_KEY_REQUIRED and not (self.key_confirmed and had_key_error):
+            # New on the signal, it is Smartcar's word; still there after a confirmation, the
+            # store is stale (an errored signal carries no time to tell).
             self.set_key(paired=False, at=signal.oem_updated_at, from_signal=True)
         elif signal.status is not SignalStatus.ABSENT and self.key_from_signal:
             # Smartcar no longer says so on the signal: back to what the signal hints.
