@@ -997,6 +997,7 @@ async def test_usage_persists_across_reload_and_resets_monthly(
         "month": "2026-06",
         "usage": dict.fromkeys(SLUG, 1),
         "limited": [],
+        "keys": {},  # Smartcar has said nothing of a key yet
     }
 
     assert await hass.config_entries.async_reload(entry.entry_id)
@@ -1014,6 +1015,7 @@ async def test_usage_persists_across_reload_and_resets_monthly(
         "month": "2026-07",
         "usage": dict.fromkeys(SLUG, 1),
         "limited": [],
+        "keys": {},  # Smartcar has said nothing of a key yet
     }
 
 
