@@ -13,7 +13,7 @@ from typing import Any
 
 from homeassistant.components.calendar import CalendarEntity, CalendarEvent
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.data_entry_flow import FlowResultType, InvalidData
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
@@ -219,3 +219,23 @@ async def test_options_choose_the_calendar(
     await hass.async_block_till_done(wait_background_tasks=True)
     assert CONF_CALENDAR_ENTITY not in init_integration.options
     assert CONF_CALENDAR_KEYWORD not in init_integration.options
+
+
+async def test_options_refuse_our_own_calendar(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """The Charging calendar is the plan: as a departure source the plan would feed itself."""
+    own = "calendar.2024_tesla_model_y_charging"
+    assert hass.states.get(own) is not None
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    with pytest.raises(InvalidData, match="calendar_entity"):  # the selector leaves it out
+        await hass.config_entries.options.async_configure(
+            result["flow_id"],
+            {
+                CONF_REQUEST_BUDGET: str(DEFAULT_REQUEST_BUDGET),
+                CONF_READ_LOCATION: False,
+                CONF_PRICE_SOURCE: PRICE_SOURCE_NONE,
+                CONF_CALENDAR_ENTITY: own,
+            },
+        )
+    assert CONF_CALENDAR_ENTITY not in init_integration.options

@@ -1273,10 +1273,19 @@ async def test_accept_less_ends_with_the_session(
     assert plan.reaches_target
     assert state_of(hass, TARGET) == "100"
 
+    # A new day target (or trip) is another target for the departure: asked again.
+    days = smart.vehicle(MODEL_Y_ID).settings.days
+    await smart.async_update_settings(
+        MODEL_Y_ID, days=(*days[:2], replace(days[2], target=95), *days[3:])
+    )
+    assert smart.vehicle(MODEL_Y_ID).session.accepted_target is None
+    await smart.async_accept_less(MODEL_Y_ID)
+    assert smart.vehicle(MODEL_Y_ID).session.accepted_target is not None
+
     await replug(hass, smart, frozen_emulator)
     assert smart.vehicle(MODEL_Y_ID).session.accepted_target is None
     assert state_of(hass, AT_RISK) == "on"
-    assert len(events) == 2
+    assert len(events) == 3  # the plug-in, the new day target, the next plug-in
 
 
 @pytest.mark.parametrize("answer", [None, "ignore", "accept_less"])

@@ -17,7 +17,7 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
 )
 from homeassistant.core import CALLBACK_TYPE, callback
-from homeassistant.helpers import config_entry_oauth2_flow
+from homeassistant.helpers import config_entry_oauth2_flow, entity_registry as er
 from homeassistant.helpers.config_entry_oauth2_flow import LocalOAuth2Implementation
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.selector import (
@@ -960,7 +960,11 @@ class FlexChargingOptionsFlow(SolarOptionsStep):
                     vol.Optional(
                         CONF_CALENDAR_ENTITY,
                         description={"suggested_value": values.get(CONF_CALENDAR_ENTITY)},
-                    ): EntitySelector(EntitySelectorConfig(domain="calendar")),
+                    ): EntitySelector(
+                        EntitySelectorConfig(
+                            domain="calendar", exclude_entities=self._own_calendars()
+                        )
+                    ),
                     vol.Optional(
                         CONF_CALENDAR_KEYWORD,
                         description={"suggested_value": values.get(CONF_CALENDAR_KEYWORD)},
@@ -968,6 +972,15 @@ class FlexChargingOptionsFlow(SolarOptionsStep):
                 }
             ),
         )
+
+    def _own_calendars(self) -> list[str]:
+        """FlexCharging's own Charging calendars: as a source, the plan would feed itself."""
+        registry = er.async_get(self.hass)
+        return [
+            entry.entity_id
+            for entry in registry.entities.values()
+            if entry.platform == DOMAIN and entry.domain == "calendar"
+        ]
 
     async def async_step_price_entities(
         self, user_input: dict[str, Any] | None = None

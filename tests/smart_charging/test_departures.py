@@ -10,6 +10,7 @@ import pytest
 
 from custom_components.flexcharging.smart_charging.departures import (
     NO_DEPARTURE_HORIZON,
+    accepted_for,
     calendar_trips,
     for_departure,
     next_departure,
@@ -23,6 +24,7 @@ from custom_components.flexcharging.smart_charging.model import (
     DaySchedule,
     Departure,
     DepartureSource,
+    Session,
     SmartSettings,
     Trip,
 )
@@ -278,3 +280,25 @@ def test_ready_by_text() -> None:
     assert ready_by_text(WEDNESDAY_0230 + 4 * HOUR, WEDNESDAY_0230, PACIFIC) == "06:30"
     assert ready_by_text(WEDNESDAY_0230 + 50 * HOUR, WEDNESDAY_0230, PACIFIC) == "Friday 04:30"
     assert ready_by_text(None, WEDNESDAY_0230, PACIFIC) == ""
+
+
+FRIDAY = Departure(WEDNESDAY_0230 + 2 * 24 * HOUR, 90, DepartureSource.SCHEDULE, weekday=4)
+MONDAY = Departure(WEDNESDAY_0230 + 5 * 24 * HOUR, 90, DepartureSource.SCHEDULE, weekday=0)
+
+
+@pytest.mark.parametrize(
+    ("before", "departure", "kept"),
+    [
+        pytest.param(FRIDAY, FRIDAY, True, id="same_departure_keeps_it"),
+        pytest.param(FRIDAY, MONDAY, False, id="next_departure_asks_again"),
+        pytest.param(None, FRIDAY, True, id="first_evaluation_after_a_restart_keeps_it"),
+    ],
+)
+def test_accepted_less_holds_for_its_departure(
+    before: Departure | None, departure: Departure, kept: bool
+) -> None:
+    """ "Accept less" was said of one departure; a later one gets its own target back."""
+    session = Session(plugged=True, accepted_target=60)
+    assert accepted_for(session, before, departure).accepted_target == (60 if kept else None)
+    unaccepted = Session(plugged=True)
+    assert accepted_for(unaccepted, FRIDAY, MONDAY) is unaccepted

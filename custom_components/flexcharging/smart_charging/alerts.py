@@ -14,10 +14,12 @@ from zoneinfo import ZoneInfo
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
+from homeassistant.util import dt as dt_util
 
 from ..const import (
     CONF_NOTIFY_TARGET,
     DOMAIN,
+    EVENT_CHARGING_DECISION,
     EVENT_CHARGING_PROBLEM,
     EVENT_PLAN_AT_RISK,
     LOGGER,
@@ -32,7 +34,7 @@ from ..models import FlexChargingConfigEntry
 from ..notifications import EVENT_NOTIFICATION_ACTION, Text, async_send, parse_action
 from . import departures, estimates, policy
 from .inputs import charge_speed
-from .model import Problem, SmartChargingState
+from .model import Decision, DecisionRecord, Problem, SmartChargingState
 
 if TYPE_CHECKING:
     from .manager import SmartChargingManager
@@ -51,6 +53,23 @@ class SmartAlerts:
     def async_listen(self) -> CALLBACK_TYPE:
         """Hear the answers tapped in the Mobile App (until the callback returned is called)."""
         return self.hass.bus.async_listen(EVENT_NOTIFICATION_ACTION, self._on_notification_action)
+
+    def record(self, vehicle_id: str, decision: Decision, detail: str | None) -> None:
+        """Keep the decision, log it, and put it in the logbook."""
+        state = self.manager.vehicle(vehicle_id)
+        state.last_decision = DecisionRecord(decision, dt_util.utcnow(), detail)
+        name, device_id = self.names(vehicle_id)
+        LOGGER.debug("Smart charging, %s: %s (%s)", name, decision.value, detail or "-")
+        self.hass.bus.async_fire(
+            EVENT_CHARGING_DECISION,
+            {
+                "device_id": device_id,
+                "entity_id": self.manager.decision_entities.get(vehicle_id),
+                "vehicle": name,
+                "decision": decision.value,
+                "detail": detail,
+            },
+        )
 
     def names(self, vehicle_id: str) -> tuple[str, str | None]:
         """The vehicle's display name and device id (for events)."""

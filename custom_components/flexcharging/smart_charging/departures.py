@@ -23,7 +23,7 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .model import CalendarTrip, Departure, DepartureSource, SmartSettings
+from .model import CalendarTrip, Departure, DepartureSource, Session, SmartSettings
 
 NO_DEPARTURE_HORIZON = timedelta(hours=24)  # the least a plan without a departure looks ahead
 TARGET_IN_TEXT = re.compile(r"(?<![\d.,])(\d{1,3})\s*%")  # "90%", "90 %"
@@ -143,3 +143,10 @@ def ready_by_text(deadline: datetime | None, now: datetime, time_zone: ZoneInfo)
         return ""
     local = deadline.astimezone(time_zone)
     return local.strftime("%H:%M" if deadline - now < timedelta(days=1) else "%A %H:%M")
+
+
+def accepted_for(session: Session, before: Departure | None, departure: Departure) -> Session:
+    """An accepted lower target holds for its departure only: another one asks again."""
+    if session.accepted_target is None or before is None or before.at == departure.at:
+        return session
+    return replace(session, accepted_target=None)

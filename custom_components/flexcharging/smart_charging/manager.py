@@ -30,7 +30,6 @@ from homeassistant.util import dt as dt_util
 from ..commands import CommandRefusedError, CommandResultUnknownError
 from ..const import (
     DOMAIN,
-    EVENT_CHARGING_DECISION,
     LOGGER,
     SIGNAL_PLAN_UPDATED,
     Refusal,
@@ -43,7 +42,6 @@ from .calendar_source import CalendarInputs
 from .inputs import PriceInputs, at_home, make_plan, read_car
 from .model import (
     Decision,
-    DecisionRecord,
     Hold,
     Session,
     SmartChargingState,
@@ -52,6 +50,8 @@ from .model import (
 from .solar_inputs import SolarInputs, solar_detail
 
 STORAGE_VERSION = 1
+# Settings that give the departure another target: an accepted lower one no longer holds.
+NEW_TARGET = frozenset({"target", "trip", "days"})
 REEVALUATE_EVERY = timedelta(minutes=15)
 
 
@@ -179,7 +179,7 @@ class SmartChargingManager:
             enabling = changes.get("managed") is True and not state.settings.managed
             state.settings = replace(state.settings, **changes)
             state.session = policy.settings_changed(
-                state.session, enabling=enabling, new_target="target" in changes
+                state.session, enabling=enabling, new_target=bool(changes.keys() & NEW_TARGET)
             )
 
         await self._async_change(vehicle_id, change)
@@ -240,14 +240,14 @@ class SmartChargingManager:
             self._schedule_evaluation(vehicle_id)  # the status follows the restored hold
             raise
         if take_over:
-            self._record(vehicle_id, Decision.USER_TOOK_OVER, detail)
+            self.alerts.record(vehicle_id, Decision.USER_TOOK_OVER, detail)
             self._save()
             self._schedule_evaluation(vehicle_id)
 
     async def async_skip(self, vehicle_id: str) -> None:
         """Skip tonight: hands off until the car is unplugged."""
         await self._async_change(vehicle_id, _session(policy.user_took_over))
-        self._record(vehicle_id, Decision.USER_TOOK_OVER, "skip_tonight")
+        self.alerts.record(vehicle_id, Decision.USER_TOOK_OVER, "skip_tonight")
         self._save()
 
     async def async_ignore_risk(self, vehicle_id: str) -> None:
@@ -346,9 +346,11 @@ class SmartChargingManager:
         now = dt_util.utcnow()
         car = read_car(self.hass, self.entry, state, vehicle, now)
         state.settings = departures.without_past_trip(state.settings, now)
+        before = state.departure
         state.departure = departures.next_departure(
             state.settings, now, ZoneInfo(self.hass.config.time_zone), self.calendar.trips
         )
+        state.session = departures.accepted_for(state.session, before, state.departure)
         settings = departures.for_departure(state.settings, state.departure)
         level = policy.planning_level(state.session, car, settings, now)
         options = self.solar.plan_options(state, vehicle)
@@ -366,7 +368,7 @@ class SmartChargingManager:
                 state.soc_estimate = (float(car.charge_limit or 100), now, now)
         state.session, state.status = step.session, step.status
         if step.decision is not None:
-            self._record(vehicle_id, step.decision, step.detail or solar_detail(step, state))
+            self.alerts.record(vehicle_id, step.decision, step.detail or solar_detail(step, state))
         if step.problem is not None:
             self.alerts.report_problem(
                 vehicle_id, step.problem, start=state.status is SmartStatus.START_FAILED
@@ -417,23 +419,6 @@ class SmartChargingManager:
                 LOGGER.debug("Smart charging command failed for %s: %s", vehicle_id, err)
             return refusal
         return None
-
-    def _record(self, vehicle_id: str, decision: Decision, detail: str | None) -> None:
-        """Keep the decision, log it, and put it in the logbook."""
-        state = self.vehicle(vehicle_id)
-        state.last_decision = DecisionRecord(decision, dt_util.utcnow(), detail)
-        name, device_id = self.alerts.names(vehicle_id)
-        LOGGER.debug("Smart charging, %s: %s (%s)", name, decision.value, detail or "-")
-        self.hass.bus.async_fire(
-            EVENT_CHARGING_DECISION,
-            {
-                "device_id": device_id,
-                "entity_id": self.decision_entities.get(vehicle_id),
-                "vehicle": name,
-                "decision": decision.value,
-                "detail": detail,
-            },
-        )
 
 
 def _session(transition: Callable[[Session], Session]) -> Callable[[SmartChargingState], None]:
