@@ -11,11 +11,18 @@ the optimum of the linear programme, ties broken by the earlier start.
 Rules on top of the optimum, in this order:
 - the time needed to reach the minimum charge is taken at once, whatever the price;
 - if the time to the deadline cannot hold the charge, the car charges at once, continuously;
+- with a maximum price, the target's time (beyond the minimum) is taken only where the price is at
+  or below it (or unknown); when that cannot hold the charge the plan falls short (`capped_hours`);
 - time with an unknown price (gaps, or beyond the last known price) is used only when the known
   prices cannot hold the charge, earliest first; the plan is made again when prices arrive;
 - among stretches of the marginal price (any of them costs the same) those next to chosen time
   go first, and a partly used stretch is placed next to a chosen neighbour: fewer blocks, and
   each block needs one start and one stop.
+
+Opportunity charging comes on top: above the target, up to its own level, in the time left
+before the deadline whose price is at or below its threshold (always when negative), cheapest
+first. Taking the target's cheapest time first and then the cheapest cheap time left is optimal:
+any cheap stretch the target did not take costs at least as much as every one it took.
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ class BlockReason(StrEnum):
     CHEAPEST = "cheapest"  # among the cheapest known prices
     UNKNOWN_PRICE = "unknown_price"  # the known prices could not hold the charge
     NOT_ENOUGH_TIME = "not_enough_time"  # the deadline is too near: charging at once
+    OPPORTUNITY = "opportunity"  # above the target: the price is at or below the threshold
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,6 +68,10 @@ class ChargeRequest:
     # Among equal (or unknown) prices the latest time first: what is left for the plan when
     # the deadline nears is what solar surplus charging did not cover.
     latest_first: bool = False
+    max_price: float | None = None  # the target's time (beyond the minimum) costs no more
+    opportunity_level: float | None = None  # percent: charge above the target up to this...
+    opportunity_price: float | None = None  # ...at or below this price (negative: always)
+    level_now: float | None = None  # the level when `soc` stands for it (the target held)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -82,6 +94,8 @@ class ChargePlan:
     reaches_target: bool  # by the deadline
     cost: float | None  # of the whole plan; None if any part is unknown
     reference_cost: float | None  # charging at once, continuously (as on plug-in)
+    # With a maximum price that leaves too little time: the hours charged toward the target.
+    capped_hours: float | None = None
 
     @property
     def savings(self) -> float | None:
@@ -128,7 +142,8 @@ def plan_charging(request: ChargeRequest, prices: Iterable[PriceSlot]) -> Charge
     if rate <= 0:
         raise ValueError("the charge speed must be positive")
     needed = max(request.target - request.soc, 0.0) / rate
-    if needed < _EPSILON_HOURS:
+    extra = _opportunity_hours(request)
+    if needed < _EPSILON_HOURS and extra < _EPSILON_HOURS:
         return EMPTY_PLAN
     # UTC throughout: arithmetic on two times of one local zone is wall-clock arithmetic, wrong
     # on the days the clocks change.
@@ -152,16 +167,29 @@ def plan_charging(request: ChargeRequest, prices: Iterable[PriceSlot]) -> Charge
     available = sum(piece.hours for piece in window)
 
     chosen: list[tuple[_Piece, BlockReason]] = [(piece, BlockReason.MINIMUM) for piece in forced]
+    capped: float | None = None
     if rest < _EPSILON_HOURS:
         reaches = now + _hours(needed) <= deadline
-    elif available < rest - 1e-9:
+    elif available < rest - 1e-9 and request.max_price is None:
         # Not enough time: charge at once, continuously, until the target.
         late = _take_from_start(_clip(timeline, flexible_from, horizon_end), rest)
         chosen += [(piece, BlockReason.NOT_ENOUGH_TIME) for piece in late]
         reaches = False
     else:
-        chosen += _cheapest(window, rest, latest_first=request.latest_first)
-        reaches = True
+        affordable = [piece for piece in window if _affordable(piece, request.max_price)]
+        picked = _cheapest(affordable, rest, latest_first=request.latest_first)
+        chosen += picked
+        got = sum(piece.hours for piece, _ in picked)
+        reaches = got >= rest - _EPSILON_HOURS
+        if not reaches:
+            capped = forced_hours + got
+    if extra >= _EPSILON_HOURS and reaches:
+        cheap = [
+            piece
+            for piece in _without(window, [piece for piece, _ in chosen])
+            if _cheap(piece, request)
+        ]
+        chosen += [(piece, BlockReason.OPPORTUNITY) for piece, _ in _cheapest(cheap, extra)]
     blocks = _blocks(chosen, request)
     cost = _sum_or_none(block.cost for block in blocks)
     return ChargePlan(
@@ -170,7 +198,46 @@ def plan_charging(request: ChargeRequest, prices: Iterable[PriceSlot]) -> Charge
         reaches_target=reaches,
         cost=cost,
         reference_cost=reference,
+        capped_hours=capped,
     )
+
+
+def _opportunity_hours(request: ChargeRequest) -> float:
+    """The hours of opportunity charging from the target (or the level above it) to its level."""
+    if request.opportunity_level is None:
+        return 0.0
+    level = max(request.soc if request.level_now is None else request.level_now, request.target)
+    return max(request.opportunity_level - level, 0.0) / request.percent_per_hour
+
+
+def _affordable(piece: _Piece, max_price: float | None) -> bool:
+    """Within the maximum price; an unknown price may be (the plan is made again with it)."""
+    return max_price is None or piece.price is None or piece.price <= max_price
+
+
+def _cheap(piece: _Piece, request: ChargeRequest) -> bool:
+    """A known price for opportunity charging: negative, or at or below the threshold."""
+    price = piece.price
+    if price is None or not _affordable(piece, request.max_price):
+        return False
+    threshold = request.opportunity_price
+    return price < 0 or (threshold is not None and price <= threshold)
+
+
+def _without(pieces: Sequence[_Piece], taken: Sequence[_Piece]) -> list[_Piece]:
+    """The parts of `pieces` that no piece of `taken` covers."""
+    left: list[_Piece] = []
+    for piece in pieces:
+        cursor = piece.start
+        for used in sorted(taken, key=lambda used: used.start):
+            if used.end <= cursor or used.start >= piece.end:
+                continue
+            if used.start > cursor:
+                left.append(_Piece(cursor, used.start, piece.price))
+            cursor = max(cursor, used.end)
+        if piece.end > cursor:
+            left.append(_Piece(cursor, piece.end, piece.price))
+    return [piece for piece in left if piece.hours >= _EPSILON_HOURS]
 
 
 def _hours(hours: float) -> timedelta:
