@@ -30,6 +30,7 @@ MESSAGES = {
     "target_reached": "did not start charging: the car says it is full",
     "start_solar": "started charging on solar surplus",
     "stop_solar": "stopped charging: no solar surplus, and no planned slot now",
+    "start_opportunity": "started charging above the target: the price is at or below the threshold",
 }
 
 PROBLEMS = {

@@ -21,7 +21,7 @@ from .entity import (
 )
 from .models import FlexChargingConfigEntry, VehicleData
 from .smart_charging import SmartSettings
-from .smart_charging.model import TARGET_RANGE, WEEKDAYS
+from .smart_charging.model import OPPORTUNITY_RANGE, PRICE_RANGE, TARGET_RANGE, WEEKDAYS
 
 PARALLEL_UPDATES = 1
 
@@ -75,6 +75,54 @@ SMART_NUMBERS: tuple[SmartNumberDescription, ...] = (
         setting="minimum",
         value_fn=lambda settings: settings.minimum,
     ),
+    SmartNumberDescription(
+        key="opportunity_level",
+        translation_key="opportunity_level",
+        native_min_value=OPPORTUNITY_RANGE[0],
+        native_max_value=OPPORTUNITY_RANGE[1],
+        native_step=1,
+        native_unit_of_measurement=PERCENTAGE,
+        mode=NumberMode.SLIDER,
+        setting="opportunity_level",
+        value_fn=lambda settings: settings.opportunity_level,
+    ),
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PriceNumberDescription(FlexChargingNumberDescription):
+    """A price setting, in the price source's currency per kWh (None: not set)."""
+
+    available_fn: Callable[[VehicleData], bool] | None = None
+
+    setting: str
+    value_fn: Callable[[SmartSettings], float | None]
+
+
+PRICE_NUMBERS: tuple[PriceNumberDescription, ...] = (
+    PriceNumberDescription(
+        key="opportunity_price",
+        translation_key="opportunity_price",
+        native_min_value=PRICE_RANGE[0],
+        native_max_value=PRICE_RANGE[1],
+        native_step=0.001,
+        mode=NumberMode.BOX,
+        setting="opportunity_price",
+        value_fn=lambda settings: settings.opportunity_price,
+    ),
+    PriceNumberDescription(
+        key="max_price",
+        translation_key="max_price",
+        native_min_value=PRICE_RANGE[0],
+        native_max_value=PRICE_RANGE[1],
+        native_step=0.001,
+        mode=NumberMode.BOX,
+        setting="max_price",
+        # No maximum shows as the top of the range; setting the top clears it.
+        value_fn=lambda settings: (
+            PRICE_RANGE[1] if settings.max_price is None else settings.max_price
+        ),
+    ),
 )
 
 
@@ -115,6 +163,7 @@ async def async_setup_entry(
             ChargeLimit(coordinator, vehicle_id, CHARGE_LIMIT),
             *(SmartNumber(coordinator, vehicle_id, description) for description in SMART_NUMBERS),
             *(DayTarget(coordinator, vehicle_id, description) for description in DAY_TARGETS),
+            *(PriceNumber(coordinator, vehicle_id, description) for description in PRICE_NUMBERS),
         ],
     )
 
@@ -174,6 +223,30 @@ class DayTarget(SmartChargingEntity, NumberEntity):
             self.entity_description.weekday, target=whole_percent(value)
         )
         await self.manager.async_update_settings(self.vehicle_id, days=settings.days)
+
+
+class PriceNumber(SmartChargingEntity, NumberEntity):
+    """A price smart charging compares the prices with (per kWh, in the prices' currency)."""
+
+    entity_description: PriceNumberDescription
+
+    @property
+    def native_value(self) -> float | None:
+        """The setting."""
+        return self.entity_description.value_fn(self.smart_state.settings)
+
+    @property
+    def native_unit_of_measurement(self) -> str:
+        """The currency of the prices (Home Assistant's until they were read) per kWh."""
+        return f"{self.smart_state.currency or self.hass.config.currency}/kWh"
+
+    async def async_set_native_value(self, value: float) -> None:
+        """Change the setting; the plan follows at once (the top of the range: no maximum)."""
+        setting = self.entity_description.setting
+        price: float | None = value
+        if setting == "max_price" and value >= PRICE_RANGE[1]:
+            price = None
+        await self.manager.async_update_settings(self.vehicle_id, **{setting: price})
 
 
 def whole_percent(value: float) -> int:

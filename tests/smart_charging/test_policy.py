@@ -32,6 +32,7 @@ from custom_components.flexcharging.smart_charging.policy import (
     after_command,
     decide,
     ignore_risk,
+    opportunity_level,
     plan_at_risk,
     planning_level,
     problem_cause,
@@ -310,6 +311,32 @@ CASES = [
         session=replace(SESSION, target_reached=True),
         car=replace(CAR, soc=78.0),
         plan=NOTHING,
+        status=SmartStatus.TARGET_REACHED,
+    ),
+    # --- opportunity charging: above the target at a cheap price ---------------------------------
+    Case(
+        id="a_cheap_price_starts_charging_above_the_target",
+        session=replace(SESSION, target_reached=True),
+        car=replace(CAR, soc=80.0),
+        plan=plan((-HOUR, HOUR), reason=BlockReason.OPPORTUNITY),
+        status=SmartStatus.CHARGING,
+        command="start",
+        decision=Decision.START_OPPORTUNITY,
+    ),
+    Case(
+        id="the_cheap_price_over_stops_at_the_level_reached",
+        session=replace(SESSION, target_reached=True, intent=intent(True, confirmed=True)),
+        car=replace(CAR, soc=85.0, charging=True),
+        plan=plan((2 * HOUR, 3 * HOUR), reason=BlockReason.OPPORTUNITY),
+        status=SmartStatus.TARGET_REACHED,
+        command="stop",
+        decision=Decision.STOP_TARGET,
+    ),
+    Case(
+        id="a_cheap_price_with_the_car_full_is_the_target_reached",
+        session=replace(SESSION, target_reached=True),
+        car=replace(CAR, soc=90.0, fully_charged=True),
+        plan=plan((-HOUR, HOUR), reason=BlockReason.OPPORTUNITY),
         status=SmartStatus.TARGET_REACHED,
     ),
     # --- Start charging now ---------------------------------------------------------------------
@@ -652,6 +679,9 @@ SHORT = replace(CHARGE_NOW, reaches_target=False)
         (replace(SESSION, hold=Hold.USER), CAR, SHORT, 50.0, NOW + HOUR, None),
         (SESSION, CAR, None, 50.0, NOW + HOUR, None),
         (SESSION, CAR, SHORT, 50.0, NOW - HOUR, 50),  # past the ready-by time
+        # The maximum price leaves 1.5 h of the 3 the time allows: 65 %.
+        (SESSION, CAR, replace(SHORT, capped_hours=1.5), 50.0, NOW + 4 * HOUR, 65),
+        (SESSION, CAR, replace(SHORT, capped_hours=0.0), 50.0, NOW + 4 * HOUR, 50),
     ],
     ids=[
         "falls_short",
@@ -664,6 +694,8 @@ SHORT = replace(CHARGE_NOW, reaches_target=False)
         "left_to_the_user",
         "no_plan",
         "deadline_passed",
+        "capped_by_the_maximum_price",
+        "nothing_within_the_maximum_price",
     ],
 )
 def test_plan_at_risk(
@@ -698,3 +730,22 @@ def test_ignoring_the_risk_ends_with_the_session() -> None:
     unplugged_step = decide(ignored, replace(CAR, plugged_in=False), None, MANAGED, NOW)
     replugged = decide(unplugged_step.session, CAR, SHORT, MANAGED, NOW)
     assert not replugged.session.risk_ignored
+
+
+@pytest.mark.parametrize(
+    ("level", "charge_limit", "expected"),
+    [(90, 100, 90), (90, 85, 85), (100, None, 100), (50, 80, 50)],
+    ids=["own_level", "never_above_the_cars_limit", "limit_unknown", "default"],
+)
+def test_opportunity_level(level: int, charge_limit: int | None, expected: int) -> None:
+    """Opportunity charging goes up to its own level, never above the car's limit."""
+    settings = replace(MANAGED, opportunity_level=level)
+    assert opportunity_level(settings, charge_limit) == expected
+
+
+def test_threshold_settings_survive_storage() -> None:
+    """The thresholds are stored; a maximum price gone bad is no maximum."""
+    settings = replace(MANAGED, opportunity_level=95, opportunity_price=-0.5, max_price=0.25)
+    assert SmartSettings.from_dict(settings.as_dict()) == settings
+    assert SmartSettings.from_dict({**settings.as_dict(), "max_price": "x"}).max_price is None
+    assert SmartSettings.from_dict({}).opportunity_level == 50

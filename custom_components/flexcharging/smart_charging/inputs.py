@@ -42,7 +42,7 @@ from ..prices import (
 )
 from . import departures, estimates
 from .model import SmartChargingState
-from .policy import Car
+from .policy import Car, opportunity_level
 
 
 class PriceInputs:
@@ -255,5 +255,9 @@ def make_plan(
         percent_per_hour=percent_per_hour,
         capacity_kwh=capacity,
         latest_first=latest_first,
+        max_price=state.settings.max_price,
+        opportunity_level=opportunity_level(state.settings, vehicle.state.charge_limit.value),
+        opportunity_price=state.settings.opportunity_price,
+        level_now=state.soc_estimate[0] if state.soc_estimate else None,
     )
     return plan_charging(request, adjust(slots) if adjust else slots)

@@ -47,6 +47,7 @@ class Decision(StrEnum):
     TARGET_REACHED = "target_reached"
     START_SOLAR = "start_solar"
     STOP_SOLAR = "stop_solar"
+    START_OPPORTUNITY = "start_opportunity"
 
 
 class Problem(StrEnum):
@@ -62,10 +63,15 @@ class Problem(StrEnum):
 
 
 TARGET_RANGE = (10, 100)  # the target charge a user can set (percent)
+OPPORTUNITY_RANGE = (50, 100)  # the level opportunity charging goes up to (percent)
+# Prices a user can set (the price source's currency per kWh; cents or öre need the room).
+# "Maximum price" at the top of its range is no maximum.
+PRICE_RANGE = (-10000.0, 10000.0)
 
 START_FOR_REASON = {
     BlockReason.MINIMUM: Decision.START_MINIMUM,
     BlockReason.NOT_ENOUGH_TIME: Decision.START_NOT_ENOUGH_TIME,
+    BlockReason.OPPORTUNITY: Decision.START_OPPORTUNITY,
 }
 
 
@@ -171,6 +177,11 @@ class SmartSettings:
     target: int = 80
     minimum: int = 20
     trip: Trip | None = None
+    # Opportunity charging: above the target up to this level at or below this price (and
+    # always at negative prices). Off while the level is at or below the target.
+    opportunity_level: int = OPPORTUNITY_RANGE[0]
+    opportunity_price: float = 0.0
+    max_price: float | None = None  # the planned part buys at or below it (None: no maximum)
 
     def as_dict(self) -> dict[str, Any]:
         """For storage."""
@@ -180,6 +191,9 @@ class SmartSettings:
             "target": self.target,
             "minimum": self.minimum,
             "trip": self.trip.as_dict() if self.trip else None,
+            "opportunity_level": self.opportunity_level,
+            "opportunity_price": self.opportunity_price,
+            "max_price": self.max_price,
         }
 
     @classmethod
@@ -208,6 +222,9 @@ class SmartSettings:
                 target=int(data.get("target", settings.target)),
                 minimum=int(data.get("minimum", settings.minimum)),
                 trip=Trip.from_dict(data.get("trip")),
+                opportunity_level=int(data.get("opportunity_level", settings.opportunity_level)),
+                opportunity_price=float(data.get("opportunity_price", settings.opportunity_price)),
+                max_price=_price(data.get("max_price")),
             )
         except TypeError, ValueError:
             return settings
@@ -341,6 +358,13 @@ class SmartChargingState:
 def positive(value: Any) -> float | None:
     """A positive number as a float; anything else (a stored value gone bad) as None."""
     if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    return None
+
+
+def _price(value: Any) -> float | None:
+    """A stored price, or None (none set, or a stored value gone bad)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     return None
 

@@ -169,6 +169,15 @@ def planning_level(
     return _level(session, car.soc, target), target
 
 
+def opportunity_level(settings: SmartSettings, charge_limit: int | None) -> int:
+    """The level opportunity charging goes up to: never above the car's limit.
+
+    The car stops at its own limit by itself; planning past it would hold a block it cannot use.
+    At or below the target (the default) there is no opportunity charging.
+    """
+    return min(settings.opportunity_level, charge_limit or 100)
+
+
 def _level(session: Session, soc: float, target: int) -> float:
     """The level that counts: the target once reached, for a percent or two below it."""
     if soc >= target or (session.target_reached and soc >= target - TOP_UP_BELOW):
@@ -370,6 +379,8 @@ def plan_at_risk(
 ) -> int | None:
     """The level reachable by the ready-by time when it is below the target, else None.
 
+    With a maximum price the plan may charge less than the time allows: then its hours count.
+
     The plan is made afresh from the level the car reported, the learned speed and the prices,
     so a lower report, an interruption, moved prices or a slower charge all show up here; the
     user's "Ignore this time" silences it until the car is unplugged.
@@ -383,7 +394,11 @@ def plan_at_risk(
         or step.session.risk_ignored
     ):
         return None
-    reachable = reachable_level(soc, percent_per_hour, now, deadline)
+    if plan.capped_hours is not None:
+        # The maximum price leaves out the dearer hours: what the cheap ones reach.
+        reachable = min(int(soc + percent_per_hour * plan.capped_hours), 100)
+    else:
+        reachable = reachable_level(soc, percent_per_hour, now, deadline)
     return reachable if reachable < target else None
 
 
