@@ -62,6 +62,39 @@ def test_opportunity_charging(changes: dict[str, float], expected: list[object])
     assert plan.reaches_target
 
 
+@pytest.mark.parametrize(
+    ("share", "expected"),
+    [
+        # 10 % of 24 h: the 2.4 cheapest hours are 04:00, 05:00 and 03:00 (bound 12), all
+        # taken by the target: nothing left.
+        pytest.param(0.1, [(at(3), at(6), CHEAPEST)], id="the target took them"),
+        # 20 %: 4.8 h, bound 14: 14:00 and 13:00 are left for opportunity.
+        pytest.param(
+            0.2, [(at(3), at(6), CHEAPEST), (at(13), at(15), OPPORTUNITY)], id="cheapest fifth"
+        ),
+        pytest.param(0.0, [(at(3), at(6), CHEAPEST)], id="no share"),
+        # All of it: still the cheapest time left, up to the level (2 h).
+        pytest.param(
+            1.0,
+            [(at(3), at(6), CHEAPEST), (at(13), at(15), OPPORTUNITY)],
+            id="the whole horizon",
+        ),
+    ],
+)
+def test_cheapest_share_of_the_horizon(share: float, expected: list[object]) -> None:
+    """A relative threshold: the price that bounds the cheapest share of the known time."""
+    request = ask(opportunity_level=100.0, opportunity_share=share)
+    assert spans(plan_charging(request, PRICES)) == expected
+
+
+def test_cheapest_share_ignores_unknown_time() -> None:
+    """The share is of the known prices: 50 % of 12 known hours is 6 (bound 16)."""
+    request = ask(opportunity_level=90.0, opportunity_share=0.5)
+    plan = plan_charging(request, slots(PROFILE[:12]))
+    # 15 at 02:00 is the cheapest left; the block takes the reason of its first hour.
+    assert spans(plan) == [(at(2), at(6), OPPORTUNITY)]
+
+
 def test_negative_prices_always_count() -> None:
     """A negative price is opportunity time without a threshold; the cost goes down."""
     prices = list(PROFILE)

@@ -34,6 +34,7 @@ from tests.test_smart_charging import (
 
 OPPORTUNITY_LEVEL = f"number.{VEHICLE}_opportunity_charging_up_to"
 OPPORTUNITY_PRICE = f"number.{VEHICLE}_opportunity_charging_price"
+OPPORTUNITY_SHARE = f"number.{VEHICLE}_opportunity_charging_in_the_cheapest_hours"
 MAX_PRICE = f"number.{VEHICLE}_maximum_charging_price"
 
 
@@ -83,6 +84,19 @@ async def test_threshold_price_is_the_users(
     assert (state.state, state.attributes["unit_of_measurement"]) == ("0.06", "EUR/kWh")
     assert state_of(hass, NEXT_START) == (PRICE_START + 2 * HOUR).isoformat()
     assert state_of(hass, NEXT_END) == (PRICE_START + 3 * HOUR + 48 * (HOUR / 60)).isoformat()
+
+
+async def test_cheapest_share_of_the_horizon(
+    hass: HomeAssistant, smart: SmartChargingManager
+) -> None:
+    """25 % of the 4.5 known hours to the departure: 11:00 and 12:00 are the cheap ones."""
+    await set_prices(hass, 30, {2: 0.05, 3: 0.06})
+    await manage(hass, target=70)
+    await set_number(hass, OPPORTUNITY_LEVEL, 80)
+    await set_number(hass, OPPORTUNITY_SHARE, 25)
+    assert state_of(hass, NEXT_END) == (PRICE_START + 3 * HOUR + 48 * (HOUR / 60)).isoformat()
+    await set_number(hass, OPPORTUNITY_SHARE, 0)
+    assert state_of(hass, NEXT_END) == (PRICE_START + 2 * HOUR + 48 * (HOUR / 60)).isoformat()
 
 
 async def test_maximum_price_puts_the_plan_at_risk(

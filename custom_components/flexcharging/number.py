@@ -86,6 +86,17 @@ SMART_NUMBERS: tuple[SmartNumberDescription, ...] = (
         setting="opportunity_level",
         value_fn=lambda settings: settings.opportunity_level,
     ),
+    SmartNumberDescription(
+        key="opportunity_share",
+        translation_key="opportunity_share",
+        native_min_value=0,
+        native_max_value=100,
+        native_step=1,
+        native_unit_of_measurement=PERCENTAGE,
+        mode=NumberMode.SLIDER,
+        setting="opportunity_share",
+        value_fn=lambda settings: settings.opportunity_share,
+    ),
 )
 
 

@@ -20,8 +20,9 @@ Rules on top of the optimum, in this order:
   each block needs one start and one stop.
 
 Opportunity charging comes on top: above the target, up to its own level, in the time left
-before the deadline whose price is at or below its threshold (always when negative), cheapest
-first. Taking the target's cheapest time first and then the cheapest cheap time left is optimal:
+before the deadline whose price is at or below its threshold (always when negative), or among
+the cheapest share of the known time until the deadline (for prices without a meaningful level:
+an index, a forecast), cheapest first. Taking the target's cheapest time first and then the cheapest cheap time left is optimal:
 any cheap stretch the target did not take costs at least as much as every one it took.
 """
 
@@ -71,6 +72,7 @@ class ChargeRequest:
     max_price: float | None = None  # the target's time (beyond the minimum) costs no more
     opportunity_level: float | None = None  # percent: charge above the target up to this...
     opportunity_price: float | None = None  # ...at or below this price (negative: always)
+    opportunity_share: float = 0.0  # ...or in this share (0–1) of the cheapest known time
     level_now: float | None = None  # the level when `soc` stands for it (the target held)
 
 
@@ -184,10 +186,11 @@ def plan_charging(request: ChargeRequest, prices: Iterable[PriceSlot]) -> Charge
         if not reaches:
             capped = forced_hours + got
     if extra >= _EPSILON_HOURS and reaches:
+        bound = _share_bound(_clip(timeline, now, deadline), request.opportunity_share)
         cheap = [
             piece
             for piece in _without(window, [piece for piece, _ in chosen])
-            if _cheap(piece, request)
+            if _cheap(piece, request, bound)
         ]
         chosen += [(piece, BlockReason.OPPORTUNITY) for piece, _ in _cheapest(cheap, extra)]
     blocks = _blocks(chosen, request)
@@ -215,13 +218,32 @@ def _affordable(piece: _Piece, max_price: float | None) -> bool:
     return max_price is None or piece.price is None or piece.price <= max_price
 
 
-def _cheap(piece: _Piece, request: ChargeRequest) -> bool:
-    """A known price for opportunity charging: negative, or at or below the threshold."""
+def _cheap(piece: _Piece, request: ChargeRequest, bound: float | None) -> bool:
+    """A known price for opportunity charging: negative, or at or below a threshold."""
     price = piece.price
     if price is None or not _affordable(piece, request.max_price):
         return False
-    threshold = request.opportunity_price
-    return price < 0 or (threshold is not None and price <= threshold)
+    thresholds = [value for value in (request.opportunity_price, bound) if value is not None]
+    return price < 0 or any(price <= value for value in thresholds)
+
+
+def _share_bound(pieces: Sequence[_Piece], share: float) -> float | None:
+    """The price that bounds the cheapest `share` of the known time (None: no share)."""
+    known = sorted((piece for piece in pieces if piece.price is not None), key=_price)
+    wanted = share * sum(piece.hours for piece in known)
+    if wanted < _EPSILON_HOURS:
+        return None
+    bound = None
+    for piece in known:
+        bound = piece.price
+        wanted -= piece.hours
+        if wanted < _EPSILON_HOURS:
+            break
+    return bound
+
+
+def _price(piece: _Piece) -> float:
+    return piece.price or 0.0
 
 
 def _without(pieces: Sequence[_Piece], taken: Sequence[_Piece]) -> list[_Piece]:

@@ -745,7 +745,9 @@ def test_opportunity_level(level: int, charge_limit: int | None, expected: int) 
 
 def test_threshold_settings_survive_storage() -> None:
     """The thresholds are stored; a maximum price gone bad is no maximum."""
-    settings = replace(MANAGED, opportunity_level=95, opportunity_price=-0.5, max_price=0.25)
+    settings = replace(
+        MANAGED, opportunity_level=95, opportunity_price=-0.5, opportunity_share=25, max_price=0.25
+    )
     assert SmartSettings.from_dict(settings.as_dict()) == settings
     assert SmartSettings.from_dict({**settings.as_dict(), "max_price": "x"}).max_price is None
     assert SmartSettings.from_dict({}).opportunity_level == 50

@@ -258,6 +258,7 @@ def make_plan(
         max_price=state.settings.max_price,
         opportunity_level=opportunity_level(state.settings, vehicle.state.charge_limit.value),
         opportunity_price=state.settings.opportunity_price,
+        opportunity_share=state.settings.opportunity_share / 100,
         level_now=state.soc_estimate[0] if state.soc_estimate else None,
     )
     return plan_charging(request, adjust(slots) if adjust else slots)

@@ -181,6 +181,7 @@ class SmartSettings:
     # always at negative prices). Off while the level is at or below the target.
     opportunity_level: int = OPPORTUNITY_RANGE[0]
     opportunity_price: float = 0.0
+    opportunity_share: int = 0  # percent: or in the cheapest share of the known time (0: off)
     max_price: float | None = None  # the planned part buys at or below it (None: no maximum)
 
     def as_dict(self) -> dict[str, Any]:
@@ -193,6 +194,7 @@ class SmartSettings:
             "trip": self.trip.as_dict() if self.trip else None,
             "opportunity_level": self.opportunity_level,
             "opportunity_price": self.opportunity_price,
+            "opportunity_share": self.opportunity_share,
             "max_price": self.max_price,
         }
 
@@ -224,6 +226,7 @@ class SmartSettings:
                 trip=Trip.from_dict(data.get("trip")),
                 opportunity_level=int(data.get("opportunity_level", settings.opportunity_level)),
                 opportunity_price=float(data.get("opportunity_price", settings.opportunity_price)),
+                opportunity_share=int(data.get("opportunity_share", settings.opportunity_share)),
                 max_price=_price(data.get("max_price")),
             )
         except TypeError, ValueError:
