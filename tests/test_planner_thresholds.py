@@ -2,11 +2,32 @@
 
 from __future__ import annotations
 
+import math
+
+from hypothesis import assume, given, settings, strategies as st
 import pytest
 
-from custom_components.flexcharging.planner import EMPTY_PLAN, BlockReason, plan_charging
+from custom_components.flexcharging.planner import (
+    EMPTY_PLAN,
+    BlockReason,
+    ChargeRequest,
+    plan_charging,
+)
 
-from .test_planner import PROFILE, ask, at, slots, spans
+from .test_planner import (
+    CAPACITY,
+    HOUR,
+    PROFILE,
+    T0,
+    UNIT,
+    Instance,
+    ask,
+    at,
+    planned_hours,
+    slots,
+    spans,
+    unit_price,
+)
 
 CHEAPEST = BlockReason.CHEAPEST
 MINIMUM = BlockReason.MINIMUM
@@ -158,3 +179,76 @@ def test_maximum_price_keeps_unknown_time() -> None:
     plan = plan_charging(ask(max_price=11.0), slots(PROFILE[:12]))
     assert spans(plan) == [(at(4), at(6), CHEAPEST), (at(12), at(13), BlockReason.UNKNOWN_PRICE)]
     assert plan.reaches_target
+
+
+# --- property: with thresholds the plan is still the cheapest --------------------------------------
+
+
+@st.composite
+def threshold_instances(draw: st.DrawFn) -> Instance:
+    """Small instances with prices known all the way, a maximum price and opportunity charging."""
+    minutes = draw(st.sampled_from([15, 60]))
+    count = draw(st.integers(1, 12 if minutes == 60 else 40))
+    price = st.integers(-10, 30).map(lambda v: v * 0.5)
+    prices = slots(draw(st.lists(price, min_size=count, max_size=count)), minutes=minutes)
+    horizon = count * minutes // 5
+    now = T0 + draw(st.integers(0, horizon // 2)) * UNIT
+    deadline = T0 + horizon * UNIT - draw(st.integers(0, horizon // 4)) * UNIT
+    rate = draw(st.sampled_from([4.0, 6.0, 12.0]))
+    soc = draw(st.integers(0, 95))
+    target = min(soc + draw(st.integers(-2, 20)), 100)
+    return Instance(
+        prices,
+        ChargeRequest(
+            now=now,
+            deadline=deadline,
+            soc=float(soc),
+            target=float(target),
+            minimum=float(max(soc + draw(st.integers(-10, 5)), 0)),
+            percent_per_hour=rate,
+            capacity_kwh=CAPACITY,
+            max_price=draw(st.none() | price),
+            opportunity_level=float(min(max(soc, target) + draw(st.integers(-5, 15)), 100)),
+            opportunity_price=draw(st.none() | price),
+        ),
+    )
+
+
+@pytest.mark.filterwarnings("ignore:It looks like `register_random`")
+@settings(max_examples=400, deadline=None, derandomize=True, database=None)
+@given(threshold_instances())
+def test_plan_with_thresholds_is_optimal(instance: Instance) -> None:
+    """Against a count over 5-minute units: the target's cheapest affordable time, then the
+    cheap time left up to the opportunity level; nothing above the maximum but the minimum."""
+    request = instance.request
+    unit_percent = request.percent_per_hour * (UNIT / HOUR)
+    needed = round(max(request.target - request.soc, 0) / unit_percent)
+    forced = min(
+        round(max(min(request.minimum, request.target) - request.soc, 0) / unit_percent), needed
+    )
+    rest = needed - forced
+    to_deadline = round((request.deadline - request.now) / UNIT)
+    assume(needed <= to_deadline or request.max_price is not None)
+    assert request.opportunity_level is not None
+    extra = round(
+        max(request.opportunity_level - max(request.soc, request.target), 0) / unit_percent
+    )
+    units = [unit_price(instance.prices, request.now + i * UNIT) for i in range(to_deadline)]
+    known = [price for price in units if price is not None]
+    assert len(known) == len(units)  # the instances have no gaps
+    maximum, threshold = request.max_price, request.opportunity_price
+    affordable = sorted(p for p in known[forced:] if maximum is None or p <= maximum)
+    cheap = [p for p in affordable if p < 0 or (threshold is not None and p <= threshold)]
+    reaches = rest <= len(affordable)
+    opportunity = min(extra, len(cheap) - min(rest, len(cheap))) if reaches else 0
+    taken = min(rest, len(affordable)) + opportunity
+
+    plan = plan_charging(request, instance.prices)
+    unit_energy = unit_percent / 100 * CAPACITY
+    assert plan.reaches_target is reaches
+    assert planned_hours(plan) == pytest.approx((forced + taken) * UNIT / HOUR, abs=1 / 3600)
+    expected = (sum(known[:forced]) + sum(affordable[:taken])) * unit_energy
+    assert plan.cost is not None
+    assert math.isclose(plan.cost, expected, rel_tol=1e-6, abs_tol=1e-9)
+    if not reaches:
+        assert plan.capped_hours == pytest.approx((forced + taken) * UNIT / HOUR, abs=1 / 3600)
