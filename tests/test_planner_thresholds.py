@@ -123,6 +123,22 @@ def test_negative_prices_always_count() -> None:
     plan = plan_charging(ask(soc=80.0, opportunity_level=90.0), slots(prices))
     assert spans(plan) == [(at(20), at(21), OPPORTUNITY)]
     assert plan.cost == pytest.approx(-25.0)  # 5 kWh at -5
+    assert plan.opportunity_cost == pytest.approx(-25.0)
+    assert plan.savings == pytest.approx(0.0)  # nothing to the target: nothing saved on it
+
+
+def test_savings_leave_opportunity_charging_out() -> None:
+    """The extra energy is not compared with charging at once to the target."""
+    plain = plan_charging(ask(), PRICES)
+    plan = plan_charging(ask(opportunity_level=90.0, opportunity_price=13.0), PRICES)
+    assert plan.opportunity_cost == pytest.approx(5 * 13.0)
+    assert plain.cost is not None
+    assert plan.cost == pytest.approx(plain.cost + 5 * 13.0)
+    assert plan.savings == pytest.approx(plain.savings)
+    no_capacity = plan_charging(
+        ask(opportunity_level=90.0, opportunity_price=13.0, capacity_kwh=None), PRICES
+    )
+    assert (no_capacity.opportunity_cost, no_capacity.savings) == (None, None)
 
 
 def test_no_opportunity_and_target_reached_is_the_empty_plan() -> None:

@@ -98,13 +98,16 @@ class ChargePlan:
     reference_cost: float | None  # charging at once, continuously (as on plug-in)
     # With a maximum price that leaves too little time: the hours charged toward the target.
     capped_hours: float | None = None
+    # What opportunity charging adds to the cost: energy beyond the target, which charging at
+    # once would not buy, so it is left out of the savings.
+    opportunity_cost: float | None = 0.0
 
     @property
     def savings(self) -> float | None:
-        """What the plan saves against charging at once."""
-        if self.cost is None or self.reference_cost is None:
+        """What the plan saves against charging at once (to the target, both)."""
+        if self.cost is None or self.reference_cost is None or self.opportunity_cost is None:
             return None
-        return self.reference_cost - self.cost
+        return self.reference_cost - (self.cost - self.opportunity_cost)
 
     def charging_at(self, moment: datetime) -> bool:
         """Whether the plan charges at `moment`."""
@@ -170,6 +173,7 @@ def plan_charging(request: ChargeRequest, prices: Iterable[PriceSlot]) -> Charge
 
     chosen: list[tuple[_Piece, BlockReason]] = [(piece, BlockReason.MINIMUM) for piece in forced]
     capped: float | None = None
+    opportunity_cost: float | None = 0.0
     if rest < _EPSILON_HOURS:
         reaches = now + _hours(needed) <= deadline
     elif available < rest - 1e-9 and request.max_price is None:
@@ -192,7 +196,9 @@ def plan_charging(request: ChargeRequest, prices: Iterable[PriceSlot]) -> Charge
             for piece in _without(window, [piece for piece, _ in chosen])
             if _cheap(piece, request, bound)
         ]
-        chosen += [(piece, BlockReason.OPPORTUNITY) for piece, _ in _cheapest(cheap, extra)]
+        opportunity = [piece for piece, _ in _cheapest(cheap, extra)]
+        chosen += [(piece, BlockReason.OPPORTUNITY) for piece in opportunity]
+        opportunity_cost = _cost_of(opportunity, request)
     blocks = _blocks(chosen, request)
     cost = _sum_or_none(block.cost for block in blocks)
     return ChargePlan(
@@ -202,6 +208,7 @@ def plan_charging(request: ChargeRequest, prices: Iterable[PriceSlot]) -> Charge
         cost=cost,
         reference_cost=reference,
         capped_hours=capped,
+        opportunity_cost=opportunity_cost,
     )
 
 
