@@ -294,3 +294,25 @@ def test_no_charging_before_the_first_report_unless_shown() -> None:
     idle = report(0, plugged_in=False, soc=50)
     assert observe(None, report(3, soc=69.3, energy_added_kwh=22.0), idle).added_kwh == 0
     assert observe(None, first, idle).added_kwh == pytest.approx(22.0)
+
+
+def test_a_charge_away_from_home_is_not_this_plug_ins() -> None:
+    """The counter changed but the state of charge fell: a charge on a trip, not counted."""
+    idle = report(0, plugged_in=False, soc=80, energy_added_kwh=30.0)
+    first = report(20, soc=55, energy_added_kwh=40.0)
+    step = observe(None, first, idle)
+    assert step.open is not None
+    assert step.added_kwh == 0
+    assert step.open.charges == []
+    assert step.open.started_at == at(20)
+    assert step.open.soc_start == 55
+    # Charging now does not make the trip's energy this plug-in's either: the charge shows
+    # in the state of charge, and it fell.
+    assert (
+        observe(None, report(20, soc=55, charging=True, energy_added_kwh=40.0), idle).added_kwh == 0
+    )
+    # Without a state of charge on either side, only a car that charges now counts it.
+    idle = report(0, plugged_in=False, energy_added_kwh=30.0)
+    assert observe(None, report(20, energy_added_kwh=40.0), idle).added_kwh == 0
+    charging = report(20, charging=True, power_kw=11.0, energy_added_kwh=40.0)
+    assert observe(None, charging, idle).added_kwh == pytest.approx(40.0)

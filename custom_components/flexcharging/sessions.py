@@ -276,7 +276,10 @@ def open_session(report: Report, idle: Report | None) -> OpenSession:
     When the report before it said unplugged (a plug-in seen, not a car found plugged in at
     start-up), what the car's counter shows is this plug-in's if the counter changed since that
     report (it restarted: the car charged before its report came, as a car that starts by itself
-    on plug-in does) or, without that report's counter, if the car charges now.
+    on plug-in does) or, without that report's counter, if the car charges now. Either way the
+    charge must show: the state of charge rose since that report or, with either unknown, the
+    car charges now. A counter that changed while the state of charge did not rise is a charge
+    elsewhere (a fast charge on a trip), not this plug-in's.
     """
     session = OpenSession(started_at=report.at, soc_start=report.soc, last=report)
     counter = report.energy_added_kwh
@@ -285,6 +288,11 @@ def open_session(report: Report, idle: Report | None) -> OpenSession:
     if idle.energy_added_kwh is not None:
         if abs(counter - idle.energy_added_kwh) < COUNTER_RESOLUTION_KWH:
             return session  # the last session's counter, not restarted yet
+    elif not report.charging:
+        return session
+    if report.soc is not None and idle.soc is not None:
+        if report.soc <= idle.soc:
+            return session
     elif not report.charging:
         return session
     start, end = charging_window(idle, report, counter)
