@@ -352,6 +352,60 @@ async def test_a_forecast_moves_the_plan_into_the_sun(
     assert state_of(hass, NEXT_START) == "2026-06-10T12:42:00+00:00"
 
 
+MALFORMED_FORECASTS = pytest.mark.parametrize(
+    "attributes",
+    [
+        {"detailedForecast": [{"period_start": FROZEN_NOW.isoformat(), "pv_estimate": None}]},
+        {"detailedForecast": [{"period_start": FROZEN_NOW.isoformat()}]},
+        {"watts": {FROZEN_NOW.isoformat(): "n/a"}},
+    ],
+    ids=["pv_estimate_none", "no_pv_estimate", "watts_not_a_number"],
+)
+
+
+@MALFORMED_FORECASTS
+@pytest.mark.usefixtures("credentials")
+async def test_a_malformed_forecast_leaves_the_plan_to_the_prices(
+    hass: HomeAssistant,
+    frozen_emulator: Emulator,
+    connected_fleet: Emulator,
+    attributes: dict[str, Any],
+) -> None:
+    """A forecast with a value that does not read: the plan is made from the prices alone."""
+    hass.states.async_set(FORECAST, "12.5", attributes)
+    await start(
+        hass,
+        frozen_emulator,
+        {**GRID_OPTIONS, CONF_SOLAR_FORECAST_ENTITY: FORECAST, CONF_FEED_IN_TARIFF: 0.08},
+        SOLAR_SOURCE_GRID,
+    )
+    assert state_of(hass, NEXT_START) == "2026-06-10T12:42:00+00:00"
+    assert state_of(hass, NEXT_END) == "2026-06-10T14:00:00+00:00"
+
+
+@MALFORMED_FORECASTS
+async def test_options_refuse_a_malformed_forecast(
+    hass: HomeAssistant, init_integration: MockConfigEntry, attributes: dict[str, Any]
+) -> None:
+    """The options step says the entity has no forecast it can read (not "Unknown error")."""
+    hass.states.async_set(GRID, "-1200", WATTS)
+    hass.states.async_set(FORECAST, "12.5", attributes)
+    result = await open_solar_step(hass, init_integration, SOLAR_SOURCE_GRID)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            CONF_GRID_POWER_ENTITY: GRID,
+            CONF_SOLAR_COMMANDS_PER_DAY: 4,
+            CONF_FEED_IN_TARIFF: 0.07,
+            CONF_SOLAR_FORECAST_ENTITY: FORECAST,
+        },
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_SOLAR_FORECAST_ENTITY: "no_forecast_found"}
+    assert result["description_placeholders"] == {"entity": FORECAST}
+    assert CONF_SOLAR_FORECAST_ENTITY not in init_integration.options
+
+
 async def test_options_forecast(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
     """A forecast entity must list a forecast; with one, it and the tariff are kept."""
     entry = init_integration

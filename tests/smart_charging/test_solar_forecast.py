@@ -61,11 +61,33 @@ def test_solcast_hourly_and_watts() -> None:
         {"watts": {"noon": 100}},
         {"watts": {"2026-06-10T08:00:00": 100}},  # no time zone
         {"detailedForecast": [{"period_start": None, "pv_estimate": 1.0}]},
+        {"detailedForecast": [{"period_start": T0.isoformat(), "pv_estimate": None}]},
+        {"detailedForecast": [{"period_start": T0.isoformat()}]},
+        {"detailedHourly": [{"pv_estimate": 1.0}]},
+        {"detailedHourly": ["08:00 1.0"]},
+        {"watts": {T0.isoformat(): "n/a"}},
+        {"watts": {T0.isoformat(): [100]}},
+        {"watts": {T0.isoformat(): "nan"}},
     ],
-    ids=["nothing", "empty_list", "empty_watts", "not_a_time", "no_zone", "no_start"],
+    ids=[
+        "nothing",
+        "empty_list",
+        "empty_watts",
+        "not_a_time",
+        "no_zone",
+        "no_start",
+        "estimate_none",
+        "no_estimate",
+        "no_period_start",
+        "not_a_mapping",
+        "watts_text",
+        "watts_list",
+        "watts_nan",
+    ],
 )
 def test_unreadable_forecasts(attributes: dict[str, Any]) -> None:
-    """No forecast, or one whose times cannot be placed, is an error (not an empty sky)."""
+    """No forecast, or one whose times or values cannot be read, is an error (not an empty sky
+    nor a KeyError/TypeError the callers do not expect)."""
     with pytest.raises(ForecastFormatError):
         forecast_periods(attributes)
 

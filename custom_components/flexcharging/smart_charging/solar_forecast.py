@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from itertools import pairwise
+import math
 from typing import Any
 
 from ..planner import PriceSlot
@@ -34,13 +35,13 @@ def forecast_periods(attributes: Mapping[str, Any]) -> list[tuple[datetime, date
     points: list[tuple[datetime, float]] = []
     for key in SOLCAST_KEYS:
         if isinstance(items := attributes.get(key), list) and items:
-            points = [(_time(item["period_start"]), float(item["pv_estimate"])) for item in items]
+            points = [_solcast_point(item) for item in items]
             break
     else:
         watts = attributes.get("watts")
         if not isinstance(watts, Mapping) or not watts:
             raise ForecastFormatError("no detailedForecast, detailedHourly or watts attribute")
-        points = [(_time(start), float(value) / 1000) for start, value in watts.items()]
+        points = [(_time(start), _number(value) / 1000) for start, value in watts.items()]
     points.sort()
     periods = []
     for index, (start, kw) in enumerate(points):
@@ -54,6 +55,22 @@ def forecast_periods(attributes: Mapping[str, Any]) -> list[tuple[datetime, date
 
 
 _HOUR = timedelta(hours=1)
+
+
+def _solcast_point(item: Any) -> tuple[datetime, float]:
+    if not isinstance(item, Mapping) or "period_start" not in item or "pv_estimate" not in item:
+        raise ForecastFormatError(f"not a period_start and pv_estimate: {item!r}")
+    return _time(item["period_start"]), _number(item["pv_estimate"])
+
+
+def _number(value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError) as err:
+        raise ForecastFormatError(f"not a number: {value!r}") from err
+    if not math.isfinite(number):
+        raise ForecastFormatError(f"not a number: {value!r}")
+    return number
 
 
 def _time(value: Any) -> datetime:
