@@ -45,6 +45,7 @@ from custom_components.flexcharging import config_flow, const, pairing
 from custom_components.flexcharging.api import (
     ORIGIN_OVERRIDE_VARIABLE,
     TESLA_VIRTUAL_KEY_URL,
+    KeyState,
     SmartcarUrls,
 )
 from custom_components.flexcharging.application_credentials import redirect_uri
@@ -677,14 +678,53 @@ async def test_smartcar_decides_whatever_the_key_signal_says(
 
     result = await user.configure({})
     assert result["step_id"] == "pair_key"
+    commands = state.requests.by_path[set_limit]
     await user.configure({"next_action": "check"})
     assert await user.wait_for_check() == "pair_key"
     assert (await user.configure())["errors"] == {"base": "key_not_detected"}
+    # Each re-read of a true signal does not send another command (each one wakes the car):
+    # Smartcar is asked once, and its "missing" stands for the rest of the check.
+    assert state.requests.by_path[set_limit] == commands + (1 if key_signal == "true" else 0)
 
     await user.approve_in_tesla_app(result["description_placeholders"]["virtual_key_url"])
     await user.settle()
     await user.configure({"next_action": "check"})
     assert await user.wait_for_check() == "key_paired"
+    result = await user.configure()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await user.settle()
+
+
+async def test_a_webhook_during_the_check_asks_smartcar_again(
+    hass: HomeAssistant, user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Smartcar said "missing"; the owner approves and a delivery comes: the check asks again.
+
+    The key signal is true throughout (a phone key), so only the delivery says it is worth
+    another command.
+    """
+    state = user.smartcar.state
+    state.update_options({"keyless_key_status": "true"})
+    await user_to_vehicles_step(user, vehicles=[MODEL_3_ID])
+    result = await user.configure({})
+    link = result["description_placeholders"]["virtual_key_url"]
+    await user.settle()
+
+    flow_class = config_flow.FlexChargingConfigFlow
+    confirm = flow_class.async_confirm_key
+    answers: list[KeyState] = []
+
+    async def confirm_then_approve(self: Any, vehicle_id: str) -> KeyState:
+        answers.append(await confirm(self, vehicle_id))
+        if len(answers) == 1:  # "missing": approved in the Tesla app right after
+            await user.approve_in_tesla_app(link)
+            await deliveries_done(user.smartcar)
+        return answers[-1]
+
+    monkeypatch.setattr(flow_class, "async_confirm_key", confirm_then_approve)
+    await user.configure({"next_action": "check"})
+    assert await user.wait_for_check() == "key_paired"
+    assert answers == [KeyState.MISSING, KeyState.PAIRED]
     result = await user.configure()
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await user.settle()

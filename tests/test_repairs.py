@@ -196,11 +196,17 @@ async def test_phone_key_is_not_taken_for_smartcars(
     assert hass.states.get("sensor.2024_tesla_model_y_virtual_key").state == "missing"
     assert issue_registry.async_get_issue(DOMAIN, ISSUE) is not None
 
-    # The check reads the signal (true: a hint) and asks Smartcar: still missing.
+    # The check reads the signal (true: a hint) and asks Smartcar once: still missing. The
+    # signal's later reads (still true) send no more commands: each one would wake the car.
     api = await repairs()
     flow_id = (await api.start(ISSUE))["flow_id"]
+    set_limit = "POST /v3/vehicles/{vehicle_id}/commands/charge/set-limit"
+    commands = emulator.state.requests.by_path[set_limit]
+    reads = emulator.state.requests.by_path[SIGNALS]
     result = await api.submit(flow_id, {"next_action": "check"})
     assert result["errors"] == {"base": "key_not_detected"}
+    assert emulator.state.requests.by_path[SIGNALS] > reads + 1
+    assert emulator.state.requests.by_path[set_limit] == commands + 1
     assert emulator.state.vehicles[MODEL_Y_ID].charge_limit == 80  # nothing changed
 
     # Approved in the Tesla app: the next check's command goes through.

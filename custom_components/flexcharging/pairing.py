@@ -213,7 +213,12 @@ class KeyPairingFlow[ResultT: FlowResult[Any, Any]](FlowHandler[Any, ResultT, An
         return await self.async_pairing_finished(KeyState.PAIRED)
 
     async def _async_wait_for_key(self, vehicle_id: str, total: float | None = None) -> KeyState:
-        """Re-read the key state with growing pauses; a webhook delivery cuts a pause short."""
+        """Re-read the key state with growing pauses; a webhook delivery cuts a pause short.
+
+        While the signal says UNCONFIRMED, Smartcar is asked (a billable command that wakes the
+        car) once per check, and again only after a webhook delivery or a change of the signal;
+        in between, its last answer stands.
+        """
         loop = self.hass.loop
         total = const.KEY_CHECK_TIMEOUT.total_seconds() if total is None else total
         started = loop.time()
@@ -228,9 +233,13 @@ class KeyPairingFlow[ResultT: FlowResult[Any, Any]](FlowHandler[Any, ResultT, An
             self.hass, const.SIGNAL_KEY_STATE_CHANGED.format(vehicle_id), _wake
         )
         state = KeyState.UNKNOWN
+        signal = KeyState.UNKNOWN  # the last key state the car's signal gave
+        answer: KeyState | None = None  # Smartcar's answer since then (None: ask it)
         try:
             while True:
                 pause = 0.0
+                if woken.is_set():
+                    answer = None  # something happened to the key: worth asking again
                 woken.clear()  # a delivery during the read below ends the next pause at once
                 try:
                     state = await self.async_read_key_state(vehicle_id)
@@ -242,11 +251,16 @@ class KeyPairingFlow[ResultT: FlowResult[Any, Any]](FlowHandler[Any, ResultT, An
                 except SmartcarError as err:
                     const.LOGGER.debug("Key check of %s failed: %s", vehicle_id, err)
                     state = KeyState.UNKNOWN
-                if state is KeyState.UNCONFIRMED:
+                if state is not KeyState.UNKNOWN and state is not signal:
+                    signal, answer = state, None
+                if state is KeyState.UNCONFIRMED and answer is not None:
+                    state = answer
+                elif state is KeyState.UNCONFIRMED:
                     # The car reports a digital key: only Smartcar can say it is its own.
                     with suppress(TimeoutError):
                         async with asyncio.timeout(max(total - (loop.time() - started), 1.0)):
                             state = await self.async_confirm_key(vehicle_id)
+                    answer = state
                 if state in (KeyState.PAIRED, KeyState.NOT_REQUIRED):
                     return KeyState.PAIRED
                 elapsed = loop.time() - started
