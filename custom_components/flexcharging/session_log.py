@@ -17,7 +17,13 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from .const import DOMAIN, PRICE_SOURCE_ENTITIES, PRICE_SOURCE_SCHEDULE, storage_key
+from .const import (
+    DOMAIN,
+    PRICE_SOURCE_ENTITIES,
+    PRICE_SOURCE_NONE,
+    PRICE_SOURCE_SCHEDULE,
+    storage_key,
+)
 from .models import FlexChargingConfigEntry, VehicleCoordinator, VehicleData
 from .planner import PriceSlot
 from .prices import schedule_slots
@@ -146,8 +152,13 @@ class SessionLog:
         sessions = self.sessions(vehicle_id)
         return sessions[-1] if sessions else None
 
-    def month_cost(self, vehicle_id: str, month_start: datetime) -> float:
-        """What charging at home cost since `month_start` (the open session included)."""
+    def month_cost(self, vehicle_id: str, month_start: datetime) -> float | None:
+        """What charging at home cost since `month_start` (the open session included).
+
+        None without a price source: nothing is known of the cost, which is not nothing.
+        """
+        if self.prices.source in (None, PRICE_SOURCE_NONE):
+            return None
         return month_cost(self.sessions(vehicle_id), self.open.get(vehicle_id), month_start)
 
     def currency(self) -> str:

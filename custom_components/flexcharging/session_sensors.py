@@ -75,8 +75,10 @@ SESSION_SENSORS: tuple[SessionSensorDescription, ...] = (
         state_class=SensorStateClass.TOTAL,
         suggested_display_precision=2,
         monetary=True,
-        value_fn=lambda log, vehicle_id: round(
-            log.month_cost(vehicle_id, month_start(dt_util.utcnow())), 4
+        value_fn=lambda log, vehicle_id: (
+            None
+            if (cost := log.month_cost(vehicle_id, month_start(dt_util.utcnow()))) is None
+            else round(cost, 4)
         ),
     ),
     SessionSensorDescription(
