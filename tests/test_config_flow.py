@@ -1587,7 +1587,8 @@ async def test_reauth_same_account(
     assert default(result, CONF_APPLICATION_ID) == DEFAULT_APP.application_id
     assert default(result, CONF_MANAGEMENT_TOKEN) == "amt_old_0123456789abcdef"
 
-    await user.application(read_location=True)
+    assert default(result, CONF_REQUEST_BUDGET) == str(DEFAULT_REQUEST_BUDGET)
+    await user.application(read_location=True, request_budget="100")
     result = await user.connect()
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_successful"
@@ -1596,6 +1597,7 @@ async def test_reauth_same_account(
     assert old_entry.data == entry_data(
         management_token=AMT, read_location=True, redirect_uri=HA_REDIRECT_URI
     )
+    assert old_entry.options == {CONF_REQUEST_BUDGET: 100}  # the plan entered there counts
     assert old_entry.state is ConfigEntryState.LOADED  # reloaded
 
 

@@ -457,9 +457,12 @@ class FlexChargingConfigFlow(
             return await self.async_step_missing_permissions(missing=missing)
         self._vehicles = {c.vehicle.vehicle_id: c.vehicle for c in mine}
         if self.source == SOURCE_REAUTH:
+            entry = self._get_reauth_entry()
             return self.async_update_reload_and_abort(
-                self._get_reauth_entry(),
+                entry,
                 data_updates={**self._application, CONF_REDIRECT_URI: self._redirect_uri},
+                # The plan was asked again in the application step: what was entered counts.
+                options={**entry.options, CONF_REQUEST_BUDGET: self._allowance},
             )
         return await self.async_step_webhook()
 
