@@ -138,11 +138,14 @@ def planning_deadline(departure: Departure, now: datetime, price_ends: list[date
 
 
 def ready_by_text(deadline: datetime | None, now: datetime, time_zone: ZoneInfo) -> str:
-    """The departure for a message: its time, with the weekday once it is a day or more ahead."""
+    """The departure for a message: its time, with its date once it is a day or more ahead.
+
+    The date is ISO (2026-06-12), not a weekday name: the name would be English in any language.
+    """
     if deadline is None:
         return ""
     local = deadline.astimezone(time_zone)
-    return local.strftime("%H:%M" if deadline - now < timedelta(days=1) else "%A %H:%M")
+    return local.strftime("%H:%M" if deadline - now < timedelta(days=1) else "%Y-%m-%d %H:%M")
 
 
 def accepted_for(session: Session, before: Departure | None, departure: Departure) -> Session:
