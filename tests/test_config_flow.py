@@ -159,6 +159,11 @@ async def ha_client(
     """Home Assistant's HTTP server, reachable from the emulator, and its external URL."""
     # Everything the integration depends on, before the test server freezes the router.
     base = ("http", "webhook", "repairs", "application_credentials", DOMAIN)
+    if "my" in ha_components:
+        # `my` registers a panel with `frontend`, whose setup serves the UI's files (a
+        # development requirement, not installed on a fresh machine): marked as loaded, the
+        # panel registration works without them.
+        hass.config.components.add("frontend")
     for component in (*base, *ha_components):
         assert await async_setup_component(hass, component, {})
     client = await hass_client_no_auth()
