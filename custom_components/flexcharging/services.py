@@ -14,13 +14,12 @@ import voluptuous as vol
 from .const import DOMAIN
 from .models import FlexChargingConfigEntry
 from .smart_charging import SmartChargingManager
-from .smart_charging.model import Trip
+from .smart_charging.model import TARGET_RANGE, Trip
 
 SERVICE_PLAN_TRIP = "plan_trip"
 SERVICE_CLEAR_TRIP = "clear_trip"
 ATTR_DEPARTURE = "departure"
 ATTR_TARGET = "target"
-TARGET_RANGE = (10, 100)  # as the Target charge number
 
 # The vehicle: its device, or any of its entities (checked in the action, for translated errors).
 VEHICLE_FIELDS = {

@@ -23,11 +23,17 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .model import CalendarTrip, Departure, DepartureSource, Session, SmartSettings
+from .model import (
+    TARGET_RANGE,
+    CalendarTrip,
+    Departure,
+    DepartureSource,
+    Session,
+    SmartSettings,
+)
 
 NO_DEPARTURE_HORIZON = timedelta(hours=24)  # the least a plan without a departure looks ahead
 TARGET_IN_TEXT = re.compile(r"(?<![\d.,])(\d{1,3})\s*%")  # "90%", "90 %"
-TRIP_TARGETS = (10, 100)  # as the Target charge number
 
 
 def without_past_trip(settings: SmartSettings, now: datetime) -> SmartSettings:
@@ -113,7 +119,9 @@ def calendar_trips(
         except KeyError, ValueError:
             continue
         targets = [int(found) for found in TARGET_IN_TEXT.findall(text)]
-        target = next((value for value in targets if TRIP_TARGETS[0] <= value <= 100), None)
+        target = next(
+            (value for value in targets if TARGET_RANGE[0] <= value <= TARGET_RANGE[1]), None
+        )
         trips.append(CalendarTrip(start=start, target=target, summary=summary))
     return tuple(trips)
 
