@@ -5,8 +5,10 @@ ports), then, in Home Assistant's real web UI: logs in, adds FlexCharging, passe
 emulator's Connect page, pairs the Model 3's virtual key through the guided step (QR code
 decoded from the screenshot, link checked), opens the device page, removes a key in the
 emulator and completes the repair, then chooses a time-of-use schedule in the options and turns
-managed charging on (the decision shows in the device's activity). Screenshots of every step go
-to artifacts/e2e/.
+managed charging on (the decision shows in the device's activity); sets a weekly schedule shown
+in a dashboard card, answers a plan-at-risk repair, adds the energy sensor to the Energy
+dashboard, and plans a trip from a Local Calendar. Screenshots of every step go to
+artifacts/e2e/.
 
 The schedule's peak hours are chosen relative to Home Assistant's "now", so managed charging
 starts at any hour. `E2E_CLOCK=HH:MM` moves the clock of Home Assistant and the emulator back to
@@ -66,6 +68,11 @@ DOC_IMAGES = {
     "12-repair-key-step.png": "repair-fix-flow.png",
     "14-options-rate-schedule.png": "options-rate-schedule.png",
     "15-smart-charging-on.png": "smart-charging.png",
+    "16-weekly-schedule.png": "weekly-schedule.png",
+    "17-plan-at-risk-listed.png": "plan-at-risk.png",
+    "18-plan-at-risk-answers.png": "plan-at-risk-answers.png",
+    "19-energy-device-picker.png": "energy-device.png",
+    "22-calendar-trip.png": "calendar-trip.png",
 }
 
 CONFIGURATION = f"""
@@ -293,6 +300,7 @@ class Run:
         self.session = session
         self.headers = {"Authorization": f"Bearer {token}"}
         self.shots = 0
+        self.at_risk_departure = servers_now()
 
     async def shot(self, name: str, locator: Locator | None = None) -> Path:
         """Save a screenshot of the page (or of one element)."""
@@ -658,6 +666,7 @@ class Run:
         """A departure the car cannot make: the warning, its repair, and the user's answer."""
         car = "2023_tesla_model_3"
         leave = (servers_now() + timedelta(minutes=40)).replace(second=0, microsecond=0)
+        self.at_risk_departure = leave
         day = leave.strftime("%A").lower()
         await self.call("switch", "turn_on", {"entity_id": f"switch.{car}_departure_on_{day}"})
         await self.call(
@@ -727,6 +736,73 @@ class Run:
         ]
         assert not problems, problems
         log(f"Energy dashboard: {sensor} is a device's consumption, no validation problem")
+
+    async def calendar_trip(self) -> None:
+        """A trip in the family calendar becomes the Model 3's next departure, with its target."""
+        car = "2023_tesla_model_3"
+        flow = await self.rest(
+            "POST", "/api/config/config_entries/flow", {"handler": "local_calendar"}
+        )
+        created = await self.rest(
+            "POST",
+            f"/api/config/config_entries/flow/{flow['flow_id']}",
+            {"calendar_name": "Family"},
+        )
+        assert created["type"] == "create_entry", created
+        await self.wait_for_state("calendar.family", {"on", "off"})
+        # Ten minutes before the departure the plan-at-risk step set: the trip replaces its
+        # day's weekly departure, so it is the next one whatever the hour the e2e runs at.
+        leave = self.at_risk_departure - timedelta(minutes=10)
+        await self.call(
+            "calendar",
+            "create_event",
+            {
+                "entity_id": "calendar.family",
+                "summary": "Trip to the coast 90%",
+                "start_date_time": f"{leave:%Y-%m-%d %H:%M:%S}",
+                "end_date_time": f"{leave + timedelta(hours=3):%Y-%m-%d %H:%M:%S}",
+            },
+        )
+        # The options: the family calendar, and "Trip" as the keyword of departure events.
+        await self.goto(f"{HA}/config/integrations/integration/flexcharging")
+        await self.page.get_by_role("button", name=re.compile("^Configure$")).first.click()
+        dialog = self.dialog()
+        # The calendar picker is the form's last entity picker (the plug-in triggers come first).
+        picker = dialog.get_by_text("Select an entity").last
+        await expect(picker).to_be_visible(timeout=STEP_TIMEOUT_MS)
+        await picker.click()
+        option = dialog.get_by_text("Family", exact=True)
+        await expect(option).to_be_visible(timeout=STEP_TIMEOUT_MS)
+        await option.click()
+        await field(dialog, "Keyword of departure events").fill("Trip")
+        await self.shot("options-calendar")
+        await self.submit()  # the rate schedule follows, unchanged
+        await expect(dialog.get_by_text("Your tariff's prices per kWh")).to_be_visible(
+            timeout=STEP_TIMEOUT_MS
+        )
+        await self.submit()
+        with contextlib.suppress(PlaywrightTimeoutError):
+            await self.submit()  # closes the "saved" message, where there is one
+        departure = f"datetime.{car}_next_departure"
+        expected = leave.astimezone(ZoneInfo("UTC")).isoformat()
+        deadline = time.monotonic() + STEP_TIMEOUT_MS / 1000
+        while (state := await self.rest("GET", f"/api/states/{departure}"))["state"] != expected:
+            assert time.monotonic() < deadline, state
+            await asyncio.sleep(0.5)
+        assert state["attributes"]["source"] == "calendar", state
+        await self.goto(f"{HA}/calendar")
+        await expect(self.page.get_by_text("Trip to the coast 90%").first).to_be_visible(
+            timeout=STEP_TIMEOUT_MS
+        )
+        for other in ("2019 Tesla Model S", "2023 Volkswagen ID.4", "2024 Tesla Model Y"):
+            await self.page.get_by_text(f"{other} Charging").click()
+        with contextlib.suppress(PlaywrightError):  # the list view, where this version has one
+            await self.page.get_by_role("button", name=re.compile("list", re.IGNORECASE)).click(
+                timeout=5000
+            )
+        await asyncio.sleep(1)
+        await self.shot("calendar-trip")
+        log(f"calendar trip: next departure {leave:%a %H:%M}, attributes {state['attributes']}")
 
     async def goto(self, url: str) -> None:
         """Open a page, again if the frontend's own navigation (a closing dialog) replaced it."""
@@ -819,6 +895,7 @@ async def main() -> None:
                 await run.weekly_schedule()
                 await run.plan_at_risk()
                 await run.energy_dashboard()
+                await run.calendar_trip()
             except Exception:
                 await run.shot("failure")
                 raise
