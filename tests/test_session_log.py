@@ -335,7 +335,7 @@ async def test_get_sessions_returns_the_period(
     ("data", "key"),
     [
         ({"start": "2026-06-10 12:00:00", "end": "2026-06-10 12:00:00"}, "invalid_period"),
-        ({"device_id": "no-such-device"}, "unknown_vehicle"),
+        ({"device_id": "no-such-device"}, "service_device_not_found"),
         ({"config_entry_id": "no-such-entry"}, "unknown_config_entry"),
     ],
 )
@@ -348,16 +348,35 @@ async def test_get_sessions_refuses_bad_input(
     assert err.value.translation_key == key
 
 
+async def test_get_sessions_of_a_device_that_is_no_vehicle(
+    hass: HomeAssistant, one_session: MockConfigEntry
+) -> None:
+    """The account's webhook device is ours but holds no sessions: said so, not an empty list."""
+    registry = dr.async_get(hass)
+    vehicles = set(one_session.runtime_data.coordinator.data)
+    webhook = next(
+        device
+        for device in dr.async_entries_for_config_entry(registry, one_session.entry_id)
+        if not any(identifier in vehicles for _, identifier in device.identifiers)
+    )
+    with pytest.raises(ServiceValidationError) as err:
+        await get_sessions(hass, device_id=webhook.id)
+    assert err.value.translation_domain == DOMAIN
+    assert err.value.translation_key == "not_a_vehicle"
+
+
 async def test_get_sessions_of_an_entry_not_loaded(
     hass: HomeAssistant, one_session: MockConfigEntry
 ) -> None:
     """An unloaded entry's sessions cannot be read (they are back once it is loaded)."""
     device_id = model_y_device(hass, one_session)
     assert await hass.config_entries.async_unload(one_session.entry_id)
-    for data in ({"config_entry_id": one_session.entry_id}, {"device_id": device_id}):
-        with pytest.raises(ServiceValidationError) as err:
-            await get_sessions(hass, **data)
-        assert err.value.translation_key == "config_entry_not_loaded"
+    with pytest.raises(ServiceValidationError) as err:
+        await get_sessions(hass, config_entry_id=one_session.entry_id)
+    assert err.value.translation_key == "config_entry_not_loaded"
+    with pytest.raises(ServiceValidationError) as err:
+        await get_sessions(hass, device_id=device_id)
+    assert err.value.translation_key == "service_config_entry_not_loaded"
     assert await get_sessions(hass) == []
     assert await hass.config_entries.async_setup(one_session.entry_id)
     assert len(await get_sessions(hass, device_id=device_id)) == 1

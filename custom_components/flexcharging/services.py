@@ -92,6 +92,16 @@ def _vehicle(hass: HomeAssistant, call: ServiceCall) -> tuple[SmartChargingManag
         device_id = registered.device_id
     if device_id is None:
         raise ServiceValidationError(translation_domain=DOMAIN, translation_key="vehicle_missing")
+    entry, vehicle_id = vehicle_of_device(hass, device_id)
+    return entry.runtime_data.smart_charging, vehicle_id
+
+
+def vehicle_of_device(hass: HomeAssistant, device_id: str) -> tuple[FlexChargingConfigEntry, str]:
+    """The loaded entry and vehicle id of a FlexCharging vehicle's device (else translated errors).
+
+    An unknown device, another integration's or an entry not loaded: Home Assistant's own
+    errors; our device that is no vehicle (an account's webhook device): `not_a_vehicle`.
+    """
     entry: FlexChargingConfigEntry
     device, entry = service.async_get_device_and_config_entry(
         hass, DOMAIN, device_id, include_child_devices=False
@@ -111,4 +121,4 @@ def _vehicle(hass: HomeAssistant, call: ServiceCall) -> tuple[SmartChargingManag
             translation_key="not_a_vehicle",
             translation_placeholders={"device": device.name_by_user or device.name or device_id},
         )
-    return runtime.smart_charging, vehicle_id
+    return entry, vehicle_id

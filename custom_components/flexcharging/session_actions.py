@@ -8,12 +8,13 @@ from typing import Any
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
 from .const import DOMAIN
 from .models import FlexChargingConfigEntry
+from .services import vehicle_of_device
 from .sessions import in_period
 
 SERVICE_GET_SESSIONS = "get_sessions"
@@ -74,19 +75,8 @@ def _sessions(hass: HomeAssistant, data: dict[str, Any]) -> dict[str, Any]:
         raise _invalid("invalid_period")
     vehicle_id: str | None = None
     if device_id := data.get(ATTR_DEVICE_ID):
-        device = dr.async_get(hass).async_get(device_id)
-        vehicle_id = next(
-            (ident for domain, ident in (device.identifiers if device else ()) if domain == DOMAIN),
-            None,
-        )
-        if device is None or vehicle_id is None:
-            raise _invalid("unknown_vehicle", device_id=device_id)
-        entry_ids = [
-            entry_id
-            for entry_id in device.config_entries
-            if (entry := hass.config_entries.async_get_entry(entry_id)) and entry.domain == DOMAIN
-        ]
-        entries = [_loaded(hass, entry_id) for entry_id in entry_ids[:1]]
+        entry, vehicle_id = vehicle_of_device(hass, device_id)
+        entries = [entry]
     elif entry_id := data.get(ATTR_CONFIG_ENTRY_ID):
         entries = [_loaded(hass, entry_id)]
     else:
