@@ -305,6 +305,10 @@ class User:
         assert str(location).startswith((REDIRECT_URI, HA_REDIRECT_URI)), location
         response = await self.client.get(location.path_qs)
         assert response.status == 200
+        if location.path == URL(REDIRECT_URI).path:  # our view's page, in the user's language
+            assert "<p>Smartcar Connect is done. You can close this window.</p>" in (
+                await response.text()
+            )
         if location.path == URL(HA_REDIRECT_URI).path and not {"code", "error"} & set(
             location.query
         ):

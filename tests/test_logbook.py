@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+import json
+from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 from homeassistant.components.logbook import (
     LOGBOOK_ENTRY_ENTITY_ID,
@@ -13,6 +16,7 @@ from homeassistant.components.logbook import (
 )
 from homeassistant.components.recorder import Recorder
 from homeassistant.core import Event, HomeAssistant
+from homeassistant.helpers.translation import async_get_translations
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
@@ -26,13 +30,14 @@ from custom_components.flexcharging.const import (
     EVENT_CHARGING_DECISION,
     EVENT_CHARGING_PROBLEM,
 )
-from custom_components.flexcharging.logbook import MESSAGES, PROBLEMS, async_describe_events
+from custom_components.flexcharging.logbook import async_describe_events
 from custom_components.flexcharging.smart_charging import Decision
 from custom_components.flexcharging.smart_charging.model import Problem
 
 type Describer = Callable[[Event], dict[str, str | None]]
 
 DECISION_ENTITY = "sensor.2024_tesla_model_y_last_smart_charging_decision"
+INTEGRATION = Path(__file__).parents[1] / "custom_components" / DOMAIN
 
 
 @pytest.fixture(autouse=True)
@@ -40,8 +45,12 @@ def auto_enable_custom_integrations(recorder_db_url: str, enable_custom_integrat
     """As in conftest, but the recorder's database first: it must exist before `hass`."""
 
 
-def describer(hass: HomeAssistant, event_type: str = EVENT_CHARGING_DECISION) -> Describer:
-    """Register the integration's describers with a collector; return the event's one."""
+async def describer(hass: HomeAssistant, event_type: str = EVENT_CHARGING_DECISION) -> Describer:
+    """Register the integration's describers with a collector; return the event's one.
+
+    The integration's translations are loaded first, as setting it up does.
+    """
+    await async_get_translations(hass, hass.config.language, "common", {DOMAIN})
     registered: list[tuple[str, str, Describer]] = []
 
     def collect(domain: str, event_type: str, describe: Describer) -> None:
@@ -102,7 +111,7 @@ def decision_data(decision: str, detail: str | None = None) -> dict[str, Any]:
     ],
     ids=["without_detail", "with_detail", "took_over", "unknown_decision", "no_vehicle_or_entity"],
 )
-def test_describe(
+async def test_describe(
     hass: HomeAssistant,
     data: dict[str, Any],
     name: str,
@@ -110,7 +119,7 @@ def test_describe(
     entity_id: str | None,
 ) -> None:
     """The vehicle is the name; the message explains the decision and adds any detail."""
-    describe = describer(hass)
+    describe = await describer(hass)
     assert describe(Event(EVENT_CHARGING_DECISION, data)) == {
         LOGBOOK_ENTRY_NAME: name,
         LOGBOOK_ENTRY_MESSAGE: message,
@@ -133,22 +142,49 @@ def test_describe(
     ],
     ids=["start_asleep", "stop_no_effect", "unknown"],
 )
-def test_describe_problem(hass: HomeAssistant, data: dict[str, Any], message: str) -> None:
+async def test_describe_problem(hass: HomeAssistant, data: dict[str, Any], message: str) -> None:
     """A watchdog problem: the vehicle, what it did not do, and why."""
-    describe = describer(hass, EVENT_CHARGING_PROBLEM)
+    describe = await describer(hass, EVENT_CHARGING_PROBLEM)
     entry = describe(Event(EVENT_CHARGING_PROBLEM, {**data, "entity_id": DECISION_ENTITY}))
     assert entry[LOGBOOK_ENTRY_MESSAGE] == message
     assert entry[LOGBOOK_ENTRY_NAME] == (data["vehicle"] or "FlexCharging")
 
 
-def test_every_problem_has_a_message() -> None:
-    """Each watchdog cause is explained in the logbook."""
-    assert set(PROBLEMS) == {problem.value for problem in Problem}
+def test_every_problem_and_decision_has_a_text() -> None:
+    """Each watchdog cause and each decision is explained in the translations, nothing else."""
+    common = json.loads((INTEGRATION / "strings.json").read_text())["common"]
+    causes = {
+        key.removeprefix("logbook_cause_") for key in common if key.startswith("logbook_cause_")
+    }
+    assert causes == {problem.value for problem in Problem}
+    texts = {
+        key.removeprefix("logbook_")
+        for key in common
+        if key.startswith("logbook_") and not key.startswith("logbook_cause_")
+    }
+    assert texts - {"unknown_decision", "start_problem", "stop_problem", "unknown_cause"} == {
+        decision.value for decision in Decision
+    }
 
 
-def test_every_decision_has_a_message() -> None:
-    """Each decision the executor records is explained, and nothing else is."""
-    assert set(MESSAGES) == {decision.value for decision in Decision}
+async def test_texts_follow_home_assistant_s_language(hass: HomeAssistant) -> None:
+    """Another language's text is used where it has one; English where it lacks it."""
+    german = {
+        f"component.{DOMAIN}.common.logbook_stop_target": "Laden beendet: Ziel erreicht",
+    }
+    english = await async_get_translations(hass, "en", "common", {DOMAIN})
+    hass.config.language = "de"
+
+    def cached(hass: HomeAssistant, language: str, category: str, domain: str) -> dict[str, str]:
+        assert (language, category, domain) == ("de", "common", DOMAIN)
+        return {**english, **german}
+
+    with patch("custom_components.flexcharging.texts.async_get_cached_translations", cached):
+        describe = await describer(hass)
+        stop = describe(Event(EVENT_CHARGING_DECISION, decision_data("stop_target")))
+        start = describe(Event(EVENT_CHARGING_DECISION, decision_data("start_plan")))
+    assert stop[LOGBOOK_ENTRY_MESSAGE] == "Laden beendet: Ziel erreicht"
+    assert start[LOGBOOK_ENTRY_MESSAGE] == "started charging: a planned cheap slot began"
 
 
 async def test_logbook_shows_the_decision(

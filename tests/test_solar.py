@@ -36,7 +36,6 @@ from custom_components.flexcharging.const import (
     SOLAR_SOURCE_GRID,
     SOLAR_SOURCE_PV,
 )
-from custom_components.flexcharging.logbook import MESSAGES
 from custom_components.flexcharging.smart_charging import SmartChargingManager
 from emulator import MODEL_Y_ID
 from tests.common import FROZEN_NOW, Emulator, entry_data, setup_integration
@@ -150,7 +149,6 @@ async def test_charges_on_the_surplus_and_stops_when_it_goes(
     assert state_of(hass, DECISION) == "start_solar"
     assert events[-1].data["decision"] == "start_solar"
     assert events[-1].data["detail"] == "surplus 3.1 kW"
-    assert MESSAGES["start_solar"] == "started charging on solar surplus"
 
     # The car draws 3.7 kW: the meter now shows 0.6 kW imported, the surplus is still 3.1 kW.
     sun(hass, source, 3.1 - 3.7)

@@ -20,6 +20,7 @@ from .models import FlexChargingConfigEntry
 from .planner import PlannedBlock
 from .session_log import sessions_signal
 from .sessions import ChargingSession
+from .texts import cached_text
 
 PARALLEL_UPDATES = 0
 
@@ -49,34 +50,48 @@ async def async_setup_entry(
     )
 
 
-def _block_event(block: PlannedBlock, currency: str | None) -> CalendarEvent:
-    details = [f"Reason: {block.reason.value.replace('_', ' ')}"]
+def _block_event(hass: HomeAssistant, block: PlannedBlock, currency: str | None) -> CalendarEvent:
+    reason = cached_text(hass, f"reason_{block.reason.value}")
+    details = [cached_text(hass, "calendar_reason", reason=reason)]
     if block.energy_kwh is not None:
-        details.append(f"Energy: {block.energy_kwh:.1f} kWh")
+        details.append(cached_text(hass, "calendar_energy", energy=f"{block.energy_kwh:.1f}"))
     if block.cost is not None:
-        details.append(f"Estimated cost: {block.cost:.2f} {currency or ''}".rstrip())
+        cost = f"{block.cost:.2f} {currency or ''}".rstrip()
+        details.append(cached_text(hass, "calendar_estimated_cost", cost=cost))
     return CalendarEvent(
         start=block.start,
         end=block.end,
-        summary="Planned charging",
+        summary=cached_text(hass, "calendar_planned"),
         description="\n".join(details),
         uid=f"plan-{block.start.isoformat()}",
     )
 
 
-def _session_event(session: ChargingSession) -> CalendarEvent:
+def _session_event(hass: HomeAssistant, session: ChargingSession) -> CalendarEvent:
     currency = f" {session.currency}" if session.currency else ""
-    details = [f"Energy: {session.energy_kwh:.2f} kWh ({session.energy_source.value})"]
+    source = cached_text(hass, f"energy_source_{session.energy_source.value}")
+    details = [
+        cached_text(hass, "session_energy", energy=f"{session.energy_kwh:.2f}", source=source)
+    ]
     if session.soc_start is not None and session.soc_end is not None:
-        details.append(f"Charge: {session.soc_start:.0f} % → {session.soc_end:.0f} %")
+        details.append(
+            cached_text(
+                hass,
+                "session_levels",
+                start=f"{session.soc_start:.0f}",
+                end=f"{session.soc_end:.0f}",
+            )
+        )
     if session.cost is not None:
-        details.append(f"Cost: {session.cost:.2f}{currency}")
+        details.append(cached_text(hass, "session_cost", cost=f"{session.cost:.2f}{currency}"))
     if session.saving is not None:
-        details.append(f"Saved: {session.saving:.2f}{currency}")
+        details.append(
+            cached_text(hass, "session_saving", saving=f"{session.saving:.2f}{currency}")
+        )
     return CalendarEvent(
         start=session.started_at,
         end=session.ended_at,
-        summary=f"Charged {session.energy_kwh:.1f} kWh",
+        summary=cached_text(hass, "session_summary", energy=f"{session.energy_kwh:.1f}"),
         description="\n".join(details),
         uid=f"session-{session.started_at.isoformat()}",
     )
@@ -90,9 +105,11 @@ class ChargingCalendar(SmartChargingEntity, CalendarEntity):
     def _events(self) -> list[CalendarEvent]:
         smart = self.smart_state
         log = self.coordinator.config_entry.runtime_data.sessions
-        events = [_session_event(session) for session in log.sessions(self.vehicle_id)]
+        events = [_session_event(self.hass, session) for session in log.sessions(self.vehicle_id)]
         if smart.plan is not None:
-            events += [_block_event(block, smart.currency) for block in smart.plan.blocks]
+            events += [
+                _block_event(self.hass, block, smart.currency) for block in smart.plan.blocks
+            ]
         return sorted(events, key=lambda event: event.start_datetime_local)
 
     @property
@@ -101,7 +118,7 @@ class ChargingCalendar(SmartChargingEntity, CalendarEntity):
         smart = self.smart_state
         if smart.plan is None or (block := smart.plan.current_or_next(dt_util.utcnow())) is None:
             return None
-        return _block_event(block, smart.currency)
+        return _block_event(self.hass, block, smart.currency)
 
     async def async_get_events(
         self, hass: HomeAssistant, start_date: datetime, end_date: datetime

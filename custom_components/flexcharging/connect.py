@@ -11,6 +11,7 @@ Assistant's callback), the flow's `connect` step asks the user when Connect is d
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from aiohttp import web
@@ -22,13 +23,12 @@ import jwt
 
 from .application_credentials import CONNECT_CALLBACK_PATH
 from .const import DOMAIN, LOGGER
+from .texts import cached_text
 
 DATA_VIEW_REGISTERED = f"{DOMAIN}_connect_view"
 # Parameters Connect documents on the redirect; `userId` is an older spelling of `user_id`.
 FORWARDED = ("code", "error", "error_description", "virtual_key_url")
-CLOSE_PAGE = (
-    "<p>Smartcar Connect is done. You can close this window.</p><script>window.close()</script>"
-)
+CLOSE_PAGE = "<p>{text}</p><script>window.close()</script>"
 
 
 def async_register_connect_view(hass: HomeAssistant) -> None:
@@ -92,4 +92,5 @@ class ConnectCallbackView(HomeAssistantView):
             hass, state["flow_id"], redirect_input(request.query, state)
         ):
             LOGGER.debug("Connect redirect for a flow that is not waiting for it")
-        return web.Response(content_type="text/html", text=CLOSE_PAGE)
+        text = html.escape(cached_text(hass, "connect_done"))
+        return web.Response(content_type="text/html", text=CLOSE_PAGE.format(text=text))

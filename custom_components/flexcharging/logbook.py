@@ -12,36 +12,12 @@ from homeassistant.components.logbook import (
 from homeassistant.core import Event, HomeAssistant, callback
 
 from .const import DOMAIN, EVENT_CHARGING_DECISION, EVENT_CHARGING_PROBLEM
+from .smart_charging.model import Decision, Problem
+from .texts import cached_text
 
-# The logbook shows untranslated text (as Home Assistant's own integrations do).
-MESSAGES = {
-    "start_plan": "started charging: a planned cheap slot began",
-    "start_minimum": "started charging: the battery is below the minimum charge",
-    "start_not_enough_time": "started charging: too little time is left to wait for cheap hours",
-    "start_override": "started charging: Start charging now was pressed",
-    "retry_start": "started charging again: the car was not charging",
-    "stop_plan": "stopped charging: not in the plan now (a planned slot ended, or the plan moved)",
-    "stop_auto_start": "stopped charging: the car started by itself on plug-in, outside the plan",
-    "stop_target": "stopped charging: the target charge is reached",
-    "retry_stop": "stopped charging again: the car was still charging",
-    "user_took_over": "left charging to you until the car is unplugged",
-    "start_failed": "could not start charging",
-    "stop_failed": "could not stop charging",
-    "target_reached": "did not start charging: the car says it is full",
-    "start_solar": "started charging on solar surplus",
-    "stop_solar": "stopped charging: no solar surplus, and no planned slot now",
-    "start_opportunity": "started charging above the target: the price is at or below the threshold",
-}
-
-PROBLEMS = {
-    "asleep": "the car is asleep",
-    "unreachable": "the car cannot be reached",
-    "no_key": "the virtual key is missing",
-    "unplugged": "the car is not plugged in",
-    "rate_limited": "a Smartcar rate or plan limit was reached",
-    "no_effect": "the car ignored the command",
-    "refused": "the car refused the command",
-}
+# Their texts are the "common" translations logbook_<decision> and logbook_cause_<problem>.
+DECISIONS = frozenset(decision.value for decision in Decision)
+CAUSES = frozenset(problem.value for problem in Problem)
 
 
 @callback
@@ -55,7 +31,10 @@ def async_describe_events(
     def describe(event: Event) -> dict[str, str | None]:
         data = event.data
         decision = str(data.get("decision") or "")
-        message = MESSAGES.get(decision, f"smart charging decided: {decision or 'unknown'}")
+        if decision in DECISIONS:
+            message = cached_text(hass, f"logbook_{decision}")
+        else:
+            message = cached_text(hass, "logbook_unknown_decision", decision=decision or "?")
         if detail := data.get("detail"):
             message = f"{message} ({detail})"
         return {
@@ -71,8 +50,14 @@ def async_describe_events(
         action = "start" if data.get("action") == "start" else "stop"
         return {
             LOGBOOK_ENTRY_NAME: data.get("vehicle") or "FlexCharging",
-            LOGBOOK_ENTRY_MESSAGE: f"did not {action} charging as planned: "
-            + PROBLEMS.get(cause, cause or "unknown cause"),
+            LOGBOOK_ENTRY_MESSAGE: cached_text(
+                hass,
+                f"logbook_{action}_problem",
+                cause=cached_text(
+                    hass,
+                    f"logbook_cause_{cause}" if cause in CAUSES else "logbook_unknown_cause",
+                ),
+            ),
             LOGBOOK_ENTRY_ENTITY_ID: data.get("entity_id"),
         }
 
