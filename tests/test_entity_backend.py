@@ -435,15 +435,28 @@ async def test_reconfigure_maps_the_entities_again(hass: HomeAssistant, night: F
     assert entry.state is config_entries.ConfigEntryState.LOADED
 
 
-async def test_the_vehicle_device_is_gone(hass: HomeAssistant, night: FakeTesla) -> None:
-    """Its device removed: reconfigure says so, and so does the next setup."""
+async def test_the_vehicle_device_is_removed(hass: HomeAssistant, night: FakeTesla) -> None:
+    """Its device deleted while running: the FlexCharging entry, its device and entities go."""
     entry = hass.config_entries.async_entries(DOMAIN)[0]
+    entities = er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
+    assert entities
+    dr.async_get(hass).async_remove_device(night.device_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert hass.config_entries.async_get_entry(entry.entry_id) is None
+    assert not dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+    assert all(hass.states.get(entity.entity_id) is None for entity in entities)
+
+
+async def test_the_vehicle_device_is_gone_at_setup(hass: HomeAssistant, night: FakeTesla) -> None:
+    """Its device gone while Home Assistant was off: reconfigure says so, and so does setup."""
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    await hass.config_entries.async_unload(entry.entry_id)
     dr.async_get(hass).async_remove_device(night.device_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     result = await entry.start_reconfigure_flow(hass)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "vehicle_gone"
-    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     assert entry.state is config_entries.ConfigEntryState.SETUP_ERROR
     assert entry.reason is not None

@@ -109,6 +109,11 @@ class EntityVehicleCoordinator(VehicleCoordinator):
         self._unsubs = [
             async_track_state_change_event(self.hass, watched, self._on_state),
             async_track_state_report_event(self.hass, watched, self._on_report),
+            self.hass.bus.async_listen(
+                dr.EVENT_DEVICE_REGISTRY_UPDATED,
+                self._on_device_removed,
+                event_filter=self._is_our_device_removed,
+            ),
         ]
 
     async def _async_update_data(self) -> FleetData:
@@ -120,6 +125,23 @@ class EntityVehicleCoordinator(VehicleCoordinator):
     def _on_state(self, _: Event[Any]) -> None:
         self._read()
         self.async_set_updated_data(dict(self.data))
+
+    @callback
+    def _is_our_device_removed(self, data: dr.EventDeviceRegistryUpdatedData) -> bool:
+        return data["action"] == "remove" and data["device_id"] == self.vehicle_id
+
+    @callback
+    def _on_device_removed(self, _: Event[dr.EventDeviceRegistryUpdatedData]) -> None:
+        """The vehicle's device was deleted: this entry goes with it.
+
+        A device added again gets a new id, so nothing could ever be mapped here again (as
+        Home Assistant's own helpers do when what they wrap is removed, e.g. switch_as_x).
+        """
+        entry = self.config_entry
+        LOGGER.info("The device of %s was removed: removing its FlexCharging entry", entry.title)
+        self.hass.async_create_task(
+            self.hass.config_entries.async_remove(entry.entry_id), eager_start=False
+        )
 
     @callback
     def _on_report(self, _: Event[Any]) -> None:
