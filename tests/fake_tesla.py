@@ -27,7 +27,6 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity
-from pytest_homeassistant_custom_component.common import MockConfigEntry, MockEntityPlatform
 
 VIN = "LRW3E7FS0PC000001"
 CHARGE_STATES = ["starting", "charging", "stopped", "complete", "disconnected", "no_power"]
@@ -64,7 +63,8 @@ class FakeTesla:
     def report(self) -> None:
         """The car reports: every entity writes its state (unchanged ones too)."""
         for entity in self.entities:
-            entity.sync()
+            if entity.hass is not None:  # added to Home Assistant
+                entity.sync()
 
 
 class FakeEntity(Entity):
@@ -230,19 +230,16 @@ TESSIE_KEYS = {
 }
 
 
-async def async_add_fake_tesla(
-    hass: HomeAssistant, car: FakeTesla | None = None, platform_name: str = "teslemetry"
-) -> FakeTesla:
-    """Register the car's entities and device as the teslemetry integration would.
+def fake_tesla_entities(
+    car: FakeTesla, platform_name: str = "teslemetry"
+) -> dict[str, list[FakeEntity]]:
+    """The car's entities per domain, with `platform_name`'s unique ids.
 
     "tesla_fleet" has Teslemetry's ids, "tessie" its own; another `platform_name` makes it an
     integration FlexCharging knows nothing about. All have start and stop buttons too.
     """
-    car = car or FakeTesla()
     keys = TESSIE_KEYS if platform_name == "tessie" else {}
-    entry = MockConfigEntry(domain=platform_name, title=platform_name)
-    entry.add_to_hass(hass)
-    platforms: dict[str, list[FakeEntity]] = {
+    return {
         "sensor": [
             BatteryLevel(
                 car,
@@ -271,6 +268,23 @@ async def async_add_fake_tesla(
         ],
         "device_tracker": [Location(car, "location", "Location")],
     }
+
+
+async def async_add_fake_tesla(
+    hass: HomeAssistant, car: FakeTesla | None = None, platform_name: str = "teslemetry"
+) -> FakeTesla:
+    """Register the car's entities and device as the teslemetry integration would."""
+    # Imported here: the browser test's Teslemetry stand-in uses this module's entities inside
+    # a real Home Assistant, where the test harness has no business.
+    from pytest_homeassistant_custom_component.common import (
+        MockConfigEntry,
+        MockEntityPlatform,
+    )
+
+    car = car or FakeTesla()
+    entry = MockConfigEntry(domain=platform_name, title=platform_name)
+    entry.add_to_hass(hass)
+    platforms = fake_tesla_entities(car, platform_name)
     for domain, entities in platforms.items():
         platform = MockEntityPlatform(hass, domain=domain, platform_name=platform_name)
         platform.config_entry = entry

@@ -7,8 +7,9 @@ decoded from the screenshot, link checked), opens the device page, removes a key
 emulator and completes the repair, then chooses a time-of-use schedule in the options and turns
 managed charging on (the decision shows in the device's activity); sets a weekly schedule shown
 in a dashboard card, answers a plan-at-risk repair, adds the energy sensor to the Energy
-dashboard, and plans a trip from a Local Calendar. Screenshots of every step go to
-artifacts/e2e/.
+dashboard, and plans a trip from a Local Calendar. Then the second way in (other_car.py): a car
+of a Teslemetry stand-in added as "a vehicle from another integration" and charged to its
+target through Teslemetry's switch. Screenshots of every step go to artifacts/e2e/.
 
 The schedule's peak hours are chosen relative to Home Assistant's "now", so managed charging
 starts at any hour. `E2E_CLOCK=HH:MM` moves the clock of Home Assistant and the emulator back to
@@ -37,6 +38,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
+import other_car
 from playwright.async_api import (
     Error as PlaywrightError,
     Locator,
@@ -73,6 +75,9 @@ DOC_IMAGES = {
     "18-plan-at-risk-answers.png": "plan-at-risk-answers.png",
     "19-energy-device-picker.png": "energy-device.png",
     "22-calendar-trip.png": "calendar-trip.png",
+    "23-other-car-menu.png": "other-car-menu.png",
+    "25-other-car-entities.png": "other-car-entities.png",
+    "28-other-car-charged.png": "other-car-charged.png",
 }
 
 CONFIGURATION = f"""
@@ -158,6 +163,8 @@ async def servers() -> AsyncIterator[Path]:
     (config / "custom_components" / "flexcharging").symlink_to(
         REPO / "custom_components" / "flexcharging"
     )
+    # A stand-in for Teslemetry (tests/e2e/teslemetry): the car added "from another integration".
+    (config / "custom_components" / "teslemetry").symlink_to(REPO / "tests" / "e2e" / "teslemetry")
     # Onboarding's other steps are marked done, so Home Assistant adds no default integrations;
     # the first user is still created through the onboarding API.
     (config / ".storage").mkdir()
@@ -202,10 +209,13 @@ async def servers() -> AsyncIterator[Path]:
             stdout=emulator_log,
             stderr=subprocess.STDOUT,
         ),
+        # Run from the config folder, without the repository on the path: Python would
+        # otherwise import the repository's `custom_components` package (it has an __init__.py)
+        # instead of the config folder's, which holds the Teslemetry stand-in too.
         subprocess.Popen(
             [sys.executable, "-m", "homeassistant", "--config", str(config), "--skip-pip"],
-            cwd=REPO,
-            env=env,
+            cwd=config,
+            env={key: value for key, value in env.items() if key != "PYTHONPATH"},
             stdout=hass_log,
             stderr=subprocess.STDOUT,
         ),
@@ -768,12 +778,19 @@ class Run:
         await self.page.get_by_role("button", name=re.compile("^Configure$")).first.click()
         dialog = self.dialog()
         # The calendar picker is the form's last entity picker (the plug-in triggers come first).
-        picker = dialog.get_by_text("Select an entity").last
-        await expect(picker).to_be_visible(timeout=STEP_TIMEOUT_MS)
-        await picker.click()
-        option = dialog.get_by_text("Family", exact=True)
-        await expect(option).to_be_visible(timeout=STEP_TIMEOUT_MS)
-        await option.click()
+        # A click on an option while the list still scrolls into place can miss: check, retry.
+        unset = dialog.get_by_text("Select an entity")
+        await expect(unset.last).to_be_visible(timeout=STEP_TIMEOUT_MS)
+        for _ in range(3):
+            await unset.last.click()
+            option = dialog.get_by_text("Family", exact=True).first
+            await expect(option).to_be_visible(timeout=STEP_TIMEOUT_MS)
+            await asyncio.sleep(0.5)
+            await option.click()
+            await asyncio.sleep(0.5)
+            if await unset.count() == 1:  # only the plug-in triggers' picker is still empty
+                break
+        assert await unset.count() == 1, "the calendar could not be picked"
         await field(dialog, "Keyword of departure events").fill("Trip")
         await self.shot("options-calendar")
         await self.submit()  # the rate schedule follows, unchanged
@@ -896,6 +913,11 @@ async def main() -> None:
                 await run.plan_at_risk()
                 await run.energy_dashboard()
                 await run.calendar_trip()
+                # The second way in: a car of another integration (tests/e2e/other_car.py).
+                entry_id = await other_car.add_vehicle(run, STEP_TIMEOUT_MS, HA)
+                now = servers_now()
+                peak = ((now + timedelta(hours=2)).hour, (now + timedelta(hours=5)).hour)
+                await other_car.night_charge(run, entry_id, HA, peak)
             except Exception:
                 await run.shot("failure")
                 raise
