@@ -370,19 +370,7 @@ class Run:
 
     async def add_integration(self) -> None:
         """Settings → Devices & services → Add integration → FlexCharging → Connect."""
-        await self.goto(f"{HA}/config/integrations/dashboard")
-        await expect(self.page.get_by_text("Backup").first).to_be_visible()
-        await self.page.get_by_role(
-            "button", name=re.compile("Add integration", re.IGNORECASE)
-        ).click()
-        search = self.page.locator("dialog-add-integration").get_by_role("textbox").first
-        await search.fill("FlexCharging")
-        await self.shot("add-integration")
-        await (
-            self.page.locator("dialog-add-integration")
-            .get_by_text("FlexCharging", exact=True)
-            .first.click()
-        )
+        await self.start_adding_flexcharging(screenshot="add-integration")
         dialog = self.dialog()
         # The first step is a menu: a Smartcar account, or a vehicle from another integration.
         await expect(dialog.get_by_text("Smartcar account", exact=True)).to_be_visible(
@@ -408,6 +396,23 @@ class Run:
             timeout=STEP_TIMEOUT_MS
         )
         log("connected through the emulator's consent page")
+
+    async def start_adding_flexcharging(self, screenshot: str | None = None) -> None:
+        """Settings → Devices & services → Add integration → FlexCharging (its first step opens)."""
+        await self.goto(f"{HA}/config/integrations/dashboard")
+        await expect(self.page.get_by_text("Backup").first).to_be_visible()
+        await self.page.get_by_role(
+            "button", name=re.compile("Add integration", re.IGNORECASE)
+        ).click()
+        search = self.page.locator("dialog-add-integration").get_by_role("textbox").first
+        await search.fill("FlexCharging")
+        if screenshot:
+            await self.shot(screenshot)
+        await (
+            self.page.locator("dialog-add-integration")
+            .get_by_text("FlexCharging", exact=True)
+            .first.click()
+        )
 
     async def webhook(self) -> None:
         """Create the webhook in the (emulated) Smartcar dashboard and give its id."""
@@ -914,7 +919,7 @@ async def main() -> None:
                 await run.energy_dashboard()
                 await run.calendar_trip()
                 # The second way in: a car of another integration (tests/e2e/other_car.py).
-                entry_id = await other_car.add_vehicle(run, STEP_TIMEOUT_MS, HA)
+                entry_id = await other_car.add_vehicle(run, STEP_TIMEOUT_MS)
                 now = servers_now()
                 peak = ((now + timedelta(hours=2)).hour, (now + timedelta(hours=5)).hour)
                 await other_car.night_charge(run, entry_id, HA, peak)

@@ -25,7 +25,7 @@ CAR = "Scotty"  # the stand-in's device (tests/fake_tesla.py)
 STEP_TIMEOUT_S = 60
 
 
-async def add_vehicle(run: Run, step_timeout_ms: int, ha: str) -> str:
+async def add_vehicle(run: Run, step_timeout_ms: int) -> str:
     """Add the stand-in Teslemetry car to FlexCharging in the UI; return the new entry's id."""
     created = await run.rest("POST", "/api/config/config_entries/flow", {"handler": "teslemetry"})
     assert created["type"] == "create_entry", created
@@ -34,15 +34,7 @@ async def add_vehicle(run: Run, step_timeout_ms: int, ha: str) -> str:
     )
     before = {entry["entry_id"] for entry in await flexcharging_entries(run)}
 
-    await run.goto(f"{ha}/config/integrations/dashboard")
-    await run.page.get_by_role("button", name=re.compile("Add integration", re.IGNORECASE)).click()
-    search = run.page.locator("dialog-add-integration").get_by_role("textbox").first
-    await search.fill("FlexCharging")
-    await (
-        run.page.locator("dialog-add-integration")
-        .get_by_text("FlexCharging", exact=True)
-        .first.click()
-    )
+    await run.start_adding_flexcharging()
     dialog = run.dialog()
     choice = dialog.get_by_text("A vehicle from another integration", exact=True)
     await expect(choice).to_be_visible(timeout=step_timeout_ms)
