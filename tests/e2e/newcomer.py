@@ -7,7 +7,8 @@ decoded from the screenshot, link checked), opens the device page, removes a key
 emulator and completes the repair, then chooses a time-of-use schedule in the options and turns
 managed charging on (the decision shows in the device's activity); sets a weekly schedule shown
 in a dashboard card, answers a plan-at-risk repair, adds the energy sensor to the Energy
-dashboard, and plans a trip from a Local Calendar. Then the second way in (other_car.py): a car
+dashboard, plans a trip from a Local Calendar and chooses a grid power sensor for solar surplus
+charging (the status then reports the surplus). Then the second way in (other_car.py): a car
 of a Teslemetry stand-in added as "a vehicle from another integration" and charged to its
 target through Teslemetry's switch. Screenshots of every step go to artifacts/e2e/.
 
@@ -75,9 +76,10 @@ DOC_IMAGES = {
     "18-plan-at-risk-answers.png": "plan-at-risk-answers.png",
     "19-energy-device-picker.png": "energy-device.png",
     "22-calendar-trip.png": "calendar-trip.png",
-    "23-other-car-menu.png": "other-car-menu.png",
-    "25-other-car-entities.png": "other-car-entities.png",
-    "28-other-car-charged.png": "other-car-charged.png",
+    "23-options-solar.png": "options-solar.png",
+    "24-other-car-menu.png": "other-car-menu.png",
+    "26-other-car-entities.png": "other-car-entities.png",
+    "29-other-car-charged.png": "other-car-charged.png",
 }
 
 CONFIGURATION = f"""
@@ -102,6 +104,22 @@ energy:
 application_credentials:
 webhook:
 person:
+input_number:
+  grid_power:
+    name: Grid power reading
+    min: -20000
+    max: 20000
+    step: 100
+    initial: 500
+    unit_of_measurement: W
+template:
+  - sensor:
+      - name: Grid power
+        unique_id: e2e_grid_power
+        unit_of_measurement: W
+        device_class: power
+        state_class: measurement
+        state: "{{{{ states('input_number.grid_power') }}}}"
 logger:
   default: warning
   logs:
@@ -826,6 +844,55 @@ class Run:
         await self.shot("calendar-trip")
         log(f"calendar trip: next departure {leave:%a %H:%M}, attributes {state['attributes']}")
 
+    async def solar(self) -> None:
+        """Solar surplus charging from a grid power sensor, chosen in the options."""
+        await self.goto(f"{HA}/config/integrations/integration/flexcharging")
+        await self.page.get_by_role("button", name=re.compile("^Configure$")).first.click()
+        dialog = self.dialog()
+        grid = dialog.get_by_role("radio", name="A grid power sensor (import and export)")
+        await expect(grid).to_be_visible(timeout=STEP_TIMEOUT_MS)
+        await grid.click()
+        await self.submit()
+        await expect(dialog.get_by_text("Your tariff's prices per kWh")).to_be_visible(
+            timeout=STEP_TIMEOUT_MS
+        )
+        await self.submit()
+        await expect(dialog.get_by_text("Solar surplus charging").first).to_be_visible(
+            timeout=STEP_TIMEOUT_MS
+        )
+        unset = dialog.get_by_text("Select an entity")
+        await expect(unset.first).to_be_visible()
+        empty = await unset.count()
+        for _ in range(3):  # as for the calendar: a click while the list settles can miss
+            await unset.first.click()
+            option = dialog.get_by_text("Grid power", exact=True).last  # not the field's label
+            await expect(option).to_be_visible(timeout=STEP_TIMEOUT_MS)
+            await asyncio.sleep(0.5)
+            await option.click()
+            await asyncio.sleep(0.5)
+            if await unset.count() == empty - 1:
+                break
+        assert await unset.count() == empty - 1, "the grid power sensor could not be picked"
+        await self.shot("options-solar")
+        await self.submit()
+        with contextlib.suppress(PlaywrightTimeoutError):
+            await self.submit()  # closes the "saved" message, where there is one
+        # The house exports 3.1 kW: the Model 3's status reports the surplus it would charge on.
+        status = "sensor.2023_tesla_model_3_smart_charging_status"
+        await self.call(
+            "input_number", "set_value", {"entity_id": "input_number.grid_power", "value": -3100}
+        )
+        deadline = time.monotonic() + STEP_TIMEOUT_MS / 1000
+        while (state := await self.rest("GET", f"/api/states/{status}"))["attributes"].get(
+            "solar_surplus_kw"
+        ) is None:
+            assert time.monotonic() < deadline, state
+            await asyncio.sleep(0.5)
+        surplus = state["attributes"]["solar_surplus_kw"]
+        # What is exported plus what the car draws (it is charging as planned, at most 11 kW).
+        assert 3.1 <= surplus <= 3.1 + 11, surplus
+        log(f"solar: status {state['state']}, surplus {surplus} kW (3.1 exported + the car's)")
+
     async def goto(self, url: str) -> None:
         """Open a page, again if the frontend's own navigation (a closing dialog) replaced it."""
         for _ in range(5):
@@ -918,6 +985,7 @@ async def main() -> None:
                 await run.plan_at_risk()
                 await run.energy_dashboard()
                 await run.calendar_trip()
+                await run.solar()
                 # The second way in: a car of another integration (tests/e2e/other_car.py).
                 entry_id = await other_car.add_vehicle(run, STEP_TIMEOUT_MS)
                 now = servers_now()
