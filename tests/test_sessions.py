@@ -246,6 +246,14 @@ def test_month_cost_and_periods() -> None:
     assert sessions.month_cost([first], second, at(0)) == pytest.approx(1.1 + 2.2)
     assert sessions.month_cost([first], second, at(3.5)) == pytest.approx(2.2)
     assert sessions.month_cost([first], None, at(3.5)) == 0
+    # Costed in another currency (the price source changed): not added to this one's total.
+    assert first.currency == second.currency == "EUR"
+    assert sessions.month_cost([first], second, at(0), "EUR") == pytest.approx(1.1 + 2.2)
+    second.currency = "SEK"
+    assert sessions.month_cost([first], second, at(0), "EUR") == pytest.approx(1.1)
+    assert sessions.month_cost([first], second, at(0), "SEK") == pytest.approx(2.2)
+    second.currency = None  # no price known yet: counted
+    assert sessions.month_cost([first], second, at(0), "EUR") == pytest.approx(1.1 + 2.2)
     assert sessions.in_period([first], None, None) == [first]
     assert sessions.in_period([first], at(3.9), at(5)) == [first]
     assert sessions.in_period([first], at(4), None) == []

@@ -159,7 +159,9 @@ class SessionLog:
         """
         if self.prices.source in (None, PRICE_SOURCE_NONE):
             return None
-        return month_cost(self.sessions(vehicle_id), self.open.get(vehicle_id), month_start)
+        return month_cost(
+            self.sessions(vehicle_id), self.open.get(vehicle_id), month_start, self.currency()
+        )
 
     def currency(self) -> str:
         """The currency of the costs: the price source's, else Home Assistant's.

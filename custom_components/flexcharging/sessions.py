@@ -412,12 +412,21 @@ def reference_cost(session: OpenSession) -> float | None:
 
 
 def month_cost(
-    sessions: Iterable[ChargingSession], session: OpenSession | None, month_start: datetime
+    sessions: Iterable[ChargingSession],
+    session: OpenSession | None,
+    month_start: datetime,
+    currency: str | None = None,
 ) -> float:
-    """The known cost of what was charged since `month_start` (by when each stretch ended)."""
-    charges = [charge for finished in sessions for charge in finished.charges]
+    """The known cost of what was charged since `month_start` (by when each stretch ended).
+
+    With a `currency`, only the sessions costed in it (or in none known) count: after the price
+    source changed its currency, a sum of both would be in neither.
+    """
+    counted: list[ChargingSession | OpenSession] = [*sessions]
     if session is not None:
-        charges += session.charges
+        counted.append(session)
+    counted = [item for item in counted if currency is None or item.currency in (None, currency)]
+    charges = [charge for item in counted for charge in item.charges]
     return sum(
         charge.cost for charge in charges if charge.cost is not None and charge.end > month_start
     )
