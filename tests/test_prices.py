@@ -14,6 +14,7 @@ from custom_components.flexcharging.planner import PriceSlot
 from custom_components.flexcharging.prices import (
     PriceFormatError,
     RateSchedule,
+    monetary,
     price_unit,
     schedule_slots,
     slots_from_attributes,
@@ -855,3 +856,22 @@ def test_template_sensor_from_core_nord_pool_actions() -> None:
     assert slots[0].start == datetime(2026, 11, 30, 0, 0, tzinfo=UTC)
     assert slots[1].end == datetime(2026, 11, 30, 0, 30, tzinfo=UTC)
     assert price_unit(attributes) == "SEK"
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "expected"),
+    [
+        (1.5, "EUR", (1.5, "EUR")),
+        (150.0, "c", (1.5, "EUR")),
+        (150.0, "ct", (1.5, "EUR")),
+        (250.0, "öre", (2.5, "EUR")),  # the main currency is Home Assistant's, here EUR
+        (None, "c", (None, "EUR")),
+        (3.0, None, (3.0, "EUR")),
+        (3.0, "SEK", (3.0, "SEK")),
+    ],
+)
+def test_monetary_amounts_are_in_an_iso_currency(
+    amount: float | None, currency: str | None, expected: tuple[float | None, str]
+) -> None:
+    """Costs of prices in cents are shown in the currency itself (an ISO 4217 unit)."""
+    assert monetary(amount, currency, "EUR") == expected

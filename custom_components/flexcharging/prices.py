@@ -144,6 +144,22 @@ def slots_from_attributes(attributes: Mapping[str, Any], time_zone: tzinfo) -> l
     return _merge(lists)
 
 
+# Hundredths of a currency that price sources use as the unit of their prices ("c/kWh").
+_SUBUNITS = frozenset({"c", "ct", "cent", "cents", "öre", "ore", "øre", "p", "pence"})
+
+
+def monetary(amount: float | None, currency: str | None, main: str) -> tuple[float | None, str]:
+    """An amount and its unit for a monetary sensor (Home Assistant wants an ISO 4217 code).
+
+    Prices in hundredths of a currency ("c/kWh") give amounts in `main`, Home Assistant's
+    currency; an unknown currency is `main`'s too; any other stays as it is.
+    """
+    if currency is None or currency.lower() in _SUBUNITS:
+        scale = 1.0 if currency is None else 100.0
+        return (None if amount is None else amount / scale), main
+    return amount, currency
+
+
 def price_unit(attributes: Mapping[str, Any]) -> str | None:
     """The currency part of the entity's unit ('EUR/kWh' → 'EUR', 'c/kWh' → 'c') or None."""
     for key in _UNIT_KEYS:

@@ -29,6 +29,7 @@ from .entity import (
 )
 from .models import FlexChargingConfigEntry, VehicleCoordinator, VehicleData
 from .planner import PlannedBlock
+from .prices import monetary
 from .push import PushReceiver
 from .session_sensors import session_sensors
 from .smart_charging import Decision, SmartChargingState, SmartStatus
@@ -304,14 +305,17 @@ class SmartSensor(SmartChargingEntity, SensorEntity):
 
     @property
     def native_value(self) -> Any:
-        """The current value."""
-        return self.entity_description.value_fn(self.smart_state)
+        """The current value (a cost in the currency, not its cents)."""
+        value = self.entity_description.value_fn(self.smart_state)
+        if self.entity_description.monetary:
+            return monetary(value, self.smart_state.currency, self.hass.config.currency)[0]
+        return value
 
     @property
     def native_unit_of_measurement(self) -> str | None:
-        """Costs are in the currency of the prices."""
+        """Costs are in the currency of the prices (its ISO code)."""
         if self.entity_description.monetary:
-            return self.smart_state.currency
+            return monetary(None, self.smart_state.currency, self.hass.config.currency)[1]
         return super().native_unit_of_measurement
 
     @property

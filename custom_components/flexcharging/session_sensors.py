@@ -21,6 +21,7 @@ from homeassistant.util import dt as dt_util
 
 from .entity import FlexChargingEntity, FlexChargingEntityDescription
 from .models import VehicleCoordinator, VehicleData
+from .prices import monetary
 from .session_log import SessionLog, sessions_signal
 
 
@@ -122,14 +123,17 @@ class SessionSensor(FlexChargingEntity, SensorEntity):
 
     @property
     def native_value(self) -> Any:
-        """The current value."""
-        return self.entity_description.value_fn(self.log, self.vehicle_id)
+        """The current value (a cost in the currency, not its cents)."""
+        value = self.entity_description.value_fn(self.log, self.vehicle_id)
+        if self.entity_description.monetary:
+            return monetary(value, self.log.currency(), self.hass.config.currency)[0]
+        return value
 
     @property
     def native_unit_of_measurement(self) -> str | None:
-        """Costs are in the currency of the prices."""
+        """Costs are in the currency of the prices (its ISO code)."""
         if self.entity_description.monetary:
-            return self.log.currency()
+            return monetary(None, self.log.currency(), self.hass.config.currency)[1]
         return super().native_unit_of_measurement
 
     @property
