@@ -335,12 +335,6 @@ def _check_sessions(state: Any, entry: Any, result: Result, end: datetime) -> No
     ]
     for vehicle_id in MEASURED:
         ledger = state.vehicle(vehicle_id).ledger
-        print(
-            [
-                (x.started_at.isoformat(), x.ended_at.isoformat(), x.energy_kwh)
-                for x in entry.runtime_data.sessions.sessions(vehicle_id)
-            ],
-        )
         for session in entry.runtime_data.sessions.sessions(vehicle_id):
             truth_kwh, truth_cost = ledger_cost(ledger, slots, session.started_at, session.ended_at)
             result.sessions.setdefault(vehicle_id, []).append(
