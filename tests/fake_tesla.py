@@ -29,6 +29,17 @@ from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity
 
 VIN = "LRW3E7FS0PC000001"
+# The mapping FlexCharging proposes for the car (its entity ids follow the device's name).
+MAPPING = {
+    "battery_level": "sensor.scotty_battery_level",
+    "plugged_in": "binary_sensor.scotty_charge_cable",
+    "charging_state": "sensor.scotty_charging",
+    "charge_switch": "switch.scotty_charge",
+    "charge_limit": "number.scotty_charge_limit",
+    "charge_power": "sensor.scotty_charger_power",
+    "location": "device_tracker.scotty_location",
+    "wake_button": "button.scotty_wake",
+}
 CHARGE_STATES = ["starting", "charging", "stopped", "complete", "disconnected", "no_power"]
 
 
@@ -48,7 +59,7 @@ class FakeTesla:
     entities: list[FakeEntity] = field(default_factory=list)
     device_id: str = ""
 
-    def command(self, name: str) -> None:
+    def command(self, name: str, value: int | None = None) -> None:
         """A command reaching the car (ignored while it is asleep)."""
         if self.refuse:
             raise HomeAssistantError("The vehicle refused the command")
@@ -59,6 +70,13 @@ class FakeTesla:
             self.charging = True
         elif name == "charge_stop":
             self.charging = False
+        elif name == "set_charge_limit" and value is not None:
+            self.limit = value
+
+    def wake(self) -> None:
+        """The wake button: the car wakes up."""
+        self.calls.append("wake_up")
+        self.asleep = False
 
     def report(self) -> None:
         """The car reports: every entity writes its state (unchanged ones too)."""
@@ -185,9 +203,7 @@ class ChargeLimit(FakeEntity, NumberEntity):
 
     async def async_set_native_value(self, value: float) -> None:
         """Set the limit."""
-        self.car.command("set_charge_limit")
-        if not self.car.asleep:
-            self.car.limit = int(value)
+        self.car.command("set_charge_limit", int(value))
         self.async_write_ha_state()
 
 
@@ -196,8 +212,7 @@ class WakeButton(FakeEntity, ButtonEntity):
 
     async def async_press(self) -> None:
         """Wake the car up."""
-        self.car.calls.append("wake_up")
-        self.car.asleep = False
+        self.car.wake()
 
 
 class Location(FakeEntity, TrackerEntity):

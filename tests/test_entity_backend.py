@@ -50,19 +50,14 @@ from custom_components.flexcharging.const import (
 from custom_components.flexcharging.issues import charging_problem_issue_id
 from custom_components.flexcharging.smart_charging.policy import RETRY_AFTER
 from tests.common import FROZEN_NOW
-from tests.fake_tesla import BatteryLevel, ChargingState, FakeTesla, async_add_fake_tesla
+from tests.fake_tesla import (
+    MAPPING,
+    BatteryLevel,
+    ChargingState,
+    FakeTesla,
+    async_add_fake_tesla,
+)
 from tests.test_smart_charging import CHEAP_START, PRICE_ENTITY, PRICES, price_attributes
-
-MAPPING = {
-    "battery_level": "sensor.scotty_battery_level",
-    "plugged_in": "binary_sensor.scotty_charge_cable",
-    "charging_state": "sensor.scotty_charging",
-    "charge_switch": "switch.scotty_charge",
-    "charge_limit": "number.scotty_charge_limit",
-    "charge_power": "sensor.scotty_charger_power",
-    "location": "device_tracker.scotty_location",
-    "wake_button": "button.scotty_wake",
-}
 
 
 def ours(hass: HomeAssistant, domain: str, car: FakeTesla, key: str) -> str:

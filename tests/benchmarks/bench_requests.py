@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -37,27 +38,34 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.flexcharging import budget, plug_guard
 from custom_components.flexcharging.const import (
+    BACKEND_ENTITIES,
+    CONF_BACKEND,
+    CONF_DEVICE_ID,
     CONF_OFFPEAK_PRICE,
     CONF_PEAK_PRICE,
     CONF_PLUG_TRIGGERS,
     CONF_PRICE_SOURCE,
     CONF_REQUEST_BUDGET,
+    CONF_VEHICLE_ENTITIES,
     CONF_WEEKDAY_PEAK_END,
     CONF_WEEKDAY_PEAK_START,
     CONF_WEEKEND_PEAK_END,
     CONF_WEEKEND_PEAK_START,
+    DOMAIN,
     EVENT_CHARGING_DECISION,
     PRICE_SOURCE_SCHEDULE,
 )
 from custom_components.flexcharging.prices import schedule_slots
 from custom_components.flexcharging.smart_charging.inputs import schedule_from_options
 from emulator import ID4_ID, MODEL_Y_ID, ledger_cost
+from emulator.state import EmulatorState
 from tests.common import (
     HA_WEBHOOK_ID,
     SMARTCAR_WEBHOOK_ID,
     Emulator,
     entry_data,
 )
+from tests.fake_tesla import MAPPING, FakeTesla, async_add_fake_tesla
 
 TIME_ZONE = "Europe/Amsterdam"
 START = datetime(2026, 6, 1, 0, 0, tzinfo=ZoneInfo(TIME_ZONE))  # a month starts at local midnight
@@ -114,6 +122,8 @@ class Result:
     # A limited plan only: what the emulator billed against it in its (UTC) month, and its 430s
     plan: dict[str, int] = field(default_factory=dict)
     refused: int = 0
+    # A vehicle from another integration: (commands, wake-ups) it sent through that integration.
+    billed: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 # The smart charging month's tariff: off-peak 23:00–07:00 every day.
@@ -130,6 +140,91 @@ SMART_TARGET = 80
 
 
 ARRIVED = "input_boolean.arrived_home"  # the arrival trigger entity (an automation would set it)
+# A Tesla falls asleep after some idle minutes (not charging, nobody asking); driving, plugging
+# in and its wake button wake it.
+SLEEP_AFTER = timedelta(minutes=15)
+
+
+@dataclass
+class EmulatedTesla(FakeTesla):
+    """tests/fake_tesla.py's car of "another integration", its physics the emulator's Model Y.
+
+    The entities read the emulator's vehicle (`follow`, then `report`: a local integration
+    writes every change at once); commands, the charge limit and the wake button change it.
+    """
+
+    emulator: EmulatorState | None = None
+    vehicle_id: str = MODEL_Y_ID
+
+    def follow(self) -> None:
+        """Take the emulator vehicle's current values."""
+        assert self.emulator is not None
+        vehicle = self.emulator.vehicle(self.vehicle_id)
+        self.soc = vehicle.soc
+        self.plugged = vehicle.plugged_in
+        self.charging = vehicle.charging
+        self.asleep = vehicle.asleep
+        self.limit = vehicle.charge_limit
+        self.power_kw = vehicle.charge_power_kw
+        self.home = vehicle.is_at_home
+
+    def command(self, name: str, value: int | None = None) -> None:
+        """The command reaches the emulator's vehicle (or not, while it is asleep)."""
+        self.follow()
+        super().command(name, value)
+        self._push()
+
+    def wake(self) -> None:
+        """The wake button wakes the emulator's vehicle."""
+        super().wake()
+        self._push()
+
+    def _push(self) -> None:
+        assert self.emulator is not None
+        vehicle = self.emulator.vehicle(self.vehicle_id)
+        changes = {
+            name: new
+            for name, new, old in (
+                ("charging", self.charging, vehicle.charging),
+                ("charge_limit", self.limit, vehicle.charge_limit),
+                ("asleep", self.asleep, vehicle.asleep),
+            )
+            if new != old
+        }
+        if changes:
+            self.emulator.patch_vehicle(self.vehicle_id, changes)
+        self.follow()
+
+
+async def _add_entity_vehicle(
+    hass: HomeAssistant, state: EmulatorState, entry: MockConfigEntry
+) -> tuple[EmulatedTesla, MockConfigEntry, str]:
+    """The Model Y as a teslemetry-like device, added to FlexCharging as a vehicle of its own.
+
+    Returns the car, FlexCharging's entry for it, and the slug of FlexCharging's entities.
+    """
+    car = EmulatedTesla(emulator=state)
+    car.follow()
+    await async_add_fake_tesla(hass, car)
+    vehicle_entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Scotty",
+        unique_id=car.device_id,
+        data={
+            CONF_BACKEND: BACKEND_ENTITIES,
+            CONF_DEVICE_ID: car.device_id,
+            CONF_VEHICLE_ENTITIES: MAPPING,
+        },
+        options=dict(entry.options),
+    )
+    vehicle_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(vehicle_entry.entry_id)
+    await hass.async_block_till_done()
+    plugged = er.async_get(hass).async_get_entity_id(
+        "binary_sensor", DOMAIN, f"{car.device_id}_plugged_in"
+    )
+    assert plugged is not None
+    return car, vehicle_entry, plugged.removeprefix("binary_sensor.").removesuffix("_plugged_in")
 
 
 def _daily_events(day: int, *, arrivals: bool = False) -> list[tuple[datetime, str]]:
@@ -164,7 +259,13 @@ async def _simulate(
     smart_charging: bool = False,
     plan: int | None = None,
     arrival_trigger: bool = False,
+    entity_car: bool = False,
+    sleepy: bool = False,
 ) -> Result:
+    """The month; with `entity_car` the Model Y is a vehicle from another integration instead.
+
+    With `sleepy` that car falls asleep after SLEEP_AFTER idle and ignores a start then.
+    """
     # aiohttp's access log cannot format frozen time: silence it.
     logging.getLogger("aiohttp.access").disabled = True
     state = emulator.state
@@ -174,14 +275,15 @@ async def _simulate(
     state.reset()  # the fleet's simulation starts at the emulator's (new) time
     freezer.move_to(START)
     state.connect()
-    await state.create_webhook(
-        "http://127.0.0.1:9/unreachable",
-        webhook_id=SMARTCAR_WEBHOOK_ID,
-        verify=False,
-        verified=True,
-    )
-    for vehicle_id in list(state.vehicles):
-        state.subscribe(SMARTCAR_WEBHOOK_ID, vehicle_id)
+    if not entity_car:  # Smartcar's webhook (its deliveries are billed)
+        await state.create_webhook(
+            "http://127.0.0.1:9/unreachable",
+            webhook_id=SMARTCAR_WEBHOOK_ID,
+            verify=False,
+            verified=True,
+        )
+        for vehicle_id in list(state.vehicles):
+            state.subscribe(SMARTCAR_WEBHOOK_ID, vehicle_id)
     for vehicle_id in MEASURED:
         state.patch_vehicle(vehicle_id, {"plugged_in": False, "charging": False, "soc": 55.0})
     await state.wait_for_deliveries()
@@ -203,8 +305,16 @@ async def _simulate(
         hass.config_entries.async_update_entry(
             entry, options={**entry.options, CONF_REQUEST_BUDGET: plan}
         )
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    measured = MEASURED
+    car: EmulatedTesla | None = None
+    ids = {vehicle_id: vehicle_id for vehicle_id in MEASURED}  # emulator's -> FlexCharging's
+    if entity_car:
+        car, entry, slug = await _add_entity_vehicle(hass, state, entry)
+        measured = {MODEL_Y_ID: slug}
+        ids = {MODEL_Y_ID: car.device_id}
+    else:
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
     decisions: list[dict[str, Any]] = []
     if smart_charging:
 
@@ -214,7 +324,7 @@ async def _simulate(
                 print(event.time_fired.isoformat(), dict(event.data))
 
         hass.bus.async_listen(EVENT_CHARGING_DECISION, _decided)
-        for slug in MEASURED.values():
+        for slug in measured.values():
             await hass.services.async_call(
                 "switch", "turn_on", {"entity_id": f"switch.{slug}_managed_charging"}, blocking=True
             )
@@ -229,10 +339,12 @@ async def _simulate(
     result = Result(name)
     events = sorted(
         [event for day in range(DAYS) for event in _daily_events(day, arrivals=arrival_trigger)]
-        + [(KEY_REMOVAL, "remove_key"), (KEY_RESTORED, "restore_key")]
+        # Smartcar's virtual key: a vehicle from another integration has none.
+        + ([] if entity_car else [(KEY_REMOVAL, "remove_key"), (KEY_RESTORED, "restore_key")])
     )
     watches: list[Watch] = []
-    charging_seen: dict[str, bool] = dict.fromkeys(MEASURED, False)
+    charging_seen: dict[str, bool] = dict.fromkeys(measured, False)
+    idle_since = START
     now = START
     end = START + timedelta(days=DAYS)
     while now < end:
@@ -241,7 +353,7 @@ async def _simulate(
             at, kind = events.pop(0)
             if smart_charging and kind == "unplug":
                 state.set_time(at)
-                for vehicle_id in MEASURED:
+                for vehicle_id in measured:
                     if state.vehicle(vehicle_id).plugged_in:  # not the first morning
                         result.departures.setdefault(vehicle_id, []).append(
                             state.vehicle(vehicle_id).soc
@@ -254,10 +366,19 @@ async def _simulate(
                 )
             if kind == "arrive":
                 continue
+            if sleepy and kind in ("plug", "unplug"):  # driven: awake
+                state.patch_vehicle(MODEL_Y_ID, {"asleep": False})
+                idle_since = at
             if not (smart_charging and kind == "charge"):  # smart charging does the charging
-                _apply(state, kind, at, watches, auto_start=smart_charging)
+                _apply(state, kind, at, watches, measured, auto_start=smart_charging)
         state.set_time(now)
-        for vehicle_id, slug in MEASURED.items():
+        if sleepy:
+            vehicle = state.vehicle(MODEL_Y_ID)
+            if vehicle.charging or (car is not None and car.asleep and not vehicle.asleep):
+                idle_since = now  # charging, or woken since the last minute
+            elif not vehicle.asleep and now - idle_since >= SLEEP_AFTER:
+                state.patch_vehicle(MODEL_Y_ID, {"asleep": True})
+        for vehicle_id, slug in measured.items():
             vehicle = state.vehicle(vehicle_id)
             if charging_seen[vehicle_id] and not vehicle.charging:
                 watches.append(
@@ -279,10 +400,13 @@ async def _simulate(
         if deliver_webhooks:
             await state.wait_for_deliveries()
         freezer.move_to(now)
+        if car is not None:  # a local integration writes what the car does at once
+            car.follow()
+            car.report()
         async_fire_time_changed(hass, now)
         # Coordinator refreshes run as background tasks.
         await hass.async_block_till_done(wait_background_tasks=True)
-        if os.environ.get("BENCH_TRACE") and now.minute == 0:
+        if os.environ.get("BENCH_TRACE") and now.minute == 0 and not entity_car:
             vehicle = state.vehicle(ID4_ID)
             print(  # trace: BENCH_TRACE=1 scripts/bench
                 now.isoformat(),
@@ -304,14 +428,14 @@ async def _simulate(
                 result.missed[key] = result.missed.get(key, 0) + 1
                 watches.remove(watch)
     billable = state.requests.billable_by_vehicle
-    result.requests = {vehicle_id: int(billable.get(vehicle_id, 0)) for vehicle_id in MEASURED}
+    result.requests = {vehicle_id: int(billable.get(vehicle_id, 0)) for vehicle_id in measured}
     if plan is not None:
         used = state.plans.as_dict(state.month)
         result.plan = {vehicle_id: used[vehicle_id]["used"] for vehicle_id in MEASURED}
         result.refused = state.requests.by_status["430"]
-    for vehicle_id in MEASURED:
-        car = state.vehicle(vehicle_id)
-        name_of = f"{car.year} {car.make.title()} {car.model}"  # as the events name it
+    for vehicle_id in measured:
+        ours = entry.runtime_data.coordinator.data[ids[vehicle_id]]
+        name_of = ours.info.display_name  # as the events name it
         mine = [d["decision"] for d in decisions if d["vehicle"] == name_of]
         result.decisions[vehicle_id] = {kind: mine.count(kind) for kind in sorted(set(mine))}
         result.commands[vehicle_id] = sum(
@@ -319,13 +443,17 @@ async def _simulate(
             for kind, count in result.decisions[vehicle_id].items()
             if kind.startswith(("start", "stop", "retry"))
         )
+        if entity_car:
+            result.billed[vehicle_id] = (ours.commands_sent - ours.wake_ups, ours.wake_ups)
     if smart_charging:
-        _check_sessions(state, entry, result, end)
+        _check_sessions(state, entry, result, end, ids)
     await hass.config_entries.async_unload(entry.entry_id)
     return result
 
 
-def _check_sessions(state: Any, entry: Any, result: Result, end: datetime) -> None:
+def _check_sessions(
+    state: Any, entry: Any, result: Result, end: datetime, ids: dict[str, str]
+) -> None:
     """Each recorded session against the emulator's ledger of energy x price (issue #15)."""
     schedule = schedule_from_options(SMART_OPTIONS)
     assert schedule is not None
@@ -333,9 +461,9 @@ def _check_sessions(state: Any, entry: Any, result: Result, end: datetime) -> No
         (slot.start, slot.end, slot.price)
         for slot in schedule_slots(schedule, START, end + timedelta(days=1), ZoneInfo(TIME_ZONE))
     ]
-    for vehicle_id in MEASURED:
+    for vehicle_id, ours in ids.items():
         ledger = state.vehicle(vehicle_id).ledger
-        for session in entry.runtime_data.sessions.sessions(vehicle_id):
+        for session in entry.runtime_data.sessions.sessions(ours):
             truth_kwh, truth_cost = ledger_cost(ledger, slots, session.started_at, session.ended_at)
             result.sessions.setdefault(vehicle_id, []).append(
                 (session.energy_kwh, session.cost or 0.0, truth_kwh, truth_cost)
@@ -343,10 +471,16 @@ def _check_sessions(state: Any, entry: Any, result: Result, end: datetime) -> No
 
 
 def _apply(
-    state: Any, kind: str, at: datetime, watches: list[Watch], *, auto_start: bool = False
+    state: Any,
+    kind: str,
+    at: datetime,
+    watches: list[Watch],
+    measured: dict[str, str],
+    *,
+    auto_start: bool = False,
 ) -> None:
     state.set_time(at)
-    for vehicle_id, slug in MEASURED.items():
+    for vehicle_id, slug in measured.items():
         vehicle = state.vehicle(vehicle_id)
         if kind == "unplug":
             state.patch_vehicle(vehicle_id, {"plugged_in": False, "charging": False})
@@ -387,6 +521,8 @@ def _apply(
 def _print(result: Result) -> None:
     print(f"\n== {result.name}")
     for vehicle_id, slug in MEASURED.items():
+        if vehicle_id not in result.requests:
+            continue  # not in this month
         print(f"  {slug}: {result.requests.get(vehicle_id, 0)} billable requests in {DAYS} days")
         if vehicle_id in result.plan:
             print(
@@ -404,6 +540,8 @@ def _print(result: Result) -> None:
                 f"peak {peak}"
             )
             print(f"    decisions: {result.decisions.get(vehicle_id, {})}")
+        if billed := result.billed.get(vehicle_id):
+            print(f"    through the other integration: {billed[0]} commands, {billed[1]} wake-ups")
         if sessions := result.sessions.get(vehicle_id):
             errors = [abs(cost - truth) / truth for _, cost, _, truth in sessions if truth > 0]
             within = sum(1 for error in errors if error <= 0.01)
@@ -433,6 +571,8 @@ NO_GUARD = f"{SMART}, polling only, no plug-in guard (as before issue #14)"
 POLLING = f"{SMART}, polling only"
 ARRIVAL = f"{SMART}, polling only, arrival trigger"
 WEBHOOKS = f"{SMART}, with webhooks"
+ENTITIES = f"{SMART}, vehicle from another integration"
+ENTITIES_ASLEEP = f"{ENTITIES}, asleep when idle"
 SCHEDULES: dict[str, tuple[Callable[..., timedelta] | None, bool]] = {
     "FlexCharging budget planner, polling only": (None, False),
     "FlexCharging budget planner, with webhooks": (None, True),
@@ -440,6 +580,8 @@ SCHEDULES: dict[str, tuple[Callable[..., timedelta] | None, bool]] = {
     POLLING: (None, False),
     ARRIVAL: (None, False),
     WEBHOOKS: (None, True),
+    ENTITIES: (None, False),
+    ENTITIES_ASLEEP: (None, False),
     PLAN_100: (None, True),
     "Fixed 30-minute polling (Smartcar's recommendation)": (
         lambda context, now: timedelta(minutes=30),
@@ -483,6 +625,8 @@ async def test_month(
         smart_charging="smart charging" in name,
         plan=100 if name == PLAN_100 else None,
         arrival_trigger=name == ARRIVAL,
+        entity_car=name in (ENTITIES, ENTITIES_ASLEEP),
+        sleepy=name == ENTITIES_ASLEEP,
     )
     _print(result)
     SMART_RESULTS[name] = result
@@ -514,6 +658,14 @@ def _off_peak_share(result: Result, vehicle_id: str, *, with_keyless: bool = Tru
     return 100.0 * minutes[False] / max(minutes[True] + minutes[False], 1)
 
 
+# Issue #19: the Model Y as a vehicle from another integration, next to Smartcar with webhooks.
+BACKENDS = {
+    WEBHOOKS: "Smartcar, with webhooks",
+    ENTITIES: "another integration",
+    ENTITIES_ASLEEP: "another integration, asleep when idle",
+}
+
+
 def test_smart_charging_summary() -> None:
     """The smart charging months above, side by side with issue #14's targets (run them first).
 
@@ -541,6 +693,27 @@ def test_smart_charging_summary() -> None:
         print(
             f"  {label:40} {BEFORE[name]:>12} {share:8.1f}% {keyed:11.1f}% {target:6.0f}% "
             f"{requests:9d} {limit:6d}  {met} of {len(departures)}{verdict}"
+        )
+    print(
+        "\n== Issue #19: the same Model Y through Smartcar and as a vehicle from another integration"
+    )
+    print(
+        f"  {'month':40} {'off-peak':>9} {'w/o keyless':>12} {'met':>9} {'commands':>9} "
+        f"{'requests':>9}  billed by the other integration"
+    )
+    for name, label in BACKENDS.items():
+        if (result := SMART_RESULTS.get(name)) is None:
+            print(f"  {label:40} (not run)")
+            continue
+        departures = result.departures.get(MODEL_Y_ID, [])
+        met = sum(1 for soc in departures if soc >= SMART_TARGET - 0.5)
+        billed = result.billed.get(MODEL_Y_ID)
+        print(
+            f"  {label:40} {_off_peak_share(result, MODEL_Y_ID):8.1f}% "
+            f"{_off_peak_share(result, MODEL_Y_ID, with_keyless=False):11.1f}% "
+            f"{f'{met} of {len(departures)}':>9} {result.commands.get(MODEL_Y_ID, 0):9d} "
+            f"{result.requests.get(MODEL_Y_ID, 0):9d}  "
+            + (f"{billed[0]} commands, {billed[1]} wake-ups" if billed else "-")
         )
 
 
