@@ -206,6 +206,10 @@ async def _add_entity_vehicle(
     car = EmulatedTesla(emulator=state)
     car.follow()
     await async_add_fake_tesla(hass, car)
+    options = dict(entry.options)
+    # No Smartcar account here: set up with the domain, its entry would poll (and be billed
+    # for) the same car.
+    assert await hass.config_entries.async_remove(entry.entry_id)
     vehicle_entry = MockConfigEntry(
         domain=DOMAIN,
         title="Scotty",
@@ -215,7 +219,7 @@ async def _add_entity_vehicle(
             CONF_DEVICE_ID: car.device_id,
             CONF_VEHICLE_ENTITIES: MAPPING,
         },
-        options=dict(entry.options),
+        options=options,
     )
     vehicle_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(vehicle_entry.entry_id)
