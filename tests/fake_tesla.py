@@ -13,7 +13,7 @@ them as it would see the real integration's. Their behaviour follows tesla_fleet
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.binary_sensor import BinarySensorDeviceClass, BinarySensorEntity
 from homeassistant.components.button import ButtonEntity
@@ -27,6 +27,9 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity
+
+if TYPE_CHECKING:
+    from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 VIN = "LRW3E7FS0PC000001"
 # The mapping FlexCharging proposes for the car (its entity ids follow the device's name).
@@ -309,3 +312,30 @@ async def async_add_fake_tesla(
     car.device_id = device.id
     await hass.async_block_till_done()
     return car
+
+
+def flexcharging_entry(car: FakeTesla, options: dict[str, Any]) -> MockConfigEntry:
+    """FlexCharging's config entry for the car, with the mapping it proposes, not yet added."""
+    from pytest_homeassistant_custom_component.common import (
+        MockConfigEntry,
+    )
+
+    from custom_components.flexcharging.const import (
+        BACKEND_ENTITIES,
+        CONF_BACKEND,
+        CONF_DEVICE_ID,
+        CONF_VEHICLE_ENTITIES,
+        DOMAIN,
+    )
+
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Scotty",
+        unique_id=car.device_id,
+        data={
+            CONF_BACKEND: BACKEND_ENTITIES,
+            CONF_DEVICE_ID: car.device_id,
+            CONF_VEHICLE_ENTITIES: MAPPING,
+        },
+        options=options,
+    )

@@ -31,7 +31,7 @@ from homeassistant.helpers import (
 )
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
@@ -56,6 +56,7 @@ from tests.fake_tesla import (
     ChargingState,
     FakeTesla,
     async_add_fake_tesla,
+    flexcharging_entry,
 )
 from tests.test_smart_charging import CHEAP_START, PRICE_ENTITY, PRICES, price_attributes
 
@@ -237,16 +238,8 @@ async def night(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> FakeTesl
     freezer.move_to(FROZEN_NOW)
     hass.states.async_set(PRICE_ENTITY, "0.30", price_attributes(PRICES))
     car = await async_add_fake_tesla(hass)
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Scotty",
-        unique_id=car.device_id,
-        data={
-            CONF_BACKEND: BACKEND_ENTITIES,
-            CONF_DEVICE_ID: car.device_id,
-            CONF_VEHICLE_ENTITIES: MAPPING,
-        },
-        options={CONF_PRICE_SOURCE: PRICE_SOURCE_ENTITIES, CONF_PRICE_ENTITIES: [PRICE_ENTITY]},
+    entry = flexcharging_entry(
+        car, {CONF_PRICE_SOURCE: PRICE_SOURCE_ENTITIES, CONF_PRICE_ENTITIES: [PRICE_ENTITY]}
     )
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)

@@ -38,15 +38,11 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.flexcharging import budget, plug_guard
 from custom_components.flexcharging.const import (
-    BACKEND_ENTITIES,
-    CONF_BACKEND,
-    CONF_DEVICE_ID,
     CONF_OFFPEAK_PRICE,
     CONF_PEAK_PRICE,
     CONF_PLUG_TRIGGERS,
     CONF_PRICE_SOURCE,
     CONF_REQUEST_BUDGET,
-    CONF_VEHICLE_ENTITIES,
     CONF_WEEKDAY_PEAK_END,
     CONF_WEEKDAY_PEAK_START,
     CONF_WEEKEND_PEAK_END,
@@ -65,7 +61,7 @@ from tests.common import (
     Emulator,
     entry_data,
 )
-from tests.fake_tesla import MAPPING, FakeTesla, async_add_fake_tesla
+from tests.fake_tesla import FakeTesla, async_add_fake_tesla, flexcharging_entry
 
 TIME_ZONE = "Europe/Amsterdam"
 START = datetime(2026, 6, 1, 0, 0, tzinfo=ZoneInfo(TIME_ZONE))  # a month starts at local midnight
@@ -210,17 +206,7 @@ async def _add_entity_vehicle(
     # No Smartcar account here: set up with the domain, its entry would poll (and be billed
     # for) the same car.
     assert await hass.config_entries.async_remove(entry.entry_id)
-    vehicle_entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Scotty",
-        unique_id=car.device_id,
-        data={
-            CONF_BACKEND: BACKEND_ENTITIES,
-            CONF_DEVICE_ID: car.device_id,
-            CONF_VEHICLE_ENTITIES: MAPPING,
-        },
-        options=options,
-    )
+    vehicle_entry = flexcharging_entry(car, options)
     vehicle_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(vehicle_entry.entry_id)
     await hass.async_block_till_done()
