@@ -15,6 +15,7 @@ from homeassistant.helpers.translation import async_get_translations
 import voluptuous as vol
 
 from .const import DOMAIN, LOGGER
+from .texts import Placeholders
 
 NOTIFY = "notify"
 # The Mobile App's actionable notifications: a tapped button comes back as this event.
@@ -103,13 +104,6 @@ async def async_notify(
         LOGGER.warning("Could not notify %s: %s", target, err)
 
 
-class _Placeholders(dict[str, str]):
-    """Placeholders for a text; one a translation names but we lack stays as it is."""
-
-    def __missing__(self, key: str) -> str:
-        return f"{{{key}}}"
-
-
 async def async_text(hass: HomeAssistant, key: str, placeholders: Mapping[str, str | Text]) -> str:
     """One of our texts (the "common" translations) in Home Assistant's language."""
     translations = await async_get_translations(hass, hass.config.language, "common", {DOMAIN})
@@ -118,7 +112,7 @@ async def async_text(hass: HomeAssistant, key: str, placeholders: Mapping[str, s
         for name, value in placeholders.items()
     }
     text = translations.get(f"component.{DOMAIN}.common.{key}", key)
-    return text.format_map(_Placeholders(values))
+    return text.format_map(Placeholders(values))
 
 
 async def async_send(

@@ -13,10 +13,11 @@ from homeassistant.helpers.translation import async_get_cached_translations
 from .const import DOMAIN
 
 
-class _Placeholders(dict[str, str]):
+class Placeholders(dict[str, str]):
     """Placeholders for a text; one a translation names but we lack stays as it is."""
 
     def __missing__(self, key: str) -> str:
+        """The placeholder itself, unfilled."""
         return f"{{{key}}}"
 
 
@@ -25,6 +26,4 @@ def cached_text(hass: HomeAssistant, key: str, **placeholders: object) -> str:
     """The text `key` of the "common" translations in Home Assistant's language."""
     translations = async_get_cached_translations(hass, hass.config.language, "common", DOMAIN)
     text = translations.get(f"component.{DOMAIN}.common.{key}", key)
-    return text.format_map(
-        _Placeholders({name: str(value) for name, value in placeholders.items()})
-    )
+    return text.format_map(Placeholders({name: str(value) for name, value in placeholders.items()}))
