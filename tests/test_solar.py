@@ -122,7 +122,7 @@ async def test_charges_on_the_surplus_and_stops_when_it_goes(
     advance: Advance,  # noqa: F811 (the fixture)
     options: dict[str, Any],
 ) -> None:
-    """Five minutes of surplus start the car; a lasting shortfall stops it after its minimum
+    """Two minutes of surplus start the car; a lasting shortfall stops it after its minimum
     time on; the plan meanwhile keeps the ready-by target, as late as it can."""
     source = options[CONF_SOLAR_SOURCE]
     events = async_capture_events(hass, EVENT_CHARGING_DECISION)
@@ -140,9 +140,9 @@ async def test_charges_on_the_surplus_and_stops_when_it_goes(
     sun(hass, source, 3.1)
     await hass.async_block_till_done(wait_background_tasks=True)
     sunny_at = dt_util.utcnow()
-    await advance_to(advance, sunny_at + 4 * MINUTE)
-    assert commands(frozen_emulator, "start") == 0  # not yet five minutes
-    await advance_to(advance, sunny_at + 5 * MINUTE + 30 * timedelta(seconds=1))
+    await advance_to(advance, sunny_at + MINUTE)
+    assert commands(frozen_emulator, "start") == 0  # not yet two minutes
+    await advance_to(advance, sunny_at + 2 * MINUTE + 30 * timedelta(seconds=1))
     assert commands(frozen_emulator, "start") == 1
     assert car.charging is True
     assert state_of(hass, STATUS) == "solar_charging"

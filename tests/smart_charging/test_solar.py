@@ -24,7 +24,7 @@ T0 = datetime(2026, 6, 10, 10, 0, tzinfo=UTC)
 DAY = date(2026, 6, 10)
 MINUTE = timedelta(minutes=1)
 CAR = 4.0  # kW: start at 3.2 kW of surplus (80 %), stop below 2.0 kW (50 %)
-SETTINGS = SolarSettings(start_share=0.8, stop_share=0.5)
+SETTINGS = SolarSettings(start_share=0.8, stop_share=0.5, start_delay=timedelta(minutes=5))
 
 
 def run(
@@ -211,12 +211,58 @@ def test_the_levels_follow_the_car_power() -> None:
 
 
 def test_the_default_levels_take_a_partial_surplus() -> None:
-    """By default 40 % of the car's power starts it and under 20 % stops it."""
+    """By default 30 % of the car's power starts it (after two minutes), under 15 % stops it."""
     defaults = SolarSettings()
-    result = run(steady(1.6, 0, 6), settings=defaults)
+    result = run(steady(1.2, 0, 3), settings=defaults)
     assert result[-1][1] is True
-    state = _state_after(steady(1.6, 0, 6))
+    state = _state_after(steady(1.2, 0, 6))
     assert state.wants is False  # the table's 80 % would not
+
+
+def test_with_a_current_entity_the_levels_are_shares_of_the_lowest_current() -> None:
+    """With a current entity a tenth of the power at 6 A starts the car; it stops only after
+    the house imported the whole of that power for 30 minutes (a cloud costs no commands)."""
+    defaults = SolarSettings()
+    state = SolarState()
+    minimum = 1.38  # 6 A on one phase
+    for minute in range(3):
+        state = update(
+            state,
+            defaults,
+            surplus=0.2,
+            car_power_kw=7.4,
+            now=T0 + minute * MINUTE,
+            today=DAY,
+            min_power_kw=minimum,
+        )
+    assert state.wants is True  # 0.2 kW >= 0.138 kW, for two minutes
+    assert run(steady(0.2, 0, 3), settings=defaults)[-1][1] is False  # start/stop: 30 % of 4 kW
+    for minute in range(3, 60):
+        state = update(
+            state,
+            defaults,
+            surplus=-1.0,  # importing 1 kW of the car's 1.38 kW: on it goes
+            car_power_kw=7.4,
+            now=T0 + minute * MINUTE,
+            today=DAY,
+            min_power_kw=minimum,
+        )
+    assert state.wants is True
+    for minute in range(60, 91):
+        state = update(
+            state,
+            defaults,
+            surplus=-1.5,
+            car_power_kw=7.4,
+            now=T0 + minute * MINUTE,
+            today=DAY,
+            min_power_kw=minimum,
+        )
+        if minute == 89:
+            assert state.wants is True
+            assert next_check(state, defaults, current=True) == T0 + 90 * MINUTE
+            assert next_check(state, defaults) == T0 + 70 * MINUTE  # start/stop's 10 min
+    assert state.wants is False
 
 
 def test_the_levels_fall_as_the_plan_nears() -> None:

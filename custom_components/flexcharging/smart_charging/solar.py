@@ -47,12 +47,18 @@ class SolarSettings:
     # Start when the surplus covers this share of the car's power, stop when it falls below the
     # other: the car's energy is bought anyway when the sun does not give it, so a partial
     # surplus is worth taking (scripts/bench-solar compares these levels).
-    start_share: float = 0.4
-    stop_share: float = 0.2
-    start_delay: timedelta = timedelta(minutes=5)  # the surplus must hold this long to start
+    start_share: float = 0.3
+    stop_share: float = 0.15
+    start_delay: timedelta = timedelta(minutes=2)  # the surplus must hold this long to start
     stop_delay: timedelta = timedelta(minutes=10)  # and be missing this long to stop
     min_on: timedelta = timedelta(minutes=20)
     min_off: timedelta = timedelta(minutes=10)
+    # With a current entity the car charges at its lowest current when the surplus is small:
+    # start at a tenth of that power, and stop only after the house imported all of it for a
+    # while (a passing cloud costs a little import, not a stop and a start of the budget).
+    current_start_share: float = 0.1
+    current_stop_share: float = -1.0
+    current_stop_delay: timedelta = timedelta(minutes=30)
     commands_per_day: int = 4  # starts and stops together; each costs two requests
     # Within this time of the plan's next charging both levels fall towards zero: the energy
     # will be bought then anyway, so even a partial surplus now saves some of it.
@@ -113,10 +119,13 @@ def update(
     now: datetime,
     today: date,
     until_plan: timedelta | None = None,
+    min_power_kw: float | None = None,
 ) -> SolarState:
     """The controller after a reading (or a timer: the same reading, a later `now`).
 
-    `until_plan`: how long until the plan charges next (None: it does not).
+    `until_plan`: how long until the plan charges next (None: it does not). `min_power_kw`:
+    with a charging-current entity, the car's power at the lowest current; the levels are then
+    shares of it (the car's power follows the surplus above it).
     """
     if state.day != today:
         # A start of yesterday still owes its stop, which counts against today.
@@ -124,8 +133,15 @@ def update(
     scale = 1.0
     if until_plan is not None and settings.ease_over:
         scale = min(max(until_plan / settings.ease_over, 0.0), 1.0)
-    start_level = settings.start_share * car_power_kw * scale
-    stop_level = settings.stop_share * car_power_kw * scale
+    if min_power_kw is None:
+        full, start_share, stop_share = car_power_kw, settings.start_share, settings.stop_share
+        stop_delay = settings.stop_delay
+    else:
+        full = min(min_power_kw, car_power_kw)
+        start_share, stop_share = settings.current_start_share, settings.current_stop_share
+        stop_delay = settings.current_stop_delay
+    start_level = start_share * full * scale
+    stop_level = stop_share * full * scale
     above = surplus is not None and surplus >= start_level
     below = surplus is None or surplus < stop_level
     state = replace(
@@ -136,7 +152,7 @@ def update(
     )
     held = now - state.changed_at if state.changed_at else None
     if state.wants:
-        if not (state.below_since and now - state.below_since >= settings.stop_delay):
+        if not (state.below_since and now - state.below_since >= stop_delay):
             return replace(state, reason=SolarReason.SURPLUS)
         if held is not None and held < settings.min_on:
             return replace(state, reason=SolarReason.MINIMUM_ON)
@@ -157,14 +173,18 @@ def _idle_reason(surplus: float | None) -> SolarReason:
     return SolarReason.NO_READING if surplus is None else SolarReason.WAITING_FOR_SUN
 
 
-def next_check(state: SolarState, settings: SolarSettings) -> datetime | None:
+def next_check(
+    state: SolarState, settings: SolarSettings, *, current: bool = False
+) -> datetime | None:
     """When the controller may change its mind without a new reading.
 
-    That is when a delay or a minimum time runs out (some sensors report only on change).
+    That is when a delay or a minimum time runs out (some sensors report only on change);
+    `current`: with a charging-current entity (its own stop delay).
     """
     moments: list[datetime] = []
     if state.wants and state.below_since:
-        moments.append(state.below_since + settings.stop_delay)
+        delay = settings.current_stop_delay if current else settings.stop_delay
+        moments.append(state.below_since + delay)
         if state.changed_at:
             moments.append(state.changed_at + settings.min_on)
     if not state.wants and state.above_since:
