@@ -21,7 +21,7 @@ from homeassistant.components.device_tracker import TrackerEntity
 from homeassistant.components.number import NumberDeviceClass, NumberEntity
 from homeassistant.components.sensor import SensorDeviceClass, SensorEntity, SensorStateClass
 from homeassistant.components.switch import SwitchEntity
-from homeassistant.const import PERCENTAGE, UnitOfPower
+from homeassistant.const import PERCENTAGE, UnitOfElectricCurrent, UnitOfPower
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
@@ -55,7 +55,9 @@ class FakeTesla:
     charging: bool = False
     asleep: bool = False
     limit: int = 80
-    power_kw: float = 11.0
+    power_kw: float = 11.0  # at the highest current: 16 A on three phases
+    amps: int = 16  # the charging current asked for (charge_state_charge_current_request)
+    max_amps: int = 16
     home: bool = True
     refuse: bool = False  # the integration raises (as tesla_fleet's "command_failed" does)
     calls: list[str] = field(default_factory=list)
@@ -75,6 +77,8 @@ class FakeTesla:
             self.charging = False
         elif name == "set_charge_limit" and value is not None:
             self.limit = value
+        elif name == "set_charging_amps" and value is not None:
+            self.amps = value
 
     def wake(self) -> None:
         """The wake button: the car wakes up."""
@@ -151,7 +155,8 @@ class ChargerPower(FakeEntity, SensorEntity):
     @property
     def native_value(self) -> float:
         """The power drawn."""
-        return self.car.power_kw if self.car.charging else 0.0
+        car = self.car
+        return car.power_kw * min(car.amps, car.max_amps) / car.max_amps if car.charging else 0.0
 
 
 class ChargeCable(FakeEntity, BinarySensorEntity):
@@ -207,6 +212,31 @@ class ChargeLimit(FakeEntity, NumberEntity):
     async def async_set_native_value(self, value: float) -> None:
         """Set the limit."""
         self.car.command("set_charge_limit", int(value))
+        self.async_write_ha_state()
+
+
+class ChargeCurrent(FakeEntity, NumberEntity):
+    """charge_state_charge_current_request: from 0 A in steps of 1 up to the car's maximum
+    (Teslemetry's maximum follows charge_state_charge_current_request_max)."""
+
+    _attr_device_class = NumberDeviceClass.CURRENT
+    _attr_native_unit_of_measurement = UnitOfElectricCurrent.AMPERE
+    _attr_native_min_value = 0
+    _attr_native_step = 1
+
+    @property
+    def native_max_value(self) -> float:
+        """The car's maximum."""
+        return self.car.max_amps
+
+    @property
+    def native_value(self) -> float:
+        """The current asked for."""
+        return self.car.amps
+
+    async def async_set_native_value(self, value: float) -> None:
+        """Ask for another current."""
+        self.car.command("set_charging_amps", int(value))
         self.async_write_ha_state()
 
 
@@ -278,7 +308,10 @@ def fake_tesla_entities(
                 "Charge",
             )
         ],
-        "number": [ChargeLimit(car, "charge_state_charge_limit_soc", "Charge limit")],
+        "number": [
+            ChargeLimit(car, "charge_state_charge_limit_soc", "Charge limit"),
+            ChargeCurrent(car, "charge_state_charge_current_request", "Charge current"),
+        ],
         "button": [
             WakeButton(car, "wake", "Wake"),
             PressButton(car, "start", "Start charging", "charge_start"),

@@ -90,6 +90,9 @@ CONF_HOUSE_POWER_ENTITY: Final = "house_power_entity"
 CONF_SOLAR_COMMANDS_PER_DAY: Final = "solar_commands_per_day"
 CONF_SOLAR_FORECAST_ENTITY: Final = "solar_forecast_entity"  # optional: Solcast and the like
 CONF_FEED_IN_TARIFF: Final = "feed_in_tariff"  # per kWh: what the forecast's sunny hours cost
+# Optional: another integration's number entity in A that sets the car's charging current.
+CONF_CURRENT_ENTITY: Final = "current_entity"
+CONF_SITE_LIMIT: Final = "site_limit"  # optional: the most the house may import, kW
 
 
 def storage_key(entry_id: str, name: str) -> str:

@@ -151,6 +151,7 @@ async def async_get_config_entry_diagnostics(
             "options": dict(entry.options),
         },
         "price_problem": entry.runtime_data.smart_charging.prices.problem,
+        "site": entry.runtime_data.smart_charging.site.diagnostics(),
         "vehicles": [
             _vehicle(
                 vehicle,

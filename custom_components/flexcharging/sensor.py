@@ -196,11 +196,14 @@ def _block(smart: SmartChargingState) -> PlannedBlock | None:
 
 
 def _solar_attributes(smart: SmartChargingState) -> dict[str, Any]:
-    """The surplus the solar controller last saw (only with solar surplus charging)."""
-    if smart.solar is None:
-        return {}
-    surplus = smart.solar.surplus_kw
-    return {"solar_surplus_kw": None if surplus is None else round(surplus, 1)}
+    """The surplus the solar controller last saw, and the charging current set (if any)."""
+    attributes: dict[str, Any] = {}
+    if smart.solar is not None:
+        surplus = smart.solar.surplus_kw
+        attributes["solar_surplus_kw"] = None if surplus is None else round(surplus, 1)
+    if smart.charging_current is not None:
+        attributes["charging_current"] = smart.charging_current
+    return attributes
 
 
 def _decision_attributes(smart: SmartChargingState) -> dict[str, Any]:

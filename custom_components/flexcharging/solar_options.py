@@ -1,12 +1,17 @@
-"""The options flow's solar step: which power sensors give the surplus, and the command budget."""
+"""The options flow's solar step: the power sensors, the command budget, the house's limits.
+
+The same sensors give the solar surplus and the grid import a site limit is read against; a
+charging-current entity (a number in A of another integration) lets the car's power follow both.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from homeassistant.components.number import NumberDeviceClass
 from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.config_entries import ConfigFlowResult, OptionsFlowWithReload
-from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT
+from homeassistant.const import ATTR_DEVICE_CLASS, ATTR_UNIT_OF_MEASUREMENT, UnitOfElectricCurrent
 from homeassistant.helpers.selector import (
     EntitySelector,
     EntitySelectorConfig,
@@ -20,10 +25,12 @@ from homeassistant.helpers.selector import (
 import voluptuous as vol
 
 from .const import (
+    CONF_CURRENT_ENTITY,
     CONF_FEED_IN_TARIFF,
     CONF_GRID_POWER_ENTITY,
     CONF_HOUSE_POWER_ENTITY,
     CONF_PV_POWER_ENTITY,
+    CONF_SITE_LIMIT,
     CONF_SOLAR_COMMANDS_PER_DAY,
     CONF_SOLAR_FORECAST_ENTITY,
     CONF_SOLAR_SOURCE,
@@ -43,7 +50,10 @@ SOLAR_KEYS = (
     CONF_SOLAR_COMMANDS_PER_DAY,
     CONF_SOLAR_FORECAST_ENTITY,
     CONF_FEED_IN_TARIFF,
+    CONF_CURRENT_ENTITY,
+    CONF_SITE_LIMIT,
 )
+OPTIONAL_KEYS = (CONF_SOLAR_FORECAST_ENTITY, CONF_CURRENT_ENTITY, CONF_SITE_LIMIT)
 
 
 def solar_source_selector() -> SelectSelector:
@@ -89,9 +99,13 @@ class SolarOptionsStep(OptionsFlowWithReload):
                 if len({user_input[key] for key in keys}) < len(keys):
                     errors[keys[-1]] = "same_power_entity"
             forecast = user_input.get(CONF_SOLAR_FORECAST_ENTITY)
+            current_entity = user_input.get(CONF_CURRENT_ENTITY)
             if not errors and forecast and not self._has_forecast(forecast):
                 errors[CONF_SOLAR_FORECAST_ENTITY] = "no_forecast_found"
                 placeholders["entity"] = forecast
+            elif not errors and current_entity and not self._sets_current(current_entity):
+                errors[CONF_CURRENT_ENTITY] = "not_a_current_entity"
+                placeholders["entity"] = current_entity
             if not errors:
                 data = {
                     **self._options,
@@ -99,10 +113,11 @@ class SolarOptionsStep(OptionsFlowWithReload):
                     CONF_SOLAR_COMMANDS_PER_DAY: int(user_input[CONF_SOLAR_COMMANDS_PER_DAY]),
                     CONF_FEED_IN_TARIFF: float(user_input[CONF_FEED_IN_TARIFF]),
                 }
-                if forecast:
-                    data[CONF_SOLAR_FORECAST_ENTITY] = forecast
-                else:
-                    data.pop(CONF_SOLAR_FORECAST_ENTITY, None)
+                for key in OPTIONAL_KEYS:
+                    if user_input.get(key):
+                        data[key] = user_input[key]
+                    else:
+                        data.pop(key, None)
                 return self.async_create_entry(data=data)
         current = {**self.config_entry.options, **(user_input or {})}
         sensor = EntitySelector(
@@ -124,6 +139,22 @@ class SolarOptionsStep(OptionsFlowWithReload):
                 description={"suggested_value": current.get(CONF_SOLAR_FORECAST_ENTITY)},
             )
         ] = EntitySelector(EntitySelectorConfig(domain="sensor"))
+        schema[
+            vol.Optional(
+                CONF_SITE_LIMIT, description={"suggested_value": current.get(CONF_SITE_LIMIT)}
+            )
+        ] = NumberSelector(
+            NumberSelectorConfig(
+                min=1, max=100, step=0.1, mode=NumberSelectorMode.BOX, unit_of_measurement="kW"
+            )
+        )
+        if self._one_vehicle():
+            schema[
+                vol.Optional(
+                    CONF_CURRENT_ENTITY,
+                    description={"suggested_value": current.get(CONF_CURRENT_ENTITY)},
+                )
+            ] = EntitySelector(EntitySelectorConfig(domain="number"))
         schema[vol.Required(CONF_FEED_IN_TARIFF, default=current.get(CONF_FEED_IN_TARIFF, 0.0))] = (
             NumberSelector(
                 NumberSelectorConfig(
@@ -150,6 +181,20 @@ class SolarOptionsStep(OptionsFlowWithReload):
             return bool(forecast_periods(state.attributes))
         except ForecastFormatError:
             return False
+
+    def _sets_current(self, entity_id: str) -> bool:
+        """Whether the entity is a number in A (a charge limit in % has a range too)."""
+        if (state := self.hass.states.get(entity_id)) is None:
+            return False
+        return (
+            state.attributes.get(ATTR_UNIT_OF_MEASUREMENT) == UnitOfElectricCurrent.AMPERE
+            or state.attributes.get(ATTR_DEVICE_CLASS) == NumberDeviceClass.CURRENT
+        )
+
+    def _one_vehicle(self) -> bool:
+        """Whether the entry has one vehicle (a current entity belongs to one car)."""
+        runtime = getattr(self.config_entry, "runtime_data", None)
+        return runtime is not None and len(runtime.coordinator.data) == 1
 
     def _power_problem(self, entity_id: str) -> str | None:
         """Why the entity cannot give power readings (None: it can)."""

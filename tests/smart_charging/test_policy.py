@@ -93,6 +93,7 @@ class Case:
     problem: Problem | None = None  # the watchdog's cause, when the executor gives up
     session_has: dict[str, object] = field(default_factory=dict)
     solar: bool | None = None  # the solar controller's wish (None: no solar charging)
+    at_limit: bool = False  # the site limit leaves the car too little room
 
 
 CASES = [
@@ -457,13 +458,80 @@ CASES = [
         command="stop",
         decision=Decision.STOP_TARGET,
     ),
+    # --- the site limit -----------------------------------------------------------------------
+    Case(
+        id="the_house_at_its_limit_pauses_the_plan",
+        session=replace(SESSION, intent=intent(True, attempts=1, confirmed=True)),
+        car=replace(CAR, charging=True),
+        plan=CHARGE_NOW,
+        at_limit=True,
+        status=SmartStatus.HOUSE_AT_LIMIT,
+        command="stop",
+        decision=Decision.STOP_HOUSE_AT_LIMIT,
+    ),
+    Case(
+        id="the_house_at_its_limit_pauses_start_charging_now",
+        session=replace(SESSION, hold=Hold.OVERRIDE, intent=intent(True, confirmed=True)),
+        car=replace(CAR, charging=True),
+        at_limit=True,
+        status=SmartStatus.HOUSE_AT_LIMIT,
+        command="stop",
+        decision=Decision.STOP_HOUSE_AT_LIMIT,
+        hold=Hold.OVERRIDE,
+    ),
+    Case(
+        id="paused_at_the_limit_no_start",
+        session=replace(SESSION, intent=intent(False, attempts=1, confirmed=True)),
+        plan=CHARGE_NOW,
+        at_limit=True,
+        status=SmartStatus.HOUSE_AT_LIMIT,
+    ),
+    Case(
+        id="room_again_resumes_the_plan",
+        session=replace(SESSION, intent=intent(False, attempts=1, confirmed=True)),
+        plan=CHARGE_NOW,
+        status=SmartStatus.CHARGING,
+        command="start",
+        decision=Decision.START_PLAN,
+    ),
+    Case(
+        id="the_limit_does_not_matter_while_nothing_would_charge",
+        at_limit=True,
+        status=SmartStatus.WAITING,
+    ),
+    Case(
+        id="the_users_own_charging_is_left_alone_at_the_limit",
+        session=replace(SESSION, hold=Hold.USER),
+        car=replace(CAR, charging=True),
+        plan=CHARGE_NOW,
+        at_limit=True,
+        status=SmartStatus.MANUAL,
+    ),
+    Case(
+        id="a_solar_charge_pauses_at_the_limit_too",
+        session=replace(SESSION, intent=intent(True, attempts=1, confirmed=True)),
+        car=replace(CAR, charging=True),
+        solar=True,
+        at_limit=True,
+        status=SmartStatus.HOUSE_AT_LIMIT,
+        command="stop",
+        decision=Decision.STOP_HOUSE_AT_LIMIT,
+    ),
 ]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_decide(case: Case) -> None:
     """Each rule of the policy."""
-    step = decide(case.session, case.car, case.plan, case.settings, NOW, solar=case.solar)
+    step = decide(
+        case.session,
+        case.car,
+        case.plan,
+        case.settings,
+        NOW,
+        solar=case.solar,
+        house_at_limit=case.at_limit,
+    )
     assert (step.status, step.command, step.decision, step.detail, step.problem) == (
         case.status,
         case.command,

@@ -75,6 +75,33 @@ def test_resumes_after_the_room_held_with_a_margin() -> None:
     assert resumed[0] == 910 + 300  # five minutes after the dip at 900
 
 
+def test_a_pause_soon_after_a_resume_waits_twice_as_long() -> None:
+    """A heat pump cycling under the car: each pause within an hour of the last resume doubles
+    the wait (5, 10, 20, 40 minutes at most); an hour without a pause starts again at 5."""
+    state = SiteState()
+    waits = []
+    second = 0
+    for _ in range(6):
+        state = update(
+            state, LIMIT, grid_kw=12.5, car_draw_kw=CAR, need_kw=CAR, now=T0 + second * SECOND
+        )
+        paused_at = second
+        while state.paused:
+            second += 10
+            state = update(
+                state, LIMIT, grid_kw=2.0, car_draw_kw=0.0, need_kw=CAR, now=T0 + second * SECOND
+            )
+        waits.append((second - paused_at - 10) // 60)
+        second += 600  # ten minutes of charging before the next pause
+    assert waits == [5, 10, 20, 40, 40, 40]
+    second += 3600
+    state = update(
+        state, LIMIT, grid_kw=12.5, car_draw_kw=CAR, need_kw=CAR, now=T0 + second * SECOND
+    )
+    assert state.streak == 1
+    assert state.resume_delay(LIMIT) == timedelta(minutes=5)
+
+
 def test_without_a_reading_the_decision_stands() -> None:
     """A meter that drops out neither pauses nor ends a pause."""
     assert run([(0, None, CAR)]) == [(0, False)]

@@ -47,12 +47,15 @@ from .model import (
     SmartChargingState,
     SmartStatus,
 )
-from .solar_inputs import SolarInputs, solar_detail
+from .site_inputs import SiteInputs, site_detail
+from .solar_inputs import SolarInputs, car_power, solar_detail
 
 STORAGE_VERSION = 1
 # Settings that give the departure another target: an accepted lower one no longer holds.
 NEW_TARGET = frozenset({"target", "trip", "days"})
 REEVALUATE_EVERY = timedelta(minutes=15)
+# Statuses in which FlexCharging sets the charging current (with a current entity).
+CURRENT_STATUSES = (SmartStatus.CHARGING, SmartStatus.SOLAR_CHARGING, SmartStatus.OVERRIDE)
 
 
 def plan_signal(entry_id: str, vehicle_id: str) -> str:
@@ -76,6 +79,7 @@ class SmartChargingManager:
         self.vehicles: dict[str, SmartChargingState] = {}
         self.prices = PriceInputs(hass, entry)
         self.solar = SolarInputs(hass, entry.options)
+        self.site = SiteInputs(hass, entry.options, self.solar)
         self.alerts = SmartAlerts(self)
         self.calendar = CalendarInputs(hass, entry)
         # The last-decision sensor of each vehicle, as it registered itself (logbook links).
@@ -130,8 +134,11 @@ class SmartChargingManager:
         )
 
     async def _async_first_plans(self) -> None:
-        """The first plans, with the calendar's departures read."""
+        """The first plans, with the calendar's departures and the meter read."""
         await self.calendar.async_refresh()
+        now = dt_util.utcnow()
+        for vehicle_id, vehicle in list(self.coordinator.data.items()):
+            self._site_reading(vehicle_id, self.vehicle(vehicle_id), vehicle, now)
         self._on_coordinator_update()
 
     async def async_unload(self) -> None:
@@ -297,9 +304,13 @@ class SmartChargingManager:
             if (retry := policy.retry_at(state.session)) is not None:
                 moments.append(retry)
             if state.solar and (
-                check := solar_control.next_check(state.solar, self.solar.settings)
+                check := solar_control.next_check(
+                    state.solar, self.solar.settings, current=self.site.current_entity is not None
+                )
             ):
                 moments.append(check)
+        if (check := self.site.next_check()) is not None:
+            moments.append(check)
         moments = [moment for moment in moments if moment > now]
         if self._wake_up:
             self._wake_up()
@@ -308,8 +319,11 @@ class SmartChargingManager:
             self._wake_up = async_track_point_in_utc_time(self.hass, self._on_wake_up, min(moments))
 
     @callback
-    def _on_wake_up(self, _: datetime) -> None:
+    def _on_wake_up(self, now: datetime) -> None:
         self._wake_up = None
+        for vehicle_id, vehicle in list(self.coordinator.data.items()):
+            # A pause may end without a new reading (meters that report only on change).
+            self._site_reading(vehicle_id, self.vehicle(vehicle_id), vehicle, now)
         self._on_coordinator_update()
 
     # --- the evaluation ------------------------------------------------------------------------
@@ -358,7 +372,10 @@ class SmartChargingManager:
             make_plan(self.prices, state, vehicle, now, level, **options) if level else None
         )
         sun = self._update_solar(state, vehicle, now)
-        step = policy.decide(state.session, car, state.plan, settings, now, solar=sun)
+        at_limit = self.site.paused(vehicle_id)
+        step = policy.decide(
+            state.session, car, state.plan, settings, now, solar=sun, house_at_limit=at_limit
+        )
         if step.command is not None:
             state.session = step.session
             refusal = await self._async_send_planned(vehicle_id, step.command == "start")
@@ -368,7 +385,9 @@ class SmartChargingManager:
                 state.soc_estimate = (float(car.charge_limit or 100), now, now)
         state.session, state.status = step.session, step.status
         if step.decision is not None:
-            self.alerts.record(vehicle_id, step.decision, step.detail or solar_detail(step, state))
+            state.house_room_kw = self.site.vehicle(vehicle_id).limit.room_kw
+            detail = step.detail or solar_detail(step, state) or site_detail(step.decision, state)
+            self.alerts.record(vehicle_id, step.decision, detail)
         if step.problem is not None:
             self.alerts.report_problem(
                 vehicle_id, step.problem, start=state.status is SmartStatus.START_FAILED
@@ -376,6 +395,7 @@ class SmartChargingManager:
         elif policy.problem_solved(step):
             self.alerts.problem_solved(vehicle_id)
         self.alerts.check_risk(vehicle_id, state, step, car, now)
+        await self._async_follow_current(vehicle_id, state, vehicle, now)
         if state.stored() != stored:
             self._save()
 
@@ -383,14 +403,53 @@ class SmartChargingManager:
 
     @callback
     def _on_solar_change(self, event: Event[EventStateChangedData]) -> None:
-        """A power reading: evaluate the vehicles whose solar wish changed (cheap otherwise)."""
+        """A power reading: evaluate the cars whose solar wish, site pause or current changes."""
         now = dt_util.utcnow()
         for vehicle_id, vehicle in list(self.coordinator.data.items()):
             state = self.vehicle(vehicle_id)
             before = state.solar.wants if state.solar else None
-            if self._update_solar(state, vehicle, now) not in (None, before):
+            paused = self.site.vehicle(vehicle_id).limit.paused
+            if (
+                self._update_solar(state, vehicle, now) not in (None, before)
+                or self._site_reading(vehicle_id, state, vehicle, now) != paused
+                or self.site.due(vehicle_id, self._wanted_current(vehicle_id, state, vehicle), now)
+            ):
                 self._schedule_evaluation(vehicle_id)
         self._plan_wake_up()
+
+    def _site_reading(
+        self, vehicle_id: str, state: SmartChargingState, vehicle: VehicleData, now: datetime
+    ) -> bool:
+        """The site limit's reading for a car; whether it pauses it (`SiteInputs.reading`)."""
+        intent = state.session.intent
+        told = intent.charge if intent is not None and intent.attempts else None
+        return self.site.reading(vehicle_id, vehicle, car_power(state, vehicle), now, told=told)
+
+    def _wanted_current(
+        self, vehicle_id: str, state: SmartChargingState, vehicle: VehicleData
+    ) -> tuple[float, bool] | None:
+        """The charging current to set, and whether it is urgent (None: nothing to set)."""
+        if state.status not in CURRENT_STATUSES:
+            return None
+        solar_kw = None
+        if state.status is SmartStatus.SOLAR_CHARGING and state.solar is not None:
+            solar_kw = state.solar.surplus_kw
+        return self.site.wanted(vehicle_id, vehicle, solar_kw=solar_kw)
+
+    async def _async_follow_current(
+        self, vehicle_id: str, state: SmartChargingState, vehicle: VehicleData, now: datetime
+    ) -> None:
+        """Set the charging-current entity to what the sun and the site limit allow."""
+        wanted = self._wanted_current(vehicle_id, state, vehicle)
+        if (
+            wanted is not None
+            and self.site.due(vehicle_id, wanted, now)
+            and not await self.site.async_set(vehicle_id, wanted[0], now)
+            and self._site_reading(vehicle_id, state, vehicle, now)
+        ):
+            # The current could not be lowered: the site limit pauses the car instead.
+            self._dirty.add(vehicle_id)
+        state.charging_current = self.site.setting() if self.site.current_entity else None
 
     def _update_solar(
         self, state: SmartChargingState, vehicle: VehicleData, now: datetime

@@ -27,6 +27,7 @@ class SmartStatus(StrEnum):
     STOP_FAILED = "stop_failed"
     SOLAR_CHARGING = "solar_charging"
     WAITING_FOR_SUN = "waiting_for_sun"
+    HOUSE_AT_LIMIT = "house_at_limit"  # paused: the site limit leaves the car too little room
 
 
 class Decision(StrEnum):
@@ -48,6 +49,7 @@ class Decision(StrEnum):
     START_SOLAR = "start_solar"
     STOP_SOLAR = "stop_solar"
     START_OPPORTUNITY = "start_opportunity"
+    STOP_HOUSE_AT_LIMIT = "stop_house_at_limit"
 
 
 class Problem(StrEnum):
@@ -320,6 +322,8 @@ class SmartChargingState:
     # The plan cannot reach the target by the ready-by time: the level it can reach instead.
     at_risk: int | None = None
     solar: SolarState | None = None  # with solar surplus charging set up in the options
+    house_room_kw: float | None = None  # with a site limit: the room at the last decision
+    charging_current: float | None = None  # with a current entity: the current it shows (A)
 
     @classmethod
     def from_stored(cls, stored: dict[str, Any]) -> SmartChargingState:

@@ -193,11 +193,14 @@ def decide(
     now: datetime,
     *,
     solar: bool | None = None,
+    house_at_limit: bool = False,
 ) -> Step:
     """What to do now. `plan` is the one made for `planning_level` (None when that is None).
 
     `solar`: whether the solar controller asks for charging (None: no solar surplus charging);
-    it adds charging to the plan's, up to the target.
+    it adds charging to the plan's, up to the target. `house_at_limit`: the site limit leaves
+    the car too little room; it pauses the plan's and "Start charging now"'s charging alike
+    (not the user's own: the user's hold is left alone).
     """
     if not settings.managed:
         return Step(session=session, status=SmartStatus.OFF)
@@ -219,7 +222,16 @@ def decide(
         session = replace(session, hold=Hold.PLAN)
     if session.hold is Hold.USER:
         return Step(session=session, status=SmartStatus.MANUAL)
-    return _execute(session, car, plan, target, now, target_reached=target_reached, solar=solar)
+    return _execute(
+        session,
+        car,
+        plan,
+        target,
+        now,
+        target_reached=target_reached,
+        solar=solar,
+        at_limit=house_at_limit,
+    )
 
 
 def _execute(
@@ -231,9 +243,12 @@ def _execute(
     *,
     target_reached: bool,
     solar: bool | None,
+    at_limit: bool,
 ) -> Step:
     planned = session.hold is Hold.OVERRIDE or plan.charging_at(now)
-    desired = planned or (bool(solar) and not target_reached)
+    wish = planned or (bool(solar) and not target_reached)
+    at_limit = at_limit and wish
+    desired = wish and not at_limit
     intent = session.intent
     if intent is None or intent.charge != desired:
         intent = Intent(charge=desired)
@@ -247,6 +262,7 @@ def _execute(
             charging=charging,
             target_reached=target_reached,
             solar=None if solar is None else not planned,
+            at_limit=at_limit,
         )
 
     charging = car.charging
@@ -300,6 +316,7 @@ def _execute(
             start=desired,
             target_reached=target_reached,
             solar=None if solar is None else not planned,
+            at_limit=at_limit,
         ),
         status_if_refused=resting(not desired),
     )
@@ -364,6 +381,7 @@ PLANNING_STATUSES = (
     SmartStatus.SOLAR_CHARGING,
     SmartStatus.OVERRIDE,
     SmartStatus.START_FAILED,
+    SmartStatus.HOUSE_AT_LIMIT,
 )
 
 
@@ -423,11 +441,14 @@ def _command_decision(
     start: bool,
     target_reached: bool,
     solar: bool | None,
+    at_limit: bool = False,
 ) -> Decision:
     """`solar`: None without solar charging, else whether the sun (not the plan) decides now."""
     intent = session.intent
     if intent is not None and intent.attempts:
         return Decision.RETRY_START if start else Decision.RETRY_STOP
+    if at_limit:
+        return Decision.STOP_HOUSE_AT_LIMIT
     if start and session.hold is Hold.OVERRIDE:
         return Decision.START_OVERRIDE
     if start and solar:
@@ -451,7 +472,10 @@ def _resting_status(
     charging: bool,
     target_reached: bool,
     solar: bool | None = None,
+    at_limit: bool = False,
 ) -> SmartStatus:
+    if at_limit:  # paused, or its stop sent and not yet seen
+        return SmartStatus.HOUSE_AT_LIMIT
     if session.hold is Hold.OVERRIDE:
         return SmartStatus.OVERRIDE
     if charging:

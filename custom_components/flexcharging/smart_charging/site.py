@@ -4,8 +4,8 @@ Site limit: a maximum import (kW) read against the grid meter (positive = import
 take what the rest of the house leaves: room = limit - (grid - the car's own draw). When the room
 falls below what the car needs to charge at all, charging pauses at once (every second over the
 limit counts: a main fuse, a capacity tariff); it resumes only after the room stayed above that
-power plus a margin for a while, so a load that comes and goes (an oven, a kettle) does not cost
-a stop and a start each time.
+power plus a margin for a while (longer after each pause that came soon after a resume), so a
+load that comes and goes (an oven, a heat pump) does not cost a stop and a start each time.
 
 Charging current: Smartcar v3 has no current command, but another integration's `number` entity
 in A (Teslemetry's or Tesla Fleet's charge current, an ESPHome Tesla BLE, a wallbox) can set it.
@@ -28,6 +28,9 @@ MIN_LEARN_AMPS = 3.0  # below this the reported power says little about the phas
 # A higher current is set at most this often (a lower one for the site limit at once): every
 # change is a command of the other integration, and the car needs seconds to settle.
 RAISE_EVERY = timedelta(seconds=60)
+# A car ramps to a new current over seconds: only a power report this long after the change
+# tells the power per ampere.
+SETTLE = timedelta(seconds=20)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -36,7 +39,11 @@ class SiteSettings:
 
     limit_kw: float
     resume_margin_kw: float = 0.5  # room needed above the car's power to resume
-    resume_delay: timedelta = timedelta(minutes=5)  # and for this long
+    resume_delay: timedelta = timedelta(minutes=5)  # and for this long,
+    # doubled for each pause that follows a resume within `streak_within` (up to `max_doublings`
+    # times): an evening of loads that come and go costs fewer stops and starts.
+    streak_within: timedelta = timedelta(hours=1)
+    max_doublings: int = 3
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,6 +54,12 @@ class SiteState:
     changed_at: datetime | None = None
     clear_since: datetime | None = None  # while paused: the room suffices since
     room_kw: float | None = None  # the last room seen (None: no reading)
+    streak: int = 0  # pauses in a row, each soon after the last resume
+
+    def resume_delay(self, settings: SiteSettings) -> timedelta:
+        """How long the room must suffice before this pause ends."""
+        doublings = min(max(self.streak - 1, 0), settings.max_doublings)
+        return settings.resume_delay * (1 << doublings)
 
 
 def room_kw(limit_kw: float, grid_kw: float | None, car_draw_kw: float) -> float | None:
@@ -76,19 +89,21 @@ def update(
         return replace(state, room_kw=None)
     if not state.paused:
         if room < need_kw:
-            return SiteState(paused=True, changed_at=now, room_kw=room)
+            soon = state.changed_at is not None and now - state.changed_at < settings.streak_within
+            streak = state.streak + 1 if soon else 1
+            return SiteState(paused=True, changed_at=now, room_kw=room, streak=streak)
         return replace(state, room_kw=room)
     clear = room >= need_kw + settings.resume_margin_kw
     clear_since = (state.clear_since or now) if clear else None
-    if clear_since is not None and now - clear_since >= settings.resume_delay:
-        return SiteState(paused=False, changed_at=now, room_kw=room)
+    if clear_since is not None and now - clear_since >= state.resume_delay(settings):
+        return SiteState(paused=False, changed_at=now, room_kw=room, streak=state.streak)
     return replace(state, room_kw=room, clear_since=clear_since)
 
 
 def next_check(state: SiteState, settings: SiteSettings) -> datetime | None:
     """When a pause may end without a new reading (meters may report only on change)."""
     if state.paused and state.clear_since is not None:
-        return state.clear_since + settings.resume_delay
+        return state.clear_since + state.resume_delay(settings)
     return None
 
 

@@ -84,6 +84,17 @@ class SolarInputs:
         production, consumption = (self.reading_kw(entity) for entity in self.entities)
         return surplus_kw(production_kw=production, consumption_kw=consumption, car_kw=car_kw)
 
+    def grid_kw(self) -> float | None:
+        """The grid import now (negative: export), from the meter or consumption - production."""
+        if not self.enabled:
+            return None
+        if self.source == SOLAR_SOURCE_GRID:
+            return self.reading_kw(self.entities[0])
+        production, consumption = (self.reading_kw(entity) for entity in self.entities)
+        if production is None or consumption is None:
+            return None
+        return consumption - production
+
     def wish(
         self, state: SmartChargingState, vehicle: VehicleData, now: datetime, *, home: bool
     ) -> bool | None:

@@ -1,0 +1,239 @@
+"""The house around the car in Home Assistant: the site limit's meter and the current entity.
+
+The site limit reads the grid import from the solar step's sensors (a grid meter, or house
+consumption less PV production); the charging current is another integration's number entity,
+set with `number.set_value`. The rules are `site.py`'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from homeassistant.components.number import (
+    ATTR_MAX,
+    ATTR_MIN,
+    ATTR_STEP,
+    ATTR_VALUE,
+    DOMAIN as NUMBER_DOMAIN,
+    SERVICE_SET_VALUE,
+)
+from homeassistant.const import ATTR_ENTITY_ID
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+
+from ..api.models import Signal
+from ..const import CONF_CURRENT_ENTITY, CONF_SITE_LIMIT, LOGGER
+from ..models import VehicleData
+from . import site
+from .model import Decision, SmartChargingState
+from .site import SETTLE, CurrentRange, SiteSettings, SiteState
+from .solar_inputs import SolarInputs
+
+CURRENT_PROBLEM = "current_entity_failed"  # why the site limit pauses instead of lowering
+
+
+@dataclass(slots=True)
+class VehicleSite:
+    """One vehicle's site limit and current: the limit's memory, and what was learned and set."""
+
+    limit: SiteState = field(default_factory=SiteState)
+    kw_per_amp: float | None = None
+    set_at: datetime | None = None
+    set_to: float | None = None
+    set_from: float | None = None  # the current before the last change
+    failed: str | None = None  # the current entity's last error (the site limit then pauses)
+
+
+class SiteInputs:
+    """The site limit (a maximum import) and the charging-current entity of an entry."""
+
+    def __init__(self, hass: HomeAssistant, options: Mapping[str, Any], power: SolarInputs) -> None:
+        """Read the limit and the entity from the options; `power` reads the meters."""
+        self.hass = hass
+        self.power = power
+        limit = options.get(CONF_SITE_LIMIT)
+        self.settings = SiteSettings(limit_kw=float(limit)) if limit and power.enabled else None
+        self.current_entity: str | None = options.get(CONF_CURRENT_ENTITY)
+        self.vehicles: dict[str, VehicleSite] = {}
+
+    def vehicle(self, vehicle_id: str) -> VehicleSite:
+        """A vehicle's site state (created empty)."""
+        return self.vehicles.setdefault(vehicle_id, VehicleSite())
+
+    # --- the limit -------------------------------------------------------------------------------
+
+    def paused(self, vehicle_id: str) -> bool:
+        """Whether the site limit pauses the car, as of the last reading."""
+        return self.settings is not None and self.vehicle(vehicle_id).limit.paused
+
+    def reading(
+        self,
+        vehicle_id: str,
+        vehicle: VehicleData,
+        car_kw: float,
+        now: datetime,
+        *,
+        told: bool | None,
+    ) -> bool:
+        """Take the meter's reading (or a timer's moment); whether the car is paused now.
+
+        `car_kw`: the car's charging power (reported, learned or assumed); `told`: what the
+        last command that stands asked (None: none). Only a reading moves the limit: the car's
+        report lags the meter (minutes with polling), and mixing a new report with an old
+        reading would show a house load that is not there.
+        """
+        if self.settings is None:
+            return False
+        data = self.vehicle(vehicle_id)
+        need = car_kw
+        if (limits := self.current_range()) is not None and data.failed is None:
+            need = min(site.minimum_power(limits, data.kw_per_amp), car_kw)
+        data.limit = site.update(
+            data.limit,
+            self.settings,
+            grid_kw=self.power.grid_kw(),
+            car_draw_kw=self._draw_kw(data, vehicle, car_kw, told=told),
+            need_kw=need,
+            now=now,
+        )
+        return data.limit.paused
+
+    def _draw_kw(
+        self, data: VehicleSite, vehicle: VehicleData, car_kw: float, *, told: bool | None
+    ) -> float:
+        """What the car draws now, as far as FlexCharging can tell.
+
+        Told to stop: nothing (if it still draws, the house seems to take it: no early resume).
+        Told to start, or charging: the current set times the power per ampere once learned,
+        else its reported power, else its power (the meter sees it before the car reports it).
+        """
+        if told is False or not (vehicle.charging or told):
+            return 0.0
+        setting = self.setting() if self.current_entity else None
+        if setting is not None and data.kw_per_amp is not None:
+            return min(setting * data.kw_per_amp, car_kw)
+        report = vehicle.state.charge_power
+        if not (vehicle.charging and report.value):
+            return car_kw
+        power = float(report.value)
+        if setting and data.set_from and not self._settled(data, report):
+            power *= setting / data.set_from  # reported at the current before the change
+        return min(power, car_kw)
+
+    @staticmethod
+    def _settled(data: VehicleSite, report: Signal[float]) -> bool:
+        """Whether the power report came after the car settled at the current last set."""
+        return data.set_at is None or (
+            report.oem_updated_at is not None and report.oem_updated_at >= data.set_at + SETTLE
+        )
+
+    def next_check(self) -> datetime | None:
+        """The earliest moment a pause may end without a new reading."""
+        if self.settings is None:
+            return None
+        moments = [
+            moment
+            for data in self.vehicles.values()
+            if (moment := site.next_check(data.limit, self.settings)) is not None
+        ]
+        return min(moments, default=None)
+
+    # --- the charging current --------------------------------------------------------------------
+
+    def current_range(self) -> CurrentRange | None:
+        """The currents the entity accepts (None: no entity, or it is not available)."""
+        if not self.current_entity or (state := self.hass.states.get(self.current_entity)) is None:
+            return None
+        try:
+            return site.current_range(
+                float(state.attributes[ATTR_MIN]),
+                float(state.attributes[ATTR_MAX]),
+                float(state.attributes.get(ATTR_STEP, 1.0)),
+            )
+        except KeyError, TypeError, ValueError:
+            return None
+
+    def setting(self) -> float | None:
+        """The current the entity shows now (None: unknown)."""
+        if not self.current_entity or (state := self.hass.states.get(self.current_entity)) is None:
+            return None
+        try:
+            return float(state.state)
+        except ValueError:
+            return None
+
+    def wanted(
+        self, vehicle_id: str, vehicle: VehicleData, *, solar_kw: float | None
+    ) -> tuple[float, bool] | None:
+        """The current to set and whether it is urgent (lower for the site), or None: none.
+
+        `solar_kw`: the surplus when the sun decides the charging (None: the plan charges).
+        """
+        if (limits := self.current_range()) is None or not vehicle.charging:
+            return None
+        data = self.vehicle(vehicle_id)
+        setting = self.setting()
+        report = vehicle.state.charge_power
+        if setting is not None and setting < limits.maximum and self._settled(data, report):
+            # At the entity's maximum the car may take less (a wallbox's maximum above the
+            # car's): only a current below it, and a report after the car settled, tell the
+            # power per ampere.
+            data.kw_per_amp = site.learn_kw_per_amp(report.value, setting) or data.kw_per_amp
+        room = data.limit.room_kw if self.settings is not None else None
+        wanted = site.wanted_current(limits, data.kw_per_amp, solar_kw=solar_kw, room=room)
+        urgent = room is not None and wanted < (setting or limits.maximum)
+        return wanted, urgent
+
+    def due(self, vehicle_id: str, wanted: tuple[float, bool] | None, now: datetime) -> bool:
+        """Whether the wanted current should be set now."""
+        if wanted is None:
+            return False
+        amps, urgent = wanted
+        data = self.vehicle(vehicle_id)
+        return site.should_set(self.setting(), amps, last_set=data.set_at, now=now, urgent=urgent)
+
+    async def async_set(self, vehicle_id: str, amps: float, now: datetime) -> bool:
+        """Set the entity to `amps`; False (and the error kept) when the service fails."""
+        data = self.vehicle(vehicle_id)
+        before = self.setting()
+        try:
+            await self.hass.services.async_call(
+                NUMBER_DOMAIN,
+                SERVICE_SET_VALUE,
+                {ATTR_ENTITY_ID: self.current_entity, ATTR_VALUE: amps},
+                blocking=True,
+            )
+        except HomeAssistantError as err:
+            if data.failed is None:
+                LOGGER.warning("Could not set %s to %s A: %s", self.current_entity, amps, err)
+            data.failed = str(err) or type(err).__name__
+            return False
+        data.failed, data.set_at, data.set_from, data.set_to = None, now, before, amps
+        return True
+
+    def diagnostics(self) -> dict[str, Any]:
+        """What the site limit and the current entity know, per vehicle (without its id)."""
+        return {
+            "site_limit_kw": self.settings.limit_kw if self.settings else None,
+            "current_entity": self.current_entity,
+            "vehicles": [
+                {
+                    "paused": data.limit.paused,
+                    "room_kw": data.limit.room_kw,
+                    "kw_per_amp": data.kw_per_amp,
+                    "current_set_to": data.set_to,
+                    "current_error": data.failed,
+                }
+                for data in self.vehicles.values()
+            ],
+        }
+
+
+def site_detail(decision: Decision | None, state: SmartChargingState) -> str | None:
+    """The room a pause for the site limit was made on (for the logbook)."""
+    if decision is not Decision.STOP_HOUSE_AT_LIMIT or state.house_room_kw is None:
+        return None
+    return f"room {state.house_room_kw:.1f} kW"

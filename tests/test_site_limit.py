@@ -1,0 +1,283 @@
+"""The site limit and the charging-current entity end to end: options, meter, car, logbook.
+
+The car is tests/fake_tesla.py's (Teslemetry's entities, its Charge current number included):
+11 kW at 16 A on three phases. The grid meter is a plain state the test sets, as a meter
+integration would. Prices as in test_smart_charging (cheapest from 11:00 UTC).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.button import DOMAIN as BUTTON_DOMAIN, SERVICE_PRESS
+from homeassistant.components.number import SERVICE_SET_VALUE
+from homeassistant.const import SERVICE_TURN_ON
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.util import dt as dt_util
+import pytest
+
+from custom_components.flexcharging.const import (
+    CONF_CURRENT_ENTITY,
+    CONF_FEED_IN_TARIFF,
+    CONF_GRID_POWER_ENTITY,
+    CONF_PRICE_ENTITIES,
+    CONF_PRICE_SOURCE,
+    CONF_SITE_LIMIT,
+    CONF_SOLAR_COMMANDS_PER_DAY,
+    CONF_SOLAR_SOURCE,
+    DOMAIN,
+    PRICE_SOURCE_ENTITIES,
+    SOLAR_SOURCE_GRID,
+)
+from custom_components.flexcharging.diagnostics import async_get_config_entry_diagnostics
+from emulator import MODEL_Y_ID
+from tests.common import FROZEN_NOW, Emulator, setup_integration
+from tests.fake_tesla import ChargeCurrent, FakeTesla, async_add_fake_tesla, flexcharging_entry
+from tests.test_entity_backend import advance as advance_clock, call, ours, state_of
+from tests.test_smart_charging import (
+    CHEAP_START,
+    DECISION,
+    PRICE_ENTITY,
+    PRICES,
+    START_NOW,
+    STATUS,
+    Advance,
+    advance,  # noqa: F401 (the fixture)
+    advance_to,
+    call as smart_call,
+    commands,
+    manage,
+    price_attributes,
+    state_of as smart_state,
+)
+from tests.test_solar import GRID_OPTIONS, MINUTE, entry_with
+
+GRID = "sensor.grid_power"
+WATTS = {"unit_of_measurement": "W", "device_class": "power"}
+CURRENT = "number.scotty_charge_current"
+LIMIT = "number.scotty_charge_limit"
+
+
+def meter(hass: HomeAssistant, import_kw: float) -> None:
+    """The grid meter reads `import_kw` (in W, as most meters do)."""
+    hass.states.async_set(GRID, str(round(import_kw * 1000)), WATTS)
+
+
+async def options_with_site_limit(hass: HomeAssistant, current_entity: str | None) -> None:
+    """Through the options flow: prices, the grid meter, a 13.8 kW limit, the current entity."""
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {CONF_PRICE_SOURCE: PRICE_SOURCE_ENTITIES, CONF_SOLAR_SOURCE: SOLAR_SOURCE_GRID},
+    )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_PRICE_ENTITIES: [PRICE_ENTITY]}
+    )
+    assert result["step_id"] == "solar"
+    assert CONF_CURRENT_ENTITY in [str(key) for key in result["data_schema"].schema]
+    answer = {
+        CONF_GRID_POWER_ENTITY: GRID,
+        CONF_SOLAR_COMMANDS_PER_DAY: 4,
+        CONF_FEED_IN_TARIFF: 0.08,
+        CONF_SITE_LIMIT: 13.8,
+    }
+    # The charge limit is a number with a range too, but in %: not a current.
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], answer | {CONF_CURRENT_ENTITY: LIMIT}
+    )
+    assert result["errors"] == {CONF_CURRENT_ENTITY: "not_a_current_entity"}
+    assert result["description_placeholders"] == {"entity": LIMIT}
+    if current_entity is not None:
+        answer[CONF_CURRENT_ENTITY] = current_entity
+    result = await hass.config_entries.options.async_configure(result["flow_id"], answer)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options[CONF_SITE_LIMIT] == 13.8
+    assert entry.options.get(CONF_CURRENT_ENTITY) == current_entity
+    await hass.async_block_till_done(wait_background_tasks=True)  # the entry reloads
+
+
+@pytest.fixture
+async def charging(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> FakeTesla:
+    """Scotty plugged in at 60 %, managed to 75 %, charging in the cheap slot at 16 A."""
+    freezer.move_to(FROZEN_NOW)
+    hass.states.async_set(PRICE_ENTITY, "0.30", price_attributes(PRICES))
+    meter(hass, 1.0)
+    car = await async_add_fake_tesla(hass)
+    entry = flexcharging_entry(
+        car, {CONF_PRICE_SOURCE: PRICE_SOURCE_ENTITIES, CONF_PRICE_ENTITIES: [PRICE_ENTITY]}
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    return car
+
+
+async def start_charging(
+    hass: HomeAssistant, car: FakeTesla, freezer: FrozenDateTimeFactory
+) -> str:
+    """Manage the car to 75 % and let the plan start it; the status sensor's id."""
+    await call(hass, "number", SERVICE_SET_VALUE, ours(hass, "number", car, "target_charge"), 75)
+    await call(hass, "switch", SERVICE_TURN_ON, ours(hass, "switch", car, "managed_charging"))
+    await advance_clock(hass, freezer, CHEAP_START - FROZEN_NOW)
+    assert car.calls == ["charge_start"]
+    car.report()  # Teslemetry's stream: the car's power a moment before the meter's
+    meter(hass, 1.0 + 11.0)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    status = ours(hass, "sensor", car, "smart_charging_status")
+    decision = hass.states.get(ours(hass, "sensor", car, "last_decision"))
+    assert state_of(hass, status) == "charging", decision
+    return status
+
+
+async def test_the_current_is_lowered_then_the_car_paused_and_resumed(
+    hass: HomeAssistant, charging: FakeTesla, freezer: FrozenDateTimeFactory
+) -> None:
+    """With a current entity: the oven lowers the current, the sauna pauses the car, the room
+    that comes back resumes it at full current after five minutes; the logbook says why."""
+    car = charging
+    await options_with_site_limit(hass, CURRENT)
+    status = await start_charging(hass, car, freezer)
+    assert hass.states.get(status).attributes["charging_current"] == 16  # type: ignore[union-attr]
+
+    # The house takes 8 kW: 5.8 kW of room is 8 A at the 0.6875 kW/A learned from the car.
+    meter(hass, 8.0 + 11.0)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert car.amps == 8
+    assert car.calls == ["charge_start", "set_charging_amps"]
+    meter(hass, 8.0 + 5.5)  # the meter sees it at once
+    await advance_clock(hass, freezer, timedelta(minutes=1))
+    car.report()  # the car reports 5.5 kW at 8 A: 0.6875 kW/A learned
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert state_of(hass, status) == "charging"
+    assert hass.states.get(status).attributes["charging_current"] == 8  # type: ignore[union-attr]
+
+    # 11 kW of house leaves 2.8 kW, less than 6 A (4.1 kW): paused at once.
+    meter(hass, 11.0 + 5.5)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert car.calls[-1] == "charge_stop"
+    assert not car.charging
+    car.report()
+    meter(hass, 11.0)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert state_of(hass, status) == "house_at_limit"
+    decision = ours(hass, "sensor", car, "last_decision")
+    assert state_of(hass, decision) == "stop_house_at_limit"
+    assert hass.states.get(decision).attributes["detail"] == "room 2.8 kW"  # type: ignore[union-attr]
+
+    # The sauna goes off: room again, but the car waits five minutes.
+    meter(hass, 1.5)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await advance_clock(hass, freezer, timedelta(minutes=4))
+    assert car.calls[-1] == "charge_stop"
+    await advance_clock(hass, freezer, timedelta(minutes=2))
+    # Resumed at the 8 A it was left at; raised to the car's 16 A once it reports charging.
+    assert car.calls[-1] == "charge_start"
+    assert car.charging
+    car.report()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert car.calls[-1] == "set_charging_amps"
+    assert car.amps == 16
+    car.report()
+    meter(hass, 1.5 + 11.0)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert state_of(hass, status) == "charging"
+    assert car.calls.count("charge_stop") == 1
+
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    # (called directly: the frozen clock moved past a test client's token)
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    site = diagnostics["site"]
+    assert site["site_limit_kw"] == 13.8
+    assert site["current_entity"] == CURRENT
+    (vehicle,) = site["vehicles"]
+    assert vehicle["kw_per_amp"] == pytest.approx(0.6875)
+    assert vehicle["current_error"] is None
+
+
+@pytest.mark.usefixtures("credentials")
+async def test_without_a_current_entity_the_car_is_paused_and_resumed(
+    hass: HomeAssistant,
+    frozen_emulator: Emulator,
+    connected_fleet: Emulator,
+    advance: Advance,  # noqa: F811 (the fixture)
+) -> None:
+    """A Smartcar car (3.7 kW) under a 6 kW limit, started with "Start charging now": the
+    house taking 4 kW stops it at once, five minutes of room start it again, override intact."""
+    frozen_emulator.state.patch_vehicle(MODEL_Y_ID, {"charge_power_kw": 3.7})
+    meter(hass, 1.0)
+    entry = entry_with(hass, GRID_OPTIONS | {CONF_SITE_LIMIT: 6.0})
+    await setup_integration(hass, entry)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await manage(hass, target=75)
+    await smart_call(hass, BUTTON_DOMAIN, SERVICE_PRESS, START_NOW)
+    assert commands(frozen_emulator, "start") == 1
+    assert smart_state(hass, STATUS) == "override"
+    meter(hass, 1.0 + 3.7)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert commands(frozen_emulator, "stop") == 0  # 1 kW of house leaves 5 kW: room enough
+
+    meter(hass, 4.0 + 3.7)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert commands(frozen_emulator, "stop") == 1
+    assert smart_state(hass, STATUS) == "house_at_limit"
+    assert smart_state(hass, DECISION) == "stop_house_at_limit"
+    assert frozen_emulator.state.vehicles[MODEL_Y_ID].charging is False
+
+    meter(hass, 4.0)  # the car stopped: the house alone
+    await hass.async_block_till_done(wait_background_tasks=True)
+    meter(hass, 1.5)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    resumed_from = dt_util.utcnow()
+    await advance_to(advance, resumed_from + 4 * MINUTE)
+    assert commands(frozen_emulator, "start") == 1
+    assert smart_state(hass, STATUS) == "house_at_limit"
+    await advance_to(advance, resumed_from + 6 * MINUTE)
+    assert commands(frozen_emulator, "start") == 2
+    assert smart_state(hass, STATUS) == "override"
+    assert smart_state(hass, DECISION) == "start_override"
+
+
+async def test_a_current_that_cannot_be_set_pauses_instead(
+    hass: HomeAssistant,
+    charging: FakeTesla,
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The other integration refuses the current: the car is paused as without one, the
+    error is logged once and kept for the diagnostics."""
+    car = charging
+    await options_with_site_limit(hass, CURRENT)
+    status = await start_charging(hass, car, freezer)
+
+    async def refuse(self: ChargeCurrent, value: float) -> None:
+        raise HomeAssistantError("The vehicle is not reachable")
+
+    monkeypatch.setattr(ChargeCurrent, "async_set_native_value", refuse)
+    meter(hass, 8.0 + 11.0)  # 5.8 kW of room: 8 A would do, but cannot be set
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert car.calls == ["charge_start", "charge_stop"]
+    assert state_of(hass, status) == "house_at_limit"
+    assert caplog.text.count("Could not set number.scotty_charge_current to 8.0 A") == 1
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    (vehicle,) = (await async_get_config_entry_diagnostics(hass, entry))["site"]["vehicles"]
+    assert vehicle["current_error"] == "The vehicle is not reachable"
+
+
+async def test_without_the_current_entity_the_limit_pauses(
+    hass: HomeAssistant, charging: FakeTesla, freezer: FrozenDateTimeFactory
+) -> None:
+    """The current entity unavailable (its integration reloading): no range to lower within,
+    so the car is paused when the room is short of its power."""
+    car = charging
+    await options_with_site_limit(hass, CURRENT)
+    status = await start_charging(hass, car, freezer)
+    hass.states.async_set(CURRENT, "unavailable")
+    meter(hass, 8.0 + 11.0)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert car.calls == ["charge_start", "charge_stop"]
+    assert state_of(hass, status) == "house_at_limit"
