@@ -7,7 +7,7 @@ decoded from the screenshot, link checked), opens the device page, removes a key
 emulator and completes the repair, then chooses a time-of-use schedule in the options and turns
 managed charging on (the decision shows in the device's activity); sets a weekly schedule shown
 in a dashboard card, answers a plan-at-risk repair, adds the energy sensor to the Energy
-dashboard, plans a trip from a Local Calendar and chooses a grid power sensor for solar surplus
+dashboard, plans a trip from a Local Calendar and chooses a grid power sensor and a site limit for solar surplus
 charging (the status then reports the surplus). Then the second way in (other_car.py): a car
 of a Teslemetry stand-in added as "a vehicle from another integration" and charged to its
 target through Teslemetry's switch. Screenshots of every step go to artifacts/e2e/.
@@ -845,7 +845,7 @@ class Run:
         log(f"calendar trip: next departure {leave:%a %H:%M}, attributes {state['attributes']}")
 
     async def solar(self) -> None:
-        """Solar surplus charging from a grid power sensor, chosen in the options."""
+        """Solar surplus charging from a grid power sensor and a site limit, in the options."""
         await self.goto(f"{HA}/config/integrations/integration/flexcharging")
         await self.page.get_by_role("button", name=re.compile("^Configure$")).first.click()
         dialog = self.dialog()
@@ -857,7 +857,7 @@ class Run:
             timeout=STEP_TIMEOUT_MS
         )
         await self.submit()
-        await expect(dialog.get_by_text("Solar surplus charging").first).to_be_visible(
+        await expect(dialog.get_by_text("Solar and the house").first).to_be_visible(
             timeout=STEP_TIMEOUT_MS
         )
         unset = dialog.get_by_text("Select an entity")
@@ -873,6 +873,11 @@ class Run:
             if await unset.count() == empty - 1:
                 break
         assert await unset.count() == empty - 1, "the grid power sensor could not be picked"
+        # A 25 kW site limit (a 3 x 35 A connection): far above what this test's house imports.
+        site_limit = dialog.get_by_role("spinbutton", name=re.compile("^Site limit"))
+        await site_limit.fill("25")
+        await site_limit.evaluate("field => field.scrollIntoView({block: 'center'})")
+        await asyncio.sleep(0.5)
         await self.shot("options-solar")
         await self.submit()
         with contextlib.suppress(PlaywrightTimeoutError):
@@ -892,6 +897,13 @@ class Run:
         # What is exported plus what the car draws (it is charging as planned, at most 11 kW).
         assert 3.1 <= surplus <= 3.1 + 11, surplus
         log(f"solar: status {state['state']}, surplus {surplus} kW (3.1 exported + the car's)")
+        entry = (await self.rest("GET", "/api/config/config_entries/entry?domain=flexcharging"))[0]
+        site = (await self.rest("GET", f"/api/diagnostics/config_entry/{entry['entry_id']}"))[
+            "data"
+        ]["site"]
+        assert site["site_limit_kw"] == 25, site
+        assert all(not vehicle["paused"] for vehicle in site["vehicles"]), site
+        log(f"site limit: {site}")
 
     async def goto(self, url: str) -> None:
         """Open a page, again if the frontend's own navigation (a closing dialog) replaced it."""
