@@ -18,19 +18,23 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.util import dt as dt_util
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.flexcharging.const import (
     CONF_CURRENT_ENTITY,
     CONF_FEED_IN_TARIFF,
     CONF_GRID_POWER_ENTITY,
+    CONF_HOUSE_POWER_ENTITY,
     CONF_PRICE_ENTITIES,
     CONF_PRICE_SOURCE,
+    CONF_PV_POWER_ENTITY,
     CONF_SITE_LIMIT,
     CONF_SOLAR_COMMANDS_PER_DAY,
     CONF_SOLAR_SOURCE,
     DOMAIN,
     PRICE_SOURCE_ENTITIES,
     SOLAR_SOURCE_GRID,
+    SOLAR_SOURCE_PV,
 )
 from custom_components.flexcharging.diagnostics import async_get_config_entry_diagnostics
 from emulator import MODEL_Y_ID
@@ -53,10 +57,18 @@ from tests.test_smart_charging import (
     price_attributes,
     state_of as smart_state,
 )
-from tests.test_solar import GRID_OPTIONS, MINUTE, entry_with
+from tests.test_solar import (
+    GRID_OPTIONS,
+    HOUSE,
+    KILOWATTS,
+    MINUTE,
+    PV,
+    WATTS,
+    entry_with,
+    open_solar_step,
+)
 
 GRID = "sensor.grid_power"
-WATTS = {"unit_of_measurement": "W", "device_class": "power"}
 CURRENT = "number.scotty_charge_current"
 LIMIT = "number.scotty_charge_limit"
 
@@ -281,3 +293,55 @@ async def test_without_the_current_entity_the_limit_pauses(
     await hass.async_block_till_done(wait_background_tasks=True)
     assert car.calls == ["charge_start", "charge_stop"]
     assert state_of(hass, status) == "house_at_limit"
+
+
+async def test_a_smartcar_account_with_several_cars_has_no_current_entity(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """A current entity belongs to one car: an entry with several offers only the site limit,
+    and the limit with production and consumption reads the import as their difference."""
+    entry = init_integration
+    assert len(entry.runtime_data.coordinator.data) > 1
+    hass.states.async_set(PV, "4.0", KILOWATTS)
+    hass.states.async_set(HOUSE, "1500", WATTS)
+    result = await open_solar_step(hass, entry, SOLAR_SOURCE_PV)
+    keys = [str(key) for key in result["data_schema"].schema]
+    assert CONF_SITE_LIMIT in keys
+    assert CONF_CURRENT_ENTITY not in keys
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            CONF_PV_POWER_ENTITY: PV,
+            CONF_HOUSE_POWER_ENTITY: HOUSE,
+            CONF_SOLAR_COMMANDS_PER_DAY: 4,
+            CONF_SITE_LIMIT: 17.0,
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done(wait_background_tasks=True)
+    site = entry.runtime_data.smart_charging.site
+    assert site.settings is not None
+    assert site.settings.limit_kw == 17.0
+    assert site.power.grid_kw() == pytest.approx(-2.5)  # 1.5 kW used, 4 kW produced
+    hass.states.async_set(HOUSE, "unavailable")
+    assert site.power.grid_kw() is None
+
+
+async def test_a_current_entity_that_does_not_exist_is_refused(
+    hass: HomeAssistant, charging: FakeTesla
+) -> None:
+    """A number that is gone (or never was) is not a current entity."""
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_PRICE_SOURCE: "none", CONF_SOLAR_SOURCE: SOLAR_SOURCE_GRID}
+    )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            CONF_GRID_POWER_ENTITY: GRID,
+            CONF_SOLAR_COMMANDS_PER_DAY: 4,
+            CONF_CURRENT_ENTITY: "number.nothing",
+        },
+    )
+    assert result["errors"] == {CONF_CURRENT_ENTITY: "not_a_current_entity"}
