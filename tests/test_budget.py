@@ -289,6 +289,15 @@ def test_managed_charging_reserves_two_commands_a_day() -> None:
     assert poll_interval(managed, MID_JUNE) > poll_interval(context(budget=100), MID_JUNE)
 
 
+def test_solar_commands_are_reserved_too() -> None:
+    """Solar surplus charging with 4 commands a day: 6 commands per remaining day are kept."""
+    days_left = (month_end(MID_JUNE) - MID_JUNE).total_seconds() / 86400
+    solar = context(budget=500, managed_charging=True, solar_commands_per_day=4)
+    assert commands_reserve(solar, MID_JUNE) == pytest.approx(6 * days_left)
+    unmanaged = context(budget=500, solar_commands_per_day=4)
+    assert commands_reserve(unmanaged, MID_JUNE) == pytest.approx(25.0)  # the 5 % share
+
+
 def test_managed_charging_without_webhooks_keeps_reads_for_the_plug_in_guard() -> None:
     """500 calls, managed, no webhooks: 30 % of the plan (5 reads a day in June) is not polled."""
     days_left = (month_end(MID_JUNE) - MID_JUNE).total_seconds() / 86400

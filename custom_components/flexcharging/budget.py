@@ -44,6 +44,7 @@ class PollContext:
     webhooks_flowing: bool = False
     key_missing: bool = False
     managed_charging: bool = False  # smart charging sends start/stop commands
+    solar_commands_per_day: int = 0  # with solar surplus charging: its daily command budget
     limit_hit: bool = False  # Smartcar answered VEHICLE_REQUEST_LIMIT this month
 
 
@@ -58,11 +59,16 @@ def command_reserve(context: PollContext, now: datetime) -> float:
 
 
 def commands_reserve(context: PollContext, now: datetime) -> float:
-    """Requests kept back for commands: smart charging's expected sessions, else a small share."""
+    """Requests kept back for commands: smart charging's sessions and the sun's commands.
+
+    The sun's daily command budget is kept in full (a sunny day spends it); without managed
+    charging only a small share is kept.
+    """
     share = context.budget * COMMAND_RESERVE_SHARE
     if not context.managed_charging:
         return share
-    return max(share, _days_left(now) * SESSIONS_PER_DAY * COMMANDS_PER_SESSION)
+    per_day = SESSIONS_PER_DAY * COMMANDS_PER_SESSION + context.solar_commands_per_day
+    return max(share, _days_left(now) * per_day)
 
 
 def guard_reads_per_day(context: PollContext, now: datetime) -> float:

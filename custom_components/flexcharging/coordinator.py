@@ -302,6 +302,13 @@ class FlexChargingCoordinator(VehicleCoordinator):
             return False
         return bool(runtime.smart_charging.vehicle(vehicle_id).settings.managed)
 
+    def _solar_commands(self, vehicle_id: str) -> int:
+        """The sun's daily command budget for a managed vehicle (0 without solar charging)."""
+        runtime = getattr(self.config_entry, "runtime_data", None)
+        if runtime is None or not self._managed(vehicle_id):
+            return 0
+        return int(runtime.smart_charging.solar.commands_per_day)
+
     def _interval_for(self, vehicle: VehicleData) -> timedelta:
         now = dt_util.utcnow()
         recent_command = vehicle.last_command is not None and (
@@ -315,6 +322,7 @@ class FlexChargingCoordinator(VehicleCoordinator):
             webhooks_flowing=self.webhooks_flowing,
             key_missing=vehicle.key_state is KeyState.MISSING,
             managed_charging=self._managed(vehicle.info.vehicle_id),
+            solar_commands_per_day=self._solar_commands(vehicle.info.vehicle_id),
             limit_hit=vehicle.limit_hit,
         )
         return budget.poll_interval(context, dt_util.now())

@@ -226,7 +226,8 @@ class PlugGuard:
             used=self.coordinator.usage.get(vehicle_id),
             active=False,
             webhooks_flowing=self.coordinator.webhooks_flowing,
-            managed_charging=bool(self.smart_charging.vehicle(vehicle_id).settings.managed),
+            managed_charging=(managed := self.smart_charging.vehicle(vehicle_id).settings.managed),
+            solar_commands_per_day=self.smart_charging.solar.commands_per_day if managed else 0,
         )
 
     def _left(self, vehicle_id: str, now: datetime) -> float:

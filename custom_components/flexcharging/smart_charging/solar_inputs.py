@@ -68,6 +68,11 @@ class SolarInputs:
         """Whether solar surplus charging is set up."""
         return bool(self.entities)
 
+    @property
+    def commands_per_day(self) -> int:
+        """The sun's daily command budget (0 when solar charging is off)."""
+        return self.settings.commands_per_day if self.enabled else 0
+
     def reading_kw(self, entity_id: str) -> float | None:
         """A power sensor's state in kW (None: missing, unavailable or not in W/kW/MW)."""
         state = self.hass.states.get(entity_id)
