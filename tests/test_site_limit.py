@@ -31,6 +31,7 @@ from custom_components.flexcharging.const import (
     CONF_SITE_LIMIT,
     CONF_SOLAR_COMMANDS_PER_DAY,
     CONF_SOLAR_SOURCE,
+    CONF_SOLAR_SURPLUS,
     DOMAIN,
     PRICE_SOURCE_ENTITIES,
     SOLAR_SOURCE_GRID,
@@ -345,3 +346,40 @@ async def test_a_current_entity_that_does_not_exist_is_refused(
         },
     )
     assert result["errors"] == {CONF_CURRENT_ENTITY: "not_a_current_entity"}
+
+
+async def test_the_site_limit_without_solar_charging(
+    hass: HomeAssistant, charging: FakeTesla, freezer: FrozenDateTimeFactory
+) -> None:
+    """Solar surplus charging off: the meter serves the limit alone and the plan charges in the
+    cheapest hours as without solar (not as late as it can, to leave the day to the sun)."""
+    car = charging
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {CONF_PRICE_SOURCE: PRICE_SOURCE_ENTITIES, CONF_SOLAR_SOURCE: SOLAR_SOURCE_GRID},
+    )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_PRICE_ENTITIES: [PRICE_ENTITY]}
+    )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            CONF_GRID_POWER_ENTITY: GRID,
+            CONF_SOLAR_SURPLUS: False,
+            CONF_SOLAR_COMMANDS_PER_DAY: 4,
+            CONF_SITE_LIMIT: 13.8,
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done(wait_background_tasks=True)
+    smart = entry.runtime_data.smart_charging
+    assert smart.solar.enabled is False
+    assert smart.site.settings is not None
+    status = await start_charging(hass, car, freezer)  # the cheap slot, as without solar
+    assert "solar_surplus_kw" not in hass.states.get(status).attributes  # type: ignore[union-attr]
+    meter(hass, 11.0 + 11.0)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert car.calls[-1] == "charge_stop"
+    assert state_of(hass, status) == "house_at_limit"

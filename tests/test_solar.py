@@ -29,6 +29,7 @@ from custom_components.flexcharging.const import (
     CONF_SOLAR_COMMANDS_PER_DAY,
     CONF_SOLAR_FORECAST_ENTITY,
     CONF_SOLAR_SOURCE,
+    CONF_SOLAR_SURPLUS,
     DEFAULT_REQUEST_BUDGET,
     DOMAIN,
     EVENT_CHARGING_DECISION,
@@ -255,6 +256,7 @@ async def test_options_grid_sensor(hass: HomeAssistant, init_integration: MockCo
         CONF_PRICE_SOURCE: PRICE_SOURCE_NONE,
         CONF_SOLAR_SOURCE: SOLAR_SOURCE_GRID,
         CONF_GRID_POWER_ENTITY: GRID,
+        CONF_SOLAR_SURPLUS: True,
         CONF_SOLAR_COMMANDS_PER_DAY: 6,
         CONF_FEED_IN_TARIFF: 0.0,
     }

@@ -93,6 +93,8 @@ CONF_FEED_IN_TARIFF: Final = "feed_in_tariff"  # per kWh: what the forecast's su
 # Optional: another integration's number entity in A that sets the car's charging current.
 CONF_CURRENT_ENTITY: Final = "current_entity"
 CONF_SITE_LIMIT: Final = "site_limit"  # optional: the most the house may import, kW
+# Off: the power sensors serve the site limit only (default on: charge on solar surplus).
+CONF_SOLAR_SURPLUS: Final = "solar_surplus"
 
 
 def storage_key(entry_id: str, name: str) -> str:

@@ -13,6 +13,7 @@ from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.config_entries import ConfigFlowResult, OptionsFlowWithReload
 from homeassistant.const import ATTR_DEVICE_CLASS, ATTR_UNIT_OF_MEASUREMENT, UnitOfElectricCurrent
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     EntitySelector,
     EntitySelectorConfig,
     NumberSelector,
@@ -34,6 +35,7 @@ from .const import (
     CONF_SOLAR_COMMANDS_PER_DAY,
     CONF_SOLAR_FORECAST_ENTITY,
     CONF_SOLAR_SOURCE,
+    CONF_SOLAR_SURPLUS,
     SOLAR_SOURCE_GRID,
     SOLAR_SOURCE_NONE,
     SOLAR_SOURCE_PV,
@@ -52,6 +54,7 @@ SOLAR_KEYS = (
     CONF_FEED_IN_TARIFF,
     CONF_CURRENT_ENTITY,
     CONF_SITE_LIMIT,
+    CONF_SOLAR_SURPLUS,
 )
 OPTIONAL_KEYS = (CONF_SOLAR_FORECAST_ENTITY, CONF_CURRENT_ENTITY, CONF_SITE_LIMIT)
 
@@ -110,6 +113,7 @@ class SolarOptionsStep(OptionsFlowWithReload):
                 data = {
                     **self._options,
                     **{key: user_input[key] for key in keys},
+                    CONF_SOLAR_SURPLUS: bool(user_input.get(CONF_SOLAR_SURPLUS, True)),
                     CONF_SOLAR_COMMANDS_PER_DAY: int(user_input[CONF_SOLAR_COMMANDS_PER_DAY]),
                     CONF_FEED_IN_TARIFF: float(user_input[CONF_FEED_IN_TARIFF]),
                 }
@@ -127,6 +131,9 @@ class SolarOptionsStep(OptionsFlowWithReload):
             vol.Required(key, description={"suggested_value": current.get(key)}): sensor
             for key in keys
         }
+        schema[vol.Required(CONF_SOLAR_SURPLUS, default=current.get(CONF_SOLAR_SURPLUS, True))] = (
+            BooleanSelector()
+        )
         schema[
             vol.Required(
                 CONF_SOLAR_COMMANDS_PER_DAY,

@@ -79,7 +79,8 @@ DOC_IMAGES = {
     "23-options-solar.png": "options-solar.png",
     "24-other-car-menu.png": "other-car-menu.png",
     "26-other-car-entities.png": "other-car-entities.png",
-    "29-other-car-charged.png": "other-car-charged.png",
+    "29-other-car-current.png": "other-car-current.png",
+    "30-other-car-charged.png": "other-car-charged.png",
 }
 
 CONFIGURATION = f"""

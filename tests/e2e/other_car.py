@@ -6,6 +6,8 @@ user adds FlexCharging again, chooses "A vehicle from another integration", pick
 confirms the entities FlexCharging proposes. With a time-of-use schedule whose off-peak hours
 are now, managed charging on and a target of 75 %, smart charging then carries out a (fast)
 night's charge through Teslemetry's charge switch: it starts charging, and stops it at the target.
+On the way the house's load rises: with a 14 kW site limit and Teslemetry's Charge current as the
+car's current entity, FlexCharging lowers the current to what the room allows.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ if TYPE_CHECKING:
 TARGET = 75
 CAR = "Scotty"  # the stand-in's device (tests/fake_tesla.py)
 STEP_TIMEOUT_S = 60
+GRID = "sensor.grid_power"  # newcomer.py's template sensor
+SITE_LIMIT_KW = 14.0
 
 
 async def add_vehicle(run: Run, step_timeout_ms: int) -> str:
@@ -69,7 +73,7 @@ async def night_charge(run: Run, entry_id: str, ha: str, peak: tuple[int, int]) 
     step = await run.rest(
         "POST",
         f"/api/config/config_entries/options/flow/{flow['flow_id']}",
-        {"price_source": "schedule", "solar_source": "none"},
+        {"price_source": "schedule", "solar_source": "grid"},
     )
     assert step["step_id"] == "rate_schedule", step
     peak_start, peak_end = peak  # hours from now: now is off-peak
@@ -85,7 +89,22 @@ async def night_charge(run: Run, entry_id: str, ha: str, peak: tuple[int, int]) 
             "weekend_peak_end": f"{peak_end:02d}:00:00",
         },
     )
+    assert done["step_id"] == "solar", done
+    current = await standin_entity(run, "number", "charge_state_charge_current_request")
+    done = await run.rest(
+        "POST",
+        f"/api/config/config_entries/options/flow/{flow['flow_id']}",
+        {
+            "grid_power_entity": GRID,
+            "solar_surplus": False,  # the meter serves the site limit only
+            "solar_commands_per_day": 4,
+            "feed_in_tariff": 0.0,
+            "site_limit": SITE_LIMIT_KW,
+            "current_entity": current,
+        },
+    )
     assert done["type"] == "create_entry", done
+    await grid_import(run, 1.0)
     ours = await entity_ids(run, entry_id)
     switch = await standin_entity(run, "switch", "charge_state_user_charge_enable_request")
     battery = await standin_entity(run, "sensor", "charge_state_battery_level")
@@ -95,12 +114,21 @@ async def night_charge(run: Run, entry_id: str, ha: str, peak: tuple[int, int]) 
     await run.wait_for_state(switch, {"on"})
     await run.wait_for_state(ours["smart_charging_status"], {"charging"})
     # FlexCharging's device of the car (named like Teslemetry's, which it is connected via).
-    (entries,) = await run.ws({"type": "config/entity_registry/list"})
-    device_id = next(e["device_id"] for e in entries if e["entity_id"] == ours["managed_charging"])
-    await run.goto(f"{ha}/config/devices/device/{device_id}")
+    our_device = f"{ha}/config/devices/device/{await device_of(run, ours['managed_charging'])}"
+    await run.goto(our_device)
     await expect(run.page.get_by_text("Managed charging").first).to_be_visible()
     await asyncio.sleep(2)
     await run.shot("other-car-charging")
+    # The oven and the heat pump: 8 kW of house leaves 6 kW of the 14 kW limit for the car,
+    # 8 A at the three phases FlexCharging assumes until it learned the car.
+    await grid_import(run, 8.0 + 11.0)
+    await run.wait_for_state(current, {"8"})
+    await run.goto(f"{ha}/config/devices/device/{await device_of(run, current)}")
+    await expect(run.page.get_by_text("Charge current").first).to_be_visible()
+    await asyncio.sleep(2)
+    await run.shot("other-car-current")
+    run_log(f"{CAR}: current lowered to 8 A under the {SITE_LIMIT_KW} kW site limit")
+    await grid_import(run, 1.0 + 5.5)  # the load is gone (the raise waits a minute: unit tests)
     # The car charges half a percent a second: at the target smart charging turns the switch off.
     deadline = time.monotonic() + STEP_TIMEOUT_S
     while (status := await run.state_of(ours["smart_charging_status"])) != "target_reached":
@@ -110,7 +138,7 @@ async def night_charge(run: Run, entry_id: str, ha: str, peak: tuple[int, int]) 
     level = float(await run.state_of(battery))
     assert TARGET <= level < TARGET + 3, level  # stopped at the target, not at the car's 90 %
     commands = await run.state_of(ours["commands_sent"])
-    await run.page.reload()
+    await run.goto(our_device)
     activity = run.page.locator("ha-card").filter(has_text="Activity")
     await expect(activity.get_by_text("the target charge is reached").first).to_be_visible(
         timeout=STEP_TIMEOUT_S * 1000
@@ -118,6 +146,19 @@ async def night_charge(run: Run, entry_id: str, ha: str, peak: tuple[int, int]) 
     await asyncio.sleep(1)
     await run.shot("other-car-charged")
     run_log(f"{CAR}: charged to {level:.1f} % through Teslemetry's switch, {commands} commands")
+
+
+async def grid_import(run: Run, kw: float) -> None:
+    """The e2e's template grid power sensor (input_number.grid_power, W) reads `kw` imported."""
+    await run.call(
+        "input_number", "set_value", {"entity_id": "input_number.grid_power", "value": kw * 1000}
+    )
+
+
+async def device_of(run: Run, entity_id: str) -> str:
+    """The device of an entity."""
+    (entries,) = await run.ws({"type": "config/entity_registry/list"})
+    return str(next(e["device_id"] for e in entries if e["entity_id"] == entity_id))
 
 
 def run_log(message: str) -> None:

@@ -117,7 +117,7 @@ class SmartChargingManager:
     @callback
     def _on_started(self, _: HomeAssistant) -> None:
         self._unsubs.append(self.coordinator.async_add_listener(self._on_coordinator_update))
-        solar = self.solar.entities if self.solar.enabled else []
+        solar = self.solar.entities if self.solar.metered else []
         for entities, action in (
             (self.prices.watched_entities, self._on_price_change),
             (solar, self._on_solar_change),

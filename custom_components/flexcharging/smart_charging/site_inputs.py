@@ -55,7 +55,7 @@ class SiteInputs:
         self.hass = hass
         self.power = power
         limit = options.get(CONF_SITE_LIMIT)
-        self.settings = SiteSettings(limit_kw=float(limit)) if limit and power.enabled else None
+        self.settings = SiteSettings(limit_kw=float(limit)) if limit and power.metered else None
         self.current_entity: str | None = options.get(CONF_CURRENT_ENTITY)
         self.vehicles: dict[str, VehicleSite] = {}
 

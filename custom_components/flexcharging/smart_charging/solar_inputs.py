@@ -19,6 +19,7 @@ from ..const import (
     CONF_SOLAR_COMMANDS_PER_DAY,
     CONF_SOLAR_FORECAST_ENTITY,
     CONF_SOLAR_SOURCE,
+    CONF_SOLAR_SURPLUS,
     SOLAR_SOURCE_GRID,
     SOLAR_SOURCE_PV,
 )
@@ -55,18 +56,24 @@ class SolarInputs:
         self.hass = hass
         self.source: str | None = options.get(CONF_SOLAR_SOURCE)
         self.entities = solar_entities(options)
+        self.surplus_on = bool(options.get(CONF_SOLAR_SURPLUS, True))
         self.settings = SolarSettings(
             commands_per_day=int(options.get(CONF_SOLAR_COMMANDS_PER_DAY, DEFAULT_COMMANDS_PER_DAY))
         )
         self.forecast_entity: str | None = (
-            options.get(CONF_SOLAR_FORECAST_ENTITY) if self.entities else None
+            options.get(CONF_SOLAR_FORECAST_ENTITY) if self.enabled else None
         )
         self.feed_in_tariff = float(options.get(CONF_FEED_IN_TARIFF, 0.0))
 
     @property
-    def enabled(self) -> bool:
-        """Whether solar surplus charging is set up."""
+    def metered(self) -> bool:
+        """Whether the power sensors are set up (for solar charging or the site limit)."""
         return bool(self.entities)
+
+    @property
+    def enabled(self) -> bool:
+        """Whether solar surplus charging is set up (and not left to the site limit alone)."""
+        return self.metered and self.surplus_on
 
     @property
     def commands_per_day(self) -> int:
@@ -91,7 +98,7 @@ class SolarInputs:
 
     def grid_kw(self) -> float | None:
         """The grid import now (negative: export), from the meter or consumption - production."""
-        if not self.enabled:
+        if not self.metered:
             return None
         if self.source == SOLAR_SOURCE_GRID:
             return self.reading_kw(self.entities[0])
