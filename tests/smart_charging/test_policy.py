@@ -93,6 +93,8 @@ class Case:
     problem: Problem | None = None  # the watchdog's cause, when the executor gives up
     session_has: dict[str, object] = field(default_factory=dict)
     solar: bool | None = None  # the solar controller's wish (None: no solar charging)
+    waiting_for: str | None = None  # the car that has the shared charger now
+    waits: bool = False  # the step says it waits for that car
 
 
 CASES = [
@@ -457,13 +459,78 @@ CASES = [
         command="stop",
         decision=Decision.STOP_TARGET,
     ),
+    # --- a shared charger or circuit ----------------------------------------------------------
+    Case(
+        id="the_plan_waits_for_the_other_car",
+        plan=CHARGE_NOW,
+        waiting_for="Model S",
+        status=SmartStatus.WAITING_FOR_OTHER_CAR,
+        waits=True,
+        session_has={"intent": intent(False, confirmed=True)},
+    ),
+    Case(
+        id="charging_stops_for_the_other_car",
+        session=replace(SESSION, intent=intent(True, attempts=1, confirmed=True)),
+        car=replace(CAR, charging=True),
+        plan=CHARGE_NOW,
+        waiting_for="Model S",
+        status=SmartStatus.WAITING_FOR_OTHER_CAR,
+        command="stop",
+        decision=Decision.STOP_FOR_OTHER_CAR,
+        detail="Model S",
+        waits=True,
+    ),
+    Case(
+        id="start_charging_now_waits_for_the_other_car_too",
+        session=replace(SESSION, hold=Hold.OVERRIDE),
+        waiting_for="Model S",
+        status=SmartStatus.WAITING_FOR_OTHER_CAR,
+        hold=Hold.OVERRIDE,
+        waits=True,
+    ),
+    Case(
+        id="solar_surplus_waits_for_the_other_car",
+        solar=True,
+        waiting_for="Model S",
+        status=SmartStatus.WAITING_FOR_OTHER_CAR,
+        waits=True,
+    ),
+    Case(
+        id="not_charging_now_anyway_is_plain_waiting",
+        waiting_for="Model S",
+        status=SmartStatus.WAITING,
+    ),
+    Case(
+        id="the_users_charging_is_left_alone",
+        session=replace(SESSION, hold=Hold.USER),
+        car=replace(CAR, charging=True),
+        plan=CHARGE_NOW,
+        waiting_for="Model S",
+        status=SmartStatus.MANUAL,
+    ),
+    Case(
+        id="the_other_car_made_room",
+        session=replace(SESSION, intent=intent(False, confirmed=True)),
+        plan=CHARGE_NOW,
+        status=SmartStatus.CHARGING,
+        command="start",
+        decision=Decision.START_PLAN,
+    ),
 ]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_decide(case: Case) -> None:
     """Each rule of the policy."""
-    step = decide(case.session, case.car, case.plan, case.settings, NOW, solar=case.solar)
+    step = decide(
+        case.session,
+        case.car,
+        case.plan,
+        case.settings,
+        NOW,
+        solar=case.solar,
+        waiting_for=case.waiting_for,
+    )
     assert (step.status, step.command, step.decision, step.detail, step.problem) == (
         case.status,
         case.command,
@@ -471,6 +538,7 @@ def test_decide(case: Case) -> None:
         case.detail,
         case.problem,
     )
+    assert step.waiting_for == (case.waiting_for if case.waits else None)
     if case.hold is not None:
         assert step.session.hold is case.hold
     for name, value in case.session_has.items():

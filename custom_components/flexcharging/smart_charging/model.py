@@ -27,6 +27,7 @@ class SmartStatus(StrEnum):
     STOP_FAILED = "stop_failed"
     SOLAR_CHARGING = "solar_charging"
     WAITING_FOR_SUN = "waiting_for_sun"
+    WAITING_FOR_OTHER_CAR = "waiting_for_other_car"  # a shared charger or circuit is taken
 
 
 class Decision(StrEnum):
@@ -48,6 +49,8 @@ class Decision(StrEnum):
     START_SOLAR = "start_solar"
     STOP_SOLAR = "stop_solar"
     START_OPPORTUNITY = "start_opportunity"
+    STOP_FOR_OTHER_CAR = "stop_for_other_car"  # a shared charger or circuit: another car's turn
+    WAIT_FOR_OTHER_CAR = "wait_for_other_car"  # it would charge now, but another car has the turn
 
 
 class Problem(StrEnum):
@@ -320,6 +323,7 @@ class SmartChargingState:
     # The plan cannot reach the target by the ready-by time: the level it can reach instead.
     at_risk: int | None = None
     solar: SolarState | None = None  # with solar surplus charging set up in the options
+    waiting_for: str | None = None  # the car that has the shared charger or circuit now
 
     @classmethod
     def from_stored(cls, stored: dict[str, Any]) -> SmartChargingState:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from ..const import Refusal
 from ..planner import BlockReason, ChargePlan
@@ -76,6 +76,7 @@ class Step:
     detail: str | None = None
     status_if_refused: SmartStatus | None = None  # with a command: the status if it fails
     problem: Problem | None = None  # set once, when the executor gives up (the watchdog)
+    waiting_for: str | None = None  # the car it would charge but for, on a shared charger
 
 
 # --- transitions -------------------------------------------------------------------------------
@@ -193,11 +194,14 @@ def decide(
     now: datetime,
     *,
     solar: bool | None = None,
+    waiting_for: str | None = None,
 ) -> Step:
     """What to do now. `plan` is the one made for `planning_level` (None when that is None).
 
     `solar`: whether the solar controller asks for charging (None: no solar surplus charging);
     it adds charging to the plan's, up to the target.
+    `waiting_for`: the car that has the shared charger or circuit now (`shared.waiting_for`);
+    this car does not charge until it makes room.
     """
     if not settings.managed:
         return Step(session=session, status=SmartStatus.OFF)
@@ -219,7 +223,16 @@ def decide(
         session = replace(session, hold=Hold.PLAN)
     if session.hold is Hold.USER:
         return Step(session=session, status=SmartStatus.MANUAL)
-    return _execute(session, car, plan, target, now, target_reached=target_reached, solar=solar)
+    return _execute(
+        session,
+        car,
+        plan,
+        target,
+        now,
+        target_reached=target_reached,
+        solar=solar,
+        waiting_for=waiting_for,
+    )
 
 
 def _execute(
@@ -231,9 +244,12 @@ def _execute(
     *,
     target_reached: bool,
     solar: bool | None,
+    waiting_for: str | None,
 ) -> Step:
     planned = session.hold is Hold.OVERRIDE or plan.charging_at(now)
     desired = planned or (bool(solar) and not target_reached)
+    waiting = waiting_for if desired else None
+    desired = desired and waiting is None
     intent = session.intent
     if intent is None or intent.charge != desired:
         intent = Intent(charge=desired)
@@ -247,28 +263,32 @@ def _execute(
             charging=charging,
             target_reached=target_reached,
             solar=None if solar is None else not planned,
+            waiting=waiting is not None,
         )
+
+    def step(**fields: Any) -> Step:
+        return Step(waiting_for=waiting, **fields)
 
     charging = car.charging
     if not car.available or charging is None:
-        return Step(session=session, status=resting(desired))
+        return step(session=session, status=resting(desired))
     if desired == charging:
         # Confirmed by the car itself, not by the value a command showed in advance.
         if not intent.attempts or car.reported_after_command:
             session = replace(session, intent=replace(intent, confirmed=True))
-        return Step(session=session, status=resting(charging))
+        return step(session=session, status=resting(charging))
     if desired and car.fully_charged:
         # The car's own limit is below the target.
-        return Step(session=session, status=SmartStatus.TARGET_REACHED)
+        return step(session=session, status=SmartStatus.TARGET_REACHED)
     limit = car.charge_limit
     if target_reached and not desired and limit and target >= limit:
         # The target is the car's own limit: it stops there by itself, exactly (our level is an
         # estimate), and a stop command would cost a request.
-        return Step(session=session, status=SmartStatus.TARGET_REACHED)
+        return step(session=session, status=SmartStatus.TARGET_REACHED)
     auto_start = not desired and _soon_after(session.plugged_at, now, AUTO_START_WINDOW)
     if intent.confirmed and not first_reading and not auto_start:
         # The car did as planned and then changed: someone started or stopped it by hand.
-        return Step(
+        return step(
             session=user_took_over(session),
             status=SmartStatus.MANUAL,
             decision=Decision.USER_TOOK_OVER,
@@ -276,9 +296,9 @@ def _execute(
         )
     failed_status = SmartStatus.START_FAILED if desired else SmartStatus.STOP_FAILED
     if intent.failed:
-        return Step(session=session, status=failed_status)
+        return step(session=session, status=failed_status)
     if intent.attempts >= MAX_COMMANDS:
-        return Step(
+        return step(
             session=replace(session, intent=replace(intent, failed=True)),
             status=failed_status,
             decision=Decision.START_FAILED if desired else Decision.STOP_FAILED,
@@ -286,8 +306,8 @@ def _execute(
             problem=problem_cause(None),
         )
     if intent.last_attempt and intent.attempts and now - intent.last_attempt < RETRY_AFTER:
-        return Step(session=session, status=resting(charging))
-    return Step(
+        return step(session=session, status=resting(charging))
+    return step(
         session=replace(
             session, intent=replace(intent, attempts=intent.attempts + 1, last_attempt=now)
         ),
@@ -300,7 +320,9 @@ def _execute(
             start=desired,
             target_reached=target_reached,
             solar=None if solar is None else not planned,
+            shared=waiting is not None,
         ),
+        detail=waiting,
         status_if_refused=resting(not desired),
     )
 
@@ -364,6 +386,7 @@ PLANNING_STATUSES = (
     SmartStatus.SOLAR_CHARGING,
     SmartStatus.OVERRIDE,
     SmartStatus.START_FAILED,
+    SmartStatus.WAITING_FOR_OTHER_CAR,
 )
 
 
@@ -423,11 +446,17 @@ def _command_decision(
     start: bool,
     target_reached: bool,
     solar: bool | None,
+    shared: bool = False,
 ) -> Decision:
-    """`solar`: None without solar charging, else whether the sun (not the plan) decides now."""
+    """`solar`: None without solar charging, else whether the sun (not the plan) decides now.
+
+    `shared`: the car stops for another car of a shared charger or circuit.
+    """
     intent = session.intent
     if intent is not None and intent.attempts:
         return Decision.RETRY_START if start else Decision.RETRY_STOP
+    if shared:
+        return Decision.STOP_FOR_OTHER_CAR
     if start and session.hold is Hold.OVERRIDE:
         return Decision.START_OVERRIDE
     if start and solar:
@@ -451,7 +480,10 @@ def _resting_status(
     charging: bool,
     target_reached: bool,
     solar: bool | None = None,
+    waiting: bool = False,
 ) -> SmartStatus:
+    if waiting and not charging:
+        return SmartStatus.WAITING_FOR_OTHER_CAR
     if session.hold is Hold.OVERRIDE:
         return SmartStatus.OVERRIDE
     if charging:
