@@ -27,6 +27,7 @@ from custom_components.flexcharging.smart_charging.policy import (
     AUTO_START_WINDOW,
     RETRY_AFTER,
     Car,
+    SharedTurn,
     Step,
     accept_less,
     after_command,
@@ -93,8 +94,9 @@ class Case:
     problem: Problem | None = None  # the watchdog's cause, when the executor gives up
     session_has: dict[str, object] = field(default_factory=dict)
     solar: bool | None = None  # the solar controller's wish (None: no solar charging)
-    waiting_for: str | None = None  # the car that has the shared charger now
-    waits: bool = False  # the step says it waits for that car
+    shared: SharedTurn | None = None  # another car's turn on a shared charger
+    waiting_for: str | None = None  # the car the step says it waits for
+    held_back: bool = False  # the step would charge but for that car
 
 
 CASES = [
@@ -463,9 +465,10 @@ CASES = [
     Case(
         id="the_plan_waits_for_the_other_car",
         plan=CHARGE_NOW,
-        waiting_for="Model S",
+        shared=SharedTurn(occupied_by="Model S"),
         status=SmartStatus.WAITING_FOR_OTHER_CAR,
-        waits=True,
+        waiting_for="Model S",
+        held_back=True,
         session_has={"intent": intent(False, confirmed=True)},
     ),
     Case(
@@ -473,45 +476,66 @@ CASES = [
         session=replace(SESSION, intent=intent(True, attempts=1, confirmed=True)),
         car=replace(CAR, charging=True),
         plan=CHARGE_NOW,
-        waiting_for="Model S",
+        shared=SharedTurn(occupied_by="Model S"),
         status=SmartStatus.WAITING_FOR_OTHER_CAR,
         command="stop",
         decision=Decision.STOP_FOR_OTHER_CAR,
         detail="Model S",
-        waits=True,
+        waiting_for="Model S",
+        held_back=True,
     ),
     Case(
         id="start_charging_now_waits_for_the_other_car_too",
         session=replace(SESSION, hold=Hold.OVERRIDE),
-        waiting_for="Model S",
+        shared=SharedTurn(occupied_by="Model S"),
         status=SmartStatus.WAITING_FOR_OTHER_CAR,
         hold=Hold.OVERRIDE,
-        waits=True,
+        waiting_for="Model S",
+        held_back=True,
     ),
     Case(
         id="solar_surplus_waits_for_the_other_car",
         solar=True,
-        waiting_for="Model S",
+        shared=SharedTurn(occupied_by="Model S"),
         status=SmartStatus.WAITING_FOR_OTHER_CAR,
-        waits=True,
+        waiting_for="Model S",
+        held_back=True,
     ),
     Case(
         id="not_charging_now_anyway_is_plain_waiting",
-        waiting_for="Model S",
+        shared=SharedTurn(occupied_by="Model S"),
         status=SmartStatus.WAITING,
+    ),
+    Case(
+        id="the_joint_plan_gave_now_to_the_other_car",
+        shared=SharedTurn(planned_for="Model S"),
+        status=SmartStatus.WAITING_FOR_OTHER_CAR,
+        waiting_for="Model S",
+    ),
+    Case(
+        id="charging_stops_when_the_joint_plan_gives_now_away",
+        session=replace(SESSION, intent=intent(True, attempts=1, confirmed=True)),
+        car=replace(CAR, charging=True),
+        shared=SharedTurn(planned_for="Model S"),
+        status=SmartStatus.WAITING_FOR_OTHER_CAR,
+        command="stop",
+        decision=Decision.STOP_FOR_OTHER_CAR,
+        detail="Model S",
+        waiting_for="Model S",
     ),
     Case(
         id="the_users_charging_is_left_alone",
         session=replace(SESSION, hold=Hold.USER),
         car=replace(CAR, charging=True),
         plan=CHARGE_NOW,
-        waiting_for="Model S",
+        shared=SharedTurn(occupied_by="Model S"),
         status=SmartStatus.MANUAL,
     ),
     Case(
         id="the_other_car_made_room",
         session=replace(SESSION, intent=intent(False, confirmed=True)),
         plan=CHARGE_NOW,
+        shared=SharedTurn(),
         status=SmartStatus.CHARGING,
         command="start",
         decision=Decision.START_PLAN,
@@ -529,7 +553,7 @@ def test_decide(case: Case) -> None:
         case.settings,
         NOW,
         solar=case.solar,
-        waiting_for=case.waiting_for,
+        shared=case.shared,
     )
     assert (step.status, step.command, step.decision, step.detail, step.problem) == (
         case.status,
@@ -538,7 +562,7 @@ def test_decide(case: Case) -> None:
         case.detail,
         case.problem,
     )
-    assert step.waiting_for == (case.waiting_for if case.waits else None)
+    assert (step.waiting_for, step.held_back) == (case.waiting_for, case.held_back)
     if case.hold is not None:
         assert step.session.hold is case.hold
     for name, value in case.session_has.items():

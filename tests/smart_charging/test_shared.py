@@ -25,6 +25,7 @@ from custom_components.flexcharging.smart_charging.shared import (
     SharedLimit,
     SharedMode,
     busy_times,
+    holder_at,
     load_of,
     rank,
     waiting_for,
@@ -273,6 +274,15 @@ def test_waiting_for(
 
 
 @pytest.mark.parametrize(
+    ("moment", "expected"),
+    [(at(0), None), (at(1), "A"), (at(2.5), "B"), (at(3), None)],
+)
+def test_holder_at(moment: datetime, expected: str | None) -> None:
+    busy = (Busy(at(1), at(2), "A"), Busy(at(2), at(3), "B"))
+    assert holder_at(busy, moment) == expected
+
+
+@pytest.mark.parametrize(
     ("step", "expected"),
     [
         pytest.param(Step(session=Session(), status=SmartStatus.WAITING), False, id="no-intent"),
@@ -294,9 +304,19 @@ def test_waiting_for(
                 session=Session(intent=Intent(charge=False)),
                 status=SmartStatus.WAITING_FOR_OTHER_CAR,
                 waiting_for="B",
+                held_back=True,
             ),
             True,
             id="waiting-for-room",
+        ),
+        pytest.param(
+            Step(
+                session=Session(intent=Intent(charge=False)),
+                status=SmartStatus.WAITING_FOR_OTHER_CAR,
+                waiting_for="B",
+            ),
+            False,
+            id="planned-for-later",
         ),
     ],
 )

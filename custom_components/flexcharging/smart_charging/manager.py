@@ -420,11 +420,12 @@ class SmartChargingManager:
         now: datetime,
         *,
         busy: tuple[shared.Busy, ...] = (),
-        waiting_for: str | None = None,
+        occupied_by: str | None = None,
     ) -> policy.Step:
         """Plan (around `busy`), decide, send the command, and tell (the caller holds the lock).
 
-        `busy` and `waiting_for` come from the vehicle's shared charger, if it has one.
+        `busy` and `occupied_by` (the car that has the charger now) come from the vehicle's
+        shared charger, if it has one.
         """
         state = self.vehicle(vehicle_id)
         vehicle, car, settings, level = (
@@ -440,10 +441,14 @@ class SmartChargingManager:
             if level
             else None
         )
+        planned_for = shared.holder_at(busy, now)
+        if planned_for is not None and level:
+            # Another car's time: the car waits for it if it would charge now on its own.
+            alone = make_plan(self.prices, state, vehicle, now, level, **options)
+            planned_for = planned_for if alone.charging_at(now) else None
+        turn = policy.SharedTurn(occupied_by=occupied_by, planned_for=planned_for)
         sun = self._update_solar(state, vehicle, now)
-        step = policy.decide(
-            state.session, car, state.plan, settings, now, solar=sun, waiting_for=waiting_for
-        )
+        step = policy.decide(state.session, car, state.plan, settings, now, solar=sun, shared=turn)
         if step.command is not None:
             state.session = step.session
             refusal = await self._async_send_planned(vehicle_id, step.command == "start")

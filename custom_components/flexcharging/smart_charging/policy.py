@@ -76,7 +76,16 @@ class Step:
     detail: str | None = None
     status_if_refused: SmartStatus | None = None  # with a command: the status if it fails
     problem: Problem | None = None  # set once, when the executor gives up (the watchdog)
-    waiting_for: str | None = None  # the car it would charge but for, on a shared charger
+    waiting_for: str | None = None  # the car that has its turn on a shared charger now
+    held_back: bool = False  # it would charge now, but that car still has the charger
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SharedTurn:
+    """Another car's turn on a shared charger or circuit, now (the manager finds it)."""
+
+    occupied_by: str | None = None  # it charges or is about to: this car may not start
+    planned_for: str | None = None  # the joint plan gave it now (this car's own would charge)
 
 
 # --- transitions -------------------------------------------------------------------------------
@@ -194,14 +203,14 @@ def decide(
     now: datetime,
     *,
     solar: bool | None = None,
-    waiting_for: str | None = None,
+    shared: SharedTurn | None = None,
 ) -> Step:
     """What to do now. `plan` is the one made for `planning_level` (None when that is None).
 
     `solar`: whether the solar controller asks for charging (None: no solar surplus charging);
     it adds charging to the plan's, up to the target.
-    `waiting_for`: the car that has the shared charger or circuit now (`shared.waiting_for`);
-    this car does not charge until it makes room.
+    `shared`: another car's turn on a shared charger or circuit now; this car does not
+    charge until it makes room, and says it waits for it.
     """
     if not settings.managed:
         return Step(session=session, status=SmartStatus.OFF)
@@ -231,7 +240,7 @@ def decide(
         now,
         target_reached=target_reached,
         solar=solar,
-        waiting_for=waiting_for,
+        shared=shared or SharedTurn(),
     )
 
 
@@ -244,12 +253,13 @@ def _execute(
     *,
     target_reached: bool,
     solar: bool | None,
-    waiting_for: str | None,
+    shared: SharedTurn,
 ) -> Step:
     planned = session.hold is Hold.OVERRIDE or plan.charging_at(now)
-    desired = planned or (bool(solar) and not target_reached)
-    waiting = waiting_for if desired else None
-    desired = desired and waiting is None
+    wish = planned or (bool(solar) and not target_reached)
+    held_back = wish and shared.occupied_by is not None
+    waiting = shared.occupied_by if wish else shared.planned_for
+    desired = wish and not held_back
     intent = session.intent
     if intent is None or intent.charge != desired:
         intent = Intent(charge=desired)
@@ -267,7 +277,7 @@ def _execute(
         )
 
     def step(**fields: Any) -> Step:
-        return Step(waiting_for=waiting, **fields)
+        return Step(waiting_for=waiting, held_back=held_back, **fields)
 
     charging = car.charging
     if not car.available or charging is None:

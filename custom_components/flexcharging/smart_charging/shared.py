@@ -182,9 +182,12 @@ def waiting_for(limit: SharedLimit, member: Member, others: Sequence[Occupant]) 
     return None
 
 
+def holder_at(busy: Sequence[Busy], now: datetime) -> str | None:
+    """The car that takes the charger at `now` (None: there is room)."""
+    return next((stretch.holder for stretch in busy if stretch.start <= now < stretch.end), None)
+
+
 def wants_charge(step: Step) -> bool:
     """Whether a car's decision is to charge now, or to charge once the others make room."""
     intent = step.session.intent
-    return step.waiting_for is not None or (
-        intent is not None and intent.charge and not intent.failed
-    )
+    return step.held_back or (intent is not None and intent.charge and not intent.failed)

@@ -56,9 +56,9 @@ class SharedVehicle:
     vehicle_id: str
 
 
-def vehicle_device_id(hass: HomeAssistant, vehicle_id: str) -> str | None:
-    """The device of a FlexCharging vehicle."""
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, vehicle_id)})
+def vehicle_device_id(hass: HomeAssistant, entry_id: str, vehicle_id: str) -> str | None:
+    """The device of a FlexCharging entry's vehicle."""
+    device = dr.async_get(hass).async_get_device_by_identifier((DOMAIN, vehicle_id), entry_id)
     return device.id if device else None
 
 
@@ -85,7 +85,7 @@ def loaded_vehicle(hass: HomeAssistant, device_id: str) -> SharedVehicle | None:
 
 def shared_charger_of(hass: HomeAssistant, entry_id: str, vehicle_id: str) -> SharedCharger | None:
     """The shared charger a vehicle belongs to (None: it has a charger of its own)."""
-    device_id = vehicle_device_id(hass, vehicle_id)
+    device_id = vehicle_device_id(hass, entry_id, vehicle_id)
     if device_id is None:
         return None
     for entry in hass.config_entries.async_loaded_entries(DOMAIN):
@@ -172,7 +172,7 @@ class SharedCharger:
                     prepared[vehicle],
                     now,
                     busy=shared.busy_times(self.limit, member.power_kw, loads, now),
-                    waiting_for=shared.waiting_for(self.limit, member, [*decided, *behind]),
+                    occupied_by=shared.waiting_for(self.limit, member, [*decided, *behind]),
                 )
                 plan = vehicle.manager.vehicle(vehicle.vehicle_id).plan
                 loads.append(shared.load_of(member, plan, now))
