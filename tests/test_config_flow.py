@@ -234,7 +234,7 @@ class User:
             DOMAIN, context={"source": config_entries.SOURCE_USER}
         )
         assert self.result["type"] is FlowResultType.MENU
-        assert self.result["menu_options"] == ["smartcar", "vehicle"]
+        assert self.result["menu_options"] == ["smartcar", "vehicle", "shared_charger"]
         return await self.configure({"next_step_id": "smartcar"})
 
     async def configure(self, user_input: dict[str, Any] | None = None) -> Any:

@@ -40,6 +40,11 @@ from .services import async_setup_services
 from .session_actions import async_setup_session_actions
 from .session_log import SessionLog
 from .smart_charging import SmartChargingManager
+from .smart_charging.sharing import (
+    async_setup_shared_charger,
+    async_unload_shared_charger,
+    is_shared_charger,
+)
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -70,6 +75,8 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 async def async_setup_entry(hass: HomeAssistant, entry: FlexChargingConfigEntry) -> bool:
     """Set up FlexCharging from a config entry."""
+    if is_shared_charger(entry):
+        return await async_setup_shared_charger(hass, entry)
     if from_other_integration(entry):
         return await _async_setup(hass, entry, None, EntityVehicleCoordinator(hass, entry))
     try:
@@ -136,11 +143,15 @@ async def _async_setup(
 
 async def async_unload_entry(hass: HomeAssistant, entry: FlexChargingConfigEntry) -> bool:
     """Unload a config entry."""
+    if is_shared_charger(entry):
+        return await async_unload_shared_charger(entry)
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: FlexChargingConfigEntry) -> None:
     """Delete the entry's stores, and release its Home Assistant Cloud webhook."""
+    if is_shared_charger(entry):
+        return  # no stores, no webhook
     for name in STORE_NAMES:
         await Store[dict[str, Any]](hass, 1, storage_key(entry.entry_id, name)).async_remove()
     if entry.data.get(CONF_CLOUDHOOK_URL) and (webhook_id := entry.data.get(CONF_WEBHOOK_ID)):

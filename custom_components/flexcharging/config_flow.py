@@ -54,6 +54,7 @@ from .api import (
 )
 from .api.webhooks import VehicleErrorEvent, VehicleStateEvent, WebhookEvent
 from .application_credentials import redirect_uri, returns_to_our_view, smartcar_client
+from .config_flow_shared import SharedChargerFlowMixin, SharedChargerOptionsFlow
 from .config_flow_vehicle import VehicleFlowMixin
 from .connect import async_register_connect_view
 from .const import (
@@ -99,6 +100,7 @@ from .const import (
 from .models import from_other_integration
 from .pairing import KeyPairingFlow, PairingVehicle, async_probe_key, pairing_link
 from .prices import PriceFormatError, slots_from_attributes
+from .smart_charging.sharing import is_shared_charger
 from .solar_options import SOLAR_KEYS, SolarOptionsStep, solar_source_selector
 
 if TYPE_CHECKING:
@@ -137,6 +139,7 @@ def _key_label(state: KeyState | None) -> str:
 class FlexChargingConfigFlow(
     KeyPairingFlow[ConfigFlowResult],
     VehicleFlowMixin,
+    SharedChargerFlowMixin,
     config_entry_oauth2_flow.AbstractOAuth2FlowHandler,
     domain=DOMAIN,
 ):
@@ -211,13 +214,20 @@ class FlexChargingConfigFlow(
     @callback
     def async_get_options_flow(
         config_entry: FlexChargingConfigEntry,
-    ) -> FlexChargingOptionsFlow:
-        """Options: request budget, location, and the prices for smart charging."""
+    ) -> FlexChargingOptionsFlow | SharedChargerOptionsFlow:
+        """Options: request budget, location, and the prices for smart charging.
+
+        A shared charger: its vehicles and how they share it.
+        """
+        if is_shared_charger(config_entry):
+            return SharedChargerOptionsFlow()
         return FlexChargingOptionsFlow()
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Two ways in: a Smartcar account, or a vehicle another integration already has."""
-        return self.async_show_menu(step_id="user", menu_options=["smartcar", "vehicle"])
+        """A Smartcar account, a vehicle another integration already has, or a shared charger."""
+        return self.async_show_menu(
+            step_id="user", menu_options=["smartcar", "vehicle", "shared_charger"]
+        )
 
     async def async_step_smartcar(
         self, user_input: dict[str, Any] | None = None
@@ -827,8 +837,11 @@ class FlexChargingConfigFlow(
     ) -> ConfigFlowResult:
         """Change the application details, the vehicles (Connect again) or the webhook.
 
-        A vehicle from another integration: map its entities again.
+        A vehicle from another integration: map its entities again. A shared charger: its
+        name, vehicles and limit.
         """
+        if is_shared_charger(self._get_reconfigure_entry()):
+            return await self.async_step_shared_charger()
         if from_other_integration(self._get_reconfigure_entry()):
             return await self.async_step_vehicle_reconfigure()
         return await self.async_step_smartcar()

@@ -24,6 +24,13 @@ CONF_BACKEND: Final = "backend"
 BACKEND_ENTITIES: Final = "entities"
 CONF_DEVICE_ID: Final = "device_id"
 CONF_VEHICLE_ENTITIES: Final = "vehicle_entities"
+# A charger or circuit shared by several vehicles (an entry of its own): its vehicles' devices,
+# and one car at a time or a circuit's power limit (options).
+CONF_ENTRY_TYPE: Final = "entry_type"
+ENTRY_TYPE_SHARED_CHARGER: Final = "shared_charger"
+CONF_SHARED_VEHICLES: Final = "vehicles"
+CONF_SHARED_MODE: Final = "shared_mode"
+CONF_SHARED_LIMIT: Final = "limit_kw"
 
 # Options
 CONF_REQUEST_BUDGET: Final = "request_budget"

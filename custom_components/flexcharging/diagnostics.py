@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import Any, cast
 
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
@@ -24,6 +24,7 @@ from .plug_guard import PlugGuard
 from .push import PushReceiver
 from .session_log import SessionLog
 from .smart_charging import Hold, SmartChargingState
+from .smart_charging.sharing import SharedCharger, is_shared_charger
 
 TO_REDACT = {
     CONF_APPLICATION_ID,
@@ -76,6 +77,17 @@ def _smart(smart: SmartChargingState) -> dict[str, Any]:
 
 
 DIAGNOSTIC_SESSIONS = 20  # the last ones: enough to see what went wrong
+
+
+def _shared_charger(charger: SharedCharger) -> dict[str, Any]:
+    """A shared charger: its limit, and its vehicles in the order they were last served."""
+    return {
+        "mode": charger.limit.mode,
+        "limit_kw": charger.limit.limit_kw,
+        "vehicles": len(charger.device_ids),
+        "loaded": len(charger.vehicles()),
+        "order": charger.order,
+    }
 
 
 def _sessions(log: SessionLog, vehicle_id: str) -> dict[str, Any]:
@@ -143,6 +155,9 @@ async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: FlexChargingConfigEntry
 ) -> dict[str, Any]:
     """The whole entry."""
+    if is_shared_charger(entry):
+        charger: SharedCharger = cast(Any, entry).runtime_data  # typed for vehicle entries
+        return _shared_charger(charger)
     coordinator = entry.runtime_data.coordinator
     client = entry.runtime_data.client
     common = {

@@ -17,6 +17,8 @@ from .texts import cached_text
 
 # Their texts are the "common" translations logbook_<decision> and logbook_cause_<problem>.
 DECISIONS = frozenset(decision.value for decision in Decision)
+# Decisions whose detail is the other car of a shared charger: their text names it.
+ABOUT_OTHER_CAR = frozenset({Decision.STOP_FOR_OTHER_CAR.value, Decision.WAIT_FOR_OTHER_CAR.value})
 CAUSES = frozenset(problem.value for problem in Problem)
 
 
@@ -31,11 +33,15 @@ def async_describe_events(
     def describe(event: Event) -> dict[str, str | None]:
         data = event.data
         decision = str(data.get("decision") or "")
-        if decision in DECISIONS:
+        detail = data.get("detail")
+        if decision in ABOUT_OTHER_CAR:
+            message = cached_text(hass, f"logbook_{decision}", other_car=detail or "?")
+            detail = None
+        elif decision in DECISIONS:
             message = cached_text(hass, f"logbook_{decision}")
         else:
             message = cached_text(hass, "logbook_unknown_decision", decision=decision or "?")
-        if detail := data.get("detail"):
+        if detail:
             message = f"{message} ({detail})"
         return {
             LOGBOOK_ENTRY_NAME: data.get("vehicle") or "FlexCharging",

@@ -17,7 +17,9 @@ Rules on top of the optimum, in this order:
   prices cannot hold the charge, earliest first; the plan is made again when prices arrive;
 - among stretches of the marginal price (any of them costs the same) those next to chosen time
   go first, and a partly used stretch is placed next to a chosen neighbour: fewer blocks, and
-  each block needs one start and one stop.
+  each block needs one start and one stop;
+- time when a shared charger or circuit is taken by another car (`busy`) is not there at all:
+  every rule above works on the time left.
 
 Opportunity charging comes on top: above the target, up to its own level, in the time left
 before the deadline whose price is at or below its threshold (always when negative), or among
@@ -74,6 +76,8 @@ class ChargeRequest:
     opportunity_price: float | None = None  # ...at or below this price (negative: always)
     opportunity_share: float = 0.0  # ...or in this share (0–1) of the cheapest known time
     level_now: float | None = None  # the level when `soc` stands for it (the target held)
+    # Times the car cannot charge: a shared charger or circuit is taken by another car then.
+    busy: tuple[tuple[datetime, datetime], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -96,7 +100,8 @@ class ChargePlan:
     reaches_target: bool  # by the deadline
     cost: float | None  # of the whole plan; None if any part is unknown
     reference_cost: float | None  # charging at once, continuously (as on plug-in)
-    # With a maximum price that leaves too little time: the hours charged toward the target.
+    # With a maximum price, or a shared charger, that leaves too little time before the
+    # deadline: the hours charged toward the target by then.
     capped_hours: float | None = None
     # What opportunity charging adds to the cost: energy beyond the target, which charging at
     # once would not buy, so it is left out of the savings.
@@ -158,13 +163,21 @@ def plan_charging(request: ChargeRequest, prices: Iterable[PriceSlot]) -> Charge
     )
     now = request.now.astimezone(UTC)
     deadline = request.deadline.astimezone(UTC)
-    horizon_end = max(deadline, now + _hours(needed))
-    timeline = _timeline(slots, now, horizon_end)
+    busy = [
+        _Piece(max(start.astimezone(UTC), now), end.astimezone(UTC), None)
+        for start, end in request.busy
+        if end > now
+    ]
+    # Long enough to hold the charge around the time others take.
+    horizon_end = max(deadline, now + _hours(needed)) + sum(
+        (piece.end - piece.start for piece in busy), timedelta()
+    )
+    timeline = _without(_timeline(slots, now, horizon_end), busy)
     reference = _cost_of(_take_from_start(timeline, needed), request)
 
     forced_hours = min(max(min(request.minimum, request.target) - request.soc, 0.0) / rate, needed)
     forced = _take_from_start(timeline, forced_hours)
-    flexible_from = now + _hours(forced_hours)
+    flexible_from = forced[-1].end if busy and forced else now + _hours(forced_hours)
     window = [
         piece for piece in _clip(timeline, flexible_from, deadline) if piece.hours >= _EPSILON_HOURS
     ]
@@ -175,12 +188,15 @@ def plan_charging(request: ChargeRequest, prices: Iterable[PriceSlot]) -> Charge
     capped: float | None = None
     opportunity_cost: float | None = 0.0
     if rest < _EPSILON_HOURS:
-        reaches = now + _hours(needed) <= deadline
+        reaches = flexible_from <= deadline
     elif available < rest - 1e-9 and request.max_price is None:
         # Not enough time: charge at once, continuously, until the target.
         late = _take_from_start(_clip(timeline, flexible_from, horizon_end), rest)
         chosen += [(piece, BlockReason.NOT_ENOUGH_TIME) for piece in late]
         reaches = False
+        if busy:
+            # Charging at once reaches less than the time to the deadline says.
+            capped = forced_hours + available
     else:
         affordable = [piece for piece in window if _affordable(piece, request.max_price)]
         picked = _cheapest(affordable, rest, latest_first=request.latest_first)

@@ -221,6 +221,7 @@ SMART_SENSORS: tuple[SmartSensorDescription, ...] = (
         attributes_fn=lambda smart: {
             "ready_by": smart.deadline,
             **_solar_attributes(smart),
+            **({"waiting_for": smart.waiting_for} if smart.waiting_for else {}),
         },
     ),
     SmartSensorDescription(

@@ -16,6 +16,7 @@ from .const import DOMAIN
 from .models import FlexChargingConfigEntry
 from .services import vehicle_of_device
 from .sessions import in_period
+from .smart_charging.sharing import is_shared_charger
 
 SERVICE_GET_SESSIONS = "get_sessions"
 ATTR_CONFIG_ENTRY_ID = "config_entry_id"
@@ -61,7 +62,7 @@ def _utc(value: datetime | None) -> datetime | None:
 
 def _loaded(hass: HomeAssistant, entry_id: str) -> FlexChargingConfigEntry:
     entry = hass.config_entries.async_get_entry(entry_id)
-    if entry is None or entry.domain != DOMAIN:
+    if entry is None or entry.domain != DOMAIN or is_shared_charger(entry):
         raise _invalid("unknown_config_entry", entry_id=entry_id)
     if entry.state is not ConfigEntryState.LOADED:
         raise _invalid("config_entry_not_loaded", title=entry.title)
@@ -80,7 +81,11 @@ def _sessions(hass: HomeAssistant, data: dict[str, Any]) -> dict[str, Any]:
     elif entry_id := data.get(ATTR_CONFIG_ENTRY_ID):
         entries = [_loaded(hass, entry_id)]
     else:
-        entries = hass.config_entries.async_loaded_entries(DOMAIN)
+        entries = [
+            entry
+            for entry in hass.config_entries.async_loaded_entries(DOMAIN)
+            if not is_shared_charger(entry)
+        ]
     found: list[dict[str, Any]] = []
     for entry in entries:
         log = entry.runtime_data.sessions

@@ -27,6 +27,7 @@ from custom_components.flexcharging.smart_charging.policy import (
     AUTO_START_WINDOW,
     RETRY_AFTER,
     Car,
+    SharedTurn,
     Step,
     accept_less,
     after_command,
@@ -94,6 +95,9 @@ class Case:
     session_has: dict[str, object] = field(default_factory=dict)
     solar: bool | None = None  # the solar controller's wish (None: no solar charging)
     at_limit: bool = False  # the site limit leaves the car too little room
+    shared: SharedTurn | None = None  # another car's turn on a shared charger
+    waiting_for: str | None = None  # the car the step says it waits for
+    held_back: bool = False  # the step would charge but for that car
 
 
 CASES = [
@@ -458,6 +462,85 @@ CASES = [
         command="stop",
         decision=Decision.STOP_TARGET,
     ),
+    # --- a shared charger or circuit ----------------------------------------------------------
+    Case(
+        id="the_plan_waits_for_the_other_car",
+        plan=CHARGE_NOW,
+        shared=SharedTurn(occupied_by="Model S"),
+        status=SmartStatus.WAITING_FOR_OTHER_CAR,
+        waiting_for="Model S",
+        held_back=True,
+        session_has={"intent": intent(False, confirmed=True)},
+    ),
+    Case(
+        id="charging_stops_for_the_other_car",
+        session=replace(SESSION, intent=intent(True, attempts=1, confirmed=True)),
+        car=replace(CAR, charging=True),
+        plan=CHARGE_NOW,
+        shared=SharedTurn(occupied_by="Model S"),
+        status=SmartStatus.WAITING_FOR_OTHER_CAR,
+        command="stop",
+        decision=Decision.STOP_FOR_OTHER_CAR,
+        detail="Model S",
+        waiting_for="Model S",
+        held_back=True,
+    ),
+    Case(
+        id="start_charging_now_waits_for_the_other_car_too",
+        session=replace(SESSION, hold=Hold.OVERRIDE),
+        shared=SharedTurn(occupied_by="Model S"),
+        status=SmartStatus.WAITING_FOR_OTHER_CAR,
+        hold=Hold.OVERRIDE,
+        waiting_for="Model S",
+        held_back=True,
+    ),
+    Case(
+        id="solar_surplus_waits_for_the_other_car",
+        solar=True,
+        shared=SharedTurn(occupied_by="Model S"),
+        status=SmartStatus.WAITING_FOR_OTHER_CAR,
+        waiting_for="Model S",
+        held_back=True,
+    ),
+    Case(
+        id="not_charging_now_anyway_is_plain_waiting",
+        shared=SharedTurn(occupied_by="Model S"),
+        status=SmartStatus.WAITING,
+    ),
+    Case(
+        id="the_joint_plan_gave_now_to_the_other_car",
+        shared=SharedTurn(planned_for="Model S"),
+        status=SmartStatus.WAITING_FOR_OTHER_CAR,
+        waiting_for="Model S",
+    ),
+    Case(
+        id="charging_stops_when_the_joint_plan_gives_now_away",
+        session=replace(SESSION, intent=intent(True, attempts=1, confirmed=True)),
+        car=replace(CAR, charging=True),
+        shared=SharedTurn(planned_for="Model S"),
+        status=SmartStatus.WAITING_FOR_OTHER_CAR,
+        command="stop",
+        decision=Decision.STOP_FOR_OTHER_CAR,
+        detail="Model S",
+        waiting_for="Model S",
+    ),
+    Case(
+        id="the_users_charging_is_left_alone",
+        session=replace(SESSION, hold=Hold.USER),
+        car=replace(CAR, charging=True),
+        plan=CHARGE_NOW,
+        shared=SharedTurn(occupied_by="Model S"),
+        status=SmartStatus.MANUAL,
+    ),
+    Case(
+        id="the_other_car_made_room",
+        session=replace(SESSION, intent=intent(False, confirmed=True)),
+        plan=CHARGE_NOW,
+        shared=SharedTurn(),
+        status=SmartStatus.CHARGING,
+        command="start",
+        decision=Decision.START_PLAN,
+    ),
     # --- the site limit -----------------------------------------------------------------------
     Case(
         id="the_house_at_its_limit_pauses_the_plan",
@@ -531,6 +614,7 @@ def test_decide(case: Case) -> None:
         NOW,
         solar=case.solar,
         house_at_limit=case.at_limit,
+        shared=case.shared,
     )
     assert (step.status, step.command, step.decision, step.detail, step.problem) == (
         case.status,
@@ -539,6 +623,7 @@ def test_decide(case: Case) -> None:
         case.detail,
         case.problem,
     )
+    assert (step.waiting_for, step.held_back) == (case.waiting_for, case.held_back)
     if case.hold is not None:
         assert step.session.hold is case.hold
     for name, value in case.session_has.items():

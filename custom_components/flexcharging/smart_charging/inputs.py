@@ -230,11 +230,13 @@ def make_plan(
     *,
     latest_first: bool = False,
     adjust: Callable[[list[PriceSlot]], list[PriceSlot]] | None = None,
+    busy: tuple[tuple[datetime, datetime], ...] = (),
 ) -> ChargePlan:
     """The plan from the level to the target (`level`) by the state's next departure.
 
     `latest_first` and `adjust` are solar's: equal prices as late as allowed (the sun first),
-    and the forecast's sunny hours laid over the prices.
+    and the forecast's sunny hours laid over the prices. `busy`: when a shared charger or
+    circuit is taken by other cars.
     """
     soc, target = level
     time_zone = ZoneInfo(prices.hass.config.time_zone)
@@ -260,5 +262,6 @@ def make_plan(
         opportunity_price=state.settings.opportunity_price,
         opportunity_share=state.settings.opportunity_share / 100,
         level_now=state.soc_estimate[0] if state.soc_estimate else None,
+        busy=busy,
     )
     return plan_charging(request, adjust(slots) if adjust else slots)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,17 +36,19 @@ from ..const import (
     storage_key,
 )
 from ..models import FlexChargingConfigEntry, VehicleCoordinator, VehicleData
-from . import departures, policy, solar as solar_control
+from . import departures, policy, shared, solar as solar_control
 from .alerts import SmartAlerts
 from .calendar_source import CalendarInputs
-from .inputs import PriceInputs, at_home, make_plan, read_car
+from .inputs import PriceInputs, at_home, charge_speed, make_plan, read_car
 from .model import (
     Decision,
     Hold,
     Session,
     SmartChargingState,
+    SmartSettings,
     SmartStatus,
 )
+from .sharing import shared_charger_of
 from .site_inputs import SiteInputs, site_detail
 from .solar_inputs import SolarInputs, car_power, solar_detail
 
@@ -61,6 +63,17 @@ CURRENT_STATUSES = (SmartStatus.CHARGING, SmartStatus.SOLAR_CHARGING, SmartStatu
 def plan_signal(entry_id: str, vehicle_id: str) -> str:
     """The dispatcher signal sent after a vehicle's plan was made."""
     return SIGNAL_PLAN_UPDATED.format(f"{entry_id}_{vehicle_id}")
+
+
+@dataclass(slots=True, kw_only=True)
+class Prepared:
+    """A vehicle read for an evaluation: what the car shows, and what there is to plan."""
+
+    vehicle: VehicleData
+    stored: dict[str, Any]  # the state to store before the evaluation (saved if it changed)
+    car: policy.Car
+    settings: SmartSettings  # for the next departure
+    level: tuple[float, int] | None  # the level and target to plan for (None: no plan)
 
 
 class SmartChargingManager:
@@ -158,12 +171,16 @@ class SmartChargingManager:
             self.vehicles[vehicle_id] = state
         return state
 
+    def lock(self, vehicle_id: str) -> asyncio.Lock:
+        """The lock an evaluation holds on a vehicle's state (see `_locks`)."""
+        return self._locks.setdefault(vehicle_id, asyncio.Lock())
+
     async def _async_change(
         self, vehicle_id: str, change: Callable[[SmartChargingState], None]
     ) -> SmartChargingState:
         """Change a vehicle's state once no evaluation has it (see `_locks`)."""
         state = self.vehicle(vehicle_id)
-        async with self._locks.setdefault(vehicle_id, asyncio.Lock()):
+        async with self.lock(vehicle_id):
             change(state)
         return state
 
@@ -286,6 +303,11 @@ class SmartChargingManager:
         self._on_coordinator_update()
 
     @callback
+    def schedule_evaluation(self, vehicle_id: str) -> None:
+        """Evaluate a vehicle soon (once, if one is running)."""
+        self._schedule_evaluation(vehicle_id)
+
+    @callback
     def _schedule_evaluation(self, vehicle_id: str) -> None:
         if vehicle_id in self._running:
             self._dirty.add(vehicle_id)
@@ -342,22 +364,37 @@ class SmartChargingManager:
         try:
             while True:
                 self._dirty.discard(vehicle_id)
-                async with self._locks.setdefault(vehicle_id, asyncio.Lock()):
-                    await self._async_evaluate_once(vehicle_id)
+                group = shared_charger_of(self.hass, self.entry.entry_id, vehicle_id)
+                if group is not None:
+                    # Planned and decided with the other cars of its charger (it publishes them).
+                    await group.async_evaluate()
+                else:
+                    async with self.lock(vehicle_id):
+                        await self._async_evaluate_once(vehicle_id)
                 if vehicle_id not in self._dirty:
                     break
         finally:
             del self._running[vehicle_id]
             done.set_result(None)
+        self.publish(vehicle_id)
+
+    @callback
+    def publish(self, vehicle_id: str) -> None:
+        """An evaluation ended: wake for the next boundary, and tell the entities."""
         self._plan_wake_up()
         async_dispatcher_send(self.hass, plan_signal(self.entry.entry_id, vehicle_id))
 
     async def _async_evaluate_once(self, vehicle_id: str) -> None:
+        now = dt_util.utcnow()
+        if (prepared := self.prepare(vehicle_id, now)) is not None:
+            await self.async_carry_out(vehicle_id, prepared, now)
+
+    def prepare(self, vehicle_id: str, now: datetime) -> Prepared | None:
+        """Read the vehicle and find its next departure (the caller holds its lock)."""
         if (vehicle := self.coordinator.data.get(vehicle_id)) is None:
-            return
+            return None
         state = self.vehicle(vehicle_id)
         stored = state.stored()
-        now = dt_util.utcnow()
         car = read_car(self.hass, self.entry, state, vehicle, now)
         state.settings = departures.without_past_trip(state.settings, now)
         before = state.departure
@@ -367,14 +404,74 @@ class SmartChargingManager:
         state.session = departures.accepted_for(state.session, before, state.departure)
         settings = departures.for_departure(state.settings, state.departure)
         level = policy.planning_level(state.session, car, settings, now)
-        options = self.solar.plan_options(state, vehicle)
-        state.plan = (
-            make_plan(self.prices, state, vehicle, now, level, **options) if level else None
+        return Prepared(vehicle=vehicle, stored=stored, car=car, settings=settings, level=level)
+
+    def member(self, vehicle_id: str, prepared: Prepared) -> shared.Member:
+        """The vehicle as the arbiter of a shared charger sees it."""
+        state = self.vehicle(vehicle_id)
+        car, level = prepared.car, prepared.level
+        percent_per_hour, _ = charge_speed(state, prepared.vehicle)
+        need = max(level[1] - level[0], 0.0) / percent_per_hour if level else 0.0
+        minimum = min(prepared.settings.minimum, level[1]) if level else 0
+        return shared.Member(
+            key=f"{self.entry.entry_id}_{vehicle_id}",
+            name=prepared.vehicle.info.display_name,
+            plugged=bool(car.plugged_in and car.at_home),
+            charging=bool(car.charging),
+            controlled=prepared.settings.managed and state.session.hold is not Hold.USER,
+            override=state.session.hold is Hold.OVERRIDE,
+            below_minimum=level is not None and level[0] < minimum,
+            departure=state.departure.at if state.departure else None,
+            need_hours=need,
+            # Measured while charging; an estimate from the default speed would mislead.
+            power_kw=state.learned.power_kw,
         )
+
+    async def async_carry_out(
+        self,
+        vehicle_id: str,
+        prepared: Prepared,
+        now: datetime,
+        *,
+        busy: tuple[shared.Busy, ...] = (),
+        occupied_by: str | None = None,
+    ) -> policy.Step:
+        """Plan (around `busy`), decide, send the command, and tell (the caller holds the lock).
+
+        `busy` and `occupied_by` (the car that has the charger now) come from the vehicle's
+        shared charger, if it has one.
+        """
+        state = self.vehicle(vehicle_id)
+        vehicle, car, settings, level = (
+            prepared.vehicle,
+            prepared.car,
+            prepared.settings,
+            prepared.level,
+        )
+        options = self.solar.plan_options(state, vehicle)
+        spans = tuple((stretch.start, stretch.end) for stretch in busy)
+        state.plan = (
+            make_plan(self.prices, state, vehicle, now, level, busy=spans, **options)
+            if level
+            else None
+        )
+        planned_for = shared.holder_at(busy, now)
+        if planned_for is not None and level:
+            # Another car's time: the car waits for it if it would charge now on its own.
+            alone = make_plan(self.prices, state, vehicle, now, level, **options)
+            planned_for = planned_for if alone.charging_at(now) else None
+        turn = policy.SharedTurn(occupied_by=occupied_by, planned_for=planned_for)
         sun = self._update_solar(state, vehicle, now)
         at_limit = self.site.paused(vehicle_id)
         step = policy.decide(
-            state.session, car, state.plan, settings, now, solar=sun, house_at_limit=at_limit
+            state.session,
+            car,
+            state.plan,
+            settings,
+            now,
+            solar=sun,
+            house_at_limit=at_limit,
+            shared=turn,
         )
         if step.command is not None:
             state.session = step.session
@@ -388,6 +485,9 @@ class SmartChargingManager:
             state.house_room_kw = self.site.vehicle(vehicle_id).limit.room_kw
             detail = step.detail or solar_detail(step, state) or site_detail(step.decision, state)
             self.alerts.record(vehicle_id, step.decision, detail)
+        elif step.waiting_for is not None and step.waiting_for != state.waiting_for:
+            self.alerts.record(vehicle_id, Decision.WAIT_FOR_OTHER_CAR, step.waiting_for)
+        state.waiting_for = step.waiting_for
         if step.problem is not None:
             self.alerts.report_problem(
                 vehicle_id, step.problem, start=state.status is SmartStatus.START_FAILED
@@ -396,8 +496,9 @@ class SmartChargingManager:
             self.alerts.problem_solved(vehicle_id)
         self.alerts.check_risk(vehicle_id, state, step, car, now)
         await self._async_follow_current(vehicle_id, state, vehicle, now)
-        if state.stored() != stored:
+        if state.stored() != prepared.stored:
             self._save()
+        return step
 
     # --- solar surplus -------------------------------------------------------------------------
 

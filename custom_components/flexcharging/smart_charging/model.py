@@ -28,6 +28,7 @@ class SmartStatus(StrEnum):
     SOLAR_CHARGING = "solar_charging"
     WAITING_FOR_SUN = "waiting_for_sun"
     HOUSE_AT_LIMIT = "house_at_limit"  # paused: the site limit leaves the car too little room
+    WAITING_FOR_OTHER_CAR = "waiting_for_other_car"  # a shared charger or circuit is taken
 
 
 class Decision(StrEnum):
@@ -50,6 +51,8 @@ class Decision(StrEnum):
     STOP_SOLAR = "stop_solar"
     START_OPPORTUNITY = "start_opportunity"
     STOP_HOUSE_AT_LIMIT = "stop_house_at_limit"
+    STOP_FOR_OTHER_CAR = "stop_for_other_car"  # a shared charger or circuit: another car's turn
+    WAIT_FOR_OTHER_CAR = "wait_for_other_car"  # it would charge now, but another car has the turn
 
 
 class Problem(StrEnum):
@@ -324,6 +327,7 @@ class SmartChargingState:
     solar: SolarState | None = None  # with solar surplus charging set up in the options
     house_room_kw: float | None = None  # with a site limit: the room at the last decision
     charging_current: float | None = None  # with a current entity: the current it shows (A)
+    waiting_for: str | None = None  # the car that has the shared charger or circuit now
 
     @classmethod
     def from_stored(cls, stored: dict[str, Any]) -> SmartChargingState:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from ..const import Refusal
 from ..planner import BlockReason, ChargePlan
@@ -76,6 +76,16 @@ class Step:
     detail: str | None = None
     status_if_refused: SmartStatus | None = None  # with a command: the status if it fails
     problem: Problem | None = None  # set once, when the executor gives up (the watchdog)
+    waiting_for: str | None = None  # the car that has its turn on a shared charger now
+    held_back: bool = False  # it would charge now, but that car still has the charger
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SharedTurn:
+    """Another car's turn on a shared charger or circuit, now (the manager finds it)."""
+
+    occupied_by: str | None = None  # it charges or is about to: this car may not start
+    planned_for: str | None = None  # the joint plan gave it now (this car's own would charge)
 
 
 # --- transitions -------------------------------------------------------------------------------
@@ -194,6 +204,7 @@ def decide(
     *,
     solar: bool | None = None,
     house_at_limit: bool = False,
+    shared: SharedTurn | None = None,
 ) -> Step:
     """What to do now. `plan` is the one made for `planning_level` (None when that is None).
 
@@ -201,6 +212,8 @@ def decide(
     it adds charging to the plan's, up to the target. `house_at_limit`: the site limit leaves
     the car too little room; it pauses the plan's and "Start charging now"'s charging alike
     (not the user's own: the user's hold is left alone).
+    `shared`: another car's turn on a shared charger or circuit now; this car does not
+    charge until it makes room, and says it waits for it.
     """
     if not settings.managed:
         return Step(session=session, status=SmartStatus.OFF)
@@ -231,6 +244,7 @@ def decide(
         target_reached=target_reached,
         solar=solar,
         at_limit=house_at_limit,
+        shared=shared or SharedTurn(),
     )
 
 
@@ -244,11 +258,14 @@ def _execute(
     target_reached: bool,
     solar: bool | None,
     at_limit: bool,
+    shared: SharedTurn,
 ) -> Step:
     planned = session.hold is Hold.OVERRIDE or plan.charging_at(now)
     wish = planned or (bool(solar) and not target_reached)
     at_limit = at_limit and wish
-    desired = wish and not at_limit
+    held_back = wish and shared.occupied_by is not None
+    waiting = shared.occupied_by if wish else shared.planned_for
+    desired = wish and not (held_back or at_limit)
     intent = session.intent
     if intent is None or intent.charge != desired:
         intent = Intent(charge=desired)
@@ -263,28 +280,32 @@ def _execute(
             target_reached=target_reached,
             solar=None if solar is None else not planned,
             at_limit=at_limit,
+            waiting=waiting is not None,
         )
+
+    def step(**fields: Any) -> Step:
+        return Step(waiting_for=waiting, held_back=held_back, **fields)
 
     charging = car.charging
     if not car.available or charging is None:
-        return Step(session=session, status=resting(desired))
+        return step(session=session, status=resting(desired))
     if desired == charging:
         # Confirmed by the car itself, not by the value a command showed in advance.
         if not intent.attempts or car.reported_after_command:
             session = replace(session, intent=replace(intent, confirmed=True))
-        return Step(session=session, status=resting(charging))
+        return step(session=session, status=resting(charging))
     if desired and car.fully_charged:
         # The car's own limit is below the target.
-        return Step(session=session, status=SmartStatus.TARGET_REACHED)
+        return step(session=session, status=SmartStatus.TARGET_REACHED)
     limit = car.charge_limit
     if target_reached and not desired and limit and target >= limit:
         # The target is the car's own limit: it stops there by itself, exactly (our level is an
         # estimate), and a stop command would cost a request.
-        return Step(session=session, status=SmartStatus.TARGET_REACHED)
+        return step(session=session, status=SmartStatus.TARGET_REACHED)
     auto_start = not desired and _soon_after(session.plugged_at, now, AUTO_START_WINDOW)
     if intent.confirmed and not first_reading and not auto_start:
         # The car did as planned and then changed: someone started or stopped it by hand.
-        return Step(
+        return step(
             session=user_took_over(session),
             status=SmartStatus.MANUAL,
             decision=Decision.USER_TOOK_OVER,
@@ -292,9 +313,9 @@ def _execute(
         )
     failed_status = SmartStatus.START_FAILED if desired else SmartStatus.STOP_FAILED
     if intent.failed:
-        return Step(session=session, status=failed_status)
+        return step(session=session, status=failed_status)
     if intent.attempts >= MAX_COMMANDS:
-        return Step(
+        return step(
             session=replace(session, intent=replace(intent, failed=True)),
             status=failed_status,
             decision=Decision.START_FAILED if desired else Decision.STOP_FAILED,
@@ -302,8 +323,8 @@ def _execute(
             problem=problem_cause(None),
         )
     if intent.last_attempt and intent.attempts and now - intent.last_attempt < RETRY_AFTER:
-        return Step(session=session, status=resting(charging))
-    return Step(
+        return step(session=session, status=resting(charging))
+    return step(
         session=replace(
             session, intent=replace(intent, attempts=intent.attempts + 1, last_attempt=now)
         ),
@@ -317,7 +338,9 @@ def _execute(
             target_reached=target_reached,
             solar=None if solar is None else not planned,
             at_limit=at_limit,
+            shared=waiting is not None,
         ),
+        detail=None if at_limit else waiting,
         status_if_refused=resting(not desired),
     )
 
@@ -382,6 +405,7 @@ PLANNING_STATUSES = (
     SmartStatus.OVERRIDE,
     SmartStatus.START_FAILED,
     SmartStatus.HOUSE_AT_LIMIT,
+    SmartStatus.WAITING_FOR_OTHER_CAR,
 )
 
 
@@ -442,13 +466,19 @@ def _command_decision(
     target_reached: bool,
     solar: bool | None,
     at_limit: bool = False,
+    shared: bool = False,
 ) -> Decision:
-    """`solar`: None without solar charging, else whether the sun (not the plan) decides now."""
+    """`solar`: None without solar charging, else whether the sun (not the plan) decides now.
+
+    `shared`: the car stops for another car of a shared charger or circuit.
+    """
     intent = session.intent
     if intent is not None and intent.attempts:
         return Decision.RETRY_START if start else Decision.RETRY_STOP
     if at_limit:
         return Decision.STOP_HOUSE_AT_LIMIT
+    if shared:
+        return Decision.STOP_FOR_OTHER_CAR
     if start and session.hold is Hold.OVERRIDE:
         return Decision.START_OVERRIDE
     if start and solar:
@@ -473,9 +503,12 @@ def _resting_status(
     target_reached: bool,
     solar: bool | None = None,
     at_limit: bool = False,
+    waiting: bool = False,
 ) -> SmartStatus:
     if at_limit:  # paused, or its stop sent and not yet seen
         return SmartStatus.HOUSE_AT_LIMIT
+    if waiting and not charging:
+        return SmartStatus.WAITING_FOR_OTHER_CAR
     if session.hold is Hold.OVERRIDE:
         return SmartStatus.OVERRIDE
     if charging:
