@@ -422,9 +422,7 @@ def month_cost(
     With a `currency`, only the sessions costed in it (or in none known) count: after the price
     source changed its currency, a sum of both would be in neither.
     """
-    counted: list[ChargingSession | OpenSession] = [*sessions]
-    if session is not None:
-        counted.append(session)
+    counted: list[ChargingSession | OpenSession] = [*sessions, *([session] if session else [])]
     counted = [item for item in counted if currency is None or item.currency in (None, currency)]
     charges = [charge for item in counted for charge in item.charges]
     return sum(

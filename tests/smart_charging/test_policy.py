@@ -14,6 +14,7 @@ import pytest
 
 from custom_components.flexcharging.const import Refusal
 from custom_components.flexcharging.planner import BlockReason, ChargePlan, PlannedBlock
+from custom_components.flexcharging.smart_charging.estimates import opportunity_level
 from custom_components.flexcharging.smart_charging.model import (
     Decision,
     Hold,
@@ -32,16 +33,17 @@ from custom_components.flexcharging.smart_charging.policy import (
     accept_less,
     after_command,
     decide,
-    ignore_risk,
-    opportunity_level,
-    plan_at_risk,
     planning_level,
     problem_cause,
-    problem_solved,
-    retry_at,
     settings_changed,
     start_now,
     user_took_over,
+)
+from custom_components.flexcharging.smart_charging.watchdog import (
+    ignore_risk,
+    plan_at_risk,
+    problem_solved,
+    retry_at,
 )
 
 NOW = datetime(2026, 6, 10, 9, 30, tzinfo=UTC)

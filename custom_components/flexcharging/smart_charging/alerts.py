@@ -32,7 +32,7 @@ from ..issues import (
 )
 from ..models import FlexChargingConfigEntry
 from ..notifications import EVENT_NOTIFICATION_ACTION, Text, async_send, parse_action
-from . import departures, estimates, policy
+from . import departures, estimates, policy, watchdog
 from .inputs import charge_speed
 from .model import Decision, DecisionRecord, Problem, SmartChargingState
 
@@ -94,7 +94,7 @@ class SmartAlerts:
         vehicle = self.manager.coordinator.data[vehicle_id]
         settings = departures.for_departure(state.settings, state.departure)
         target = estimates.target_for(settings, car.charge_limit, state.session.accepted_target)
-        reachable = policy.plan_at_risk(
+        reachable = watchdog.plan_at_risk(
             step,
             state.plan,
             soc=car.soc,

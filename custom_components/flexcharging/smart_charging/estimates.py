@@ -122,3 +122,12 @@ def reachable_level(soc: float, percent_per_hour: float, now: datetime, deadline
     """The whole percent reached by `deadline` charging from now on, without a break."""
     hours = max((deadline - now).total_seconds(), 0.0) / 3600
     return min(int(soc + percent_per_hour * hours), 100)
+
+
+def opportunity_level(settings: SmartSettings, charge_limit: int | None) -> int:
+    """The level opportunity charging goes up to: never above the car's limit.
+
+    The car stops at its own limit by itself; planning past it would hold a block it cannot use.
+    At or below the target (the default) there is no opportunity charging.
+    """
+    return min(settings.opportunity_level, charge_limit or 100)

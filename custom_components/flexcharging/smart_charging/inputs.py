@@ -41,8 +41,9 @@ from ..prices import (
     slots_from_attributes,
 )
 from . import departures, estimates
+from .estimates import opportunity_level
 from .model import SmartChargingState
-from .policy import Car, opportunity_level
+from .policy import Car
 
 
 class PriceInputs:

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from ..const import Refusal
 from ..planner import BlockReason, ChargePlan
-from .estimates import reachable_level, target_for
+from .estimates import target_for
 from .model import (
     START_FOR_REASON,
     TARGET_RANGE,
@@ -48,7 +48,6 @@ PROBLEM_FOR_REFUSAL = {
     Refusal.RATE_LIMITED: Problem.RATE_LIMITED,
     Refusal.BILLING_LIMIT: Problem.RATE_LIMITED,
 }
-FAILED_STATUSES = (SmartStatus.START_FAILED, SmartStatus.STOP_FAILED)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -177,15 +176,6 @@ def planning_level(
     session = observe(session, car, now)
     target = target_for(settings, car.charge_limit, session.accepted_target)
     return _level(session, car.soc, target), target
-
-
-def opportunity_level(settings: SmartSettings, charge_limit: int | None) -> int:
-    """The level opportunity charging goes up to: never above the car's limit.
-
-    The car stops at its own limit by itself; planning past it would hold a block it cannot use.
-    At or below the target (the default) there is no opportunity charging.
-    """
-    return min(settings.opportunity_level, charge_limit or 100)
 
 
 def _level(session: Session, soc: float, target: int) -> float:
@@ -384,77 +374,6 @@ def problem_cause(refusal: Refusal | None) -> Problem:
     if refusal is None:
         return Problem.NO_EFFECT
     return PROBLEM_FOR_REFUSAL.get(refusal, Problem.REFUSED)
-
-
-def problem_solved(step: Step) -> bool:
-    """The car does as planned again (or there is no plan to follow): the problem is over."""
-    if step.problem is not None or step.status in FAILED_STATUSES:
-        return False
-    if step.status in (SmartStatus.OFF, SmartStatus.UNPLUGGED, SmartStatus.MANUAL):
-        return True
-    intent = step.session.intent
-    return intent is None or intent.confirmed
-
-
-# Statuses in which the plan is being carried out, and so can be at risk.
-PLANNING_STATUSES = (
-    SmartStatus.WAITING,
-    SmartStatus.CHARGING,
-    SmartStatus.WAITING_FOR_SUN,
-    SmartStatus.SOLAR_CHARGING,
-    SmartStatus.OVERRIDE,
-    SmartStatus.START_FAILED,
-    SmartStatus.HOUSE_AT_LIMIT,
-    SmartStatus.WAITING_FOR_OTHER_CAR,
-)
-
-
-def plan_at_risk(
-    step: Step,
-    plan: ChargePlan | None,
-    *,
-    soc: float | None,
-    target: int,
-    percent_per_hour: float,
-    now: datetime,
-    deadline: datetime | None,
-) -> int | None:
-    """The level reachable by the ready-by time when it is below the target, else None.
-
-    With a maximum price the plan may charge less than the time allows: then its hours count.
-
-    The plan is made afresh from the level the car reported, the learned speed and the prices,
-    so a lower report, an interruption, moved prices or a slower charge all show up here; the
-    user's "Ignore this time" silences it until the car is unplugged.
-    """
-    if (
-        plan is None
-        or plan.reaches_target
-        or soc is None
-        or deadline is None
-        or step.status not in PLANNING_STATUSES
-        or step.session.risk_ignored
-    ):
-        return None
-    if plan.capped_hours is not None:
-        # The maximum price leaves out the dearer hours: what the cheap ones reach.
-        reachable = min(int(soc + percent_per_hour * plan.capped_hours), 100)
-    else:
-        reachable = reachable_level(soc, percent_per_hour, now, deadline)
-    return reachable if reachable < target else None
-
-
-def ignore_risk(session: Session) -> Session:
-    """The user accepts that the plan falls short, for this plug-in session."""
-    return replace(session, risk_ignored=True)
-
-
-def retry_at(session: Session) -> datetime | None:
-    """When a command that did not take is due again (None: none is)."""
-    intent = session.intent
-    if intent is None or intent.last_attempt is None or not intent.attempts or intent.failed:
-        return None
-    return intent.last_attempt + RETRY_AFTER
 
 
 def _command_decision(

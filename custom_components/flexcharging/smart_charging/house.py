@@ -1,0 +1,111 @@
+"""The house around the cars in Home Assistant: solar surplus, the site limit, the current.
+
+One per entry (the manager's `house`). Every change of a power sensor is read at once and
+tells the manager which cars to evaluate; an evaluation asks it for the sun's wish and the site
+limit's pause, and has it set the charging current afterwards. The rules are `solar.py`'s and
+`site.py`'s; the sensors and the entity are read in `solar_inputs.py` and `site_inputs.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+
+from ..models import FlexChargingConfigEntry, VehicleData
+from . import solar as solar_control
+from .inputs import at_home
+from .model import SmartChargingState, SmartStatus
+from .site_inputs import SiteInputs
+from .solar_inputs import SolarInputs, car_power
+
+# Statuses in which FlexCharging sets the charging current (with a current entity).
+CURRENT_STATUSES = (SmartStatus.CHARGING, SmartStatus.SOLAR_CHARGING, SmartStatus.OVERRIDE)
+
+
+class House:
+    """The power sensors, the site limit and the charging-current entity of an entry."""
+
+    def __init__(
+        self, hass: HomeAssistant, entry: FlexChargingConfigEntry, options: Mapping[str, Any]
+    ) -> None:
+        """Read what the options name."""
+        self.hass = hass
+        self.entry = entry
+        self.solar = SolarInputs(hass, options)
+        self.site = SiteInputs(hass, options, self.solar)
+
+    @property
+    def watched_entities(self) -> list[str]:
+        """The power sensors whose every change is read."""
+        return self.solar.entities if self.solar.metered else []
+
+    def changed(
+        self, vehicle_id: str, state: SmartChargingState, vehicle: VehicleData, now: datetime
+    ) -> bool:
+        """Take a power reading for a car: whether its wish, pause or current should change."""
+        before = state.solar.wants if state.solar else None
+        paused = self.site.vehicle(vehicle_id).limit.paused
+        return (
+            self.wish(state, vehicle, now) not in (None, before)
+            or self.reading(vehicle_id, state, vehicle, now) != paused
+            or self.site.due(vehicle_id, self.wanted_current(vehicle_id, state, vehicle), now)
+        )
+
+    def wish(self, state: SmartChargingState, vehicle: VehicleData, now: datetime) -> bool | None:
+        """The sun's wish for a car (None: solar surplus charging is not in use)."""
+        home = self.solar.enabled and at_home(self.hass, self.entry, vehicle)
+        return self.solar.wish(state, vehicle, now, home=home)
+
+    def reading(
+        self, vehicle_id: str, state: SmartChargingState, vehicle: VehicleData, now: datetime
+    ) -> bool:
+        """The site limit's reading for a car; whether it pauses it (`SiteInputs.reading`)."""
+        intent = state.session.intent
+        told = intent.charge if intent is not None and intent.attempts else None
+        return self.site.reading(vehicle_id, vehicle, car_power(state, vehicle), now, told=told)
+
+    def wanted_current(
+        self, vehicle_id: str, state: SmartChargingState, vehicle: VehicleData
+    ) -> tuple[float, bool] | None:
+        """The charging current to set, and whether it is urgent (None: nothing to set)."""
+        if state.status not in CURRENT_STATUSES:
+            return None
+        solar_kw = None
+        if state.status is SmartStatus.SOLAR_CHARGING and state.solar is not None:
+            solar_kw = state.solar.surplus_kw
+        return self.site.wanted(vehicle_id, vehicle, solar_kw=solar_kw)
+
+    async def async_follow_current(
+        self, vehicle_id: str, state: SmartChargingState, vehicle: VehicleData, now: datetime
+    ) -> bool:
+        """Set the current entity to what the sun and the site allow; True: evaluate again.
+
+        A current that could not be lowered makes the site limit pause the car instead.
+        """
+        wanted = self.wanted_current(vehicle_id, state, vehicle)
+        again = (
+            wanted is not None
+            and self.site.due(vehicle_id, wanted, now)
+            and not await self.site.async_set(vehicle_id, wanted[0], now)
+            and self.reading(vehicle_id, state, vehicle, now)
+        )
+        state.charging_current = self.site.setting() if self.site.current_entity else None
+        return again
+
+    def wake_moments(self, states: Mapping[str, SmartChargingState]) -> list[datetime]:
+        """When a delay of the sun's controller or a site pause ends without a new reading."""
+        current = self.site.current_entity is not None
+        moments = [
+            check
+            for state in states.values()
+            if state.solar
+            and (
+                check := solar_control.next_check(state.solar, self.solar.settings, current=current)
+            )
+        ]
+        if (check := self.site.next_check()) is not None:
+            moments.append(check)
+        return moments
