@@ -17,6 +17,7 @@ from homeassistant.const import SERVICE_TURN_ON
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
@@ -38,13 +39,15 @@ from custom_components.flexcharging.const import (
 )
 from custom_components.flexcharging.smart_charging import SmartChargingManager
 from emulator import ID4_ID, MODEL_Y_ID
-from tests.common import Emulator, entry_data, setup_integration
+from tests.common import FROZEN_NOW, Emulator, entry_data, setup_integration
 from tests.test_smart_charging import (
     PRICE_ENTITY,
     PRICES,
     Advance,
     call,
+    commands,
     price_attributes,
+    state_of,
 )
 
 Y = "2024_tesla_model_y"
@@ -242,3 +245,40 @@ async def test_declared_in_the_ui_and_validated(
         "loaded": 2,
         "order": [],  # neither is smart-charged
     }
+
+
+# --- charging together -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("mode", "limit"), [("charger", None), ("circuit", 16.0)])
+@pytest.mark.usefixtures("smart")
+async def test_two_cars_take_turns_and_both_reach_their_targets(
+    hass: HomeAssistant,
+    frozen_emulator: Emulator,
+    advance: Advance,
+    mode: str,
+    limit: float | None,
+) -> None:
+    """Both managed to 75 % by 07:00 local on one charger (or a 16 kW circuit, which holds one
+    11 kW car): never both at once, each in turn, the one waiting says for whom, and a few
+    commands each (a regression: they once swapped places at every decision, a command each)."""
+    await share(hass, mode, limit)
+    await manage(hass, Y)
+    await manage(hass, ID4)
+    waited_for: set[str] = set()
+    ready_by = FROZEN_NOW.replace(hour=14, minute=0)
+    while dt_util.utcnow() < ready_by:
+        assert len(charging(frozen_emulator)) <= 1, dt_util.utcnow()
+        for vehicle in (Y, ID4):
+            state = hass.states.get(status(vehicle))
+            assert state is not None
+            if state.state == "waiting_for_other_car":
+                waited_for.add(state.attributes["waiting_for"])
+        await advance(MINUTE)
+    vehicles = frozen_emulator.state.vehicles
+    assert vehicles[MODEL_Y_ID].soc >= 75
+    assert vehicles[ID4_ID].soc >= 75
+    assert state_of(hass, status(Y)) == state_of(hass, status(ID4)) == "target_reached"
+    assert waited_for == {Y_NAME, ID4_NAME}  # each waited for the other once
+    assert commands(frozen_emulator, "start") <= 4
+    assert commands(frozen_emulator, "stop") <= 4

@@ -5,8 +5,9 @@ A shared *charger* charges one car at a time; a shared *circuit* carries up to a
 
 The cars plugged in at home (each car's own plug signal) are ranked by `rank`: a car charging
 that smart charging does not decide for (the user's, or one not managed) first, then "Start
-charging now", then a car below its minimum, then the earliest departure, then the car charging
-already (no needless switch), then the greater need. The plans are made in that order, each
+charging now", then a car below its minimum, then the earliest departure, then the greater need
+(a car already charging does not go first for that: its charging is the arbiter's own doing, and
+ranking on it swapped the cars at every decision). The plans are made in that order, each
 around the time the cars ahead of it take (`busy_times`): the earlier and needier departure is
 served first, and a target the shared time cannot reach shows as a plan at risk. At each
 decision a car waits while the cars ahead of it charge or want to, or while another car still
@@ -118,14 +119,15 @@ def rank(members: Sequence[Member]) -> list[Member]:
     return sorted(taking_part, key=_priority)
 
 
-def _priority(member: Member) -> tuple[bool, bool, bool, float, bool, float, str]:
+def _priority(member: Member) -> tuple[bool, bool, bool, float, float, str]:
+    # Not whether a car charges now: that follows the arbiter's own last decision (a command's
+    # echo), and ranking on it made the two cars swap places and start and stop in turn.
     departure = member.departure.timestamp() if member.departure else math.inf
     return (
         member.controlled,
         not member.override,
         not member.below_minimum,
         departure,
-        not member.charging,
         -member.need_hours,
         member.key,
     )
