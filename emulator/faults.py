@@ -126,6 +126,7 @@ class RequestCounter:
     by_status: Counter[str]
     billable_by_path: Counter[str]
     billable_by_vehicle: Counter[str]
+    billable_by_vehicle_path: Counter[tuple[str, str]]
 
     def __init__(self) -> None:
         """Start from zero."""
@@ -140,6 +141,7 @@ class RequestCounter:
         self.by_status = Counter()
         self.billable_by_path = Counter()
         self.billable_by_vehicle = Counter()
+        self.billable_by_vehicle_path = Counter()
 
     def record(self, route: str, vehicle_id: str | None, status: int, *, billable: bool) -> None:
         """Count one answered request; ``billable`` applies only to 2xx answers."""
@@ -153,6 +155,7 @@ class RequestCounter:
             self.billable_by_path[route] += 1
             if vehicle_id:
                 self.billable_by_vehicle[vehicle_id] += 1
+                self.billable_by_vehicle_path[(vehicle_id, route)] += 1
 
     def as_dict(self) -> dict[str, Any]:
         """Describe the counts for the admin API."""

@@ -31,8 +31,9 @@ from pytest_homeassistant_custom_component.common import (
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.flexcharging.api import SmartcarVehicleStateError, client as client_module
+from custom_components.flexcharging.api.webhooks import VehicleStateEvent
 from custom_components.flexcharging.const import DOMAIN
-from custom_components.flexcharging.coordinator import COMMAND_REREAD_DELAY
+from custom_components.flexcharging.coordinator import COMMAND_REREAD_DELAY, WEBHOOK_REREAD_DELAY
 from custom_components.flexcharging.issues import key_issue_id
 from emulator import ID4_ID, MODEL_3_ID, MODEL_S_ID, MODEL_Y_ID
 from tests.common import HA_WEBHOOK_ID, Emulator
@@ -394,6 +395,43 @@ async def test_one_reread_of_that_vehicle_after_a_command(
 
     await advance_time(timedelta(minutes=1))
     assert requests.by_path[SIGNALS] == signals_before + 1
+
+
+async def test_with_webhooks_the_delivery_replaces_the_read_after_a_command(
+    hass: HomeAssistant,
+    frozen_emulator: Emulator,
+    init_integration: MockConfigEntry,
+    advance_time: Advance,
+) -> None:
+    """Webhooks flowing (500-call plan): the delivery that shows the charging state makes the
+    read after a command unneeded; without one the car is read after three minutes."""
+    requests = frozen_emulator.state.requests
+    coordinator = init_integration.runtime_data.coordinator
+    coordinator.last_webhook = dt_util.utcnow()
+    assert coordinator.webhooks_flowing
+    await switch(hass, SERVICE_TURN_ON)
+    signals = requests.by_path[SIGNALS]
+    await advance_time(timedelta(seconds=COMMAND_REREAD_DELAY + 1))
+    assert requests.by_path[SIGNALS] == signals  # not at 20 s: a delivery may come
+    vehicle = coordinator.data[MODEL_Y_ID]
+    delivery = VehicleStateEvent(
+        event_id="e1",
+        vehicle_id=MODEL_Y_ID,
+        user_id=coordinator.user_id,
+        vehicle=vehicle.info,
+        state=vehicle.state,
+        test=False,
+        first_delivery=True,
+    )
+    await coordinator.async_handle_event(delivery)
+    await advance_time(timedelta(seconds=WEBHOOK_REREAD_DELAY))
+    assert requests.by_path[SIGNALS] == signals
+
+    coordinator.last_webhook = dt_util.utcnow()
+    await switch(hass, SERVICE_TURN_OFF)  # no delivery this time
+    await advance_time(timedelta(seconds=WEBHOOK_REREAD_DELAY + 1))
+    assert requests.by_path[SIGNALS] == signals + 1
+    assert hass.states.get(MODEL_Y_SWITCH).state == STATE_OFF
 
 
 async def test_stale_poll_cannot_undo_a_command(

@@ -215,5 +215,6 @@ class CommandSender:
             vehicle.state = replace(vehicle.state, **optimistic)
             coordinator.async_set_updated_data(dict(coordinator.data))
         if not (budget.small_plan(coordinator.budget) and coordinator.webhooks_flowing):
-            # With a small plan and webhooks, the delivery that follows shows the result.
-            coordinator.schedule_reread(vehicle_id)
+            # With webhooks the delivery that follows shows the result: a small plan does not
+            # read at all, a larger one only if no delivery came.
+            coordinator.schedule_reread(vehicle_id, fallback=coordinator.webhooks_flowing)

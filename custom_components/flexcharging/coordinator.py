@@ -48,6 +48,9 @@ NOT_SUBSCRIBED = "not_subscribed"
 WEBHOOK_QUIET_AFTER = timedelta(hours=26)  # no delivery for this long: webhooks are not flowing
 RECENT_COMMAND = timedelta(minutes=30)
 COMMAND_REREAD_DELAY = 20.0  # seconds: Smartcar's signal store lags behind a command
+# With webhooks flowing the delivery that follows a command shows its result: the read waits
+# this long, and a delivery with the charging state makes it unneeded (each read is billed).
+WEBHOOK_REREAD_DELAY = 180.0
 
 
 class FlexChargingCoordinator(VehicleCoordinator):
@@ -369,6 +372,12 @@ class FlexChargingCoordinator(VehicleCoordinator):
                 return
             self.last_webhook = dt_util.utcnow()
             vehicle.apply_event(event, self.last_webhook)
+            if (
+                isinstance(event, VehicleStateEvent)
+                and event.state.charging_status.known
+                and (cancel := self._rereads.pop(event.vehicle_id, None))
+            ):
+                cancel()  # the delivery shows what a read after the command would have
             self._log_signal_problems(vehicle)
             vehicle.next_poll = dt_util.utcnow() + self._interval_for(vehicle)
             self.sync_issues()
@@ -395,17 +404,21 @@ class FlexChargingCoordinator(VehicleCoordinator):
         return self.data[vehicle_id]
 
     @callback
-    def schedule_reread(self, vehicle_id: str) -> None:
-        """Read this one vehicle again shortly after a command (not the whole fleet)."""
+    def schedule_reread(self, vehicle_id: str, *, fallback: bool = False) -> None:
+        """Read this one vehicle again shortly after a command (not the whole fleet).
+
+        `fallback`: only if no webhook delivery shows the charging state first.
+        """
         if cancel := self._rereads.pop(vehicle_id, None):
             cancel()
+        delay = WEBHOOK_REREAD_DELAY if fallback else COMMAND_REREAD_DELAY
 
         async def _reread(_: datetime) -> None:
             self._rereads.pop(vehicle_id, None)
             if vehicle_id in self.data:
                 await self.async_refresh_vehicle(vehicle_id)
 
-        self._rereads[vehicle_id] = async_call_later(self.hass, COMMAND_REREAD_DELAY, _reread)
+        self._rereads[vehicle_id] = async_call_later(self.hass, delay, _reread)
 
     async def async_shutdown(self) -> None:
         """Cancel pending re-reads; write the usage now."""

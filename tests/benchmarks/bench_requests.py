@@ -104,6 +104,8 @@ class Result:
 
     name: str
     requests: dict[str, int] = field(default_factory=dict)
+    # Billable requests per vehicle and route (where the month's requests went).
+    routes: dict[str, dict[str, int]] = field(default_factory=dict)
     delays: dict[tuple[str, str], list[float]] = field(default_factory=dict)
     missed: dict[tuple[str, str], int] = field(default_factory=dict)
     # Smart charging only
@@ -419,6 +421,9 @@ async def _simulate(
                 watches.remove(watch)
     billable = state.requests.billable_by_vehicle
     result.requests = {vehicle_id: int(billable.get(vehicle_id, 0)) for vehicle_id in measured}
+    for (vehicle_id, route), count in state.requests.billable_by_vehicle_path.items():
+        if vehicle_id in measured:
+            result.routes.setdefault(vehicle_id, {})[route] = count
     if plan is not None:
         used = state.plans.as_dict(state.month)
         result.plan = {vehicle_id: used[vehicle_id]["used"] for vehicle_id in MEASURED}
@@ -514,6 +519,8 @@ def _print(result: Result) -> None:
         if vehicle_id not in result.requests:
             continue  # not in this month
         print(f"  {slug}: {result.requests.get(vehicle_id, 0)} billable requests in {DAYS} days")
+        if routes := result.routes.get(vehicle_id):
+            print(f"    by route: {dict(sorted(routes.items(), key=lambda item: -item[1]))}")
         if vehicle_id in result.plan:
             print(
                 f"    plan: {result.plan[vehicle_id]} calls billed in the emulator's (UTC) month; "
