@@ -543,6 +543,42 @@ CASES = [
         command="start",
         decision=Decision.START_PLAN,
     ),
+    # --- the guard against commands back and forth --------------------------------------------
+    Case(
+        id="a_seventh_command_in_half_an_hour_is_not_sent",
+        session=replace(
+            SESSION, recent_commands=tuple(NOW - minutes * MINUTE for minutes in range(0, 30, 5))
+        ),
+        plan=CHARGE_NOW,
+        status=SmartStatus.START_FAILED,
+        decision=Decision.START_FAILED,
+        detail="too_many_commands",
+        problem=Problem.TOO_MANY_COMMANDS,
+    ),
+    Case(
+        id="commands_older_than_half_an_hour_do_not_count",
+        session=replace(
+            SESSION, recent_commands=tuple(NOW - minutes * MINUTE for minutes in range(6, 36, 5))
+        ),
+        plan=CHARGE_NOW,
+        status=SmartStatus.CHARGING,
+        command="start",
+        decision=Decision.START_PLAN,
+    ),
+    Case(
+        id="a_site_limit_stop_is_always_sent",
+        session=replace(
+            SESSION,
+            intent=intent(True, attempts=1, confirmed=True),
+            recent_commands=tuple(NOW - minutes * MINUTE for minutes in range(0, 30, 5)),
+        ),
+        car=replace(CAR, charging=True),
+        plan=CHARGE_NOW,
+        at_limit=True,
+        status=SmartStatus.HOUSE_AT_LIMIT,
+        command="stop",
+        decision=Decision.STOP_HOUSE_AT_LIMIT,
+    ),
     # --- the site limit -----------------------------------------------------------------------
     Case(
         id="the_house_at_its_limit_pauses_the_plan",

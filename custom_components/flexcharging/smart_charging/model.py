@@ -64,6 +64,7 @@ class Problem(StrEnum):
     UNPLUGGED = "unplugged"
     RATE_LIMITED = "rate_limited"
     NO_EFFECT = "no_effect"
+    TOO_MANY_COMMANDS = "too_many_commands"  # smart charging's own guard (see policy.py)
     REFUSED = "refused"
 
 
@@ -295,6 +296,7 @@ class Session:
     intent: Intent | None = None
     risk_ignored: bool = False  # "Ignore this time": no plan-at-risk warning this session
     accepted_target: int | None = None  # "Accept less": this session's lower target
+    recent_commands: tuple[datetime, ...] = ()  # when the last planned commands were sent
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

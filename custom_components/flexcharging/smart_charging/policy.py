@@ -36,6 +36,12 @@ MAX_COMMANDS = 2  # per decision: the command and one retry
 # Charging that begins this soon after the plug-in was seen is the car's own start (a report
 # may show the plug before the charging), not the user's.
 AUTO_START_WINDOW = timedelta(minutes=10)
+# A guard against any rule that flips back and forth (it happened: two cars sharing a charger
+# once swapped places at every decision): at most this many planned commands in the window;
+# the next is not sent and the user is told. A site-limit stop is always sent. Normal use stays
+# well below: the sun's minimum times, the site limit's growing resume delay, one retry.
+STORM_COMMANDS = 6
+STORM_WINDOW = timedelta(minutes=30)
 
 type Command = Literal["start", "stop"]
 
@@ -314,6 +320,16 @@ def _execute(
         )
     if intent.last_attempt and intent.attempts and now - intent.last_attempt < RETRY_AFTER:
         return step(session=session, status=resting(charging))
+    recent = tuple(sent for sent in session.recent_commands if now - sent < STORM_WINDOW)
+    if len(recent) >= STORM_COMMANDS and not at_limit:
+        return step(
+            session=replace(session, intent=replace(intent, failed=True), recent_commands=recent),
+            status=failed_status,
+            decision=Decision.START_FAILED if desired else Decision.STOP_FAILED,
+            detail=Problem.TOO_MANY_COMMANDS.value,
+            problem=Problem.TOO_MANY_COMMANDS,
+        )
+    session = replace(session, recent_commands=(*recent, now))
     return step(
         session=replace(
             session, intent=replace(intent, attempts=intent.attempts + 1, last_attempt=now)
