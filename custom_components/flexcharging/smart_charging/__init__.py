@@ -1,6 +1,6 @@
 """Smart charging: plan each vehicle's charging on the user's prices and carry the plan out.
 
-`policy.py` decides and `watchdog.py` says when a problem is over or a plan falls short (pure),
+`policy.py` decides (its session transitions in `transitions.py`) and `watchdog.py` says when a problem is over or a plan falls short (pure),
 `estimates.py` works out levels and speeds and `departures.py` the next departure (pure),
 `solar.py` and `site.py` are the sun's and the house's rules and `shared.py` a shared charger's
 (pure), `inputs.py` reads the car, prices and at-home from Home Assistant and makes the plan,

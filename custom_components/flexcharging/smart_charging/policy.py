@@ -20,7 +20,6 @@ from ..planner import BlockReason, ChargePlan
 from .estimates import target_for
 from .model import (
     START_FOR_REASON,
-    TARGET_RANGE,
     Decision,
     Hold,
     Intent,
@@ -29,6 +28,32 @@ from .model import (
     SmartSettings,
     SmartStatus,
 )
+from .transitions import (
+    accept_less,
+    found_plugged_in,
+    plugged_in,
+    settings_changed,
+    start_now,
+    unplugged,
+    user_took_over,
+)
+
+__all__ = [  # the transitions are `transitions.py`'s, reached through the policy too
+    "Car",
+    "SharedTurn",
+    "Step",
+    "accept_less",
+    "after_command",
+    "decide",
+    "found_plugged_in",
+    "observe",
+    "planning_level",
+    "plugged_in",
+    "settings_changed",
+    "start_now",
+    "unplugged",
+    "user_took_over",
+]
 
 RETRY_AFTER = timedelta(minutes=2)  # a command that did not take is sent again once, after this
 TOP_UP_BELOW = 3.0  # percent below the target that starts a new charge once it was reached
@@ -91,71 +116,6 @@ class SharedTurn:
 
     occupied_by: str | None = None  # it charges or is about to: this car may not start
     planned_for: str | None = None  # the joint plan gave it now (this car's own would charge)
-
-
-# --- transitions -------------------------------------------------------------------------------
-
-
-def plugged_in(session: Session, now: datetime) -> Session:
-    """Seen being plugged in: a new session (the user's hold and the override end)."""
-    return Session(plugged=True, plugged_at=now)
-
-
-def found_plugged_in(session: Session) -> Session:
-    """Found plugged in (at start-up, or on enabling): the session and its hold go on."""
-    return replace(session, plugged=True, plugged_at=None, first_reading=True, intent=None)
-
-
-def unplugged(session: Session) -> Session:
-    """Unplugged: the session, its override, the user's hold and its answers to a risk end."""
-    if not session.plugged:
-        return replace(session, plugged=False)
-    return replace(
-        session,
-        plugged=False,
-        hold=Hold.PLAN,
-        intent=None,
-        risk_ignored=False,
-        accepted_target=None,
-    )
-
-
-def user_took_over(session: Session) -> Session:
-    """The user started or stopped charging: hands off until the car is unplugged."""
-    return replace(session, hold=Hold.USER)
-
-
-def start_now(session: Session) -> Session:
-    """The user pressed Start charging now: charge to the target whatever the plan.
-
-    The press is a new request: it is sent at once (and retried once), even when the
-    executor gave up on the plan's start before.
-    """
-    return replace(session, hold=Hold.OVERRIDE, intent=None)
-
-
-def settings_changed(session: Session, *, enabling: bool, new_target: bool = False) -> Session:
-    """New settings: the target may be new; on enabling take charge of what the car does now.
-
-    A target set (or management turned on) replaces a lower one accepted for the session.
-    """
-    accepted = None if enabling or new_target else session.accepted_target
-    if enabling:
-        return replace(
-            session,
-            target_reached=False,
-            first_reading=True,
-            hold=Hold.PLAN,
-            intent=None,
-            accepted_target=accepted,
-        )
-    return replace(session, target_reached=False, accepted_target=accepted)
-
-
-def accept_less(session: Session, reachable: int) -> Session:
-    """Accept less: this session's target is what can be reached (within the target's range)."""
-    low, high = TARGET_RANGE
-    return replace(session, accepted_target=min(max(reachable, low), high))
 
 
 # --- the decision ------------------------------------------------------------------------------
