@@ -1053,3 +1053,23 @@ def test_plan_is_optimal(instance: Instance) -> None:
         if reference is not None:
             assert plan.savings is not None
             assert plan.savings >= -1e-9
+
+
+def test_a_price_that_only_ranks_gives_no_cost_and_no_price_limit() -> None:
+    """A forecast's sun where the grid price is unknown: it ranks the time, costs nothing known,
+    and the maximum price does not keep the plan from it."""
+    ranked = PriceSlot(at(2), at(4), 0.5, cost_known=False)
+    request = ChargeRequest(
+        now=T0,
+        deadline=at(6),
+        soc=50,
+        target=60,
+        percent_per_hour=RATE,
+        capacity_kwh=CAPACITY,
+        max_price=0.3,
+    )
+    plan = plan_charging(request, [PriceSlot(at(0), at(2), 0.9), ranked])
+    assert [(block.start, block.end) for block in plan.blocks] == [(at(2), at(3))]
+    assert plan.blocks[0].cost is None
+    assert plan.cost is None
+    assert plan.reaches_target is True

@@ -9,11 +9,16 @@ from enum import StrEnum
 
 @dataclass(frozen=True, slots=True)
 class PriceSlot:
-    """The price of energy (per kWh) from `start` to `end`."""
+    """The price of energy (per kWh) from `start` to `end`.
+
+    `cost_known` False: the price only ranks the time (a forecast's sun where the grid's price
+    is unknown); a plan charging then has an unknown cost, and no price limit applies to it.
+    """
 
     start: datetime
     end: datetime
     price: float
+    cost_known: bool = True
 
 
 class BlockReason(StrEnum):

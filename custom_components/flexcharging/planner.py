@@ -31,7 +31,7 @@ any cheap stretch the target did not take costs at least as much as every one it
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from .charge_plan import (
@@ -62,7 +62,13 @@ class _Piece:
 
     start: datetime
     end: datetime
-    price: float | None
+    price: float | None  # what ranks the piece
+    cost_known: bool = True
+
+    @property
+    def known(self) -> float | None:
+        """The price, if it is what the energy costs (not only a rank)."""
+        return self.price if self.cost_known else None
 
     @property
     def hours(self) -> float:
@@ -81,7 +87,7 @@ def plan_charging(request: ChargeRequest, prices: Iterable[PriceSlot]) -> Charge
     # UTC throughout: arithmetic on two times of one local zone is wall-clock arithmetic, wrong
     # on the days the clocks change.
     slots = _clean(
-        PriceSlot(slot.start.astimezone(UTC), slot.end.astimezone(UTC), slot.price)
+        replace(slot, start=slot.start.astimezone(UTC), end=slot.end.astimezone(UTC))
         for slot in prices
     )
     now = request.now.astimezone(UTC)
@@ -161,12 +167,12 @@ def _opportunity_hours(request: ChargeRequest) -> float:
 
 def _affordable(piece: _Piece, max_price: float | None) -> bool:
     """Within the maximum price; an unknown price may be (the plan is made again with it)."""
-    return max_price is None or piece.price is None or piece.price <= max_price
+    return max_price is None or piece.known is None or piece.known <= max_price
 
 
 def _cheap(piece: _Piece, request: ChargeRequest, bound: float | None) -> bool:
     """A known price for opportunity charging: negative, or at or below a threshold."""
-    price = piece.price
+    price = piece.known
     if price is None or not _affordable(piece, request.max_price):
         return False
     thresholds = [value for value in (request.opportunity_price, bound) if value is not None]
@@ -175,7 +181,7 @@ def _cheap(piece: _Piece, request: ChargeRequest, bound: float | None) -> bool:
 
 def _share_bound(pieces: Sequence[_Piece], share: float) -> float | None:
     """The price that bounds the cheapest `share` of the known time (None: no share)."""
-    known = sorted((piece for piece in pieces if piece.price is not None), key=_price)
+    known = sorted((piece for piece in pieces if piece.known is not None), key=_price)
     wanted = share * sum(piece.hours for piece in known)
     if wanted < _EPSILON_HOURS:
         return None
@@ -201,10 +207,10 @@ def _without(pieces: Sequence[_Piece], taken: Sequence[_Piece]) -> list[_Piece]:
             if used.end <= cursor or used.start >= piece.end:
                 continue
             if used.start > cursor:
-                left.append(_Piece(cursor, used.start, piece.price))
+                left.append(replace(piece, start=cursor, end=used.start))
             cursor = max(cursor, used.end)
         if piece.end > cursor:
-            left.append(_Piece(cursor, piece.end, piece.price))
+            left.append(replace(piece, start=cursor))
     return [piece for piece in left if piece.hours >= _EPSILON_HOURS]
 
 
@@ -221,7 +227,7 @@ def _clean(prices: Iterable[PriceSlot]) -> list[PriceSlot]:
             previous = cleaned[-1]
             if slot.start <= previous.start:
                 continue  # same start: the first one wins
-            cleaned[-1] = PriceSlot(previous.start, slot.start, previous.price)
+            cleaned[-1] = replace(previous, end=slot.start)
         cleaned.append(slot)
     return cleaned
 
@@ -239,7 +245,7 @@ def _timeline(slots: Sequence[PriceSlot], start: datetime, end: datetime) -> lis
             pieces.append(_Piece(cursor, slot.start, None))
             cursor = slot.start
         piece_end = min(slot.end, end)
-        pieces.append(_Piece(cursor, piece_end, slot.price))
+        pieces.append(_Piece(cursor, piece_end, slot.price, slot.cost_known))
         cursor = piece_end
     if cursor < end:
         pieces.append(_Piece(cursor, end, None))
@@ -251,7 +257,7 @@ def _clip(pieces: Sequence[_Piece], start: datetime, end: datetime) -> list[_Pie
     for piece in pieces:
         piece_start, piece_end = max(piece.start, start), min(piece.end, end)
         if piece_end > piece_start:
-            clipped.append(_Piece(piece_start, piece_end, piece.price))
+            clipped.append(replace(piece, start=piece_start, end=piece_end))
     return clipped
 
 
@@ -266,7 +272,7 @@ def _take_from_start(pieces: Sequence[_Piece], hours: float) -> list[_Piece]:
             taken.append(piece)
             left -= piece.hours
         else:
-            taken.append(_Piece(piece.start, piece.start + _hours(left), piece.price))
+            taken.append(replace(piece, end=piece.start + _hours(left)))
             left = 0.0
     return taken
 
@@ -329,9 +335,9 @@ def _cheapest(
             index + 1 < len(window) and index + 1 in full and window[index + 1].start == piece.end
         )
         if (precedes_chosen or latest_first) and not follows_chosen:
-            chosen.append(_Piece(piece.end - _hours(part), piece.end, piece.price))
+            chosen.append(replace(piece, start=piece.end - _hours(part)))
         else:
-            chosen.append(_Piece(piece.start, piece.start + _hours(part), piece.price))
+            chosen.append(replace(piece, end=piece.start + _hours(part)))
     chosen.sort(key=lambda piece: piece.start)
     return [
         (piece, BlockReason.CHEAPEST if piece.price is not None else BlockReason.UNKNOWN_PRICE)
@@ -380,7 +386,7 @@ def _cost_of(pieces: Sequence[_Piece], request: ChargeRequest) -> float | None:
     costs = []
     for piece in pieces:
         energy = _energy(piece.hours, request)
-        costs.append(None if energy is None or piece.price is None else energy * piece.price)
+        costs.append(None if energy is None or piece.known is None else energy * piece.known)
     return _sum_or_none(costs)
 
 
