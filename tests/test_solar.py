@@ -327,10 +327,10 @@ async def test_a_forecast_moves_the_plan_into_the_sun(
     connected_fleet: Emulator,
     advance: Advance,  # noqa: F811 (the fixture)
 ) -> None:
-    """The forecast's sunny hours are cheap slots at the feed-in tariff: the plan buys there,
-    not just before the ready-by time."""
-    # 3 kW forecast 10:00–12:00 UTC (less the house's 0.5 kW: above the 1.48 kW start level),
-    # 1 kW after it (below).
+    """The plan charges in the hours the forecast covers the car best, not just before the
+    ready-by time; the sun starts the car only with a surplus as good as those hours'."""
+    # 3 kW forecast 10:00–12:00 UTC (less the house's 0.5 kW: 2.5 kW, two thirds of the car),
+    # 1 kW after it (0.5 kW: an eighth).
     sunny_from = FROZEN_NOW.replace(hour=10, minute=0)
     hass.states.async_set(FORECAST, "12.5", solcast(sunny_from, [3.0] * 4 + [1.0] * 4))
     await start(
@@ -342,14 +342,28 @@ async def test_a_forecast_moves_the_plan_into_the_sun(
     # 1.3 h in the two sunny hours, as late in them as it fits (equal prices: latest first).
     assert state_of(hass, NEXT_START) == "2026-06-10T10:42:00+00:00"
     assert state_of(hass, NEXT_END) == "2026-06-10T12:00:00+00:00"
-    # 7.5 kWh a hour at 0.08 for 1.3 h
-    assert float(state_of(hass, COST)) == pytest.approx(9.75 * 0.08)
+    # Without grid prices a third of that energy has no known price: no cost is claimed.
+    assert state_of(hass, COST) == "unknown"
 
+    # 2 kW of surplus would start the car without a forecast (1.48 kW), not before the sunny
+    # hours' 2.5 kW; 2.6 kW does.
+    sun(hass, SOLAR_SOURCE_GRID, 2.0)
+    await advance_to(advance, FROZEN_NOW + 5 * MINUTE)
+    assert commands(frozen_emulator, "start") == 0
+    status = hass.states.get(STATUS)
+    assert status is not None
+    assert (status.state, status.attributes["solar_waits_for_kw"]) == ("waiting_for_sun", 2.5)
+    sun(hass, SOLAR_SOURCE_GRID, 2.6)
+    await advance_to(advance, FROZEN_NOW + 8 * MINUTE)
+    assert commands(frozen_emulator, "start") == 1
+    status = hass.states.get(STATUS)
+    assert status is not None
+    assert (status.state, status.attributes.get("solar_waits_for_kw")) == ("solar_charging", None)
     # A forecast that no longer reads: the next plan (at the latest in 15 minutes) is made as
     # without one.
     hass.states.async_set(FORECAST, "12.5", {"detailedForecast": "soon"})
-    await advance_to(advance, FROZEN_NOW + 16 * MINUTE)
-    assert state_of(hass, NEXT_START) == "2026-06-10T12:42:00+00:00"
+    await advance_to(advance, FROZEN_NOW + 25 * MINUTE)
+    assert state_of(hass, NEXT_END) == "2026-06-10T14:00:00+00:00"
 
 
 MALFORMED_FORECASTS = pytest.mark.parametrize(

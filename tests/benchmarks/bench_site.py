@@ -19,13 +19,19 @@ a day, and whether the car reached its target by 07:00.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 import random
 
 import numpy as np
 
-from custom_components.flexcharging.planner import ChargePlan, ChargeRequest, plan_charging
+from custom_components.flexcharging.planner import (
+    ChargePlan,
+    ChargeRequest,
+    PriceSlot,
+    plan_charging,
+)
 from custom_components.flexcharging.smart_charging.model import Hold, Session, SmartSettings
 from custom_components.flexcharging.smart_charging.policy import Car, decide, planning_level
 from custom_components.flexcharging.smart_charging.site import (
@@ -96,6 +102,7 @@ def plan_for(
     capacity_kwh: float,
     *,
     latest_first: bool = False,
+    prices: Sequence[PriceSlot] = (),
 ) -> ChargePlan | None:
     """The plan the integration makes now, without prices (None: nothing to plan)."""
     level = planning_level(session, car, settings, now)
@@ -110,7 +117,7 @@ def plan_for(
         capacity_kwh=capacity_kwh,
         latest_first=latest_first,
     )
-    return plan_charging(request, [])
+    return plan_charging(request, prices)
 
 
 @dataclass

@@ -33,6 +33,7 @@ def run(
     state: SolarState | None = None,
     settings: SolarSettings = SETTINGS,
     today: date = DAY,
+    sun_bar_kw: float | None = None,
 ) -> list[tuple[int, bool, SolarReason]]:
     """Feed (minute, surplus) readings; each minute's wish and reason."""
     state = state or SolarState()
@@ -45,6 +46,7 @@ def run(
             car_power_kw=CAR,
             now=T0 + minute * MINUTE,
             today=today,
+            sun_bar_kw=sun_bar_kw,
         )
         out.append((minute, state.wants, state.reason))
     return out
@@ -290,6 +292,20 @@ def test_the_levels_fall_as_the_plan_nears() -> None:
     assert wants_after(1.5 * hour, 2.0) is True  # half: 1.6 kW
     assert wants_after(timedelta(0), 0.0) is True  # the plan charges now anyway
     assert wants_after(timedelta(0), -0.1) is False  # but never on import alone
+
+
+def test_with_a_forecast_the_start_waits_for_the_plans_sunny_hours() -> None:
+    """The plan's sunny hours give 3.8 kW: 3.3 kW (above the 3.2 kW level) waits, 3.8 starts;
+    a charge the sun began stops under half of 3.8 kW (not only under the usual 0.8 kW)."""
+    readings = steady(3.3, 0, 10) + steady(3.8, 10, 16) + steady(2.0, 16, 60)
+    out = run(
+        [*readings, *steady(1.5, 60, 71)],
+        settings=replace(SETTINGS, stop_share=0.2),
+        sun_bar_kw=3.8,
+    )
+    assert out[9] == (9, False, SolarReason.WAITING_FOR_SUN)
+    assert [minute for minute, wants, _ in out if wants] == list(range(15, 70))
+    assert out[-1] == (70, False, SolarReason.WAITING_FOR_SUN)
 
 
 # --- when to look again -----------------------------------------------------------------------

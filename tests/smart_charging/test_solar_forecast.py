@@ -1,4 +1,4 @@
-"""A solar forecast as cheap slots: reading Solcast and `watts` attributes, sunny slots, overlay.
+"""A solar forecast for the planner: reading Solcast and `watts` attributes, prices, the bar.
 
 Pure: no Home Assistant, no clock.
 """
@@ -14,8 +14,8 @@ from custom_components.flexcharging.planner import PriceSlot
 from custom_components.flexcharging.smart_charging.solar_forecast import (
     ForecastFormatError,
     forecast_periods,
-    overlay,
-    sunny_slots,
+    solar_prices,
+    sun_bar,
 )
 
 T0 = datetime(2026, 6, 10, 8, 0, tzinfo=UTC)
@@ -92,26 +92,49 @@ def test_unreadable_forecasts(attributes: dict[str, Any]) -> None:
         forecast_periods(attributes)
 
 
-def test_sunny_slots_are_where_the_surplus_reaches_the_start_level() -> None:
-    """Production less the house's expected 0.5 kW must reach the level."""
-    periods = [(at(0), at(1), 1.0), (at(1), at(2), 2.0), (at(2), at(3), 1.9)]
-    assert sunny_slots(periods, start_kw=1.5, price=0.08) == [PriceSlot(at(1), at(2), 0.08)]
-    assert sunny_slots(periods, start_kw=1.5, price=0.08, house_kw=0.0) == [
-        PriceSlot(at(1), at(2), 0.08),
-        PriceSlot(at(2), at(3), 0.08),
+def test_the_sun_is_priced_by_the_share_of_the_car_it_covers() -> None:
+    """A 4 kW car: 2.5 kW of production less the house's 0.5 kW covers half of it."""
+    grid = [PriceSlot(at(0), at(3), 0.30)]
+    periods = [(at(0), at(1), 0.4), (at(1), at(2), 2.5), (at(2), at(3), 9.0)]
+    assert solar_prices(grid, periods, car_kw=4.0, feed_in=0.10) == [
+        PriceSlot(at(0), at(1), 0.30),  # no surplus: the grid's price
+        PriceSlot(at(1), at(2), pytest.approx(0.5 * 0.10 + 0.5 * 0.30)),
+        PriceSlot(at(2), at(3), pytest.approx(0.10)),  # all of the car: the feed-in tariff
     ]
 
 
-def test_overlay_takes_the_lower_price() -> None:
-    """Grid prices split at the sunny slots' edges; the lower price wins; gaps stay gaps."""
-    grid = [PriceSlot(at(0), at(2), 0.30), PriceSlot(at(3), at(4), 0.05)]
-    sunny = [PriceSlot(at(1.5), at(3.5), 0.08)]
-    assert overlay(grid, sunny) == [
-        PriceSlot(at(0), at(1.5), 0.30),
-        PriceSlot(at(1.5), at(2), 0.08),
-        PriceSlot(at(2), at(3), 0.08),
-        PriceSlot(at(3), at(3.5), 0.05),
-        PriceSlot(at(3.5), at(4), 0.05),
+def test_sunny_hours_without_a_grid_price_are_ranked_by_their_sun() -> None:
+    """No grid price at all: the sunnier hour is the cheaper; hours without sun stay gaps."""
+    periods = [(at(0), at(1), 0.0), (at(1), at(2), 1.5), (at(2), at(3), 4.5)]
+    prices = solar_prices([], periods, car_kw=4.0, feed_in=0.08)
+    assert [(slot.start, slot.end) for slot in prices] == [(at(1), at(2)), (at(2), at(3))]
+    assert prices[1].price < prices[0].price
+
+
+def test_grid_prices_are_split_at_the_forecast_edges() -> None:
+    """Half-hour forecast periods inside hourly prices; a price beyond the forecast stays."""
+    grid = [PriceSlot(at(0), at(1), 0.20), PriceSlot(at(1), at(2), 0.05)]
+    periods = [(at(0), at(0.5), 4.5), (at(0.5), at(1), 0.5)]
+    assert solar_prices(grid, periods, car_kw=4.0, feed_in=0.08) == [
+        PriceSlot(at(0), at(0.5), pytest.approx(0.08)),
+        PriceSlot(at(0.5), at(1), 0.20),
+        PriceSlot(at(1), at(2), 0.05),
     ]
-    assert overlay(grid, []) == grid
-    assert overlay([], sunny) == sunny
+    # The sun never costs more than the grid (a feed-in tariff above a cheap night price).
+    night = [PriceSlot(at(0), at(1), 0.05)]
+    assert solar_prices(night, periods, car_kw=4.0, feed_in=0.10)[0].price == 0.05
+    assert solar_prices(grid, periods, car_kw=0.0, feed_in=0.08) == grid
+
+
+def test_the_sun_bar_is_the_least_sun_of_the_plans_sunny_hours_ahead() -> None:
+    """Only the plan's hours that lie in the forecast's sun count, and only those to come."""
+    periods = [(at(0), at(1), 6.5), (at(1), at(2), 3.5), (at(2), at(3), 5.0), (at(3), at(4), 0.0)]
+    blocks = [(at(0.5), at(1)), (at(2.5), at(3.5))]
+    # Now in the first hour: its 6 kW and the third hour's 4.5 kW (the fourth is dark).
+    assert sun_bar(blocks, periods, now=at(0.2), car_kw=7.4) == pytest.approx(4.5)
+    assert sun_bar(blocks, periods, now=at(1.5), car_kw=7.4) == pytest.approx(4.5)
+    # Never above the car's power: a sunnier hour gives it no more.
+    assert sun_bar(blocks[:1], periods, now=at(0), car_kw=3.7) == pytest.approx(3.7)
+    # No sunny hour in the plan (only the dark one left), or no car power: no bar.
+    assert sun_bar(blocks, periods, now=at(3.2), car_kw=7.4) is None
+    assert sun_bar(blocks, periods, now=at(0), car_kw=0.0) is None

@@ -63,6 +63,10 @@ class SolarSettings:
     # Within this time of the plan's next charging both levels fall towards zero: the energy
     # will be bought then anyway, so even a partial surplus now saves some of it.
     ease_over: timedelta = timedelta(hours=3)
+    # With a forecast the start waits for a surplus as good as the plan's sunny hours, and a
+    # charge the sun began stops when the surplus falls under this share of theirs (cloudy
+    # minutes now are not worth the charge the sunnier hours would give): scripts/bench-solar.
+    forecast_stop_share: float = 0.5
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -76,6 +80,7 @@ class SolarState:
     day: date | None = None  # the local day `commands` counts
     commands: int = 0  # solar starts and stops counted today (a start reserves its stop)
     surplus_kw: float | None = None  # the last surplus seen
+    bar_kw: float | None = None  # the surplus the forecast promises in the plan's sunny hours
     reason: SolarReason = SolarReason.WAITING_FOR_SUN
 
 
@@ -120,12 +125,14 @@ def update(
     today: date,
     until_plan: timedelta | None = None,
     min_power_kw: float | None = None,
+    sun_bar_kw: float | None = None,
 ) -> SolarState:
     """The controller after a reading (or a timer: the same reading, a later `now`).
 
     `until_plan`: how long until the plan charges next (None: it does not). `min_power_kw`:
     with a charging-current entity, the car's power at the lowest current; the levels are then
-    shares of it (the car's power follows the surplus above it).
+    shares of it (the car's power follows the surplus above it). `sun_bar_kw`: the surplus the
+    forecast gives in the plan's sunny hours ahead; the start waits for a surplus that good.
     """
     if state.day != today:
         # A start of yesterday still owes its stop, which counts against today.
@@ -142,11 +149,15 @@ def update(
         stop_delay = settings.current_stop_delay
     start_level = start_share * full * scale
     stop_level = stop_share * full * scale
+    if sun_bar_kw is not None:
+        start_level = max(start_level, sun_bar_kw)
+        stop_level = max(stop_level, sun_bar_kw * settings.forecast_stop_share)
     above = surplus is not None and surplus >= start_level
     below = surplus is None or surplus < stop_level
     state = replace(
         state,
         surplus_kw=surplus,
+        bar_kw=sun_bar_kw,
         above_since=(state.above_since or now) if above else None,
         below_since=(state.below_since or now) if below else None,
     )

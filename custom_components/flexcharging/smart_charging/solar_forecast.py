@@ -1,10 +1,11 @@
 """A solar forecast as cheap slots for the planner (pure: no Home Assistant, no I/O, no clock).
 
-Where the forecast production, less the house's expected load, covers the car's start level,
-charging costs what the energy would have earned fed in: those periods become price slots at
-the feed-in tariff, laid over the grid prices (the lower price wins). The planner then buys only
-what the sun will not cover, in the cheapest remaining time ("buy the minimum, top up from the
-sun").
+Where the forecast production, less the house's expected load, covers a share of the car's
+power, that share costs what the energy would have earned fed in and the rest the grid price:
+the planner then places the charge in the sunniest hours, and buys at night only what the sun
+will not cover more cheaply ("buy the minimum, top up from the sun"). The start of charging on
+the sun waits for a surplus as good as those hours (`sun_bar`), so the charge is not spent on a
+morning's partial surplus before them.
 
 Forecast formats read from a sensor's attributes:
 - Solcast (HACS `solcast_solar`): `detailedForecast` or `detailedHourly`, lists of
@@ -14,8 +15,9 @@ Forecast formats read from a sensor's attributes:
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 import math
 from typing import Any
@@ -23,6 +25,9 @@ from typing import Any
 from ..planner import PriceSlot
 
 EXPECTED_HOUSE_KW = 0.5  # the house's load assumed for forecast hours
+# Periods whose surplus covers less of the car are not sunny (dawn, dusk): scripts/bench-solar
+# found any share worth ranking (the big cars' winter sun covers a fifth of them at best).
+MIN_SHARE = 0.02
 SOLCAST_KEYS = ("detailedForecast", "detailedHourly")
 
 
@@ -55,6 +60,7 @@ def forecast_periods(attributes: Mapping[str, Any]) -> list[tuple[datetime, date
 
 
 _HOUR = timedelta(hours=1)
+_FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
 
 
 def _solcast_point(item: Any) -> tuple[datetime, float]:
@@ -83,27 +89,73 @@ def _time(value: Any) -> datetime:
     return moment
 
 
-def sunny_slots(
+def solar_prices(
+    prices: Sequence[PriceSlot],
     periods: Sequence[tuple[datetime, datetime, float]],
     *,
-    start_kw: float,
-    price: float,
+    car_kw: float,
+    feed_in: float,
     house_kw: float = EXPECTED_HOUSE_KW,
 ) -> list[PriceSlot]:
-    """The periods whose forecast surplus reaches `start_kw`, priced at `price`."""
-    return [PriceSlot(start, end, price) for start, end, kw in periods if kw - house_kw >= start_kw]
+    """The grid prices with the forecast's sun blended in.
 
-
-def overlay(prices: Sequence[PriceSlot], sunny: Sequence[PriceSlot]) -> list[PriceSlot]:
-    """The grid prices with the sunny slots laid over them: where both apply, the lower."""
-    if not sunny:
+    Where the forecast surplus covers a share c of the car's power (at least MIN_SHARE), a kWh
+    costs c x feed-in + (1 - c) x the grid price: the planner then prefers the sunniest hours,
+    and buys at night only when the grid is cheaper than the sun's share saves. Where the grid
+    price is unknown, the highest known one (or feed-in + 1 when none is known) stands in for
+    ranking only: what the energy costs there stays unknown.
+    """
+    if car_kw <= 0:
         return list(prices)
-    edges = sorted({edge for slot in (*prices, *sunny) for edge in (slot.start, slot.end)})
+    grid = sorted((slot.start, slot.end, slot.price) for slot in prices)
+    sun = sorted(periods)
+    reference = max((price for _, _, price in grid), default=feed_in + 1.0)
+    edges = sorted({edge for start, end, _ in (*grid, *sun) for edge in (start, end)})
     merged: list[PriceSlot] = []
     for start, end in pairwise(edges):
-        covering = [
-            slot.price for slot in (*prices, *sunny) if slot.start <= start and end <= slot.end
-        ]
-        if covering:
-            merged.append(PriceSlot(start, end, min(covering)))
+        price = _covering(grid, start, end)
+        production = _covering(sun, start, end)
+        share = 0.0 if production is None else min(max((production - house_kw) / car_kw, 0), 1)
+        if share >= MIN_SHARE:
+            base = reference if price is None else price
+            cost = min(share * feed_in + (1 - share) * base, base)
+            merged.append(PriceSlot(start, end, cost, cost_known=price is not None))
+        elif price is not None:
+            merged.append(PriceSlot(start, end, price))
     return merged
+
+
+def _covering(
+    periods: Sequence[tuple[datetime, datetime, float]], start: datetime, end: datetime
+) -> float | None:
+    """The value of the period (sorted, not overlapping) that covers [start, end), if any."""
+    index = bisect_right(periods, (start, _FAR_FUTURE, math.inf)) - 1
+    if index < 0 or periods[index][1] < end:
+        return None
+    return periods[index][2]
+
+
+def sun_bar(
+    blocks: Sequence[tuple[datetime, datetime]],
+    periods: Sequence[tuple[datetime, datetime, float]],
+    *,
+    now: datetime,
+    car_kw: float,
+    house_kw: float = EXPECTED_HOUSE_KW,
+) -> float | None:
+    """The surplus (kW) the sun is forecast to give in the plan's sunny hours ahead, the least.
+
+    Charging on the sun now is worth it only when it beats those hours; otherwise the charge
+    would be taken before them and the plan's sunnier hours left unused. None: the plan has no
+    sunny hours ahead.
+    """
+    if car_kw <= 0:
+        return None
+    bar: float | None = None
+    for start, end, kw in periods:
+        surplus = kw - house_kw
+        if end <= now or surplus / car_kw < MIN_SHARE:
+            continue
+        if any(block_start < end and start < block_end for block_start, block_end in blocks):
+            bar = surplus if bar is None else min(bar, surplus)
+    return None if bar is None else min(bar, car_kw)
