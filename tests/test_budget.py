@@ -18,6 +18,7 @@ from custom_components.flexcharging.budget import (
     KEYLESS_TESLA_INTERVAL,
     MAX_INTERVAL,
     MIN_INTERVAL,
+    TRIGGER_READS_PER_DAY,
     WEBHOOK_INTERVAL,
     WEBHOOK_OVERDUE,
     PollContext,
@@ -31,9 +32,11 @@ from custom_components.flexcharging.budget import (
     month_end,
     poll_interval,
     small_plan,
+    trigger_reserve,
     updated_active_share,
 )
 from custom_components.flexcharging.const import DEFAULT_REQUEST_BUDGET
+from custom_components.flexcharging.plug_pattern import BURST_OFFSETS
 
 MONTH_START = datetime(2026, 6, 1, tzinfo=UTC)
 MID_JUNE = datetime(2026, 6, 10, 9, 30, tzinfo=UTC)
@@ -121,11 +124,12 @@ def test_webhooks_flowing_polls_only_as_a_safety_net() -> None:
 
 
 def test_key_missing_waits_for_the_keyless_refresh() -> None:
-    """Smartcar refreshes a key-less Tesla every 8 h: reading it more often is wasted."""
+    """Smartcar refreshes a key-less Tesla every 8 h: reading it more often is wasted, and
+    those reads are what see the key come back, so a thin budget does not stretch them."""
     assert poll_interval(context(key_missing=True), MID_JUNE) == KEYLESS_TESLA_INTERVAL
-    # Not shortened when the budget alone asks for even longer.
-    long = poll_interval(context(key_missing=True, active=False, used=470), MONTH_START)
-    assert long == MAX_INTERVAL
+    thin = poll_interval(context(key_missing=True, active=False, used=470), MONTH_START)
+    assert thin == KEYLESS_TESLA_INTERVAL
+    assert poll_interval(context(active=False, used=470), MONTH_START) == MAX_INTERVAL
 
 
 @pytest.mark.parametrize("used", [475, 480, 500, 10_000])
@@ -279,10 +283,13 @@ def test_limit_hit_stops_reads_until_the_month_rolls_over() -> None:
 
 
 def test_managed_charging_reserves_two_commands_a_day() -> None:
-    """Smart charging starts and stops about one session a day: 2 commands per remaining day."""
+    """Smart charging starts and stops about one session a day: 2 commands per remaining day,
+    each followed by a read to confirm it unless webhooks show the result."""
     days_left = (month_end(MID_JUNE) - MID_JUNE).total_seconds() / 86400
     managed = context(budget=100, managed_charging=True)
-    assert command_reserve(managed, MID_JUNE) == pytest.approx(2 * days_left)
+    assert command_reserve(managed, MID_JUNE) == pytest.approx(4 * days_left)
+    pushed = context(budget=100, managed_charging=True, webhooks_flowing=True)
+    assert command_reserve(pushed, MID_JUNE) == pytest.approx(2 * days_left)
     # Without managed charging only the small share for manual commands is kept back.
     assert command_reserve(context(budget=100), MID_JUNE) == pytest.approx(5.0)
     # Reserving commands makes reads rarer.
@@ -290,19 +297,22 @@ def test_managed_charging_reserves_two_commands_a_day() -> None:
 
 
 def test_solar_commands_are_reserved_too() -> None:
-    """Solar surplus charging with 4 commands a day: 6 commands per remaining day are kept."""
+    """Solar surplus charging with 4 commands a day: 6 commands per remaining day are kept, 12
+    requests with their confirming reads."""
     days_left = (month_end(MID_JUNE) - MID_JUNE).total_seconds() / 86400
     solar = context(budget=500, managed_charging=True, solar_commands_per_day=4)
-    assert commands_reserve(solar, MID_JUNE) == pytest.approx(6 * days_left)
+    assert commands_reserve(solar, MID_JUNE) == pytest.approx(12 * days_left)
     unmanaged = context(budget=500, solar_commands_per_day=4)
     assert commands_reserve(unmanaged, MID_JUNE) == pytest.approx(25.0)  # the 5 % share
 
 
 def test_managed_charging_without_webhooks_keeps_reads_for_the_plug_in_guard() -> None:
     """500 calls, managed, no webhooks: 30 % of the plan (5 reads a day in June) is not polled."""
-    days_left = (month_end(MID_JUNE) - MID_JUNE).total_seconds() / 86400
     managed = context(managed_charging=True)
-    assert guard_reserve(managed, MID_JUNE) == pytest.approx(GUARD_SHARE * 500 / 30 * days_left)
+    # Today is kept whole: 21 days (20.6 left).
+    assert guard_reserve(managed, MID_JUNE) == pytest.approx(GUARD_SHARE * 500 / 30 * 21)
+    last_evening = datetime(2026, 6, 30, 18, 0, tzinfo=UTC)
+    assert guard_reserve(managed, last_evening) == pytest.approx(5.0)
     assert command_reserve(managed, MID_JUNE) == pytest.approx(
         commands_reserve(managed, MID_JUNE) + guard_reserve(managed, MID_JUNE)
     )
@@ -312,6 +322,26 @@ def test_managed_charging_without_webhooks_keeps_reads_for_the_plug_in_guard() -
     assert guard_reserve(context(budget=100, managed_charging=True), MID_JUNE) == 0
     assert guard_reserve(context(), MID_JUNE) == 0
     assert guard_allowance(context(), MID_JUNE) == 0
+
+
+def test_trigger_entities_keep_reads_for_their_bursts() -> None:
+    """Trigger entities: 4 reads a day and one whole burst (8) kept, managed or not, so the last
+    evening of the month can still afford a burst; the learned times' allowance is not cut."""
+    days_left = (month_end(MID_JUNE) - MID_JUNE).total_seconds() / 86400
+    triggered = context(managed_charging=True, plug_triggers=True)
+    assert trigger_reserve(triggered, MID_JUNE) == pytest.approx(
+        TRIGGER_READS_PER_DAY * days_left + len(BURST_OFFSETS)
+    )
+    assert guard_reserve(triggered, MID_JUNE) == pytest.approx(
+        guard_reserve(context(managed_charging=True), MID_JUNE) + 4 * days_left + 8
+    )
+    assert guard_allowance(triggered, MID_JUNE) == pytest.approx(5.0)
+    last_evening = datetime(2026, 6, 30, 18, 0, tzinfo=UTC)
+    assert trigger_reserve(context(plug_triggers=True), last_evening) == pytest.approx(9.0)
+    # Bursts are for cars without webhooks on a plan large enough to poll.
+    assert trigger_reserve(context(plug_triggers=True, webhooks_flowing=True), MID_JUNE) == 0
+    assert trigger_reserve(context(budget=100, plug_triggers=True), MID_JUNE) == 0
+    assert trigger_reserve(context(), MID_JUNE) == 0
 
 
 def test_guard_allowance_ends_with_the_months_requests() -> None:

@@ -186,6 +186,22 @@ def test_a_weekday_uses_its_own_times_once_it_has_enough() -> None:
     assert slot(8) in pattern.window(1)
 
 
+def test_a_weekdays_few_times_grow_into_every_days_next_to_them() -> None:
+    """Three Tuesdays at 17:30-17:45, other days until 18:30: the Tuesday window, cut to what
+    the budget reads (10 slots), grows into every day's later slots next to it."""
+    pattern = PlugPattern()
+    for week in range(3):
+        pattern.record(at(7 * week + 1, 17, 30), at(7 * week + 1, 17, 35))
+        pattern.record(at(7 * week + 2, 18, 20), at(7 * week + 2, 18, 25))
+        pattern.record(at(7 * week + 3, 17, 55), at(7 * week + 3, 18))
+    assert max(pattern.window(1)) == slot(18, 30)
+    assert pattern.window(1, max_slots=4) == {slot(17, 15), slot(17, 30), slot(17, 45), slot(18)}
+    # Not into a different habit far from it: Mondays at 08:00 stay there.
+    for week in range(3):
+        pattern.record(at(7 * week, 8), at(7 * week, 8, 5))
+    assert max(pattern.window(0)) <= slot(8, 15)
+
+
 def test_old_plug_ins_are_forgotten() -> None:
     """A weekday keeps its last six plug-ins: a changed habit takes over."""
     pattern = PlugPattern()
@@ -199,12 +215,18 @@ def test_old_plug_ins_are_forgotten() -> None:
 
 
 def test_spans_are_clipped_to_eight_hours_and_the_day() -> None:
-    """Seen a day late: the last eight hours count. Seen after midnight: that day's part."""
+    """Seen a day late: the last eight hours count. Over midnight: the day with most of it."""
     pattern = PlugPattern()
     pattern.record(at(0, 6), at(1, 20))
     assert pattern.days[1] == [(12 * 60, 20 * 60)]
-    pattern.record(at(1, 23), at(2, 0, 30))
-    assert pattern.days[2] == [(0, 30)]
+    pattern.record(at(1, 23), at(2, 1, 30))
+    assert pattern.days[2] == [(0, 90)]
+    # Unplugged at 17:45, first seen plugged in at 00:30: the evening's, up to midnight.
+    pattern.record(at(3, 17, 45), at(4, 0, 30))
+    assert pattern.days[3] == [(17 * 60 + 45, 24 * 60)]
+    assert pattern.days[4] == []
+    assert slot(18) in pattern.window(3)
+    assert PlugPattern.from_dict(pattern.as_dict()).days == pattern.days
 
 
 def test_stored_and_read_back() -> None:
@@ -219,6 +241,6 @@ def test_stored_and_read_back() -> None:
     damaged["days"][0].append([1200, 10])  # ends before it starts
     damaged["days"][0].append([1, 2, 3])
     damaged["days"][0].append(["18:00", 1100])
-    damaged["days"][0].append([0, 1440])  # past the day
+    damaged["days"][0].append([0, 1441])  # past the day
     damaged["days"][1] = "junk"
     assert PlugPattern.from_dict(damaged) == pattern

@@ -2,9 +2,10 @@
 
 Smartcar bills every successful vehicle request, commands included, against the plan's monthly
 allowance per vehicle (0, 100 or 500 since December 2025). Commands smart charging is expected to
-send are reserved first, and without webhooks a share for the plug-in guard (plug_guard.py); with a small plan (100 or less) webhooks carry the data and a read happens
-only on demand or when a webhook is overdue. Otherwise the poll scheduler spreads what is left of the month's budget over what
-is left of the month, spending it where a change is likely and quickly visible to the user:
+send are reserved first, and without webhooks a share for the plug-in guard (plug_guard.py: its
+learned times and its trigger entities' bursts); with a small plan (100 or less) webhooks carry
+the data and a read happens only on demand or when a webhook is overdue. Otherwise the poll
+scheduler spreads what is left of the month's budget over what is left of the month, spending it where a change is likely and quickly visible to the user:
 while the car is plugged in and not yet full ("active"), a read costs the same but is worth more.
 """
 
@@ -13,6 +14,9 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+import math
+
+from .plug_pattern import BURST_OFFSETS
 
 COMMAND_RESERVE_SHARE = 0.05  # kept back for commands and manual refreshes
 COMMANDS_PER_SESSION = 2  # smart charging starts and stops a session
@@ -20,6 +24,10 @@ SESSIONS_PER_DAY = 1.0  # managed charging: about one session a day
 # Managed charging without webhooks, on plans above SMALL_PLAN: this share of the plan is kept
 # for the plug-in guard's reads (a car's own start at plug-in costs money until it is seen).
 GUARD_SHARE = 0.3
+# With trigger entities, reads a day kept for their bursts: a burst ends at the plug-in, a few
+# minutes after the trigger (scripts/bench's arrival month: 2 to 4 reads), and one whole burst
+# is always kept on top, so the month's last evenings still have one.
+TRIGGER_READS_PER_DAY = 4.0
 SMALL_PLAN = 100  # at or below this allowance, webhooks carry the data
 WEBHOOK_OVERDUE = timedelta(hours=26)  # small plans: read only after this long without a delivery
 FORECAST_MIN_ELAPSED = timedelta(days=2)  # the month's rate means little before this
@@ -45,6 +53,7 @@ class PollContext:
     key_missing: bool = False
     managed_charging: bool = False  # smart charging sends start/stop commands
     solar_commands_per_day: int = 0  # with solar surplus charging: its daily command budget
+    plug_triggers: bool = False  # trigger entities start bursts of reads (plug_guard.py)
     limit_hit: bool = False  # Smartcar answered VEHICLE_REQUEST_LIMIT this month
 
 
@@ -62,13 +71,15 @@ def commands_reserve(context: PollContext, now: datetime) -> float:
     """Requests kept back for commands: smart charging's sessions and the sun's commands.
 
     The sun's daily command budget is kept in full (a sunny day spends it); without managed
-    charging only a small share is kept.
+    charging only a small share is kept. Without webhooks each command costs two requests: the
+    command and the read that confirms it.
     """
     share = context.budget * COMMAND_RESERVE_SHARE
     if not context.managed_charging:
         return share
-    per_day = SESSIONS_PER_DAY * COMMANDS_PER_SESSION + context.solar_commands_per_day
-    return max(share, _days_left(now) * per_day)
+    commands = SESSIONS_PER_DAY * COMMANDS_PER_SESSION + context.solar_commands_per_day
+    per_command = 1 if context.webhooks_flowing else 2
+    return max(share, _days_left(now) * commands * per_command)
 
 
 def guard_reads_per_day(context: PollContext, now: datetime) -> float:
@@ -80,13 +91,30 @@ def guard_reads_per_day(context: PollContext, now: datetime) -> float:
 
 
 def guard_reserve(context: PollContext, now: datetime) -> float:
-    """Requests kept for the plug-in guard over the rest of the month."""
-    return guard_reads_per_day(context, now) * _days_left(now)
+    """Requests kept for the plug-in guard over the rest of the month: learned times, triggers.
+
+    The learned times' share is kept for today whole (their window is often the evening: a
+    share released by the hour would be polled away before it), and for every day left.
+    """
+    days = math.ceil(_days_left(now))
+    return guard_reads_per_day(context, now) * days + trigger_reserve(context, now)
+
+
+def trigger_reserve(context: PollContext, now: datetime) -> float:
+    """Requests kept for the trigger entities' bursts (none with webhooks or a small plan)."""
+    if not context.plug_triggers or context.webhooks_flowing or small_plan(context.budget):
+        return 0.0
+    return TRIGGER_READS_PER_DAY * _days_left(now) + len(BURST_OFFSETS)
 
 
 def guard_allowance(context: PollContext, now: datetime) -> float:
-    """Reads a day the plug-in guard may spend: its share, while the month's requests last."""
-    spendable = context.budget - context.used - commands_reserve(context, now)
+    """Reads a day the learned times may spend: their share, while the month's requests last."""
+    spendable = (
+        context.budget
+        - context.used
+        - commands_reserve(context, now)
+        - trigger_reserve(context, now)
+    )
     return max(min(guard_reads_per_day(context, now), spendable / max(_days_left(now), 1.0)), 0.0)
 
 
@@ -132,10 +160,11 @@ def poll_interval(context: PollContext, now: datetime) -> timedelta:
     longest = MAX_INTERVAL
     if small:
         longest = max(MAX_INTERVAL, timedelta(seconds=remaining_time / left))
-    interval = min(max(timedelta(seconds=seconds), MIN_INTERVAL), longest)
     if context.key_missing:
-        interval = max(interval, KEYLESS_TESLA_INTERVAL)
-    return interval
+        # Smartcar serves a key-less Tesla once every 8 h: those reads are what see the key
+        # come back (nothing can be charged meanwhile), so they are made even on a thin budget.
+        return KEYLESS_TESLA_INTERVAL
+    return min(max(timedelta(seconds=seconds), MIN_INTERVAL), longest)
 
 
 def backoff(failures: int, retry_after: float | None = None) -> timedelta:

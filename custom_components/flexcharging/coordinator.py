@@ -29,6 +29,7 @@ from .api import (
 from .api.webhooks import VehicleErrorEvent, VehicleStateEvent, WebhookEvent
 from .commands import CommandSender
 from .const import (
+    CONF_PLUG_TRIGGERS,
     CONF_REQUEST_BUDGET,
     CONF_SMARTCAR_WEBHOOK_ID,
     CONF_USER_ID,
@@ -326,6 +327,7 @@ class FlexChargingCoordinator(VehicleCoordinator):
             key_missing=vehicle.key_state is KeyState.MISSING,
             managed_charging=self._managed(vehicle.info.vehicle_id),
             solar_commands_per_day=self._solar_commands(vehicle.info.vehicle_id),
+            plug_triggers=bool(self.config_entry.options.get(CONF_PLUG_TRIGGERS)),
             limit_hit=vehicle.limit_hit,
         )
         return budget.poll_interval(context, dt_util.now())

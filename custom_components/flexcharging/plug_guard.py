@@ -228,6 +228,7 @@ class PlugGuard:
             webhooks_flowing=self.coordinator.webhooks_flowing,
             managed_charging=(managed := self.smart_charging.vehicle(vehicle_id).settings.managed),
             solar_commands_per_day=self.smart_charging.solar.commands_per_day if managed else 0,
+            plug_triggers=bool(self.triggers),
         )
 
     def _left(self, vehicle_id: str, now: datetime) -> float:

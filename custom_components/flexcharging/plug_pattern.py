@@ -21,7 +21,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 SLOT_MINUTES = 15
-SLOTS_PER_DAY = 24 * 60 // SLOT_MINUTES
+MINUTES_PER_DAY = 24 * 60
+SLOTS_PER_DAY = MINUTES_PER_DAY // SLOT_MINUTES
 MAX_SPAN = timedelta(hours=8)  # a plug-in seen only after longer is counted in its last 8 h
 KEEP_PER_WEEKDAY = 6  # about six weeks of plug-ins per weekday
 OWN_PATTERN_AFTER = 3  # plug-ins a weekday needs before its own times are used
@@ -85,6 +86,38 @@ def burst_affordable(*, left: float, bursts_today: int) -> bool:
     return left >= len(BURST_OFFSETS) and bursts_today < BURSTS_PER_DAY
 
 
+def _weights(spans: Iterable[tuple[int, int]]) -> list[float]:
+    """How many plug-ins fell in each slot of a day (each spread over its span)."""
+    mass = [0.0] * SLOTS_PER_DAY
+    for start, end in spans:
+        if end - start < 1:
+            mass[min(start // SLOT_MINUTES, SLOTS_PER_DAY - 1)] += 1.0
+            continue
+        for slot in range(start // SLOT_MINUTES, (end - 1) // SLOT_MINUTES + 1):
+            low = max(start, slot * SLOT_MINUTES)
+            high = min(end, (slot + 1) * SLOT_MINUTES)
+            mass[slot] += max(high - low, 0) / (end - start)
+    return mass
+
+
+def _window(mass: list[float], max_slots: int | None) -> frozenset[int]:
+    """The likeliest slots holding COVERAGE of the mass, a slot either side, up to `max_slots`."""
+    total = sum(mass)
+    chosen: set[int] = set()
+    covered = 0.0
+    peak = max(range(SLOTS_PER_DAY), key=lambda s: mass[s])
+    # Equal slots (one late-seen plug-in's) are taken nearest the likeliest time first.
+    for slot in sorted(range(SLOTS_PER_DAY), key=lambda s: (-mass[s], abs(s - peak))):
+        if covered >= COVERAGE * total or mass[slot] <= 0:
+            break
+        widened = _widened(chosen | {slot})
+        if chosen and max_slots is not None and len(widened) > max_slots:
+            break
+        chosen.add(slot)
+        covered += mass[slot]
+    return frozenset(_widened(chosen))
+
+
 def _minute(moment: datetime) -> int:
     return moment.hour * 60 + moment.minute
 
@@ -102,11 +135,19 @@ class PlugPattern:
     days: list[list[tuple[int, int]]] = field(default_factory=lambda: [[] for _ in range(7)])
 
     def record(self, earliest: datetime, latest: datetime) -> None:
-        """A plug-in between `earliest` and `latest` (local times; counted on `latest`'s day)."""
+        """A plug-in between `earliest` and `latest` (local times).
+
+        A span over midnight is counted on the day that holds most of it: an evening plug-in
+        first seen after midnight is the evening's, not a plug-in at midnight.
+        """
+        earliest = max(earliest, latest - MAX_SPAN)
         midnight = latest.replace(hour=0, minute=0, second=0, microsecond=0)
-        earliest = max(earliest, latest - MAX_SPAN, midnight)
-        day = self.days[latest.weekday()]
-        day.append((_minute(earliest), _minute(latest)))
+        if midnight - earliest > latest - midnight:
+            day = self.days[earliest.weekday()]
+            day.append((_minute(earliest), MINUTES_PER_DAY))
+        else:
+            day = self.days[latest.weekday()]
+            day.append((_minute(max(earliest, midnight)), _minute(latest)))
         del day[:-KEEP_PER_WEEKDAY]
 
     def count(self) -> int:
@@ -117,42 +158,35 @@ class PlugPattern:
         own = self.days[weekday]
         if len(own) >= OWN_PATTERN_AFTER:
             return own
+        return self._every_day()
+
+    def _every_day(self) -> list[tuple[int, int]]:
         return [span for day in self.days for span in day]
 
     def weights(self, weekday: int) -> list[float]:
         """How many plug-ins fell in each slot of the weekday (each spread over its span)."""
-        mass = [0.0] * SLOTS_PER_DAY
-        for start, end in self._spans(weekday):
-            if end - start < 1:
-                mass[min(start // SLOT_MINUTES, SLOTS_PER_DAY - 1)] += 1.0
-                continue
-            for slot in range(start // SLOT_MINUTES, (end - 1) // SLOT_MINUTES + 1):
-                low = max(start, slot * SLOT_MINUTES)
-                high = min(end, (slot + 1) * SLOT_MINUTES)
-                mass[slot] += max(high - low, 0) / (end - start)
-        return mass
+        return _weights(self._spans(weekday))
 
     def window(self, weekday: int, max_slots: int | None = None) -> frozenset[int]:
         """The slots to guard on a weekday.
 
         The likeliest ones holding COVERAGE of the plug-ins, widened by a slot on each side
-        (plug-in times drift); at most `max_slots` of them, margins included.
+        (plug-in times drift); at most `max_slots` of them, margins included. A weekday's own
+        few plug-ins do not show how widely its times spread: while the budget allows, its
+        window grows into every day's likely slots next to it.
         """
-        mass = self.weights(weekday)
-        total = sum(mass)
-        chosen: set[int] = set()
-        covered = 0.0
-        peak = max(range(SLOTS_PER_DAY), key=lambda s: mass[s])
-        # Equal slots (one late-seen plug-in's) are taken nearest the likeliest time first.
-        for slot in sorted(range(SLOTS_PER_DAY), key=lambda s: (-mass[s], abs(s - peak))):
-            if covered >= COVERAGE * total or mass[slot] <= 0:
+        own = _window(self.weights(weekday), max_slots)
+        if len(self.days[weekday]) < OWN_PATTERN_AFTER:
+            return own
+        every_day = _weights(self._every_day())
+        likely = _window(every_day, max_slots)
+        grown = set(own)
+        while max_slots is None or len(grown) < max_slots:
+            nearby = [slot for slot in likely - grown if slot - 1 in grown or slot + 1 in grown]
+            if not nearby:
                 break
-            widened = _widened(chosen | {slot})
-            if chosen and max_slots is not None and len(widened) > max_slots:
-                break
-            chosen.add(slot)
-            covered += mass[slot]
-        return frozenset(_widened(chosen))
+            grown.add(max(nearby, key=lambda slot: every_day[slot]))
+        return frozenset(grown)
 
     def window_minutes(self, weekday: int, max_slots: int | None = None) -> int:
         """How long the weekday's window is."""
@@ -222,6 +256,6 @@ def _valid_span(span: Any) -> bool:
     return (
         isinstance(span, Sequence)
         and len(span) == 2
-        and all(isinstance(value, int) and 0 <= value < 24 * 60 for value in span)
-        and span[0] <= span[1]
+        and all(isinstance(value, int) for value in span)
+        and 0 <= span[0] <= span[1] <= MINUTES_PER_DAY  # an end at midnight is the day's end
     )
