@@ -377,6 +377,10 @@ async def _simulate(
     watches: list[Watch] = []
     charging_seen: dict[str, bool] = dict.fromkeys(measured, False)
     idle_since = START
+    was_asleep = False
+    if sleepy and not entity_car:
+        # Smartcar wakes the car for a command but answers ASLEEP (fleet.py: wakes_in_time).
+        state.patch_vehicle(MODEL_Y_ID, {"wakes_in_time": False})
     now = START
     end = START + timedelta(days=days)
     while now < end:
@@ -412,10 +416,12 @@ async def _simulate(
         state.set_time(now)
         if sleepy:
             vehicle = state.vehicle(MODEL_Y_ID)
-            if vehicle.charging or (car is not None and car.asleep and not vehicle.asleep):
+            asleep_before = car.asleep if car is not None else was_asleep
+            if vehicle.charging or (asleep_before and not vehicle.asleep):
                 idle_since = now  # charging, or woken since the last minute
             elif not vehicle.asleep and now - idle_since >= SLEEP_AFTER:
                 state.patch_vehicle(MODEL_Y_ID, {"asleep": True})
+            was_asleep = vehicle.asleep
         for vehicle_id, slug in measured.items():
             vehicle = state.vehicle(vehicle_id)
             if charging_seen[vehicle_id] and not vehicle.charging:
@@ -621,6 +627,7 @@ ARRIVAL = f"{SMART}, polling only, arrival trigger"
 WEBHOOKS = f"{SMART}, with webhooks"
 ENTITIES = f"{SMART}, vehicle from another integration"
 ENTITIES_ASLEEP = f"{ENTITIES}, asleep when idle"
+SMARTCAR_ASLEEP = f"{WEBHOOKS}, asleep when idle"
 SCHEDULES: dict[str, tuple[Callable[..., timedelta] | None, bool]] = {
     "FlexCharging budget planner, polling only": (None, False),
     "FlexCharging budget planner, with webhooks": (None, True),
@@ -630,6 +637,7 @@ SCHEDULES: dict[str, tuple[Callable[..., timedelta] | None, bool]] = {
     WEBHOOKS: (None, True),
     ENTITIES: (None, False),
     ENTITIES_ASLEEP: (None, False),
+    SMARTCAR_ASLEEP: (None, True),
     PLAN_100: (None, True),
     "Fixed 30-minute polling (Smartcar's recommendation)": (
         lambda context, now: timedelta(minutes=30),
@@ -674,7 +682,7 @@ async def test_month(
         plan=100 if name == PLAN_100 else None,
         arrival_trigger=name == ARRIVAL,
         entity_car=name in (ENTITIES, ENTITIES_ASLEEP),
-        sleepy=name == ENTITIES_ASLEEP,
+        sleepy=name in (ENTITIES_ASLEEP, SMARTCAR_ASLEEP),
     )
     _print(result)
     SMART_RESULTS[name] = result
@@ -772,6 +780,7 @@ def _off_peak_share(result: Result, vehicle_id: str, *, with_keyless: bool = Tru
 # Issue #19: the Model Y as a vehicle from another integration, next to Smartcar with webhooks.
 BACKENDS = {
     WEBHOOKS: "Smartcar, with webhooks",
+    SMARTCAR_ASLEEP: "Smartcar, with webhooks, asleep when idle",
     ENTITIES: "another integration",
     ENTITIES_ASLEEP: "another integration, asleep when idle",
 }
