@@ -81,6 +81,7 @@ DOC_IMAGES = {
     "26-other-car-entities.png": "other-car-entities.png",
     "29-other-car-current.png": "other-car-current.png",
     "30-other-car-charged.png": "other-car-charged.png",
+    "31-shared-charger.png": "shared-charger.png",
 }
 
 CONFIGURATION = f"""
@@ -1004,6 +1005,7 @@ async def main() -> None:
                 now = servers_now()
                 peak = ((now + timedelta(hours=2)).hour, (now + timedelta(hours=5)).hour)
                 await other_car.night_charge(run, entry_id, HA, peak)
+                await other_car.share_charger(run, STEP_TIMEOUT_MS)
             except Exception:
                 await run.shot("failure")
                 raise

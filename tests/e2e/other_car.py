@@ -7,7 +7,8 @@ confirms the entities FlexCharging proposes. With a time-of-use schedule whose o
 are now, managed charging on and a target of 75 %, smart charging then carries out a (fast)
 night's charge through Teslemetry's charge switch: it starts charging, and stops it at the target.
 On the way the house's load rises: with a 14 kW site limit and Teslemetry's Charge current as the
-car's current entity, FlexCharging lowers the current to what the room allows.
+car's current entity, FlexCharging lowers the current to what the room allows. Last, the user
+declares that this car and the Smartcar Model Y share the garage's charger.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ CAR = "Scotty"  # the stand-in's device (tests/fake_tesla.py)
 STEP_TIMEOUT_S = 60
 GRID = "sensor.grid_power"  # newcomer.py's template sensor
 SITE_LIMIT_KW = 14.0
+SHARED_NAME = "Garage wallbox"
+SHARED_VEHICLES = ("2024 Tesla Model Y", CAR)  # a Smartcar car and the other integration's
 
 
 async def add_vehicle(run: Run, step_timeout_ms: int) -> str:
@@ -180,6 +183,36 @@ async def entity_ids(run: Run, entry_id: str) -> dict[str, str]:
         for entity in entries
         if entity["config_entry_id"] == entry_id and entity["translation_key"]
     }
+
+
+async def share_charger(run: Run, step_timeout_ms: int) -> None:
+    """Declare in the UI that the Smartcar Model Y and the stand-in share the garage's charger."""
+    before = {entry["entry_id"] for entry in await flexcharging_entries(run)}
+    await run.start_adding_flexcharging()
+    dialog = run.dialog()
+    choice = dialog.get_by_text("A charger or circuit shared by several cars", exact=True)
+    await expect(choice).to_be_visible(timeout=step_timeout_ms)
+    await choice.click()
+    await expect(dialog.get_by_text("For example, the garage wallbox.")).to_be_visible(
+        timeout=step_timeout_ms
+    )
+    await dialog.get_by_role("textbox", name=re.compile(r"^Name\*?$")).fill(SHARED_NAME)
+    for vehicle in SHARED_VEHICLES:
+        await dialog.get_by_text(re.compile("Select a device|Add device")).last.click()
+        option = dialog.get_by_text(vehicle, exact=True).last
+        await expect(option).to_be_visible(timeout=step_timeout_ms)
+        await option.click()
+    await asyncio.sleep(1)
+    await run.shot("shared-charger")
+    await run.submit()
+    await expect(dialog.get_by_role("button", name=re.compile("^Finish$"))).to_be_visible(
+        timeout=step_timeout_ms
+    )
+    await run.submit()
+    added = [entry for entry in await flexcharging_entries(run) if entry["entry_id"] not in before]
+    assert len(added) == 1 and added[0]["title"] == SHARED_NAME, added
+    assert added[0]["state"] == "loaded", added
+    run_log(f"{SHARED_NAME}: shared by {' and '.join(SHARED_VEHICLES)}")
 
 
 async def standin_entity(run: Run, domain: str, key: str) -> str:
