@@ -210,8 +210,8 @@ async def share_charger(run: Run, step_timeout_ms: int) -> None:
     )
     await run.submit()
     added = [entry for entry in await flexcharging_entries(run) if entry["entry_id"] not in before]
-    assert len(added) == 1 and added[0]["title"] == SHARED_NAME, added
-    assert added[0]["state"] == "loaded", added
+    assert len(added) == 1, added
+    assert (added[0]["title"], added[0]["state"]) == (SHARED_NAME, "loaded"), added
     run_log(f"{SHARED_NAME}: shared by {' and '.join(SHARED_VEHICLES)}")
 
 
