@@ -282,3 +282,26 @@ async def test_two_cars_take_turns_and_both_reach_their_targets(
     assert waited_for == {Y_NAME, ID4_NAME}  # each waited for the other once
     assert commands(frozen_emulator, "start") <= 4
     assert commands(frozen_emulator, "stop") <= 4
+
+
+@pytest.mark.usefixtures("smart")
+async def test_a_circuit_that_holds_both_charges_them_together(
+    hass: HomeAssistant,
+    frozen_emulator: Emulator,
+    advance: Advance,
+) -> None:
+    """A 25 kW circuit holds both 11 kW cars: they charge at the same time, neither waits."""
+    await share(hass, "circuit", 25.0)
+    await manage(hass, Y)
+    await manage(hass, ID4)
+    together = 0
+    ready_by = FROZEN_NOW.replace(hour=14, minute=0)
+    while dt_util.utcnow() < ready_by:
+        together += len(charging(frozen_emulator)) == 2
+        for vehicle in (Y, ID4):
+            assert state_of(hass, status(vehicle)) != "waiting_for_other_car"
+        await advance(MINUTE)
+    vehicles = frozen_emulator.state.vehicles
+    assert vehicles[MODEL_Y_ID].soc >= 75
+    assert vehicles[ID4_ID].soc >= 75
+    assert together >= 30  # minutes both charged at once
