@@ -30,6 +30,7 @@ from custom_components.flexcharging.const import (
     CONF_PV_POWER_ENTITY,
     CONF_SITE_LIMIT,
     CONF_SOLAR_COMMANDS_PER_DAY,
+    CONF_SOLAR_FORECAST_ENTITY,
     CONF_SOLAR_SOURCE,
     CONF_SOLAR_SURPLUS,
     DOMAIN,
@@ -59,6 +60,7 @@ from tests.test_smart_charging import (
     state_of as smart_state,
 )
 from tests.test_solar import (
+    FORECAST,
     GRID_OPTIONS,
     HOUSE,
     KILOWATTS,
@@ -67,6 +69,7 @@ from tests.test_solar import (
     WATTS,
     entry_with,
     open_solar_step,
+    solcast,
 )
 
 GRID = "sensor.grid_power"
@@ -383,3 +386,70 @@ async def test_the_site_limit_without_solar_charging(
     await hass.async_block_till_done(wait_background_tasks=True)
     assert car.calls[-1] == "charge_stop"
     assert state_of(hass, status) == "house_at_limit"
+
+
+async def test_with_a_current_entity_the_sun_starts_the_car_at_its_lowest_current(
+    hass: HomeAssistant, charging: FakeTesla, freezer: FrozenDateTimeFactory
+) -> None:
+    """0.6 kW of surplus starts the car (a tenth of its 4.1 kW at 6 A would do), and the current
+    entity then follows the sun from 6 A; no sun at all stops it only after 45 minutes, the
+    current entity's delay (by start and stop: 10 minutes)."""
+    car = charging
+    await options_with_site_limit(hass, CURRENT)
+    await call(hass, "number", SERVICE_SET_VALUE, ours(hass, "number", car, "target_charge"), 75)
+    await call(hass, "switch", SERVICE_TURN_ON, ours(hass, "switch", car, "managed_charging"))
+    status = ours(hass, "sensor", car, "smart_charging_status")
+    assert state_of(hass, status) == "waiting_for_sun"
+    meter(hass, -0.6)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await advance_clock(hass, freezer, timedelta(minutes=3))
+    assert car.calls == ["charge_start"]
+    car.report()  # charging: the current follows the sun, down to 6 A
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert car.calls == ["charge_start", "set_charging_amps"]
+    assert car.amps == 6
+    assert state_of(hass, status) == "solar_charging"
+    # A cloud: the car's 4.1 kW all imported. Still charging after 40 minutes, stopped after 45.
+    car.report()
+    meter(hass, 4.2)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await advance_clock(hass, freezer, timedelta(minutes=40))
+    assert car.charging
+    await advance_clock(hass, freezer, timedelta(minutes=6))
+    assert car.calls[-1] == "charge_stop"
+    car.report()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert state_of(hass, status) == "waiting_for_sun"
+
+
+async def test_with_a_current_entity_a_forecast_holds_the_sun_for_its_best_hours(
+    hass: HomeAssistant, charging: FakeTesla, freezer: FrozenDateTimeFactory
+) -> None:
+    """Sunny hours forecast from 09:30 UTC (6 kW: 5.5 kW after the house) hold the charge:
+    0.6 kW now waits for them (the plan stays in the cheap slot, not in the sun)."""
+    car = charging
+    hass.states.async_set(FORECAST, "30", solcast(FROZEN_NOW.replace(minute=0), [0.5] + [6.0] * 8))
+    await options_with_site_limit(hass, CURRENT)
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    hass.config_entries.async_update_entry(
+        entry, options={**entry.options, CONF_SOLAR_FORECAST_ENTITY: FORECAST}
+    )
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await call(hass, "number", SERVICE_SET_VALUE, ours(hass, "number", car, "target_charge"), 75)
+    await call(hass, "switch", SERVICE_TURN_ON, ours(hass, "switch", car, "managed_charging"))
+    meter(hass, -0.6)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await advance_clock(hass, freezer, timedelta(minutes=3))
+    assert car.calls == []
+    status = hass.states.get(ours(hass, "sensor", car, "smart_charging_status"))
+    assert status is not None
+    # No more than the car takes: 3.7 kW until its power is learned (it has not charged yet).
+    assert (status.state, status.attributes["solar_waits_for_kw"]) == ("waiting_for_sun", 3.7)
+    next_start = hass.states.get(ours(hass, "sensor", car, "next_charge_start"))
+    assert next_start is not None
+    assert next_start.state == CHEAP_START.isoformat()  # the plan is left to the prices
+    meter(hass, -5.6)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await advance_clock(hass, freezer, timedelta(minutes=3))
+    assert car.calls == ["charge_start"]

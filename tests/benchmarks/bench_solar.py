@@ -63,7 +63,11 @@ from custom_components.flexcharging.smart_charging.solar import (
     SolarState,
     update,
 )
-from custom_components.flexcharging.smart_charging.solar_forecast import solar_prices, sun_bar
+from custom_components.flexcharging.smart_charging.solar_forecast import (
+    following_bar,
+    solar_prices,
+    sun_bar,
+)
 from tests.benchmarks import bench_site
 
 MINUTE = timedelta(minutes=1)
@@ -113,6 +117,13 @@ MODES = (
         "upper bound: all the surplus the car's power could take, up to the need):",
         current=True,
         forecast=False,
+        share=CURRENT_SHARE,
+        checked_kw=(3.7, 7.4),
+    ),
+    Mode(
+        "With a charging-current entity and an hourly solar forecast (the same optimum):",
+        current=True,
+        forecast=True,
         share=CURRENT_SHARE,
         checked_kw=(3.7, 7.4),
     ),
@@ -245,7 +256,11 @@ def simulate(
     start = datetime.combine(season.monday, datetime.min.time(), UTC)
     # As the integration: a forecast only without a current entity (solar_inputs.py).
     periods = forecast_of(pv, start, random.Random(f"{season.name} {weather}"))
-    prices = solar_prices([], periods, car_kw=car_kw, feed_in=FEED_IN) if forecast else []
+    prices = (
+        solar_prices([], periods, car_kw=car_kw, feed_in=FEED_IN)
+        if forecast and not current
+        else []
+    )
     outcome = Outcome(solar_commands_by_day={})
     solar = SolarState()
     settings = SmartSettings(managed=True, target=TARGET, minimum=0)
@@ -281,9 +296,18 @@ def simulate(
             block = plan.current_or_next(now) if plan else None
             bar = (
                 sun_bar([(b.start, b.end) for b in plan.blocks], periods, now=now, car_kw=car_kw)
-                if forecast and plan
+                if forecast and plan and not current
                 else None
             )
+            if forecast and current and plan:
+                bar = following_bar(
+                    periods,
+                    now=now,
+                    deadline=deadline,
+                    car_kw=car_kw,
+                    min_kw=minimum_power(limits, learned),
+                    need_kwh=plan.needed_hours * car_kw,
+                )
             wants: bool | None = None
             if soc < TARGET - 0.01:
                 solar = update(

@@ -223,7 +223,7 @@ def test_the_default_levels_take_a_partial_surplus() -> None:
 
 def test_with_a_current_entity_the_levels_are_shares_of_the_lowest_current() -> None:
     """With a current entity a tenth of the power at 6 A starts the car; it stops only after
-    the house imported the whole of that power for 30 minutes (a cloud costs no commands)."""
+    the sun gave none of that power for 45 minutes (a cloud costs no commands)."""
     defaults = SolarSettings()
     state = SolarState()
     minimum = 1.38  # 6 A on one phase
@@ -243,26 +243,26 @@ def test_with_a_current_entity_the_levels_are_shares_of_the_lowest_current() -> 
         state = update(
             state,
             defaults,
-            surplus=-1.0,  # importing 1 kW of the car's 1.38 kW: on it goes
+            surplus=0.1,  # importing 1.28 kW of the car's 1.38 kW: on it goes
             car_power_kw=7.4,
             now=T0 + minute * MINUTE,
             today=DAY,
             min_power_kw=minimum,
         )
     assert state.wants is True
-    for minute in range(60, 91):
+    for minute in range(60, 106):
         state = update(
             state,
             defaults,
-            surplus=-1.5,
+            surplus=-0.2,  # the whole of the car's power imported, and a little more
             car_power_kw=7.4,
             now=T0 + minute * MINUTE,
             today=DAY,
             min_power_kw=minimum,
         )
-        if minute == 89:
+        if minute == 104:
             assert state.wants is True
-            assert next_check(state, defaults, current=True) == T0 + 90 * MINUTE
+            assert next_check(state, defaults, current=True) == T0 + 105 * MINUTE
             assert next_check(state, defaults) == T0 + 70 * MINUTE  # start/stop's 10 min
     assert state.wants is False
 
@@ -306,6 +306,31 @@ def test_with_a_forecast_the_start_waits_for_the_plans_sunny_hours() -> None:
     assert out[9] == (9, False, SolarReason.WAITING_FOR_SUN)
     assert [minute for minute, wants, _ in out if wants] == list(range(15, 70))
     assert out[-1] == (70, False, SolarReason.WAITING_FOR_SUN)
+
+
+def test_with_a_current_entity_the_forecast_holds_the_start_only() -> None:
+    """A current entity and a forecast bar of 3 kW: 2 kW waits, 3 kW starts; a surplus under
+    half of the bar does not stop it (the current follows it down; only no sun does)."""
+
+    def drive(readings: list[tuple[int, float]], state: SolarState) -> SolarState:
+        for minute, surplus in readings:
+            state = update(
+                state,
+                SolarSettings(),
+                surplus=surplus,
+                car_power_kw=7.4,
+                now=T0 + minute * MINUTE,
+                today=DAY,
+                min_power_kw=1.38,
+                sun_bar_kw=3.0,
+            )
+        return state
+
+    waiting = drive(steady(2.0, 0, 10), SolarState())
+    assert waiting.wants is False
+    started = drive(steady(3.0, 10, 13), waiting)
+    assert started.wants is True
+    assert drive(steady(0.5, 13, 120), started).wants is True
 
 
 # --- when to look again -----------------------------------------------------------------------

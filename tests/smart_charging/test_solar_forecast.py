@@ -13,6 +13,7 @@ import pytest
 from custom_components.flexcharging.planner import PriceSlot
 from custom_components.flexcharging.smart_charging.solar_forecast import (
     ForecastFormatError,
+    following_bar,
     forecast_periods,
     solar_prices,
     sun_bar,
@@ -138,3 +139,25 @@ def test_the_sun_bar_is_the_least_sun_of_the_plans_sunny_hours_ahead() -> None:
     # No sunny hour in the plan (only the dark one left), or no car power: no bar.
     assert sun_bar(blocks, periods, now=at(3.2), car_kw=7.4) is None
     assert sun_bar(blocks, periods, now=at(0), car_kw=0.0) is None
+
+
+def test_with_a_current_entity_the_bar_is_the_sunniest_hours_that_hold_the_need() -> None:
+    """A three-phase car (11 kW, 4.1 kW at 6 A) needs 10 kWh by 4 h from now: the 9 kW hour
+    (8.5 kW surplus) and the 6 kW one (5.5 kW) hold 14 kWh, so the bar is 5.5 kW; the 2.5 kW
+    hour would charge at 4.1 kW, half of it imported."""
+    periods = [(at(0), at(1), 3.0), (at(1), at(2), 9.0), (at(2), at(3), 6.0), (at(3), at(5), 9.0)]
+    bar = following_bar(periods, now=at(0), deadline=at(3), car_kw=11.0, min_kw=4.1, need_kwh=10.0)
+    assert bar == pytest.approx(5.5)
+    # More need than the sunny hours hold: no bar (every bit of sun is worth taking).
+    assert (
+        following_bar(periods, now=at(0), deadline=at(3), car_kw=11.0, min_kw=4.1, need_kwh=30)
+        is None
+    )
+    # Only what is left of the hour now counts; a need met needs no bar.
+    assert following_bar(
+        periods, now=at(1.5), deadline=at(3), car_kw=11.0, min_kw=4.1, need_kwh=4.0
+    ) == pytest.approx(8.5)
+    assert (
+        following_bar(periods, now=at(0), deadline=at(3), car_kw=11.0, min_kw=4.1, need_kwh=0)
+        is None
+    )

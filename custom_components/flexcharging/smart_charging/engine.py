@@ -356,7 +356,7 @@ class SmartChargingEngine:
             alone = make_plan(self.prices, state, vehicle, now, level, **options)
             planned_for = planned_for if alone.charging_at(now) else None
         turn = policy.SharedTurn(occupied_by=occupied_by, planned_for=planned_for)
-        sun = self.house.wish(state, vehicle, now)
+        sun = self.house.wish(vehicle_id, state, vehicle, now)
         at_limit = self.site.paused(vehicle_id)
         step = policy.decide(
             state.session,

@@ -49,15 +49,23 @@ class House:
         before = state.solar.wants if state.solar else None
         paused = self.site.vehicle(vehicle_id).limit.paused
         return (
-            self.wish(state, vehicle, now) not in (None, before)
+            self.wish(vehicle_id, state, vehicle, now) not in (None, before)
             or self.reading(vehicle_id, state, vehicle, now) != paused
             or self.site.due(vehicle_id, self.wanted_current(vehicle_id, state, vehicle), now)
         )
 
-    def wish(self, state: SmartChargingState, vehicle: VehicleData, now: datetime) -> bool | None:
-        """The sun's wish for a car (None: solar surplus charging is not in use)."""
+    def wish(
+        self, vehicle_id: str, state: SmartChargingState, vehicle: VehicleData, now: datetime
+    ) -> bool | None:
+        """The sun's wish for a car (None: solar surplus charging is not in use).
+
+        With a current entity that can be set, the sun's levels are shares of the car's power
+        at the lowest current (the current follows the surplus above it).
+        """
         home = self.solar.enabled and at_home(self.hass, self.entry, vehicle)
-        return self.solar.wish(state, vehicle, now, home=home)
+        return self.solar.wish(
+            state, vehicle, now, home=home, min_power_kw=self.site.minimum_kw(vehicle_id)
+        )
 
     def reading(
         self, vehicle_id: str, state: SmartChargingState, vehicle: VehicleData, now: datetime

@@ -89,8 +89,8 @@ class SiteInputs:
             return False
         data = self.vehicle(vehicle_id)
         need = car_kw
-        if (limits := self.current_range()) is not None and data.failed is None:
-            need = min(site.minimum_power(limits, data.kw_per_amp), car_kw)
+        if (lowest := self.minimum_kw(vehicle_id)) is not None:
+            need = min(lowest, car_kw)
         data.limit = site.update(
             data.limit,
             self.settings,
@@ -100,6 +100,13 @@ class SiteInputs:
             now=now,
         )
         return data.limit.paused
+
+    def minimum_kw(self, vehicle_id: str) -> float | None:
+        """The car's power at the entity's lowest current (None: no current entity to set)."""
+        if (limits := self.current_range()) is None:
+            return None
+        data = self.vehicles.get(vehicle_id, VehicleSite())
+        return None if data.failed is not None else site.minimum_power(limits, data.kw_per_amp)
 
     def _draw_kw(
         self, data: VehicleSite, vehicle: VehicleData, car_kw: float, *, told: bool | None

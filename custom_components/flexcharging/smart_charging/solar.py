@@ -54,11 +54,12 @@ class SolarSettings:
     min_on: timedelta = timedelta(minutes=20)
     min_off: timedelta = timedelta(minutes=10)
     # With a current entity the car charges at its lowest current when the surplus is small:
-    # start at a tenth of that power, and stop only after the house imported all of it for a
-    # while (a passing cloud costs a little import, not a stop and a start of the budget).
+    # start at a tenth of that power, and stop once the sun gave none of it for 45 minutes (a
+    # passing cloud costs a little import, not a stop and a start of the budget; longer, and
+    # the car would charge on into the night at whatever price: scripts/bench-solar).
     current_start_share: float = 0.1
-    current_stop_share: float = -1.0
-    current_stop_delay: timedelta = timedelta(minutes=30)
+    current_stop_share: float = 0.0
+    current_stop_delay: timedelta = timedelta(minutes=45)
     commands_per_day: int = 4  # starts and stops together; each costs two requests
     # Within this time of the plan's next charging both levels fall towards zero: the energy
     # will be bought then anyway, so even a partial surplus now saves some of it.
@@ -151,7 +152,8 @@ def update(
     stop_level = stop_share * full * scale
     if sun_bar_kw is not None:
         start_level = max(start_level, sun_bar_kw)
-        stop_level = max(stop_level, sun_bar_kw * settings.forecast_stop_share)
+        if min_power_kw is None:  # a current entity's stop already waits for a lasting import
+            stop_level = max(stop_level, sun_bar_kw * settings.forecast_stop_share)
     above = surplus is not None and surplus >= start_level
     below = surplus is None or surplus < stop_level
     state = replace(

@@ -159,3 +159,40 @@ def sun_bar(
         if any(block_start < end and start < block_end for block_start, block_end in blocks):
             bar = surplus if bar is None else min(bar, surplus)
     return None if bar is None else min(bar, car_kw)
+
+
+def following_bar(
+    periods: Sequence[tuple[datetime, datetime, float]],
+    *,
+    now: datetime,
+    deadline: datetime,
+    car_kw: float,
+    min_kw: float,
+    need_kwh: float,
+    house_kw: float = EXPECTED_HOUSE_KW,
+) -> float | None:
+    """With a current entity: the surplus (kW) of the sunniest hours that would hold the need.
+
+    In an hour the car takes the surplus, at least its lowest current's power (the rest
+    imported); the hours with the best share of sun until the deadline are charged first, and
+    the bar is the surplus of the last one needed. Charging on less would import for a charge
+    the sunnier hours could give. None: the sunny hours cannot hold the need.
+    """
+    if car_kw <= 0 or need_kwh <= 0:
+        return None
+    hours: list[tuple[float, float, float]] = []  # (share of sun, surplus, kWh charged)
+    for start, end, kw in periods:
+        begin, finish = max(start, now), min(end, deadline)
+        surplus = kw - house_kw
+        if finish <= begin or surplus <= 0:
+            continue
+        power = min(max(surplus, min_kw), car_kw)
+        charged = power * (finish - begin).total_seconds() / 3600
+        hours.append((min(surplus, car_kw) / power, surplus, charged))
+    hours.sort(reverse=True)
+    covered = 0.0
+    for _, surplus, charged in hours:
+        covered += charged
+        if covered >= need_kwh:
+            return min(surplus, car_kw)
+    return None

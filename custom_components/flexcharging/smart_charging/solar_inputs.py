@@ -31,7 +31,13 @@ from .estimates import MIN_POWER_KW
 from .model import Decision, Hold, SmartChargingState, SmartStatus
 from .policy import Step
 from .solar import SolarSettings, power_kw, surplus_kw
-from .solar_forecast import ForecastFormatError, forecast_periods, solar_prices, sun_bar
+from .solar_forecast import (
+    ForecastFormatError,
+    following_bar,
+    forecast_periods,
+    solar_prices,
+    sun_bar,
+)
 
 DEFAULT_COMMANDS_PER_DAY = 4
 
@@ -61,15 +67,13 @@ class SolarInputs:
         self.settings = SolarSettings(
             commands_per_day=int(options.get(CONF_SOLAR_COMMANDS_PER_DAY, DEFAULT_COMMANDS_PER_DAY))
         )
+        self.forecast_entity: str | None = (
+            options.get(CONF_SOLAR_FORECAST_ENTITY) if self.enabled else None
+        )
         # With a current entity the car takes the sun as it comes, down to its lowest current,
         # and the plan buys the rest last: placing the plan in the forecast's sunny hours would
-        # charge at full power there (scripts/bench-solar: 95 % of the optimum without, 85 %
-        # with).
-        self.forecast_entity: str | None = (
-            options.get(CONF_SOLAR_FORECAST_ENTITY)
-            if self.enabled and not options.get(CONF_CURRENT_ENTITY)
-            else None
-        )
+        # charge at full power there (scripts/bench-solar: 85 % of the optimum instead of 95 %).
+        self.follows_current = bool(options.get(CONF_CURRENT_ENTITY))
         self.feed_in_tariff = float(options.get(CONF_FEED_IN_TARIFF, 0.0))
 
     @property
@@ -115,16 +119,31 @@ class SolarInputs:
         return consumption - production
 
     def wish(
-        self, state: SmartChargingState, vehicle: VehicleData, now: datetime, *, home: bool
+        self,
+        state: SmartChargingState,
+        vehicle: VehicleData,
+        now: datetime,
+        *,
+        home: bool,
+        min_power_kw: float | None = None,
     ) -> bool | None:
-        """The solar wish of a car that is plugged in `home` under the plan (None: not in use)."""
+        """The solar wish of a car that is plugged in `home` under the plan (None: not in use).
+
+        `min_power_kw`: with a current entity, the car's power at its lowest current.
+        """
         eligible = (
             state.settings.managed
             and vehicle.state.plugged_in.value is True
             and state.session.hold is Hold.PLAN
             and state.status is not SmartStatus.TARGET_REACHED
         )
-        return self.update(state, vehicle, now, eligible=eligible and self.enabled and home)
+        return self.update(
+            state,
+            vehicle,
+            now,
+            eligible=eligible and self.enabled and home,
+            min_power_kw=min_power_kw,
+        )
 
     def plan_options(self, state: SmartChargingState, vehicle: VehicleData) -> dict[str, Any]:
         """How a plan leaves room for the sun: equal prices late, forecast sun at the tariff."""
@@ -134,7 +153,13 @@ class SolarInputs:
         }
 
     def update(
-        self, state: SmartChargingState, vehicle: VehicleData, now: datetime, *, eligible: bool
+        self,
+        state: SmartChargingState,
+        vehicle: VehicleData,
+        now: datetime,
+        *,
+        eligible: bool,
+        min_power_kw: float | None = None,
     ) -> bool | None:
         """Feed the reading to the vehicle's controller; its wish (None: solar is not in use).
 
@@ -151,17 +176,6 @@ class SolarInputs:
             return None
         power = car_power(state, vehicle)
         block = state.plan.current_or_next(now) if state.plan else None
-        periods = self.forecast()
-        bar = (
-            sun_bar(
-                [(block.start, block.end) for block in state.plan.blocks],
-                periods,
-                now=now,
-                car_kw=power,
-            )
-            if periods and state.plan
-            else None
-        )
         state.solar = control.update(
             sun,
             self.settings,
@@ -170,7 +184,8 @@ class SolarInputs:
             now=now,
             today=dt_util.as_local(now).date(),
             until_plan=max(block.start - now, timedelta(0)) if block else None,
-            sun_bar_kw=bar,
+            min_power_kw=min_power_kw,
+            sun_bar_kw=self.bar(state, power, now, min_power_kw=min_power_kw),
         )
         return state.solar.wants
 
@@ -183,12 +198,42 @@ class SolarInputs:
         except ForecastFormatError:
             return []
 
+    def bar(
+        self,
+        state: SmartChargingState,
+        power: float,
+        now: datetime,
+        *,
+        min_power_kw: float | None,
+    ) -> float | None:
+        """The surplus the forecast says is worth waiting for (None: no forecast, or none).
+
+        By start and stop: the least of the plan's sunny hours ahead. With a current entity:
+        the least of the sunniest hours until the departure that would hold the plan's need.
+        """
+        if not (periods := self.forecast()) or state.plan is None:
+            return None
+        if min_power_kw is None:
+            blocks = [(block.start, block.end) for block in state.plan.blocks]
+            return sun_bar(blocks, periods, now=now, car_kw=power)
+        if state.deadline is None:
+            return None
+        return following_bar(
+            periods,
+            now=now,
+            deadline=state.deadline,
+            car_kw=power,
+            min_kw=min_power_kw,
+            need_kwh=state.plan.needed_hours * power,
+        )
+
     def with_forecast(self, prices: Sequence[PriceSlot], car_power_kw: float) -> list[PriceSlot]:
         """The prices with the forecast's sun blended in (`solar_forecast.solar_prices`).
 
-        Without a forecast entity, or while it has no readable forecast, the prices alone.
+        Without a forecast entity, while it has no readable forecast, or with a current entity
+        (which follows the sun as it comes), the prices alone.
         """
-        if not (periods := self.forecast()):
+        if self.follows_current or not (periods := self.forecast()):
             return list(prices)
         return solar_prices(prices, periods, car_kw=car_power_kw, feed_in=self.feed_in_tariff)
 
