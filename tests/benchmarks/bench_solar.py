@@ -233,6 +233,8 @@ class Outcome:
     commands: int = 0
     solar_commands_by_day: dict[date, int] | None = None
     current_changes: int = 0
+    # Bought from the grid while the sun, not the plan, had the car charging (at whatever price).
+    sun_import_kwh: float = 0.0
 
 
 def simulate(
@@ -354,7 +356,10 @@ def simulate(
             if charging and soc < TARGET:
                 energy = min(power * hours, (TARGET - soc) / 100 * CAPACITY_KWH)
                 soc += energy / CAPACITY_KWH * 100
-                solar_kwh += min(energy, max(0.0, float(surplus[minute])) * hours)
+                sunny = min(energy, max(0.0, float(surplus[minute])) * hours)
+                solar_kwh += sunny
+                if wants and not (plan is not None and plan.charging_at(now)):
+                    outcome.sun_import_kwh += energy - sunny
             now = following
         spent += perf_counter() - clock
         solar = replace(solar, wants=False, above_since=None, below_since=None)
@@ -506,6 +511,7 @@ def _car(
             totals.sessions += outcome.sessions
             totals.targets_met += outcome.targets_met
             totals.commands += outcome.commands
+            totals.sun_import_kwh += outcome.sun_import_kwh
     ratio = totals.solar_kwh / totals.optimum_kwh
     requests = max(commands_per_day) * 30 * REQUESTS_PER_COMMAND
     print(
@@ -515,6 +521,10 @@ def _car(
         f"{ratio:>8.1%} | worst week {max(commands_per_day):.1f}/day, "
         f"{requests:.0f} requests/month of {MONTHLY_ALLOWANCE} | "
         f"{totals.targets_met}/{totals.sessions}"
+    )
+    print(
+        f"{'':>23} | bought from the grid while the sun had the car charging: "
+        f"{totals.sun_import_kwh / len(SEASONS) / len(WEATHERS):.1f} kWh a week"
     )
     print()
     kind = "current entity" if mode.current else "start/stop"
