@@ -201,7 +201,8 @@ def _solar_attributes(smart: SmartChargingState) -> dict[str, Any]:
     if smart.solar is not None:
         surplus = smart.solar.surplus_kw
         attributes["solar_surplus_kw"] = None if surplus is None else round(surplus, 1)
-        if (bar := smart.solar.bar_kw) is not None and not smart.solar.wants:
+        bar = smart.solar.bar_kw
+        if bar is not None and smart.status is SmartStatus.WAITING_FOR_SUN:
             # With a forecast: the surplus the sun must reach before it starts the car.
             attributes["solar_waits_for_kw"] = round(bar, 1)
     if smart.charging_current is not None:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, State
 from homeassistant.util import dt as dt_util
 
 from ..const import (
@@ -74,6 +74,7 @@ class SolarInputs:
         # and the plan buys the rest last: placing the plan in the forecast's sunny hours would
         # charge at full power there (scripts/bench-solar: 85 % of the optimum instead of 95 %).
         self.follows_current = bool(options.get(CONF_CURRENT_ENTITY))
+        self._forecast: tuple[State | None, list[tuple[datetime, datetime, float]]] = (None, [])
         self.feed_in_tariff = float(options.get(CONF_FEED_IN_TARIFF, 0.0))
 
     @property
@@ -190,13 +191,19 @@ class SolarInputs:
         return state.solar.wants
 
     def forecast(self) -> list[tuple[datetime, datetime, float]]:
-        """The forecast's (start, end, kW) periods; none without an entity or a readable one."""
+        """The forecast's (start, end, kW) periods; none without an entity or a readable one.
+
+        Read once per state of the entity (a meter's every reading asks for it).
+        """
         if not self.forecast_entity or not (state := self.hass.states.get(self.forecast_entity)):
             return []
-        try:
-            return forecast_periods(state.attributes)
-        except ForecastFormatError:
-            return []
+        if self._forecast[0] is not state:
+            try:
+                periods = forecast_periods(state.attributes)
+            except ForecastFormatError:
+                periods = []
+            self._forecast = (state, periods)
+        return self._forecast[1]
 
     def bar(
         self,
