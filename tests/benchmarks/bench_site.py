@@ -213,7 +213,7 @@ def main() -> tuple[dict[str, bool], dict[str, bool]]:
     )
     header = (
         f"{'car':>7} {'mode':>14} | {'events':>6} {'longest':>8} | {'pauses/day':>10} "
-        f"{'cmd/day':>7} {'req/month':>9} {'A set/day':>9} | {'targets':>7}"
+        f"{'cmd/day':>7} {'req/month':>9} {'webhooks':>8} {'A set/day':>9} | {'targets':>7}"
     )
     print(header)
     print("-" * len(header))
@@ -224,10 +224,12 @@ def main() -> tuple[dict[str, bool], dict[str, bool]]:
             outcome = simulate(car_kw, max_amps, current=current)
             mode = "current entity" if current else "start/stop"
             requests = outcome.commands / DAYS * 30 * REQUESTS_PER_COMMAND
+            # With webhooks a delivery shows a command's result: no read follows it.
+            pushed = outcome.commands / DAYS * 30
             print(
                 f"{car_kw:>5.1f}kW {mode:>14} | {outcome.events:>6} {outcome.longest_s:>6} s | "
                 f"{outcome.pauses / DAYS:>10.1f} {outcome.commands / DAYS:>7.1f} "
-                f"{requests:>9.0f} {outcome.current_changes / DAYS:>9.1f} | "
+                f"{requests:>9.0f} {pushed:>8.0f} {outcome.current_changes / DAYS:>9.1f} | "
                 f"{outcome.targets_met:>3}/{outcome.sessions:<3}"
             )
             name = f"site {car_kw:.1f} kW {mode}"
