@@ -5,8 +5,9 @@ allowance per vehicle (0, 100 or 500 since December 2025). Commands smart chargi
 send are reserved first, and without webhooks a share for the plug-in guard (plug_guard.py: its
 learned times and its trigger entities' bursts); with a small plan (100 or less) webhooks carry
 the data and a read happens only on demand or when a webhook is overdue. Otherwise the poll
-scheduler spreads what is left of the month's budget over what is left of the month, spending it where a change is likely and quickly visible to the user:
-while the car is plugged in and not yet full ("active"), a read costs the same but is worth more.
+scheduler spreads what is left of the month's budget over what is left of the month, spending
+it where a change is likely and quickly visible to the user: while the car is plugged in and
+not yet full ("active"), a read costs the same but is worth more.
 """
 
 from __future__ import annotations
