@@ -37,6 +37,7 @@ from custom_components.flexcharging.const import (
     SOLAR_SOURCE_GRID,
     SOLAR_SOURCE_PV,
 )
+from custom_components.flexcharging.diagnostics import async_get_config_entry_diagnostics
 from custom_components.flexcharging.smart_charging import SmartChargingManager
 from emulator import MODEL_Y_ID
 from tests.common import FROZEN_NOW, Emulator, entry_data, setup_integration
@@ -359,6 +360,17 @@ async def test_a_forecast_moves_the_plan_into_the_sun(
     status = hass.states.get(STATUS)
     assert status is not None
     assert (status.state, status.attributes.get("solar_waits_for_kw")) == ("solar_charging", None)
+    # Diagnostics show the sun's controller (called directly: the frozen clock and a client).
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    (solar,) = [
+        vehicle["smart_charging"]["solar"]
+        for vehicle in diagnostics["vehicles"]
+        if vehicle["smart_charging"]["settings"]["managed"]
+    ]
+    assert (solar["wants"], solar["reason"], solar["commands"]) == (True, "surplus", 2)
+    # The meter still exports 2.6 kW (not updated for the car): the car's 3.7 kW on top.
+    assert solar["surplus_kw"] == pytest.approx(2.6 + 3.7)
     # A forecast that no longer reads: the next plan (at the latest in 15 minutes) is made as
     # without one.
     hass.states.async_set(FORECAST, "12.5", {"detailedForecast": "soon"})

@@ -64,6 +64,8 @@ def _smart(smart: SmartChargingState) -> dict[str, Any]:
         "power_kw": smart.learned.power_kw,
         "learned_percent_per_hour": smart.learned.percent_per_hour,
         "last_decision": asdict(smart.last_decision) if smart.last_decision else None,
+        # The sun's controller: its wish, why, the surplus seen, a forecast's bar, today's count.
+        "solar": asdict(smart.solar) if smart.solar else None,
         "plan": {
             "blocks": [asdict(block) for block in plan.blocks],
             "needed_hours": plan.needed_hours,
