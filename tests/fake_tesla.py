@@ -27,6 +27,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity
+from homeassistant.setup import async_setup_component
 
 if TYPE_CHECKING:
     from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -249,12 +250,12 @@ class WakeButton(FakeEntity, ButtonEntity):
 
 
 class Location(FakeEntity, TrackerEntity):
-    """location (home or away)."""
+    """location (home or away), as the zones the car is in."""
 
     @property
-    def location_name(self) -> str:
-        """Home or away."""
-        return "home" if self.car.home else "not_home"
+    def in_zones(self) -> list[str]:
+        """The home zone, or none."""
+        return ["zone.home"] if self.car.home else []
 
 
 class PressButton(FakeEntity, ButtonEntity):
@@ -332,6 +333,8 @@ async def async_add_fake_tesla(
         MockEntityPlatform,
     )
 
+    # The location entity says home through the home zone (a device tracker's dependency).
+    assert await async_setup_component(hass, "zone", {})
     car = car or FakeTesla()
     entry = MockConfigEntry(domain=platform_name, title=platform_name)
     entry.add_to_hass(hass)
