@@ -17,8 +17,13 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
+from custom_components.flexcharging import budget
 from custom_components.flexcharging.const import CONF_PLUG_TRIGGERS, storage_key
-from custom_components.flexcharging.plug_pattern import BURST_OFFSETS, BURSTS_PER_DAY
+from custom_components.flexcharging.plug_pattern import (
+    BURST_OFFSETS,
+    BURSTS_PER_DAY,
+    max_window_slots,
+)
 from emulator import ID4_ID, MODEL_Y_ID
 from tests.common import Emulator, connect_fleet, setup_integration
 from tests.test_webhook import soc, state_event
@@ -261,6 +266,68 @@ async def test_learned_times_draw_reads_and_learn_again(
     assert local_minutes(plugged_at) - 5 <= start <= local_minutes(plugged_at)
     # It ends when the car says it changed (its timestamp), or at the latest when it was seen.
     assert local_minutes(plugged_at) <= end <= local_minutes(seen)
+
+
+async def test_before_any_plug_in_the_evening_is_guarded(
+    hass: HomeAssistant,
+    frozen_emulator: Emulator,
+    freezer: FrozenDateTimeFactory,
+    learned: Learned,
+    step: Step,
+) -> None:
+    """A managed car with nothing learned yet: read often in the evening, when it may come home."""
+    entry = await learned({})
+    await hass.services.async_call("switch", "turn_on", {"entity_id": MANAGED}, blocking=True)
+    guard = entry.runtime_data.plug_guard
+    assert guard is not None
+    now = dt_util.utcnow()
+    interval = guard.window_interval(MODEL_Y_ID, now)
+    assert interval is not None
+    diagnostics = guard.diagnostics(MODEL_Y_ID)
+    assert diagnostics["window_from"] == "evening guess"
+    first = diagnostics["next_guard_read"]
+    local = dt_util.as_local(first)
+    assert 16 <= local.hour + local.minute / 60 <= 18  # the evening's likeliest hours
+    assert first - now < timedelta(days=1)
+
+    freezer.move_to(first - timedelta(minutes=1))  # the day until then: the poll scheduler's
+    frozen_emulator.state.set_time(dt_util.utcnow())
+    async_fire_time_changed(hass, dt_util.utcnow())
+    await hass.async_block_till_done(wait_background_tasks=True)
+    before = reads(frozen_emulator)
+    await step(timedelta(minutes=31))
+    assert reads(frozen_emulator) - before >= 30 // (interval.total_seconds() / 60)
+
+
+async def test_the_months_last_window_is_not_cut_by_its_own_reads(
+    hass: HomeAssistant, frozen_emulator: Emulator, learned: Learned
+) -> None:
+    """The month's last evening with a few requests left: the window is sized at the day's
+    first look and keeps its reads as they are spent (it once shrank with each read, cutting off
+    its later slots), until the month has nothing left for it."""
+    entry = await learned({})
+    await hass.services.async_call("switch", "turn_on", {"entity_id": MANAGED}, blocking=True)
+    guard = entry.runtime_data.plug_guard
+    assert guard is not None
+    usage = entry.runtime_data.coordinator.usage
+    last_day = dt_util.as_local(dt_util.utcnow()).replace(day=30, hour=12, minute=0)
+    context = guard._context(MODEL_Y_ID)
+    reserved = budget.commands_reserve(context, last_day)
+    usage.counts[MODEL_Y_ID] = int(context.budget - reserved - 6)  # 6 requests left for it
+    pattern = guard.pattern(MODEL_Y_ID)
+
+    def window_minutes(now: datetime) -> int:
+        """Today's window, as the guard sizes it for the reads it may spend."""
+        slots = max_window_slots(guard._per_day(MODEL_Y_ID, now))
+        return pattern.window_minutes(now.weekday(), slots)
+
+    assert guard._per_day(MODEL_Y_ID, last_day) == 5.0
+    assert window_minutes(last_day) == 150  # 10 slots, read every 15 minutes
+    usage.counts[MODEL_Y_ID] += 4  # the window's first reads
+    assert window_minutes(last_day + timedelta(hours=5)) == 150
+    assert guard.window_interval(MODEL_Y_ID, last_day) == timedelta(minutes=15)
+    usage.counts[MODEL_Y_ID] += 2  # nothing left
+    assert guard.window_interval(MODEL_Y_ID, last_day + timedelta(hours=6)) is None
 
 
 async def test_a_plugged_in_read_from_before_the_window_is_checked(

@@ -102,12 +102,30 @@ def test_guard_interval_bounds() -> None:
 # --- learning ------------------------------------------------------------------------------------
 
 
-def test_nothing_learned_guards_nothing() -> None:
-    """Without plug-ins there is no window."""
+def test_nothing_learned_guards_the_evening() -> None:
+    """Before the first plug-in, the evening hours home plug-ins mostly happen in are guarded."""
     pattern = PlugPattern()
-    assert pattern.window(0) == frozenset()
-    assert not pattern.guarded(at(0, 18))
-    assert pattern.next_guarded(at(0, 18)) is None
+    assert not pattern.learned
+    window = pattern.window(0)
+    # 16:00-21:00, weighed to the middle: nine tenths of it, a slot either side
+    assert (min(window), max(window) + 1) == (slot(16), slot(20, 15))
+    assert pattern.guarded(at(0, 18))
+    assert not pattern.guarded(at(0, 12))
+    assert pattern.next_guarded(at(0, 12)) == at(0, 16)
+    # Cut to what the budget can read, the likeliest middle stays: 17:15-19:45.
+    narrow = pattern.window(0, max_slots=10)
+    assert (min(narrow), max(narrow) + 1, len(narrow)) == (slot(17, 15), slot(19, 45), 10)
+    assert pattern.guarded(at(3, 18, 30), max_slots=10)
+    assert not pattern.guarded(at(3, 16, 30), max_slots=10)
+
+
+def test_the_first_plug_in_replaces_the_evening_guess() -> None:
+    """One learned plug-in at 07:00 is guarded; the evening no longer is."""
+    pattern = PlugPattern()
+    pattern.record(at(0, 7, 0), at(0, 7, 5))
+    assert pattern.learned
+    assert pattern.guarded(at(1, 7, 2))
+    assert not pattern.guarded(at(1, 18))
 
 
 def test_one_precise_plug_in_guards_its_time_on_every_day() -> None:
@@ -200,6 +218,22 @@ def test_a_weekdays_few_times_grow_into_every_days_next_to_them() -> None:
     for week in range(3):
         pattern.record(at(7 * week, 8), at(7 * week, 8, 5))
     assert max(pattern.window(0)) <= slot(8, 15)
+
+
+def test_a_late_seen_plug_in_does_not_push_out_every_days_times() -> None:
+    """A Tuesday seen four hours late, two at 17:30-17:45, most days at 18:00-18:30: cut to 10
+    slots, Tuesday keeps every day's 18:15 rather than the late-seen one's afternoon."""
+    pattern = PlugPattern()
+    pattern.record(at(1, 14, 8), at(1, 18))  # the window missed it: seen at 18:00
+    pattern.record(at(8, 17, 33), at(8, 17, 45))
+    pattern.record(at(15, 17, 42), at(15, 17, 51))
+    for week in range(3):
+        for day in (0, 2, 3, 4):
+            pattern.record(at(7 * week + day, 18, 15), at(7 * week + day, 18, 30))
+    window = pattern.window(1, max_slots=10)
+    assert len(window) == 10
+    assert {slot(17, 30), slot(17, 45), slot(18), slot(18, 15)} <= window
+    assert slot(15) not in window
 
 
 def test_old_plug_ins_are_forgotten() -> None:

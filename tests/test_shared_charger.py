@@ -260,7 +260,7 @@ async def test_two_cars_take_turns_and_both_reach_their_targets(
     limit: float | None,
 ) -> None:
     """Both managed to 75 % by 07:00 local on one charger (or a 16 kW circuit, which holds one
-    11 kW car): never both at once, each in turn, the one waiting says for whom, and a few
+    11 kW car): never both at once, each in turn, the one waiting for the other says for whom, and a few
     commands each (a regression: they once swapped places at every decision, a command each)."""
     await share(hass, mode, limit)
     await manage(hass, Y)
@@ -279,7 +279,10 @@ async def test_two_cars_take_turns_and_both_reach_their_targets(
     assert vehicles[MODEL_Y_ID].soc >= 75
     assert vehicles[ID4_ID].soc >= 75
     assert state_of(hass, status(Y)) == state_of(hass, status(ID4)) == "target_reached"
-    assert waited_for == {Y_NAME, ID4_NAME}  # each waited for the other once
+    # The Model Y waits for the ID.4's turn, saying so; the ID.4 waits for its cheaper hours
+    # while the Model Y charges (when a read is late it may briefly say it waits for the Y).
+    assert ID4_NAME in waited_for
+    assert waited_for <= {Y_NAME, ID4_NAME}
     assert commands(frozen_emulator, "start") <= 4
     assert commands(frozen_emulator, "stop") <= 4
 

@@ -95,9 +95,11 @@ def guard_reserve(context: PollContext, now: datetime) -> float:
     """Requests kept for the plug-in guard over the rest of the month: learned times, triggers.
 
     The learned times' share is kept for today whole (their window is often the evening: a
-    share released by the hour would be polled away before it), and for every day left.
+    share released by the hour would be polled away before it), and for every day left, and
+    one day's more: the share is what reading half a window costs (reads stop at the plug-in),
+    a late plug-in reads all of it, and the month's last evening must still afford that.
     """
-    days = math.ceil(_days_left(now))
+    days = math.ceil(_days_left(now)) + 1
     return guard_reads_per_day(context, now) * days + trigger_reserve(context, now)
 
 
@@ -108,14 +110,19 @@ def trigger_reserve(context: PollContext, now: datetime) -> float:
     return TRIGGER_READS_PER_DAY * _days_left(now) + len(BURST_OFFSETS)
 
 
-def guard_allowance(context: PollContext, now: datetime) -> float:
-    """Reads a day the learned times may spend: their share, while the month's requests last."""
-    spendable = (
+def guard_spendable(context: PollContext, now: datetime) -> float:
+    """Requests the learned times may still spend this month."""
+    return (
         context.budget
         - context.used
         - commands_reserve(context, now)
         - trigger_reserve(context, now)
     )
+
+
+def guard_allowance(context: PollContext, now: datetime) -> float:
+    """Reads a day the learned times may spend: their share, while the month's requests last."""
+    spendable = guard_spendable(context, now)
     return max(min(guard_reads_per_day(context, now), spendable / max(_days_left(now), 1.0)), 0.0)
 
 

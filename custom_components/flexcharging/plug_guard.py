@@ -63,6 +63,8 @@ class PlugGuard:
         self.smart_charging = smart_charging
         self.triggers: list[str] = list(entry.options.get(CONF_PLUG_TRIGGERS, []))
         self.patterns: dict[str, PlugPattern] = {}
+        # Today's reads a day for the learned window, per vehicle: (local date, reads).
+        self._day_allowance: dict[str, tuple[date, float]] = {}
         self.bursts: dict[str, list[datetime]] = {}  # a vehicle's burst reads still to come
         self._burst_started: dict[str, datetime] = {}
         self._store: Store[dict[str, Any]] = Store(
@@ -239,11 +241,21 @@ class PlugGuard:
         )
 
     def _per_day(self, vehicle_id: str, now: datetime) -> float:
-        """Reads a day the learned window may spend (0: not guarded)."""
+        """Reads a day the learned window may spend (0: not guarded).
+
+        Sized at the day's first look: the reads today's window spends do not shrink it (at
+        the month's end they would cut its later slots off), while the month has requests left.
+        """
         context = self._context(vehicle_id)
         if not context.managed_charging:
             return 0.0  # learned times cost reads only where smart charging acts on them
-        return budget.guard_allowance(context, dt_util.as_local(now))
+        local = dt_util.as_local(now)
+        allowance = budget.guard_allowance(context, local)
+        day, sized = self._day_allowance.get(vehicle_id, (None, 0.0))
+        if day != local.date() or allowance >= sized:
+            self._day_allowance[vehicle_id] = (local.date(), allowance)
+            return allowance
+        return sized if budget.guard_spendable(context, local) >= 1 else 0.0
 
     def window_interval(self, vehicle_id: str, now: datetime) -> timedelta | None:
         """How often the vehicle is read in today's learned window (None: not guarded)."""
@@ -272,7 +284,7 @@ class PlugGuard:
         car may have been unplugged and driven since (nothing is read while it is away).
         """
         pattern = self.pattern(vehicle_id)
-        if not pattern.count() or (interval := self.window_interval(vehicle_id, now)) is None:
+        if (interval := self.window_interval(vehicle_id, now)) is None:
             return None
         local = dt_util.as_local(now)
         slots = max_window_slots(self._per_day(vehicle_id, now))
@@ -340,6 +352,7 @@ class PlugGuard:
         interval = self.window_interval(vehicle_id, now)
         return {
             "plug_ins_learned": pattern.count(),
+            "window_from": "learned plug-ins" if pattern.learned else "evening guess",
             "window_today_minutes": pattern.window_minutes(
                 dt_util.as_local(now).weekday(), max_window_slots(self._per_day(vehicle_id, now))
             ),

@@ -7,7 +7,8 @@ likely:
 
 - a burst of reads after a trigger entity says the car may just have arrived or been plugged in;
 - frequent reads at the times of day the car was plugged in before: each weekday's own times
-  once it has a few, every day's before that.
+  once it has a few, every day's before that, and the evening hours most home plug-ins happen
+  in before the car's first plug-in is learned.
 
 What the reads cost comes out of the same monthly budget: budget.py keeps a share of it for the
 guard (budget.GUARD_SHARE) that the poll scheduler does not spend.
@@ -26,6 +27,7 @@ SLOTS_PER_DAY = MINUTES_PER_DAY // SLOT_MINUTES
 MAX_SPAN = timedelta(hours=8)  # a plug-in seen only after longer is counted in its last 8 h
 KEEP_PER_WEEKDAY = 6  # about six weeks of plug-ins per weekday
 OWN_PATTERN_AFTER = 3  # plug-ins a weekday needs before its own times are used
+EVERY_DAY_WEIGHT = 1.0  # then every day's times count as this many of the weekday's own
 COVERAGE = 0.9  # the window holds this share of the learned plug-ins (plus a slot each side)
 GUARD_MIN_INTERVAL = timedelta(minutes=5)
 GUARD_MAX_INTERVAL = timedelta(minutes=30)  # reading less often than this guards nothing
@@ -36,6 +38,10 @@ GUARD_TARGET_INTERVAL = timedelta(minutes=15)
 # arriving), stopping as soon as the car reads plugged in.
 BURST_OFFSETS = (1, 2, 4, 6, 8, 11, 15, 20)
 BURSTS_PER_DAY = 4  # a flapping trigger (a garage door) cannot spend more than this a day
+# Before a car's first plug-in is learned, the guard watches the evening: US home charging
+# demand rises from 16:00 and is highest from 19:00 to 20:30 (DOE EV Project, Fact of the Week
+# #912), the plug-ins coming home from work before it. Overlapping spans weigh the middle most.
+FIRST_GUESS = ((16 * 60, 21 * 60), (17 * 60, 20 * 60), (17 * 60 + 30, 19 * 60 + 30))
 
 ARRIVAL_DOMAINS = ("person", "device_tracker")  # these trigger only on arriving home
 HOME = "home"
@@ -161,7 +167,12 @@ class PlugPattern:
         return self._every_day()
 
     def _every_day(self) -> list[tuple[int, int]]:
-        return [span for day in self.days for span in day]
+        return [span for day in self.days for span in day] or list(FIRST_GUESS)
+
+    @property
+    def learned(self) -> bool:
+        """Whether the windows come from the car's own plug-ins (else from FIRST_GUESS)."""
+        return self.count() > 0
 
     def weights(self, weekday: int) -> list[float]:
         """How many plug-ins fell in each slot of the weekday (each spread over its span)."""
@@ -172,21 +183,30 @@ class PlugPattern:
 
         The likeliest ones holding COVERAGE of the plug-ins, widened by a slot on each side
         (plug-in times drift); at most `max_slots` of them, margins included. A weekday's own
-        few plug-ins do not show how widely its times spread: while the budget allows, its
-        window grows into every day's likely slots next to it.
+        few plug-ins do not show how widely its times spread: its window may grow into every
+        day's likely slots next to it, and where the budget cuts it, every day's times count
+        too (as EVERY_DAY_WEIGHT plug-ins of its own), so a plug-in seen hours late on that
+        weekday does not push out the slots most days plug in at.
         """
-        own = _window(self.weights(weekday), max_slots)
-        if len(self.days[weekday]) < OWN_PATTERN_AFTER:
-            return own
         every_day = _weights(self._every_day())
-        likely = _window(every_day, max_slots)
-        grown = set(own)
-        while max_slots is None or len(grown) < max_slots:
-            nearby = [slot for slot in likely - grown if slot - 1 in grown or slot + 1 in grown]
-            if not nearby:
-                break
+        if len(self.days[weekday]) < OWN_PATTERN_AFTER:
+            return _window(every_day, max_slots)
+        own = _weights(self.days[weekday])
+        likely = _window(every_day, None)
+        grown = set(_window(own, None))
+        while nearby := [slot for slot in likely - grown if _next_to(slot, grown)]:
             grown.add(max(nearby, key=lambda slot: every_day[slot]))
-        return frozenset(grown)
+        share = EVERY_DAY_WEIGHT / sum(every_day)
+        score = [
+            own[slot] + share * every_day[slot] if slot in grown else 0.0
+            for slot in range(SLOTS_PER_DAY)
+        ]
+        chosen = set(_window(score, max_slots))
+        while max_slots is None or len(chosen) < max_slots:  # the budget allows more
+            if not (nearby := [slot for slot in grown - chosen if _next_to(slot, chosen)]):
+                break
+            chosen.add(max(nearby, key=lambda slot: score[slot]))
+        return frozenset(chosen)
 
     def window_minutes(self, weekday: int, max_slots: int | None = None) -> int:
         """How long the weekday's window is."""
@@ -245,6 +265,10 @@ class PlugPattern:
                     -KEEP_PER_WEEKDAY:
                 ]
         return pattern
+
+
+def _next_to(slot: int, slots: set[int]) -> bool:
+    return slot - 1 in slots or slot + 1 in slots
 
 
 def _widened(slots: set[int]) -> set[int]:
