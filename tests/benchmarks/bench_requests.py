@@ -425,12 +425,14 @@ async def _simulate(
         for vehicle_id, slug in measured.items():
             vehicle = state.vehicle(vehicle_id)
             if charging_seen[vehicle_id] and not vehicle.charging:
+                # Stopped at its limit, or by a command before it (smart charging's stop).
+                full = vehicle.soc >= vehicle.charge_limit - 0.5
                 watches.append(
                     Watch(
                         "charging finished",
                         vehicle_id,
                         f"sensor.{slug}_charging_state",
-                        "fully_charged",
+                        "fully_charged" if full else "not_charging",
                         now,
                     )
                 )
