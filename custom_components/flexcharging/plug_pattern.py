@@ -38,9 +38,10 @@ GUARD_TARGET_INTERVAL = timedelta(minutes=15)
 # arriving), stopping as soon as the car reads plugged in.
 BURST_OFFSETS = (1, 2, 4, 6, 8, 11, 15, 20)
 BURSTS_PER_DAY = 4  # a flapping trigger (a garage door) cannot spend more than this a day
-# Before a car's first plug-in is learned, the guard watches the evening: US home charging
-# demand rises from 16:00 and is highest from 19:00 to 20:30 (DOE EV Project, Fact of the Week
-# #912), the plug-ins coming home from work before it. Overlapping spans weigh the middle most.
+# Before a car's first plug-in is learned, the guard watches the evening: in the EV Project's
+# San Diego homes (US DOE, Fact of the Week #912) charging demand climbs from 15:00 to an
+# evening plateau at 19:00-21:00, cars plugged in coming home (its peak, at 01:30, is charging
+# scheduled for the cheap rate). Overlapping spans weigh the middle most.
 FIRST_GUESS = ((16 * 60, 21 * 60), (17 * 60, 20 * 60), (17 * 60 + 30, 19 * 60 + 30))
 
 ARRIVAL_DOMAINS = ("person", "device_tracker")  # these trigger only on arriving home
