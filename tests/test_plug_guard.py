@@ -328,6 +328,11 @@ async def test_the_months_last_window_is_not_cut_by_its_own_reads(
     assert guard.window_interval(MODEL_Y_ID, last_day) == timedelta(minutes=15)
     usage.counts[MODEL_Y_ID] += 2  # nothing left
     assert guard.window_interval(MODEL_Y_ID, last_day + timedelta(hours=6)) is None
+    usage.counts[MODEL_Y_ID] -= 6
+    assert guard.window_interval(MODEL_Y_ID, last_day) is not None
+    # Webhooks start flowing that day: the guard stops at once, its day's size forgotten.
+    entry.runtime_data.coordinator.last_webhook = dt_util.utcnow()
+    assert guard.window_interval(MODEL_Y_ID, last_day) is None
 
 
 async def test_a_plugged_in_read_from_before_the_window_is_checked(

@@ -260,8 +260,9 @@ async def test_two_cars_take_turns_and_both_reach_their_targets(
     limit: float | None,
 ) -> None:
     """Both managed to 75 % by 07:00 local on one charger (or a 16 kW circuit, which holds one
-    11 kW car): never both at once, each in turn, the one waiting for the other says for whom, and a few
-    commands each (a regression: they once swapped places at every decision, a command each)."""
+    11 kW car): never both at once, each in turn, the one waiting for the other says for whom,
+    and a few commands each (a regression: they once swapped places at every decision, a
+    command each)."""
     await share(hass, mode, limit)
     await manage(hass, Y)
     await manage(hass, ID4)

@@ -23,7 +23,8 @@ COMMAND_RESERVE_SHARE = 0.05  # kept back for commands and manual refreshes
 COMMANDS_PER_SESSION = 2  # smart charging starts and stops a session
 SESSIONS_PER_DAY = 1.0  # managed charging: about one session a day
 # Managed charging without webhooks, on plans above SMALL_PLAN: this share of the plan is kept
-# for the plug-in guard's reads (a car's own start at plug-in costs money until it is seen).
+# for the plug-in guard's reads (a car's own start at plug-in costs money until it is seen),
+# as reads a day, plus one day's more (guard_reserve).
 GUARD_SHARE = 0.3
 # With trigger entities, reads a day kept for their bursts: a burst ends at the plug-in, a few
 # minutes after the trigger (scripts/bench's arrival month: 2 to 4 reads), and one whole burst

@@ -243,13 +243,16 @@ class PlugGuard:
     def _per_day(self, vehicle_id: str, now: datetime) -> float:
         """Reads a day the learned window may spend (0: not guarded).
 
-        Sized at the day's first look: the reads today's window spends do not shrink it (at
-        the month's end they would cut its later slots off), while the month has requests left.
+        Kept at the day's largest: the reads today's window spends do not shrink it (at the
+        month's end they would cut its later slots off), while the month has requests left.
+        Kept in memory only: after a restart the day is sized again from what is left.
         """
         context = self._context(vehicle_id)
         if not context.managed_charging:
             return 0.0  # learned times cost reads only where smart charging acts on them
         local = dt_util.as_local(now)
+        if budget.guard_reads_per_day(context, local) <= 0:
+            return 0.0  # webhooks flow, or a small plan: not guarded at all
         allowance = budget.guard_allowance(context, local)
         day, sized = self._day_allowance.get(vehicle_id, (None, 0.0))
         if day != local.date() or allowance >= sized:
