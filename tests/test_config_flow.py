@@ -67,6 +67,7 @@ from custom_components.flexcharging.const import (
     REQUIRED_SCOPES,
     SMARTCAR_DASHBOARD_URL,
 )
+from custom_components.flexcharging.pairing import KeyPairingFlow
 from custom_components.flexcharging.push import PushReceiver, public_https
 from emulator import (
     DEFAULT_APP,
@@ -117,14 +118,14 @@ class PageForms(HTMLParser):
 @pytest.fixture(autouse=True)
 def fast_key_checks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Key checks give up after 0.3 s, re-reading every 0.05 s."""
-    monkeypatch.setattr(const, "KEY_CHECK_DELAYS", (0.05,))
-    monkeypatch.setattr(const, "KEY_CHECK_TIMEOUT", timedelta(seconds=0.3))
+    monkeypatch.setattr(KeyPairingFlow, "key_check_delays", (0.05,))
+    monkeypatch.setattr(KeyPairingFlow, "key_check_timeout", timedelta(seconds=0.3))
 
 
 def slow_key_checks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Key checks that only a webhook delivery can end within a test's time."""
-    monkeypatch.setattr(const, "KEY_CHECK_DELAYS", (60.0,))
-    monkeypatch.setattr(const, "KEY_CHECK_TIMEOUT", timedelta(seconds=120))
+    monkeypatch.setattr(KeyPairingFlow, "key_check_delays", (60.0,))
+    monkeypatch.setattr(KeyPairingFlow, "key_check_timeout", timedelta(seconds=120))
 
 
 @pytest.fixture
@@ -817,7 +818,7 @@ async def test_key_approved_while_the_check_runs(
     by re-reading it.
     """
     state = user.smartcar.state
-    monkeypatch.setattr(const, "KEY_CHECK_TIMEOUT", timedelta(seconds=10))
+    monkeypatch.setattr(KeyPairingFlow, "key_check_timeout", timedelta(seconds=10))
     await user_to_webhook_step(user, vehicles=[MODEL_3_ID])
     earlier = await state.create_webhook(
         "http://127.0.0.1:9/api/webhook/earlier-installation", verify=False, verified=True

@@ -20,6 +20,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.flexcharging import const
 from custom_components.flexcharging.const import DOMAIN
 from custom_components.flexcharging.issues import key_issue_id
+from custom_components.flexcharging.pairing import KeyPairingFlow
 from emulator import DEFAULT_USER_ID, MODEL_S_ID, MODEL_Y_ID
 from tests.common import HA_WEBHOOK_ID, Emulator
 
@@ -32,8 +33,8 @@ SIGNALS = "GET /v3/vehicles/{vehicle_id}/signals"
 @pytest.fixture
 def quick_key_check(monkeypatch: pytest.MonkeyPatch) -> None:
     """Check the key every 50 ms and give up after 0.3 s (instead of 20 s)."""
-    monkeypatch.setattr(const, "KEY_CHECK_DELAYS", (0.05,))
-    monkeypatch.setattr(const, "KEY_CHECK_INLINE_TIMEOUT", timedelta(seconds=0.3))
+    monkeypatch.setattr(KeyPairingFlow, "key_check_delays", (0.05,))
+    monkeypatch.setattr(KeyPairingFlow, "key_check_inline_timeout", timedelta(seconds=0.3))
 
 
 class RepairsApi:
@@ -371,8 +372,8 @@ async def test_closing_the_dialog_stops_the_check(
     issue_registry: ir.IssueRegistry,
 ) -> None:
     """The user closes the dialog during the check: no more reads, the repair stays."""
-    monkeypatch.setattr(const, "KEY_CHECK_DELAYS", (0.1,))
-    monkeypatch.setattr(const, "KEY_CHECK_INLINE_TIMEOUT", timedelta(seconds=1))
+    monkeypatch.setattr(KeyPairingFlow, "key_check_delays", (0.1,))
+    monkeypatch.setattr(KeyPairingFlow, "key_check_inline_timeout", timedelta(seconds=1))
     await remove_key(hass, emulator, init_integration)
     requests = emulator.state.requests
     api = await repairs()

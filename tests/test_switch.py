@@ -421,7 +421,6 @@ async def test_with_webhooks_the_delivery_replaces_the_read_after_a_command(
         vehicle=vehicle.info,
         state=vehicle.state,
         test=False,
-        first_delivery=True,
     )
     await coordinator.async_handle_event(delivery)
     await advance_time(timedelta(seconds=WEBHOOK_REREAD_DELAY))

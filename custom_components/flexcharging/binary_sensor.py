@@ -83,7 +83,7 @@ async def async_setup_entry(
                 FlexChargingBinarySensor(coordinator, vehicle_id, description)
                 for description in BINARY_SENSORS
             ),
-            ChargingPlannedSensor(coordinator, vehicle_id, CHARGING_PLANNED),
+            ChargingPlannedBinarySensor(coordinator, vehicle_id, CHARGING_PLANNED),
             PlanAtRiskSensor(coordinator, vehicle_id, PLAN_AT_RISK),
         ],
     )
@@ -100,7 +100,7 @@ class FlexChargingBinarySensor(FlexChargingEntity, BinarySensorEntity):
         return self.entity_description.value_fn(self.vehicle)
 
 
-class ChargingPlannedSensor(SmartChargingEntity, BinarySensorEntity):
+class ChargingPlannedBinarySensor(SmartChargingEntity, BinarySensorEntity):
     """On while the plan says charge (or "Start charging now" holds).
 
     The planned slots are in `planned_dispatches`, shaped like Octopus Energy's intelligent

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from enum import StrEnum
 import logging
 from typing import Final
@@ -56,11 +55,6 @@ LOCATION_SCOPE: Final = "read_location"
 LOCKED_SCOPES: Final = ("read_charge", "control_charge")
 
 SMARTCAR_DASHBOARD_URL: Final = "https://dashboard.smartcar.com"
-
-# How long the key check waits for a car to report its new key, and between reads.
-KEY_CHECK_TIMEOUT: Final = timedelta(minutes=3)
-KEY_CHECK_DELAYS: Final = (5.0, 10.0, 15.0, 20.0, 30.0)
-KEY_CHECK_INLINE_TIMEOUT: Final = timedelta(seconds=20)  # the repair flow's check
 
 SIGNAL_KEY_STATE_CHANGED: Final = f"{DOMAIN}_key_state_changed_{{}}"
 

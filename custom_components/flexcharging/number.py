@@ -171,15 +171,18 @@ async def async_setup_entry(
         entry,
         async_add_entities,
         lambda coordinator, vehicle_id: [
-            ChargeLimit(coordinator, vehicle_id, CHARGE_LIMIT),
-            *(SmartNumber(coordinator, vehicle_id, description) for description in SMART_NUMBERS),
+            ChargeLimitNumber(coordinator, vehicle_id, CHARGE_LIMIT),
+            *(
+                SmartChargingNumber(coordinator, vehicle_id, description)
+                for description in SMART_NUMBERS
+            ),
             *(DayTarget(coordinator, vehicle_id, description) for description in DAY_TARGETS),
             *(PriceNumber(coordinator, vehicle_id, description) for description in PRICE_NUMBERS),
         ],
     )
 
 
-class ChargeLimit(FlexChargingEntity, NumberEntity):
+class ChargeLimitNumber(FlexChargingEntity, NumberEntity):
     """The charge limit, 50–100 %."""
 
     entity_description: FlexChargingNumberDescription
@@ -200,7 +203,7 @@ class ChargeLimit(FlexChargingEntity, NumberEntity):
         await self.coordinator.async_set_charge_limit(self.vehicle_id, int(value))
 
 
-class SmartNumber(SmartChargingEntity, NumberEntity):
+class SmartChargingNumber(SmartChargingEntity, NumberEntity):
     """Smart charging's target or minimum charge (whole percent)."""
 
     entity_description: SmartNumberDescription

@@ -15,7 +15,8 @@ from abc import abstractmethod
 import asyncio
 from contextlib import suppress
 from dataclasses import dataclass
-from typing import Any
+from datetime import timedelta
+from typing import Any, ClassVar
 
 from homeassistant.core import callback
 from homeassistant.data_entry_flow import FlowHandler, FlowResult
@@ -30,7 +31,6 @@ from homeassistant.helpers.selector import (
 )
 import voluptuous as vol
 
-from . import const
 from .api import (
     CHARGE_LIMIT_RANGE,
     KeyState,
@@ -39,6 +39,7 @@ from .api import (
     SmartcarRateLimitError,
     SmartcarVirtualKeyRequiredError,
 )
+from .const import LOGGER, SIGNAL_KEY_STATE_CHANGED
 
 TESLA_APP_IOS_URL = "https://apps.apple.com/app/tesla/id582007913"
 TESLA_APP_ANDROID_URL = "https://play.google.com/store/apps/details?id=com.teslamotors.tesla"
@@ -75,7 +76,7 @@ async def async_probe_key(
     except SmartcarVirtualKeyRequiredError as err:
         return KeyState.MISSING, err.resolution_url
     except SmartcarError as err:
-        const.LOGGER.debug("Key probe of %s was not carried out: %s", vehicle_id, err)
+        LOGGER.debug("Key probe of %s was not carried out: %s", vehicle_id, err)
         return KeyState.UNCONFIRMED, None
     return KeyState.PAIRED, None
 
@@ -94,8 +95,12 @@ class KeyPairingFlow[ResultT: FlowResult[Any, Any]](FlowHandler[Any, ResultT, An
 
     pairing_can_skip = True
     # Repair dialogs do not follow a progress step to its end in Home Assistant's frontend, so
-    # the repair flow checks within the request (up to KEY_CHECK_INLINE_TIMEOUT) instead.
+    # the repair flow checks within the request (up to `key_check_inline_timeout`) instead.
     pairing_checks_inline = False
+    # How long the check waits for the car to report its new key, and the pauses between reads.
+    key_check_timeout: ClassVar[timedelta] = timedelta(minutes=3)
+    key_check_delays: ClassVar[tuple[float, ...]] = (5.0, 10.0, 15.0, 20.0, 30.0)
+    key_check_inline_timeout: ClassVar[timedelta] = timedelta(seconds=20)
     _pairing: PairingVehicle | None = None
     _pairing_task: asyncio.Task[KeyState] | None = None
     _pairing_error: str | None = None
@@ -132,7 +137,7 @@ class KeyPairingFlow[ResultT: FlowResult[Any, Any]](FlowHandler[Any, ResultT, An
                 # A task of the flow's, so closing the dialog cancels it (async_remove).
                 self._pairing_task = self.hass.async_create_task(
                     self._async_wait_for_key(
-                        vehicle.vehicle_id, const.KEY_CHECK_INLINE_TIMEOUT.total_seconds()
+                        vehicle.vehicle_id, self.key_check_inline_timeout.total_seconds()
                     )
                 )
                 try:
@@ -220,9 +225,9 @@ class KeyPairingFlow[ResultT: FlowResult[Any, Any]](FlowHandler[Any, ResultT, An
         in between, its last answer stands.
         """
         loop = self.hass.loop
-        total = const.KEY_CHECK_TIMEOUT.total_seconds() if total is None else total
+        total = self.key_check_timeout.total_seconds() if total is None else total
         started = loop.time()
-        delays = iter(const.KEY_CHECK_DELAYS)
+        delays = iter(self.key_check_delays)
         woken = asyncio.Event()
 
         @callback
@@ -230,7 +235,7 @@ class KeyPairingFlow[ResultT: FlowResult[Any, Any]](FlowHandler[Any, ResultT, An
             woken.set()
 
         unsubscribe = async_dispatcher_connect(
-            self.hass, const.SIGNAL_KEY_STATE_CHANGED.format(vehicle_id), _wake
+            self.hass, SIGNAL_KEY_STATE_CHANGED.format(vehicle_id), _wake
         )
         state = KeyState.UNKNOWN
         signal = KeyState.UNKNOWN  # the last key state the car's signal gave
@@ -249,7 +254,7 @@ class KeyPairingFlow[ResultT: FlowResult[Any, Any]](FlowHandler[Any, ResultT, An
                     pause = err.retry_after or 0.0
                     state = KeyState.UNKNOWN
                 except SmartcarError as err:
-                    const.LOGGER.debug("Key check of %s failed: %s", vehicle_id, err)
+                    LOGGER.debug("Key check of %s failed: %s", vehicle_id, err)
                     state = KeyState.UNKNOWN
                 if state is not KeyState.UNKNOWN and state is not signal:
                     signal, answer = state, None
@@ -268,7 +273,7 @@ class KeyPairingFlow[ResultT: FlowResult[Any, Any]](FlowHandler[Any, ResultT, An
                     return state
                 if not self.pairing_checks_inline:
                     self.async_update_progress(min(elapsed / total, 1.0))
-                pause = max(pause, next(delays, const.KEY_CHECK_DELAYS[-1]))
+                pause = max(pause, next(delays, self.key_check_delays[-1]))
                 with suppress(TimeoutError):
                     async with asyncio.timeout(min(pause, total - elapsed)):
                         await woken.wait()

@@ -37,13 +37,12 @@ from custom_components.flexcharging.api import (
     SmartcarUrls,
     SmartcarVehicleStateError,
     SmartcarVirtualKeyRequiredError,
-    VehicleInfo,
     WebhookInfo,
     client as client_module,
 )
 from custom_components.flexcharging.api.urls import ORIGIN_OVERRIDE_VARIABLE
 
-from .conftest import FakeSmartcar, json_response, load_fixture, raw_response
+from .helpers import FakeSmartcar, json_response, load_fixture, raw_response
 
 CLIENT_ID = "client_0123456789"
 CLIENT_SECRET = "s3cr3t-Cl1ent-Secret-7f3a9e"
@@ -449,34 +448,6 @@ async def test_connections_error(smartcar: FakeSmartcar, make_client: MakeClient
     smartcar.add("GET", "/v3/connections", json_response(body, status=403))
     with pytest.raises(SmartcarPermissionError):
         await make_client().async_get_connections()
-
-
-async def test_get_vehicle(smartcar: FakeSmartcar, make_client: MakeClient) -> None:
-    smartcar.token()
-    body = load_fixture("vehicle.json")
-    expected = VehicleInfo(
-        vehicle_id="vehicle123",
-        make="Toyota",
-        model="Camry",
-        year=2020,
-        powertrain_type="ICE",
-        mode="live",
-    )
-    client = make_client()
-    for response in (body, body["data"]):  # with and without the `data` wrapper
-        smartcar.add("GET", "/v3/vehicles/vehicle123", json_response(response))
-        assert await client.async_get_vehicle("vehicle123") == expected
-    for request in smartcar.to("GET", "/v3/vehicles/vehicle123"):
-        assert "sc-user-id" not in request.headers
-        assert request.headers["Authorization"] == "Bearer tok-1"
-    assert client.requests.billable == {"vehicle123": 2}
-
-
-async def test_get_vehicle_not_found(smartcar: FakeSmartcar, make_client: MakeClient) -> None:
-    smartcar.token()
-    with pytest.raises(SmartcarNotFoundError) as exc:
-        await make_client().async_get_vehicle("nope")
-    assert exc.value.code == "PATH"
 
 
 async def test_get_state(smartcar: FakeSmartcar, make_client: MakeClient) -> None:

@@ -31,7 +31,7 @@ from custom_components.flexcharging.api.errors import (
     error_from_object,
 )
 
-from .conftest import load_fixture
+from .helpers import load_fixture
 
 VIRTUAL_KEY_URL = "https://www.tesla.com/_ak/smartcar.com"
 

@@ -89,7 +89,7 @@ KEYS = [
     "year",
 ]
 TEXTS = [
-    *sorted(readers.SIGNAL_CODES),
+    *sorted(readers.FIELD_OF_CODE),
     *(status.value for status in SignalStatus),
     "GLOBAL",
     "global",
@@ -256,7 +256,7 @@ BODIES: dict[str, st.SearchStrategy[Any]] = {
     ),
     "location-isathome": st.fixed_dictionaries({"value": st.booleans() | scalars}),
 }
-assert set(BODIES) == readers.SIGNAL_CODES
+assert set(BODIES) == set(readers.FIELD_OF_CODE)
 codes = mostly(st.sampled_from(sorted(BODIES)), st.text(max_size=8), scalars)
 statuses = st.fixed_dictionaries(
     {
@@ -517,9 +517,7 @@ def test_connections_page(body: Any) -> None:
         ),
     )
 )
-def test_vehicle_resource_and_included(body: Any) -> None:
-    only_smartcar_errors(lambda: parse.vehicle_resource(body))
-    only_smartcar_errors(lambda: parse.included_vehicle({"included": {"vehicle": body}}))
+def test_webhook_resource(body: Any) -> None:
     only_smartcar_errors(lambda: parse.webhook_resource(body))
 
 

@@ -119,25 +119,8 @@ def test_display_name() -> None:
 def test_empty_state() -> None:
     state = VehicleState()
     assert state.is_empty
-    assert state.newest_update is None
     assert not VehicleState(vin=failed("VEHICLE_NOT_CAPABLE")).is_empty
     assert not VehicleState(battery_level=known(50.0)).is_empty
-
-
-def test_newest_update() -> None:
-    state = VehicleState(
-        battery_level=known(50.0, T0),
-        plugged_in=known(True, T1),
-        is_charging=known(False, None),
-        range=Signal(value=Distance(1, DistanceUnit.MILES), status=SignalStatus.ERROR),
-    )
-    assert state.newest_update == T1
-    # Failed signals never count, even with a time.
-    failed_with_time = Signal(value=1.0, status=SignalStatus.ERROR, oem_updated_at=T1)
-    assert (
-        VehicleState(battery_level=known(1.0, T0), charge_power=failed_with_time).newest_update
-        == T0
-    )
 
 
 def test_merged_with_newer_wins_per_signal() -> None:

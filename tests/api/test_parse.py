@@ -24,7 +24,7 @@ from custom_components.flexcharging.api.models import (
     WebhookInfo,
 )
 
-from .conftest import load_fixture, parse_error
+from .helpers import load_fixture, parse_error
 
 ISO_STAMP = "2026-06-29T23:55:53.000Z"
 ISO_DATETIME = datetime(2026, 6, 29, 23, 55, 53, tzinfo=UTC)
@@ -197,36 +197,19 @@ def test_timestamp_rejects_containers() -> None:
 # --- vehicles, connections, webhooks ---------------------------------------------------------------
 
 
-def test_vehicle_resource() -> None:
-    documented = load_fixture("vehicle.json")
-    expected = VehicleInfo(
-        vehicle_id="vehicle123",
-        make="Toyota",
-        model="Camry",
-        year=2020,
-        powertrain_type="ICE",
-        mode="live",
-    )
-    assert parse.vehicle_resource(documented) == expected
-    # The node SDK's example: no `data` wrapper.
-    assert parse.vehicle_resource(documented["data"]) == expected
-    assert parse.vehicle_resource({"data": {"id": "v1"}}) == VehicleInfo(vehicle_id="v1")
-    nulls = {"id": "v1", "attributes": {"make": None, "model": "", "year": None}}
-    assert parse.vehicle_resource(nulls) == VehicleInfo(vehicle_id="v1")
-
-
-def test_vehicle_resource_rejects() -> None:
-    cases: list[tuple[object, str]] = [
-        ([], "body"),
-        ({"data": None}, "data"),
-        ({"data": {"attributes": {}}}, "data.id"),
-        ({"data": {"id": "v1", "attributes": []}}, "data.attributes"),
-        ({"data": {"id": "v1", "attributes": {"year": "2020"}}}, "data.attributes.year"),
-        ({"data": {"id": "v1", "attributes": {"year": 2020.5}}}, "data.attributes.year"),
-        ({"data": {"id": "v1", "attributes": {"make": 7}}}, "data.attributes.make"),
+def test_vehicle_info() -> None:
+    where = "data.attributes"
+    nulls = {"make": None, "model": "", "year": None}
+    assert parse.vehicle_info("v1", nulls, where) == VehicleInfo(vehicle_id="v1")
+    cases: list[tuple[dict[str, object], str]] = [
+        ({"year": "2020"}, "data.attributes.year"),
+        ({"year": 2020.5}, "data.attributes.year"),
+        ({"make": 7}, "data.attributes.make"),
     ]
-    for body, field in cases:
-        assert parse_error(lambda b=body: parse.vehicle_resource(b)).field == field, body
+    for attributes, field in cases:
+        assert (
+            parse_error(lambda a=attributes: parse.vehicle_info("v1", a, where)).field == field
+        ), attributes
 
 
 def test_connections_page_documented() -> None:
@@ -431,7 +414,7 @@ SIGNAL_CASES: list[tuple[str, dict[str, Any], str, object]] = [
 
 
 def test_signal_cases_cover_every_code() -> None:
-    assert {case[0] for case in SIGNAL_CASES} == readers.SIGNAL_CODES
+    assert {case[0] for case in SIGNAL_CASES} == set(readers.FIELD_OF_CODE)
 
 
 @pytest.mark.parametrize(
@@ -465,7 +448,6 @@ def test_every_signal(code: str, body: dict[str, Any], field: str, expected: obj
         assert signal.oem_updated_at is None
         assert (signal.error_type, signal.error_code) == ("VEHICLE_STATE", "ASLEEP")
         assert not state.is_empty
-        assert state.newest_update is None
 
 
 def test_rest_documented_payload() -> None:
@@ -486,7 +468,6 @@ def test_rest_documented_payload() -> None:
     assert state.key_paired.error_type == "COMPATIBILITY"
     assert state.key_paired.error_code == "VEHICLE_NOT_CAPABLE"
     assert state.vin.status is SignalStatus.ABSENT
-    assert state.newest_update == ISO_DATETIME
 
 
 def test_rest_envelope_variants() -> None:
@@ -828,28 +809,7 @@ def test_webhook_signals_unreadable_parts() -> None:
     assert state.battery_level.value == 57
 
 
-# --- included vehicle, commands -------------------------------------------------------------------
-
-
-def test_included_vehicle() -> None:
-    assert parse.included_vehicle(load_fixture("signals_vw_id4.json")) == VehicleInfo(
-        vehicle_id="a1d5a1d5-0000-4000-8000-000000000001",
-        make="VOLKSWAGEN",
-        model="ID.4",
-        year=2023,
-        powertrain_type="BEV",
-        mode="live",
-    )
-    minimal = {"included": {"vehicle": {"id": "v"}}}
-    assert parse.included_vehicle(minimal) == VehicleInfo(vehicle_id="v")
-    for body in ({}, {"included": None}, {"included": []}, {"included": {"vehicle": "v"}}):
-        assert parse.included_vehicle(body) is None, body
-    for body in (
-        [],
-        {"included": {"vehicle": {}}},
-        {"included": {"vehicle": {"id": "v", "attributes": []}}},
-    ):
-        parse_error(lambda b=body: parse.included_vehicle(b))
+# --- commands -------------------------------------------------------------------
 
 
 def test_command_status() -> None:

@@ -28,7 +28,7 @@ from custom_components.flexcharging.api.webhooks import (
     signature_valid,
 )
 
-from .conftest import fixture_bytes, load_fixture, parse_error
+from .helpers import fixture_bytes, load_fixture, parse_error
 
 AMT = "amt-0123456789abcdef"  # the Application Management Token
 
@@ -124,7 +124,6 @@ def test_vehicle_state_documented() -> None:
         powertrain_type=None,  # null in the live payload
     )
     assert not event.test
-    assert not event.first_delivery
     state = event.state
     at = datetime(2026, 5, 31, 10, 15, 6, tzinfo=UTC)  # 1780222506000 ms
     assert state.battery_level.value == 80.0
@@ -135,7 +134,6 @@ def test_vehicle_state_documented() -> None:
     assert state.charging_status.value is ChargingStatus.FULLY_CHARGED
     # The errored charge rate (km/h, stale body) is not used.
     assert state.charge_power.status is SignalStatus.ABSENT
-    assert state.newest_update == at
 
 
 def test_vehicle_state_errored_signal_without_body_or_meta() -> None:
@@ -144,9 +142,8 @@ def test_vehicle_state_errored_signal_without_body_or_meta() -> None:
     assert event.state.range.status is SignalStatus.ERROR
     assert event.state.range.error_code == "VEHICLE_NOT_CAPABLE"
     assert event.state.charge_limit.value == 80
-    assert event.vehicle.powertrain_type is None
     # A trigger whose signal is a string is tolerated.
-    assert not event.first_delivery
+    assert event.vehicle.powertrain_type is None
 
 
 def state_payload(**extra: Any) -> dict[str, Any]:
@@ -179,32 +176,20 @@ def state_event(payload: dict[str, Any]) -> VehicleStateEvent:
     return event
 
 
-def test_first_delivery() -> None:
-    other = {"type": "SIGNAL_UPDATED", "signal": {"code": "charge-ischarging"}}
-    for where, trigger in (
-        ("top", {"type": "FIRST_DELIVERY"}),
-        ("top", {"type": "SIGNAL_UPDATED", "code": "FIRST_DELIVERY"}),
-        ("data", {"code": "FIRST_DELIVERY"}),
-        ("data", {"type": "FIRST_DELIVERY"}),
-    ):
-        payload = state_payload()
-        holder = payload if where == "top" else payload["data"]
-        holder["triggers"] = ["FIRST_DELIVERY?", other, trigger]
-        assert state_event(payload).first_delivery, (where, trigger)
-
-
-def test_not_first_delivery() -> None:
+def test_triggers_of_any_shape_are_ignored() -> None:
+    """Deliveries say what triggered them; FlexCharging reads the signals, never the triggers."""
     for triggers in (
+        [{"type": "FIRST_DELIVERY"}],
+        [{"type": "SIGNAL_UPDATED", "code": "FIRST_DELIVERY"}],
         [{"type": "SIGNAL_UPDATED", "signal": {"code": "charge-ischarging"}}],
         [{"type": "SIGNAL_UPDATED", "signal": "Odometer.TraveledDistance"}],
-        [{"code": "charge-ischarging", "name": "IsCharging", "group": "Charge"}],
-        ["FIRST_DELIVERY"],  # a bare string is not a trigger object
-        {"type": "FIRST_DELIVERY"},  # not a list
+        ["FIRST_DELIVERY"],
+        {"type": "FIRST_DELIVERY"},
         [],
     ):
         payload = state_payload(triggers=triggers)
         payload["data"]["triggers"] = triggers
-        assert not state_event(payload).first_delivery, triggers
+        assert state_event(payload).state.battery_level.value == 55, triggers
 
 
 def test_test_mode() -> None:

@@ -19,7 +19,7 @@ import pytest
 
 from emulator import DEFAULT_USER_ID, ID4_ID, MODEL_3_ID, MODEL_Y_ID
 
-from .conftest import Api, Emulator, Receiver, subscribe_all
+from .helpers import Api, Emulator, Receiver, subscribe_all
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "smartcar"
 

@@ -26,7 +26,7 @@ from emulator import (
 )
 from emulator.webhooks import RETRY_DELAYS
 
-from .conftest import (
+from .helpers import (
     START,
     Api,
     Emulator,

@@ -27,7 +27,7 @@ from .errors import (
     error_from_body,
     error_from_object,
 )
-from .models import CommandResult, Connection, VehicleInfo, VehicleState, WebhookInfo
+from .models import CommandResult, Connection, VehicleState, WebhookInfo
 from .signals import rest_signals
 from .urls import SmartcarUrls
 
@@ -250,13 +250,6 @@ class SmartcarClient:
             else:
                 url, params = next_page, {}
         raise SmartcarParseError("links.next", f"more than {_MAX_PAGES} pages")
-
-    async def async_get_vehicle(self, vehicle_id: str) -> VehicleInfo:
-        """Make, model, year and powertrain of one vehicle."""
-        _, body = await self._async_api(
-            "GET", f"{self.urls.vehicle_api}/vehicles/{vehicle_id}", vehicle_id=vehicle_id
-        )
-        return parse.vehicle_resource(body)
 
     async def async_get_state(self, vehicle_id: str, user_id: str) -> VehicleState:
         """Every signal of a vehicle in one request, read from Smartcar's signal store.

@@ -180,16 +180,6 @@ class VehicleState:
             getattr(self, name).status is SignalStatus.ABSENT for name in _SIGNAL_NAMES
         )
 
-    @property
-    def newest_update(self) -> datetime | None:
-        """When the vehicle last recorded any successfully reported value."""
-        stamps = [
-            signal.oem_updated_at
-            for name in _SIGNAL_NAMES
-            if (signal := getattr(self, name)).known and signal.oem_updated_at
-        ]
-        return max(stamps, default=None)
-
     def merged_with(self, newer: VehicleState) -> Self:
         """Combine with a later report: per signal, the fresher one wins (by `oemUpdatedAt`)."""
         changes = {

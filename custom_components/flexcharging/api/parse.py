@@ -121,15 +121,6 @@ def vehicle_info(vehicle_id: str, attributes: Mapping[str, Any], where: str) -> 
     )
 
 
-def vehicle_resource(body: object) -> VehicleInfo:
-    """Parse `GET /vehicles/{id}`, with or without the `data` wrapper."""
-    root = mapping(body, "body")
-    resource = mapping(root.get("data", root), "data")
-    vehicle_id = string(resource.get("id"), "data.id")
-    attributes = mapping(resource.get("attributes", {}), "data.attributes")
-    return vehicle_info(vehicle_id, attributes, "data.attributes")
-
-
 def _related_id(relationships: Mapping[str, Any], name: str, where: str) -> str:
     related = mapping(relationships.get(name), f"{where}.relationships.{name}")
     data = mapping(related.get("data"), f"{where}.relationships.{name}.data")
@@ -198,18 +189,6 @@ def webhook_resource(body: object) -> WebhookInfo:
             attributes.get("errorCallbackUri"), "data.attributes.errorCallbackUri"
         ),
     )
-
-
-def included_vehicle(body: object) -> VehicleInfo | None:
-    """The vehicle described in a signals response's `included.vehicle`, if any."""
-    root = mapping(body, "body")
-    included = root.get("included")
-    if not isinstance(included, Mapping) or not isinstance(included.get("vehicle"), Mapping):
-        return None
-    resource = mapping(included["vehicle"], "included.vehicle")
-    vehicle_id = string(resource.get("id"), "included.vehicle.id")
-    attributes = mapping(resource.get("attributes", {}), "included.vehicle.attributes")
-    return vehicle_info(vehicle_id, attributes, "included.vehicle.attributes")
 
 
 def command_status(body: object) -> tuple[str | None, str]:

@@ -159,7 +159,6 @@ _SIGNALS: Mapping[str, tuple[str, Callable[[Mapping[str, Any], str], Any]]] = {
     "location-preciselocation": ("location", _location),
     "location-isathome": ("is_at_home", _flag),
 }
-SIGNAL_CODES = frozenset(_SIGNALS)
 FIELD_OF_CODE: Mapping[str, str] = {code: spec[0] for code, spec in _SIGNALS.items()}
 
 

@@ -36,7 +36,6 @@ class VehicleStateEvent:
     vehicle: VehicleInfo
     state: VehicleState
     test: bool
-    first_delivery: bool
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -93,20 +92,6 @@ def signature_valid(management_token: str, raw_body: bytes, signature: str | Non
 def _is_test(root: Mapping[str, Any]) -> bool:
     meta = root.get("meta")
     return isinstance(meta, Mapping) and str(meta.get("mode", "")).upper() == "TEST"
-
-
-def _first_delivery(root: Mapping[str, Any], data: Mapping[str, Any]) -> bool:
-    triggers: list[Any] = []
-    for holder in (root, data):
-        if isinstance(found := holder.get("triggers"), list):
-            triggers.extend(found)
-    for trigger in triggers:
-        if isinstance(trigger, Mapping) and "FIRST_DELIVERY" in (
-            trigger.get("type"),
-            trigger.get("code"),
-        ):
-            return True
-    return False
 
 
 def _vehicle(data: Mapping[str, Any], root: Mapping[str, Any]) -> VehicleInfo:
@@ -171,7 +156,6 @@ def parse_event(raw_body: bytes) -> WebhookEvent:
             vehicle=vehicle,
             state=webhook_signals(data.get("signals", []), "data.signals"),
             test=_is_test(root),
-            first_delivery=_first_delivery(root, data),
         )
     if event_type == "VEHICLE_ERROR":
         vehicle = _vehicle(data, root)
