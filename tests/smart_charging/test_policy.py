@@ -400,6 +400,18 @@ CASES = [
         },
     ),
     Case(
+        id="a_stop_with_no_effect_after_its_retry_is_reported_as_failed",
+        session=replace(SESSION, intent=intent(False, attempts=2, last_attempt=NOW - RETRY_AFTER)),
+        car=replace(CAR, charging=True),
+        status=SmartStatus.STOP_FAILED,
+        decision=Decision.STOP_FAILED,
+        detail="no_effect",
+        problem=Problem.NO_EFFECT,
+        session_has={
+            "intent": intent(False, attempts=2, last_attempt=NOW - RETRY_AFTER, failed=True)
+        },
+    ),
+    Case(
         id="a_failed_stop_stays_failed",
         session=replace(SESSION, intent=intent(False, attempts=2, failed=True)),
         car=replace(CAR, charging=True),
@@ -671,6 +683,16 @@ def test_decide(case: Case) -> None:
 def test_every_status_has_a_case() -> None:
     """The table covers every status the policy can produce."""
     assert {case.status for case in CASES} == set(SmartStatus)
+
+
+def test_every_decision_has_a_case() -> None:
+    """The table covers every decision `decide` logs.
+
+    Not `decide`'s: TARGET_REACHED comes from `after_command` (a start refused as fully charged),
+    WAIT_FOR_OTHER_CAR is the manager's log line for a step's `waiting_for`.
+    """
+    not_decides = {Decision.TARGET_REACHED, Decision.WAIT_FOR_OTHER_CAR}
+    assert {case.decision for case in CASES} - {None} == set(Decision) - not_decides
 
 
 def test_a_plan_is_asked_for_only_when_one_can_be_made() -> None:
