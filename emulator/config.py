@@ -103,6 +103,8 @@ class EmulatorOptions:
         command_response: How commands answer (``COMMAND_RESPONSES``).
         command_seconds: How long the car takes in the ``pending``, ``streamed`` and ``slow``
             command responses.
+        payload_signature: How data deliveries are signed (``PAYLOAD_SIGNATURES``); VERIFY
+            is answered the documented way in both.
     """
 
     retry_delay_scale: float = 1.0
@@ -120,6 +122,7 @@ class EmulatorOptions:
     error_shape: str = "jsonapi"
     command_response: str = "sync"
     command_seconds: float = 10.0
+    payload_signature: str = "amt"
 
     def as_dict(self) -> dict[str, Any]:
         """Describe the options for the admin API."""
@@ -144,6 +147,19 @@ OPTION_TYPES: dict[str, type | tuple[type, ...]] = {
     "error_shape": str,
     "command_response": str,
     "command_seconds": (int, float),
+    "payload_signature": str,
+}
+
+# How deliveries are signed (docs/smartcar-v3-audit.md A2).
+PAYLOAD_SIGNATURES: dict[str, str] = {
+    # integrations/webhooks/payload-verification: "an HMAC-SHA256 hash of the raw request body
+    # using your Application Management Token as the secret key", in SC-Signature.
+    "amt": "SC-Signature = HMAC-SHA256(AMT, raw body), as documented",
+    # Third-party reports on the real v3 API (wbyoung/smartcar #130, #139, PR #141): "every
+    # webhook data payload is discarded with `invalid signature`, while the VERIFY handshake
+    # for the same webhook succeeds"; a new Smartcar application was the only fix. The key
+    # Smartcar used instead is unknown: here, one that is not the AMT.
+    "failing": "VERIFY answered with the AMT succeeds; every data delivery fails the signature",
 }
 
 # The official sources disagree on the subscription call (docs/smartcar-v3-audit.md A5).

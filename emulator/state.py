@@ -16,6 +16,7 @@ from emulator.config import (
     COMMAND_RESPONSES,
     CONNECT_REDIRECTS,
     OPTION_TYPES,
+    PAYLOAD_SIGNATURES,
     SUBSCRIPTION_PATHS,
     AppConfig,
     EmulatorOptions,
@@ -277,6 +278,8 @@ class EmulatorState:
             problems.append(f"error_shape must be one of {list(ERROR_SHAPES)}")
         if changes.get("command_response", "sync") not in COMMAND_RESPONSES:
             problems.append(f"command_response must be one of {sorted(COMMAND_RESPONSES)}")
+        if changes.get("payload_signature", "amt") not in PAYLOAD_SIGNATURES:
+            problems.append(f"payload_signature must be one of {sorted(PAYLOAD_SIGNATURES)}")
         if changes.get("paging_meta", "page") not in ("page", "pageNumber"):
             problems.append("paging_meta must be 'page' or 'pageNumber'")
         unknown = set(changes.get("signal_variants", [])) - set(SIGNAL_VARIANTS)

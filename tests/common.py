@@ -18,6 +18,7 @@ from custom_components.flexcharging.const import (
     CONF_SMARTCAR_WEBHOOK_ID,
     CONF_USER_ID,
     CONF_WEBHOOK_ID,
+    CONF_WEBHOOK_VERIFIED,
 )
 from emulator import ALL_PERMISSIONS, DEFAULT_APP, DEFAULT_USER_ID, EmulatorState
 
@@ -48,6 +49,7 @@ def entry_data(**overrides: Any) -> dict[str, Any]:
         CONF_WEBHOOK_ID: HA_WEBHOOK_ID,
         CONF_CLOUDHOOK_URL: None,
         CONF_SMARTCAR_WEBHOOK_ID: SMARTCAR_WEBHOOK_ID,
+        CONF_WEBHOOK_VERIFIED: True,
     }
     data.update(overrides)
     return data

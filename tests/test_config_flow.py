@@ -60,6 +60,7 @@ from custom_components.flexcharging.const import (
     CONF_SMARTCAR_WEBHOOK_ID,
     CONF_USER_ID,
     CONF_WEBHOOK_ID,
+    CONF_WEBHOOK_VERIFIED,
     DEFAULT_PLAN_ALLOWANCE,
     DEFAULT_REQUEST_BUDGET,
     DOMAIN,
@@ -554,6 +555,7 @@ async def test_one_tesla(hass: HomeAssistant, user: User) -> None:
         CONF_WEBHOOK_ID: ha_webhook_id,
         CONF_CLOUDHOOK_URL: None,
         CONF_SMARTCAR_WEBHOOK_ID: smartcar_webhook_id,
+        CONF_WEBHOOK_VERIFIED: True,  # Smartcar's VERIFY was answered in the flow
         CONF_REDIRECT_URI: REDIRECT_URI,
     }
     # The plan's allowance asked in the application step (100 unless changed).

@@ -19,7 +19,13 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.flexcharging.api.webhooks import challenge_response
 from custom_components.flexcharging.budget import WEBHOOK_INTERVAL
-from custom_components.flexcharging.const import CONF_USER_ID, DATA_CONFIRMED_KEYS, DOMAIN
+from custom_components.flexcharging.const import (
+    CONF_USER_ID,
+    CONF_WEBHOOK_VERIFIED,
+    DATA_CONFIRMED_KEYS,
+    DOMAIN,
+)
+from custom_components.flexcharging.diagnostics import async_get_config_entry_diagnostics
 from custom_components.flexcharging.issues import key_issue_id, webhook_signature_issue_id
 from custom_components.flexcharging.push import VERIFY_WINDOW, PushReceiver
 from emulator import DEFAULT_APP, DEFAULT_USER_ID, MODEL_3_ID, MODEL_Y_ID, sign
@@ -239,12 +245,47 @@ async def test_failing_signatures_raise_a_repair_until_one_passes(
         assert issue_registry.async_get_issue(DOMAIN, issue_id) is None, count
         payload = state_event(MODEL_Y_ID, [soc(90, datetime.now(UTC))])
         await post_webhook(payload, signature=sign("a-v2-era-secret", json.dumps(payload).encode()))
-    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "webhook_signature_failing"  # verified at setup
     assert battery(hass) == "62.0"
 
     await post_webhook(state_event(MODEL_Y_ID, [soc(90, datetime.now(UTC))]))
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
     assert battery(hass) == "90.0"
+
+
+async def test_signature_failures_of_an_unverified_webhook_suspect_the_token(
+    hass: HomeAssistant,
+    credentials: None,
+    *,
+    connected_fleet: Emulator,
+    config_entry: MockConfigEntry,
+    post_webhook: Post,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """Set up without FlexCharging answering Smartcar's VERIFY: the token is the first suspect.
+
+    Once a VERIFY is answered ("Verify webhook again"), the repair explains the v3 condition.
+    """
+    hass.config_entries.async_update_entry(
+        config_entry, data={**config_entry.data, CONF_WEBHOOK_VERIFIED: False}
+    )
+    await setup_integration(hass, config_entry)
+    issue_id = webhook_signature_issue_id(config_entry.entry_id)
+    for _ in range(5):
+        payload = state_event(MODEL_Y_ID, [soc(90, datetime.now(UTC))])
+        await post_webhook(payload, signature=sign("another-token", json.dumps(payload).encode()))
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "webhook_signature_failing_unverified"
+
+    await press_verify_again(hass)
+    response = await post_webhook(verify_event("abc123"), signature="")
+    assert response.status == HTTPStatus.OK
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "webhook_signature_failing"
 
 
 async def test_origin_override_is_logged_at_setup(
@@ -641,3 +682,59 @@ async def test_emulator_deliveries_end_to_end(
     assert ("LIVE", 401) in outcomes
     assert battery(hass) == "72.0"
     assert state.requests.by_path["GET /v3/vehicles/{vehicle_id}/signals"] == requests
+
+
+async def test_verified_webhook_whose_every_delivery_fails_the_signature(
+    hass: HomeAssistant,
+    frozen_emulator: Emulator,
+    *,
+    init_integration: MockConfigEntry,
+    hass_client_no_auth: Any,
+    issue_registry: ir.IssueRegistry,
+    advance_time: Advance,
+) -> None:
+    """Audit A2 as reported on the real v3 API, from the emulator (`payload_signature`).
+
+    Smartcar's VERIFY passes, then every data delivery fails the signature: the repair explains
+    the reported condition, diagnostics count the refusals, and polling still reads the car.
+    """
+    state = frozen_emulator.state
+    state.update_options({"payload_signature": "failing"})
+    receiver = await hass_client_no_auth()
+    await press_verify_again(hass)
+    webhook = await state.create_webhook(
+        str(receiver.make_url(f"/api/webhook/{HA_WEBHOOK_ID}")), name="Home Assistant"
+    )
+    assert webhook.verified
+    state.subscribe(webhook.id, MODEL_Y_ID)
+    state.patch_vehicle(MODEL_Y_ID, {"soc": 71})
+    await state.wait_for_deliveries()
+    await hass.async_block_till_done()
+
+    log = [r for r in state.dispatcher.log if r.webhook_id == webhook.id]
+    assert [(r.signature, r.status) for r in log if r.event_type == "VERIFY"] == [("unsigned", 200)]
+    sent = [r for r in log if r.event_type != "VERIFY"]
+    assert len(sent) >= 5
+    assert {(r.signature, r.status) for r in sent} == {("invalid", 401)}
+    issue = issue_registry.async_get_issue(
+        DOMAIN, webhook_signature_issue_id(init_integration.entry_id)
+    )
+    assert issue is not None
+    assert issue.translation_key == "webhook_signature_failing"
+    coordinator = init_integration.runtime_data.coordinator
+    assert not coordinator.webhooks_flowing
+    assert battery(hass) != "71.0"
+
+    diagnostics = await async_get_config_entry_diagnostics(hass, init_integration)
+    counted = diagnostics["webhook_receiver"]
+    assert counted["signature_failures_in_a_row"] == len(sent)
+    assert counted["rejected"] == len(sent)
+    assert counted["accepted"] == 0
+    assert counted["last_rejection"] == "invalid signature"
+
+    # Polling goes on as without a webhook: the car's new level is read.
+    for _ in range(12):
+        if battery(hass) == "71.0":
+            break
+        await advance_time(coordinator.update_interval)
+    assert battery(hass) == "71.0"

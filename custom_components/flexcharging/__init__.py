@@ -20,6 +20,7 @@ from .const import (
     CONF_CLOUDHOOK_URL,
     CONF_MANAGEMENT_TOKEN,
     CONF_WEBHOOK_ID,
+    CONF_WEBHOOK_VERIFIED,
     DOMAIN,
     LOGGER,
     STORE_NAMES,
@@ -120,6 +121,7 @@ async def _async_setup(
         receiver = PushReceiver(
             entry.data[CONF_MANAGEMENT_TOKEN],
             coordinator.async_handle_event,
+            verified=bool(entry.data.get(CONF_WEBHOOK_VERIFIED)),
             on_signature_failures=partial(sync_webhook_signature_issue, hass, entry.entry_id),
         )
         entry.runtime_data.receiver = receiver

@@ -76,6 +76,7 @@ from .const import (
     CONF_SOLAR_SOURCE,
     CONF_USER_ID,
     CONF_WEBHOOK_ID,
+    CONF_WEBHOOK_VERIFIED,
     CONF_WEEKDAY_PEAK_END,
     CONF_WEEKDAY_PEAK_START,
     CONF_WEEKEND_PEAK_END,
@@ -169,6 +170,7 @@ class FlexChargingConfigFlow(
         self._receiver: PushReceiver | None = None  # registered by this flow, during setup
         self._verifier: PushReceiver | None = None  # whichever receiver answers this flow's VERIFY
         self._verifications_before = 0
+        self._webhook_verified = False  # Smartcar's VERIFY of the chosen webhook was answered
         self._unregister: CALLBACK_TYPE | None = None  # of the flow's receiver
         self._smartcar_webhook_id: str | None = None
         self._failed_call = ""  # the Smartcar call the last webhook error is about
@@ -505,6 +507,7 @@ class FlexChargingConfigFlow(
             smartcar_webhook_id = (user_input.get(CONF_SMARTCAR_WEBHOOK_ID) or "").strip()
             if not smartcar_webhook_id:
                 self._smartcar_webhook_id = None
+                self._webhook_verified = False
                 return await self.async_step_no_webhook()
             error = await self._async_subscribe_all(smartcar_webhook_id)
             if error is None:
@@ -512,6 +515,9 @@ class FlexChargingConfigFlow(
                     CONF_SMARTCAR_WEBHOOK_ID
                 )
                 self._smartcar_webhook_id = smartcar_webhook_id
+                self._webhook_verified = self._verified_in_flow() or (
+                    not new_webhook and bool(self._reference_data().get(CONF_WEBHOOK_VERIFIED))
+                )
                 if new_webhook and not self._verified_in_flow():
                     return await self.async_step_webhook_unverified()
                 return await self.async_step_vehicles()
@@ -794,6 +800,7 @@ class FlexChargingConfigFlow(
             CONF_WEBHOOK_ID: self._webhook_id,
             CONF_CLOUDHOOK_URL: self._webhook_url if self._cloudhook else None,
             CONF_SMARTCAR_WEBHOOK_ID: self._smartcar_webhook_id,
+            CONF_WEBHOOK_VERIFIED: self._webhook_verified,
             CONF_REDIRECT_URI: self._redirect_uri,
         }
         if self.source == SOURCE_RECONFIGURE:

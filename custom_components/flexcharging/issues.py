@@ -186,8 +186,14 @@ def webhook_signature_issue_id(entry_id: str) -> str:
     return f"webhook_signature_failing_{entry_id}"
 
 
-def sync_webhook_signature_issue(hass: HomeAssistant, entry_id: str, failing: bool) -> None:
-    """Raise the signature repair while signed deliveries keep failing; clear it after one passes."""
+def sync_webhook_signature_issue(
+    hass: HomeAssistant, entry_id: str, failing: bool, verified: bool
+) -> None:
+    """Raise the signature repair while signed deliveries keep failing; clear it after one passes.
+
+    After a VERIFY FlexCharging answered, the token matched: the failures are the condition
+    reported for real v3 applications (audit A2). Without one, the token is the first suspect.
+    """
     issue_id = webhook_signature_issue_id(entry_id)
     if not failing:
         ir.async_delete_issue(hass, DOMAIN, issue_id)
@@ -198,6 +204,8 @@ def sync_webhook_signature_issue(hass: HomeAssistant, entry_id: str, failing: bo
         issue_id,
         is_fixable=False,
         severity=ir.IssueSeverity.WARNING,
-        translation_key="webhook_signature_failing",
+        translation_key="webhook_signature_failing"
+        if verified
+        else "webhook_signature_failing_unverified",
         learn_more_url=SMARTCAR_DASHBOARD_URL,
     )

@@ -73,9 +73,15 @@ class PushReceiver:
         on_event: EventHandler,
         *,
         clock: Clock = time.monotonic,
-        on_signature_failures: Callable[[bool], None] | None = None,
+        verified: bool = False,
+        on_signature_failures: Callable[[bool, bool], None] | None = None,
     ) -> None:
-        """Receive deliveries signed with the Application Management Token."""
+        """Receive deliveries signed with the Application Management Token.
+
+        `verified`: Smartcar's VERIFY of this webhook was answered (when it was set up).
+        `on_signature_failures(failing, verified)` is told when signed deliveries start or stop
+        failing the signature.
+        """
         self._management_token = management_token
         self._on_event = on_event
         self._clock = clock
@@ -84,7 +90,7 @@ class PushReceiver:
         self._verify_until: float | None = None
         self._verify_token = management_token  # the AMT a VERIFY is answered with
         self._last_rejection_log: float | None = None
-        self.verified = False
+        self.verified = verified  # a VERIFY was answered, at setup or since
         self.verifications = 0  # VERIFYs answered
         self.accepted = 0
         self.rejected = 0
@@ -147,6 +153,8 @@ class PushReceiver:
             return self._reject("VERIFY challenge of an unexpected shape", HTTPStatus.BAD_REQUEST)
         self.verified = True
         self.verifications += 1
+        if self.signature_failures >= SIGNATURE_FAILURES_FOR_ISSUE:
+            self._report_signature_failures(failing=True)  # now known to be verified
         LOGGER.info("Answered Smartcar's webhook verification")
         return web.json_response(challenge_response(self._verify_token, event.challenge))
 
@@ -198,7 +206,7 @@ class PushReceiver:
 
     def _report_signature_failures(self, *, failing: bool) -> None:
         if self._on_signature_failures is not None:
-            self._on_signature_failures(failing)
+            self._on_signature_failures(failing, self.verified)
 
 
 async def _read_limited(request: web.Request) -> bytes | None:

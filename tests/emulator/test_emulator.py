@@ -915,6 +915,24 @@ async def test_test_mode_and_bad_signature_deliveries(
     assert [entry["signature"] for entry in log[-2:]] == ["invalid", "valid"]
 
 
+async def test_payload_signature_failing_after_a_good_verify(
+    emulator: Emulator, receiver: Receiver
+) -> None:
+    """`payload_signature: failing` (audit A2 as reported): VERIFY passes, no delivery's signature."""
+    state = emulator.state
+    state.update_options({"payload_signature": "failing"})
+    webhook_id = await subscribe_all(state, receiver, [ID4_ID])  # asserts the VERIFY passed
+    state.patch_vehicle(ID4_ID, {"plugged_in": False})
+    await state.wait_for_deliveries()
+    assert receiver.received
+    for delivery in receiver.received:
+        good = hmac.new(DEFAULT_APP.amt.encode(), delivery.raw, hashlib.sha256).hexdigest()
+        assert delivery.headers["SC-Signature"] != good
+    assert {r.signature for r in state.dispatcher.log if r.webhook_id == webhook_id} == {"invalid"}
+    with pytest.raises(ValueError, match="payload_signature"):
+        state.update_options({"payload_signature": "sometimes"})
+
+
 async def test_background_ticker_delivers_on_its_own(
     socket_enabled: None, receiver: Receiver
 ) -> None:
