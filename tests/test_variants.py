@@ -15,9 +15,16 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.flexcharging.api import SignalStatus
 from emulator import ID4_ID
-from tests.common import SMARTCAR_VARIANTS, Emulator, connect_fleet, setup_integration
+from tests.common import (
+    HA_WEBHOOK_ID,
+    SMARTCAR_VARIANTS,
+    Emulator,
+    connect_fleet,
+    setup_integration,
+)
 
 ID4 = "2023_volkswagen_id_4"
+VERIFY_AGAIN_BUTTON = "button.smartcar_webhook_verify_webhook_again"
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default", "credentials")
@@ -27,7 +34,9 @@ async def test_entities_show_what_parsed(
     emulator: Emulator,
     config_entry: MockConfigEntry,
     variant: str,
+    *,
     caplog: pytest.LogCaptureFixture,
+    hass_client_no_auth: Any,
 ) -> None:
     """Each signal that parsed is shown; one that did not is unknown, logged once."""
     emulator.state.update_options(SMARTCAR_VARIANTS[variant])
@@ -62,3 +71,29 @@ async def test_entities_show_what_parsed(
         assert charging == reading.status.lower()
         assert vehicle.signal_problems == {}
         assert "could not be read" not in caplog.text
+
+    # The same variant pushed: Smartcar verifies a webhook to Home Assistant's receiver and
+    # delivers the car's next change.
+    client = await hass_client_no_auth()
+    await hass.services.async_call(
+        "button", "press", {"entity_id": VERIFY_AGAIN_BUTTON}, blocking=True
+    )
+    webhook = await emulator.state.create_webhook(
+        str(client.make_url(f"/api/webhook/{HA_WEBHOOK_ID}")), name="Home Assistant"
+    )
+    assert webhook.verified
+    emulator.state.subscribe(webhook.id, ID4_ID)
+    await emulator.state.wait_for_deliveries()
+    pushed = reading.soc - 5
+    emulator.state.patch_vehicle(ID4_ID, {"soc": pushed})
+    await emulator.state.wait_for_deliveries()
+    await hass.async_block_till_done()
+    deliveries = [r for r in emulator.state.dispatcher.log if r.webhook_id == webhook.id]
+    assert {r.status for r in deliveries} == {200}, variant  # a signed delivery is taken
+    assert config_entry.runtime_data.coordinator.webhooks_flowing
+    assert float(state(f"sensor.{ID4}_battery_level")) == pushed
+    if variant == "location_only_limit":
+        assert state(f"number.{ID4}_charge_limit") == STATE_UNKNOWN
+    if variant == "unknown_charging_status":
+        assert state(f"sensor.{ID4}_charging_state") == STATE_UNKNOWN
+        assert caplog.text.count("charge-detailedchargingstatus signal of") == 1
