@@ -46,6 +46,9 @@ def _connected(state: EmulatorState, vehicle_id: str) -> tuple[Vehicle, Connecti
 
 
 def _require_user(request: web.Request, vehicle: Vehicle) -> None:
+    # The v3 reference makes `sc-user-id` required; what Smartcar answers without it, or for a
+    # user who has not connected the vehicle, is not documented: the emulator's choice is 400
+    # MISSING_PARAMETER and 403 PERMISSION.
     user_id = request.headers.get("sc-user-id")
     if not user_id:
         raise missing_parameter("missing userId")
@@ -133,6 +136,8 @@ async def get_signals(request: web.Request) -> web.Response:
     origin = origin_of(request)
     imperial = _imperial(request, vehicle)
     data = []
+    # Not documented for a vehicle without a subscription: an empty list, as a third-party
+    # client reported (docs/smartcar-v3-audit.md, "documented but not confirmed").
     if state.store_active(vehicle):
         data = [
             signal.rest(

@@ -109,7 +109,10 @@ def unauthorized(detail: str = "The Authorization token is missing or invalid.")
 
 
 def missing_parameter(detail: str) -> ApiError:
-    """Return 400 VALIDATION/MISSING_PARAMETER."""
+    """Return 400 VALIDATION/MISSING_PARAMETER (errors/api-errors/validation-errors).
+
+    The detail texts the emulator gives (e.g. "missing userId") are its own, not Smartcar's.
+    """
     return ApiError(400, "VALIDATION", "MISSING_PARAMETER", "Missing Parameter", detail)
 
 
@@ -144,7 +147,11 @@ def not_found(detail: str, code: str = "PATH") -> ApiError:
 
 
 def conflict(detail: str) -> ApiError:
-    """Return a management-API 409 (the resource already exists)."""
+    """Return a management-API 409 (the resource already exists).
+
+    Not documented: the management reference lists no 409 body; the type and code are the
+    emulator's own, in the documented error envelope.
+    """
     return ApiError(409, "RESOURCE_CONFLICT", "ALREADY_EXISTS", "Conflict", detail)
 
 

@@ -235,7 +235,8 @@ def compute_signals(
                 "availableCapacities": [
                     {"capacity": reading.capacity_kwh, "description": "Nominal capacity"}
                 ],
-                "unit": "kWh",
+                # signals/tractionbattery's example unit (docs/smartcar-v3-audit.md, signal table).
+                "unit": "kWhr",
             },
             at,
         ),
@@ -287,7 +288,9 @@ def compute_signals(
 
 def _charge_rate(reading: Reading, *, imperial: bool) -> SignalValue:
     rate = reading.charge_rate_kmh / KM_PER_MILE if imperial else reading.charge_rate_kmh
-    body = {"value": round(rate, 1), "unit": "mph" if imperial else "km/h"}
+    # km/h as observed in live payloads (docs/smartcar-v3.md); miles_per_hour as signals/charge's
+    # example has it (docs/smartcar-v3-audit.md, signal table).
+    body = {"value": round(rate, 1), "unit": "miles_per_hour" if imperial else "km/h"}
     if reading.charging:
         return SignalValue(CHARGE_RATE, body, reading.charge_rate_at)
     return SignalValue(CHARGE_RATE, body, reading.charge_rate_at, NOT_CHARGING, stale=True)
