@@ -41,6 +41,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from yarl import URL
 
+import custom_components.flexcharging as integration
 from custom_components.flexcharging import config_flow, const, pairing
 from custom_components.flexcharging.api import (
     ORIGIN_OVERRIDE_VARIABLE,
@@ -88,6 +89,8 @@ from tests.common import (
 )
 
 REDIRECT_URI = "https://example.com/api/flexcharging/connect"
+# The real setup, kept before `no_setup` replaces it (for the tests that run the created entry).
+REAL_SETUP = (integration.async_setup_entry, integration.async_unload_entry)
 HA_REDIRECT_URI = "https://example.com/auth/external/callback"
 MY_REDIRECT_URI = "https://my.home-assistant.io/redirect/oauth"
 LOCAL_FRONTEND = "http://homeassistant.local:8123"
@@ -1414,6 +1417,24 @@ async def test_setup_from_scratch_in_each_variant(
     log = [d for d in state.dispatcher.log if d.event_type != "VERIFY"]
     assert log
     assert all(d.status is not None and 200 <= d.status < 300 for d in log), log
+
+    # The entry the flow created, run for real: the car's data shows (tests/test_variants.py
+    # checks every entity in each variant, polled and pushed).
+    entry = result["result"]
+    reading = state.vehicles[ID4_ID].reading
+    assert reading is not None
+    with (
+        patch.object(integration, "async_setup_entry", REAL_SETUP[0]),
+        patch.object(integration, "async_unload_entry", REAL_SETUP[1]),
+    ):
+        assert await hass.config_entries.async_reload(entry.entry_id)
+        await hass.async_block_till_done()
+        assert entry.state is ConfigEntryState.LOADED
+        battery = hass.states.get("sensor.2023_volkswagen_id_4_battery_level")
+        assert battery is not None
+        assert float(battery.state) == reading.soc
+        assert await hass.config_entries.async_unload(entry.entry_id)
+        await hass.async_block_till_done()
 
 
 async def test_webhook_disabled_or_errors_elsewhere(hass: HomeAssistant, user: User) -> None:
