@@ -65,6 +65,8 @@ def _fault_error(fault: Fault, request: web.Request) -> ApiError:
             return vehicle_state("UNREACHABLE")
         case "virtual_key_request":
             return virtual_key_required(origin_of(request))
+        case "http_404_path":
+            return not_found("Not Found")
         case _:
             return server_error(int(fault.kind.removeprefix("http_")))
 

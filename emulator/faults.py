@@ -21,6 +21,7 @@ ERROR_KINDS = frozenset(
         "http_500",
         "http_502",
         "http_504",
+        "http_404_path",  # what a path Smartcar does not have gets (e.g. a subscription call)
     }
 )
 # Faults that change how a /v3 request is answered.

@@ -1457,6 +1457,19 @@ async def test_webhook_disabled_or_errors_elsewhere(hass: HomeAssistant, user: U
     await user.settle()
 
 
+async def test_no_subscription_call_exists(hass: HomeAssistant, user: User) -> None:
+    """Both documented subscription calls answer 404 (audit A5): the error names both calls."""
+    await user_to_webhook_step(user, vehicles=[ID4_ID])
+    hook = await user.create_smartcar_webhook()
+    user.smartcar.state.add_fault("http_404_path", path="subscriptions", count=-1)
+    result = await user.configure({CONF_SMARTCAR_WEBHOOK_ID: hook})
+    assert result["errors"] == {"base": "subscribe_failed"}
+    assert user.placeholders["failed_call"] == (
+        f"POST /v3/subscriptions: HTTP 404; POST /v3/webhooks/{hook}/subscriptions: HTTP 404"
+    )
+    assert not user.smartcar.state.subscriptions
+
+
 async def test_reading_the_webhook_fails(hass: HomeAssistant, user: User) -> None:
     """Smartcar fails on GET /webhooks/{id}: the error names that call, not "not found"."""
     await user_to_webhook_step(user, vehicles=[ID4_ID])
