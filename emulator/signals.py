@@ -320,6 +320,8 @@ SIGNAL_VARIANTS: dict[str, str] = {
     "location_only_limit": "charge-chargelimits with only a LOCATION entry and activeLimit "
     "null (signals/charge: type GLOBAL|LOCATION|CONNECTOR; activeLimit null when it cannot be "
     "determined)",
+    "connector_only_limit": "charge-chargelimits with only a CONNECTOR entry (condition with a "
+    "connectorType) and activeLimit null (signals/charge, as above)",
     "wattage_without_unit": "charge-wattage without a unit (signals/charge: measured in watts)",
     "range_unit_default": 'tractionbattery-range with unit "DEFAULT" (the enum '
     "signals/tractionbattery prints)",
@@ -350,6 +352,12 @@ def apply_variants(values: list[SignalValue], variants: Collection[str]) -> list
                 condition = {"name": "Home", "address": None, "latitude": 0, "longitude": 0}
                 body["values"] = [
                     {"type": "LOCATION", "limit": body["activeLimit"], "condition": condition}
+                ]
+                body["activeLimit"] = None
+            elif code == CHARGE_LIMITS.code and "connector_only_limit" in variants:
+                condition = {"name": None, "connectorType": "J1772"}
+                body["values"] = [
+                    {"type": "CONNECTOR", "limit": body["activeLimit"], "condition": condition}
                 ]
                 body["activeLimit"] = None
             elif code == WATTAGE.code and "wattage_without_unit" in variants:

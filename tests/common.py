@@ -90,6 +90,7 @@ SMARTCAR_VARIANTS: dict[str, dict[str, Any]] = {
         name: {"signal_variants": [name]}
         for name in (
             "location_only_limit",
+            "connector_only_limit",
             "wattage_without_unit",
             "range_unit_default",
             "soc_percentage",

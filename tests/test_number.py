@@ -93,3 +93,19 @@ async def test_keyless_model_3(hass: HomeAssistant, init_integration: MockConfig
         await set_limit(hass, 90, "number.2023_tesla_model_3_charge_limit")
     assert raised.value.translation_key == "virtual_key_missing"
     assert hass.states.get("number.2023_tesla_model_3_charge_limit").state == "80"
+
+
+async def test_pending_limit_waits_for_the_car(
+    hass: HomeAssistant, frozen_emulator: Emulator, init_integration: MockConfigEntry
+) -> None:
+    """202 PENDING is accepted, not done (audit A4): the car's limit shows until it reports."""
+    state = frozen_emulator.state
+    state.update_options({"command_response": "pending", "command_seconds": 60})
+    await set_limit(hass, 90)
+    assert hass.states.get(MODEL_Y_LIMIT).state == "80"
+
+    state.advance(60)  # the car carries it out; the next read shows it
+    await init_integration.runtime_data.coordinator.async_refresh_vehicle(MODEL_Y_ID)
+    await hass.async_block_till_done()
+    assert state.vehicles[MODEL_Y_ID].charge_limit == 90
+    assert hass.states.get(MODEL_Y_LIMIT).state == "90"

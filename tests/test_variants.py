@@ -54,7 +54,7 @@ async def test_entities_show_what_parsed(
     limit = state(f"number.{ID4}_charge_limit")
     charging = state(f"sensor.{ID4}_charging_state")
     vehicle = config_entry.runtime_data.coordinator.data[ID4_ID]
-    if variant == "location_only_limit":
+    if variant in {"location_only_limit", "connector_only_limit"}:
         assert limit == STATE_UNKNOWN  # not an error: no problem, nothing logged
     else:
         assert float(limit) == reading.charge_limit
@@ -92,7 +92,7 @@ async def test_entities_show_what_parsed(
     assert {r.status for r in deliveries} == {200}, variant  # a signed delivery is taken
     assert config_entry.runtime_data.coordinator.webhooks_flowing
     assert float(state(f"sensor.{ID4}_battery_level")) == pushed
-    if variant == "location_only_limit":
+    if variant in {"location_only_limit", "connector_only_limit"}:
         assert state(f"number.{ID4}_charge_limit") == STATE_UNKNOWN
     if variant == "unknown_charging_status":
         assert state(f"sensor.{ID4}_charging_state") == STATE_UNKNOWN
