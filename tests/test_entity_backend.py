@@ -44,6 +44,7 @@ from custom_components.flexcharging.const import (
     CONF_PRICE_SOURCE,
     CONF_VEHICLE_ENTITIES,
     DOMAIN,
+    EVENT_CHARGING_DECISION,
     PRICE_SOURCE_ENTITIES,
     storage_key,
 )
@@ -300,9 +301,16 @@ async def test_a_night_charge_planned_and_carried_out(
 async def test_a_sleeping_car_is_woken_for_the_retry(
     hass: HomeAssistant, night: FakeTesla, freezer: FrozenDateTimeFactory
 ) -> None:
-    """The car ignores the planned start; the retry wakes it with its wake button first."""
+    """The car ignores the planned start; the retry wakes it with its wake button first.
+
+    The retry gets its time: nothing says "failed" while the woken car is about to report.
+    """
     car = night
     car.asleep = True
+    decisions: list[str] = []
+    hass.bus.async_listen(
+        EVENT_CHARGING_DECISION, lambda event: decisions.append(event.data["decision"])
+    )
     await advance(hass, freezer, CHEAP_START - FROZEN_NOW)
     assert car.calls == ["charge_start"]
     assert not car.charging
@@ -316,6 +324,7 @@ async def test_a_sleeping_car_is_woken_for_the_retry(
     assert car.charging
     assert state_of(hass, ours(hass, "sensor", car, "smart_charging_status")) == "charging"
     assert_commands(hass, car, sent=3, wake_ups=1)
+    assert decisions == ["start_plan", "retry_start"]
 
 
 async def test_a_start_without_effect_is_reported(

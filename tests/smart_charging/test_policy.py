@@ -388,6 +388,14 @@ CASES = [
         decision=Decision.RETRY_STOP,
     ),
     Case(
+        id="the_retry_gets_its_time_before_it_counts_as_failed",
+        session=replace(
+            SESSION, intent=intent(True, attempts=2, last_attempt=NOW - timedelta(seconds=30))
+        ),
+        plan=CHARGE_NOW,
+        status=SmartStatus.WAITING,
+    ),
+    Case(
         id="then_reported_as_failed",
         session=replace(SESSION, intent=intent(True, attempts=2, last_attempt=NOW - RETRY_AFTER)),
         plan=CHARGE_NOW,

@@ -270,6 +270,9 @@ def _execute(
     failed_status = SmartStatus.START_FAILED if desired else SmartStatus.STOP_FAILED
     if intent.failed:
         return step(session=session, status=failed_status)
+    if intent.last_attempt and intent.attempts and now - intent.last_attempt < RETRY_AFTER:
+        # The last command (the retry too) gets its time before it counts as without effect.
+        return step(session=session, status=resting(charging))
     if intent.attempts >= MAX_COMMANDS:
         return step(
             session=replace(session, intent=replace(intent, failed=True)),
@@ -278,8 +281,6 @@ def _execute(
             detail="no_effect",
             problem=problem_cause(None),
         )
-    if intent.last_attempt and intent.attempts and now - intent.last_attempt < RETRY_AFTER:
-        return step(session=session, status=resting(charging))
     recent = tuple(sent for sent in session.recent_commands if now - sent < STORM_WINDOW)
     if len(recent) >= STORM_COMMANDS and not at_limit:
         return step(
