@@ -30,7 +30,7 @@ from custom_components.flexcharging.const import (
     EVENT_CHARGING_DECISION,
     EVENT_CHARGING_PROBLEM,
 )
-from custom_components.flexcharging.logbook import async_describe_events
+from custom_components.flexcharging.logbook import DETAILS, async_describe_events
 from custom_components.flexcharging.smart_charging import Decision
 from custom_components.flexcharging.smart_charging.model import Problem
 
@@ -87,13 +87,40 @@ def decision_data(decision: str, detail: str | None = None) -> dict[str, Any]:
         (
             decision_data("start_plan", "failed: vehicle_asleep"),
             "2024 Tesla Model Y",
-            "started charging: a planned cheap slot began (failed: vehicle_asleep)",
+            "started charging: a planned cheap slot began (the command failed: the car is asleep)",
             DECISION_ENTITY,
         ),
         (
             decision_data("user_took_over", "charging_started_elsewhere"),
             "2024 Tesla Model Y",
-            "left charging to you until the car is unplugged (charging_started_elsewhere)",
+            (
+                "left charging to you until the car is unplugged (charging was started in the car "
+                "or its app)"
+            ),
+            DECISION_ENTITY,
+        ),
+        (
+            {**decision_data("start_solar", "surplus"), "kw": 3.1},
+            "2024 Tesla Model Y",
+            "started charging on solar surplus (solar surplus 3.1 kW)",
+            DECISION_ENTITY,
+        ),
+        (
+            {**decision_data("stop_house_at_limit", "room"), "kw": 1.5},
+            "2024 Tesla Model Y",
+            (
+                "stopped charging: the house is at its power limit (1.5 kW of room under the site "
+                "limit)"
+            ),
+            DECISION_ENTITY,
+        ),
+        (
+            decision_data("start_plan", "failed: a_refusal_of_a_newer_version"),
+            "2024 Tesla Model Y",
+            (
+                "started charging: a planned cheap slot began (the command failed: "
+                "a_refusal_of_a_newer_version)"
+            ),
             DECISION_ENTITY,
         ),
         (
@@ -109,7 +136,16 @@ def decision_data(decision: str, detail: str | None = None) -> dict[str, Any]:
             None,
         ),
     ],
-    ids=["without_detail", "with_detail", "took_over", "unknown_decision", "no_vehicle_or_entity"],
+    ids=[
+        "without_detail",
+        "with_detail",
+        "took_over",
+        "solar_surplus",
+        "site_room",
+        "unknown_refusal",
+        "unknown_decision",
+        "no_vehicle_or_entity",
+    ],
 )
 async def test_describe(
     hass: HomeAssistant,
@@ -151,16 +187,20 @@ async def test_describe_problem(hass: HomeAssistant, data: dict[str, Any], messa
 
 
 def test_every_problem_and_decision_has_a_text() -> None:
-    """Each watchdog cause and each decision is explained in the translations, nothing else."""
+    """Each watchdog cause, decision and detail is explained in the translations, nothing else."""
     common = json.loads((INTEGRATION / "strings.json").read_text())["common"]
     causes = {
         key.removeprefix("logbook_cause_") for key in common if key.startswith("logbook_cause_")
     }
     assert causes == {problem.value for problem in Problem}
+    details = {
+        key.removeprefix("logbook_detail_") for key in common if key.startswith("logbook_detail_")
+    }
+    assert details == {*DETAILS, "failed"}
     texts = {
         key.removeprefix("logbook_")
         for key in common
-        if key.startswith("logbook_") and not key.startswith("logbook_cause_")
+        if key.startswith("logbook_") and not key.startswith(("logbook_cause_", "logbook_detail_"))
     }
     assert texts - {"unknown_decision", "start_problem", "stop_problem", "unknown_cause"} == {
         decision.value for decision in Decision

@@ -150,7 +150,7 @@ async def test_charges_on_the_surplus_and_stops_when_it_goes(
     assert state_of(hass, STATUS) == "solar_charging"
     assert state_of(hass, DECISION) == "start_solar"
     assert events[-1].data["decision"] == "start_solar"
-    assert events[-1].data["detail"] == "surplus 3.1 kW"
+    assert (events[-1].data["detail"], events[-1].data["kw"]) == ("surplus", 3.1)
 
     # The car draws 3.7 kW: the meter now shows 0.6 kW imported, the surplus is still 3.1 kW.
     sun(hass, source, 3.1 - 3.7)
@@ -171,7 +171,7 @@ async def test_charges_on_the_surplus_and_stops_when_it_goes(
     assert car.charging is False
     assert state_of(hass, STATUS) == "waiting_for_sun"
     assert state_of(hass, DECISION) == "stop_solar"
-    assert events[-1].data["detail"] == "surplus 0.1 kW"
+    assert (events[-1].data["detail"], events[-1].data["kw"]) == ("surplus", 0.1)
     assert smart.vehicle(MODEL_Y_ID).solar is not None
 
 
@@ -196,7 +196,7 @@ async def test_the_daily_command_budget_holds(
     assert state_of(hass, DECISION) == "stop_solar"
     decision = hass.states.get(DECISION)
     assert decision is not None
-    assert decision.attributes["detail"] == "no reading"
+    assert (decision.attributes["detail"], decision.attributes["kw"]) == ("no_reading", None)
 
     sun(hass, SOLAR_SOURCE_GRID, 4.0)
     await advance_to(advance, FROZEN_NOW + 60 * MINUTE)

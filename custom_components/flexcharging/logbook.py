@@ -11,8 +11,8 @@ from homeassistant.components.logbook import (
 )
 from homeassistant.core import Event, HomeAssistant, callback
 
-from .const import DOMAIN, EVENT_CHARGING_DECISION, EVENT_CHARGING_PROBLEM
-from .smart_charging.model import Decision, Problem
+from .const import DOMAIN, EVENT_CHARGING_DECISION, EVENT_CHARGING_PROBLEM, Refusal
+from .smart_charging.model import REFUSED_PREFIX, Decision, Problem
 from .texts import cached_text
 
 # Their texts are the "common" translations logbook_<decision> and logbook_cause_<problem>.
@@ -20,6 +20,32 @@ DECISIONS = frozenset(decision.value for decision in Decision)
 # Decisions whose detail is the other car of a shared charger: their text names it.
 ABOUT_OTHER_CAR = frozenset({Decision.STOP_FOR_OTHER_CAR.value, Decision.WAIT_FOR_OTHER_CAR.value})
 CAUSES = frozenset(problem.value for problem in Problem)
+# Decision details with a text of their own, logbook_detail_<code> ({kw} where it has a power).
+DETAILS = frozenset(
+    {
+        *(refusal.value for refusal in Refusal),
+        "no_effect",
+        Problem.TOO_MANY_COMMANDS.value,
+        "charging_started_elsewhere",
+        "charging_stopped_elsewhere",
+        "charging_switch",
+        "start_charging_now",
+        "skip_tonight",
+        "surplus",
+        "room",
+        "no_reading",
+    }
+)
+
+
+def detail_text(hass: HomeAssistant, detail: str, kw: object = None) -> str:
+    """A decision's detail in Home Assistant's language (an unknown one as it is)."""
+    if detail.startswith(REFUSED_PREFIX):
+        reason = detail_text(hass, detail.removeprefix(REFUSED_PREFIX))
+        return cached_text(hass, "logbook_detail_failed", reason=reason)
+    if detail in DETAILS:
+        return cached_text(hass, f"logbook_detail_{detail}", kw="?" if kw is None else kw)
+    return detail
 
 
 @callback
@@ -42,7 +68,7 @@ def async_describe_events(
         else:
             message = cached_text(hass, "logbook_unknown_decision", decision=decision or "?")
         if detail:
-            message = f"{message} ({detail})"
+            message = f"{message} ({detail_text(hass, str(detail), data.get('kw'))})"
         return {
             LOGBOOK_ENTRY_NAME: data.get("vehicle") or "FlexCharging",
             LOGBOOK_ENTRY_MESSAGE: message,

@@ -212,7 +212,11 @@ def _solar_attributes(smart: SmartChargingState) -> dict[str, Any]:
 
 def _decision_attributes(smart: SmartChargingState) -> dict[str, Any]:
     record = smart.last_decision
-    return {"at": record.at if record else None, "detail": record.detail if record else None}
+    return {
+        "at": record.at if record else None,
+        "detail": record.detail if record else None,
+        "kw": record.kw if record else None,
+    }
 
 
 SMART_SENSORS: tuple[SmartSensorDescription, ...] = (

@@ -54,12 +54,17 @@ class SmartAlerts:
         """Hear the answers tapped in the Mobile App (until the callback returned is called)."""
         return self.hass.bus.async_listen(EVENT_NOTIFICATION_ACTION, self._on_notification_action)
 
-    def record(self, vehicle_id: str, decision: Decision, detail: str | None) -> None:
-        """Keep the decision, log it, and put it in the logbook."""
+    def record(
+        self, vehicle_id: str, decision: Decision, detail: str | None, *, kw: float | None = None
+    ) -> None:
+        """Keep the decision, log it, and put it in the logbook.
+
+        `detail` is a code (the logbook translates it); `kw` the power it is about, if any.
+        """
         state = self.manager.vehicle(vehicle_id)
-        state.last_decision = DecisionRecord(decision, dt_util.utcnow(), detail)
+        state.last_decision = DecisionRecord(decision, dt_util.utcnow(), detail, kw)
         name, device_id = self.names(vehicle_id)
-        LOGGER.debug("Smart charging, %s: %s (%s)", name, decision.value, detail or "-")
+        LOGGER.debug("Smart charging, %s: %s (%s %s)", name, decision.value, detail or "-", kw)
         self.hass.bus.async_fire(
             EVENT_CHARGING_DECISION,
             {
@@ -68,6 +73,7 @@ class SmartAlerts:
                 "vehicle": name,
                 "decision": decision.value,
                 "detail": detail,
+                "kw": kw,
             },
         )
 

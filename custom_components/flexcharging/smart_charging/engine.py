@@ -378,8 +378,14 @@ class SmartChargingEngine:
         state.session, state.status = step.session, step.status
         if step.decision is not None:
             state.house_room_kw = self.site.vehicle(vehicle_id).limit.room_kw
-            detail = step.detail or solar_detail(step, state) or site_detail(step.decision, state)
-            self.alerts.record(vehicle_id, step.decision, detail)
+            detail, kw = (
+                (step.detail, None)
+                if step.detail
+                else (
+                    solar_detail(step, state) or site_detail(step.decision, state) or (None, None)
+                )
+            )
+            self.alerts.record(vehicle_id, step.decision, detail, kw=kw)
         elif step.waiting_for is not None and step.waiting_for != state.waiting_for:
             self.alerts.record(vehicle_id, Decision.WAIT_FOR_OTHER_CAR, step.waiting_for)
         state.waiting_for = step.waiting_for

@@ -256,13 +256,18 @@ class Departure:
     event: str | None = None  # the calendar event's summary
 
 
+# The detail of a decision whose command was refused: this prefix and the Refusal's value.
+REFUSED_PREFIX = "failed: "
+
+
 @dataclass(frozen=True, slots=True)
 class DecisionRecord:
     """One decision of the executor."""
 
     decision: Decision
     at: datetime
-    detail: str | None = None
+    detail: str | None = None  # a code: a refusal, "surplus", "room", another car's name, ...
+    kw: float | None = None  # the surplus or the room under the site limit the detail names
 
 
 class Hold(StrEnum):

@@ -19,6 +19,7 @@ from ..const import Refusal
 from ..planner import BlockReason, ChargePlan
 from .estimates import target_for
 from .model import (
+    REFUSED_PREFIX,
     START_FOR_REASON,
     Decision,
     Hold,
@@ -338,7 +339,7 @@ def after_command(step: Step, refusal: Refusal | None) -> Step:
             problem=problem_cause(refusal),
         )
     assert step.status_if_refused is not None
-    return replace(step, status=step.status_if_refused, detail=f"failed: {refusal.value}")
+    return replace(step, status=step.status_if_refused, detail=f"{REFUSED_PREFIX}{refusal.value}")
 
 
 def problem_cause(refusal: Refusal | None) -> Problem:

@@ -239,8 +239,10 @@ class SiteInputs:
         }
 
 
-def site_detail(decision: Decision | None, state: SmartChargingState) -> str | None:
-    """The room a pause for the site limit was made on (for the logbook)."""
+def site_detail(
+    decision: Decision | None, state: SmartChargingState
+) -> tuple[str, float | None] | None:
+    """The room a pause for the site limit was made on: ("room", kW)."""
     if decision is not Decision.STOP_HOUSE_AT_LIMIT or state.house_room_kw is None:
         return None
-    return f"room {state.house_room_kw:.1f} kW"
+    return ("room", round(state.house_room_kw, 1))

@@ -253,9 +253,9 @@ def car_power(state: SmartChargingState, vehicle: VehicleData) -> float:
     return state.learned.power_kw or control.DEFAULT_CAR_POWER_KW
 
 
-def solar_detail(step: Step, state: SmartChargingState) -> str | None:
-    """The surplus a solar start or stop was made on (for the logbook)."""
+def solar_detail(step: Step, state: SmartChargingState) -> tuple[str, float | None] | None:
+    """The surplus a solar start or stop was made on: ("surplus", kW) or ("no_reading", None)."""
     if step.decision not in (Decision.START_SOLAR, Decision.STOP_SOLAR) or not state.solar:
         return None
     surplus = state.solar.surplus_kw
-    return "no reading" if surplus is None else f"surplus {surplus:.1f} kW"
+    return ("no_reading", None) if surplus is None else ("surplus", round(surplus, 1))
