@@ -72,6 +72,11 @@ async def test_entities_show_what_parsed(
         assert vehicle.signal_problems == {}
         assert "could not be read" not in caplog.text
 
+    # The Model 3 lacks the smartcar.com key. A phone key's signal is only a hint (audit A7):
+    # never "paired" without Smartcar's word.
+    model_3_key = state("sensor.2023_tesla_model_3_virtual_key")
+    assert model_3_key == ("unconfirmed" if variant == "phone_key_signal" else "missing")
+
     # The same variant pushed: Smartcar verifies a webhook to Home Assistant's receiver and
     # delivers the car's next change.
     client = await hass_client_no_auth()
