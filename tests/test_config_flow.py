@@ -1457,6 +1457,22 @@ async def test_webhook_disabled_or_errors_elsewhere(hass: HomeAssistant, user: U
     await user.settle()
 
 
+async def test_verified_after_the_webhook_step(hass: HomeAssistant, user: User) -> None:
+    """Smartcar verifies while the flow shows "not verified yet": the entry records it (A2)."""
+    state = user.smartcar.state
+    await user_to_webhook_step(user, vehicles=[ID4_ID])
+    hook = await user.create_smartcar_webhook(verify=False)
+    result = await user.configure({CONF_SMARTCAR_WEBHOOK_ID: hook})
+    assert result["step_id"] == "webhook_unverified"
+    assert await state.verify_webhook(hook)  # the user presses Verify in the dashboard now
+    result = await user.configure({})
+    assert result["step_id"] == "vehicles"
+    result = await user.configure({})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_WEBHOOK_VERIFIED] is True
+    await user.settle()
+
+
 async def test_no_subscription_call_exists(hass: HomeAssistant, user: User) -> None:
     """Both documented subscription calls answer 404 (audit A5): the error names both calls."""
     await user_to_webhook_step(user, vehicles=[ID4_ID])

@@ -255,7 +255,28 @@ async def test_failing_signatures_raise_a_repair_until_one_passes(
     assert battery(hass) == "90.0"
 
 
-async def test_signature_failures_of_an_unverified_webhook_suspect_the_token(
+async def post_mis_signed(post_webhook: Post, times: int) -> None:
+    """Post `times` deliveries signed with a token that is not the AMT."""
+    for _ in range(times):
+        payload = state_event(MODEL_Y_ID, [soc(90, datetime.now(UTC))])
+        await post_webhook(payload, signature=sign("another-token", json.dumps(payload).encode()))
+
+
+def signature_repair(issue_registry: ir.IssueRegistry, entry: MockConfigEntry) -> str | None:
+    """The signature repair's translation key, if it is raised."""
+    issue = issue_registry.async_get_issue(DOMAIN, webhook_signature_issue_id(entry.entry_id))
+    return issue.translation_key if issue else None
+
+
+@pytest.mark.parametrize(
+    ("stored", "first_repair"),
+    [
+        (False, "webhook_signature_failing_unverified"),  # the flow saw no VERIFY
+        (None, "webhook_signature_failing_unknown"),  # an entry from before it was recorded
+    ],
+    ids=["unverified", "older_entry"],
+)
+async def test_signature_failures_of_a_webhook_not_known_verified(
     hass: HomeAssistant,
     credentials: None,
     *,
@@ -263,29 +284,33 @@ async def test_signature_failures_of_an_unverified_webhook_suspect_the_token(
     config_entry: MockConfigEntry,
     post_webhook: Post,
     issue_registry: ir.IssueRegistry,
+    stored: bool | None,
+    first_repair: str,
 ) -> None:
-    """Set up without FlexCharging answering Smartcar's VERIFY: the token is the first suspect.
+    """No VERIFY known to have passed: the token is the first suspect (the only one if none did).
 
-    Once a VERIFY is answered ("Verify webhook again"), the repair explains the v3 condition.
+    Once a VERIFY is answered ("Verify webhook again"), the repair explains the v3 condition,
+    and the entry keeps that across a restart.
     """
-    hass.config_entries.async_update_entry(
-        config_entry, data={**config_entry.data, CONF_WEBHOOK_VERIFIED: False}
-    )
+    data = {**config_entry.data, CONF_WEBHOOK_VERIFIED: stored}
+    if stored is None:
+        del data[CONF_WEBHOOK_VERIFIED]
+    hass.config_entries.async_update_entry(config_entry, data=data)
     await setup_integration(hass, config_entry)
-    issue_id = webhook_signature_issue_id(config_entry.entry_id)
-    for _ in range(5):
-        payload = state_event(MODEL_Y_ID, [soc(90, datetime.now(UTC))])
-        await post_webhook(payload, signature=sign("another-token", json.dumps(payload).encode()))
-    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
-    assert issue is not None
-    assert issue.translation_key == "webhook_signature_failing_unverified"
+    await post_mis_signed(post_webhook, 5)
+    assert signature_repair(issue_registry, config_entry) == first_repair
 
     await press_verify_again(hass)
     response = await post_webhook(verify_event("abc123"), signature="")
     assert response.status == HTTPStatus.OK
-    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
-    assert issue is not None
-    assert issue.translation_key == "webhook_signature_failing"
+    assert signature_repair(issue_registry, config_entry) == "webhook_signature_failing"
+    assert config_entry.data[CONF_WEBHOOK_VERIFIED] is True
+
+    assert await hass.config_entries.async_reload(config_entry.entry_id)
+    await hass.async_block_till_done()
+    ir.async_delete_issue(hass, DOMAIN, webhook_signature_issue_id(config_entry.entry_id))
+    await post_mis_signed(post_webhook, 5)
+    assert signature_repair(issue_registry, config_entry) == "webhook_signature_failing"
 
 
 async def test_origin_override_is_logged_at_setup(

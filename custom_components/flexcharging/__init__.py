@@ -28,7 +28,7 @@ from .const import (
 )
 from .coordinator import FlexChargingCoordinator
 from .entity_backend import EntityVehicleCoordinator
-from .issues import sync_webhook_signature_issue
+from .issues import sync_webhook_signature_issue, webhook_verified
 from .models import (
     FlexChargingConfigEntry,
     FlexChargingRuntime,
@@ -121,8 +121,9 @@ async def _async_setup(
         receiver = PushReceiver(
             entry.data[CONF_MANAGEMENT_TOKEN],
             coordinator.async_handle_event,
-            verified=bool(entry.data.get(CONF_WEBHOOK_VERIFIED)),
+            verified=entry.data.get(CONF_WEBHOOK_VERIFIED),  # None: an older entry, not known
             on_signature_failures=partial(sync_webhook_signature_issue, hass, entry.entry_id),
+            on_verified=partial(webhook_verified, hass, entry),
         )
         entry.runtime_data.receiver = receiver
         entry.async_on_unload(async_register_receiver(hass, webhook_id, "FlexCharging", receiver))

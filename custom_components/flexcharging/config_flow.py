@@ -170,7 +170,8 @@ class FlexChargingConfigFlow(
         self._receiver: PushReceiver | None = None  # registered by this flow, during setup
         self._verifier: PushReceiver | None = None  # whichever receiver answers this flow's VERIFY
         self._verifications_before = 0
-        self._webhook_verified = False  # Smartcar's VERIFY of the chosen webhook was answered
+        # Smartcar's VERIFY of the chosen webhook was answered (None: not known, an older entry).
+        self._webhook_verified: bool | None = False
         self._unregister: CALLBACK_TYPE | None = None  # of the flow's receiver
         self._smartcar_webhook_id: str | None = None
         self._failed_call = ""  # the Smartcar call the last webhook error is about
@@ -515,8 +516,14 @@ class FlexChargingConfigFlow(
                     CONF_SMARTCAR_WEBHOOK_ID
                 )
                 self._smartcar_webhook_id = smartcar_webhook_id
+                reference = self._reference_data()
+                same_token = (
+                    reference.get(CONF_MANAGEMENT_TOKEN) == self._application[CONF_MANAGEMENT_TOKEN]
+                )
                 self._webhook_verified = self._verified_in_flow() or (
-                    not new_webhook and bool(self._reference_data().get(CONF_WEBHOOK_VERIFIED))
+                    reference.get(CONF_WEBHOOK_VERIFIED)
+                    if not new_webhook and same_token
+                    else False
                 )
                 if new_webhook and not self._verified_in_flow():
                     return await self.async_step_webhook_unverified()
@@ -784,6 +791,8 @@ class FlexChargingConfigFlow(
     # --- 7. the entry ------------------------------------------------------------------------
 
     async def _async_finish(self) -> ConfigFlowResult:
+        if self._smartcar_webhook_id is not None and self._verified_in_flow():
+            self._webhook_verified = True  # Smartcar verified after the webhook step
         self._release_webhook()  # the entry registers the same webhook for good when it sets up
         if confirmed := {
             vehicle_id: dt_util.utcnow()

@@ -6,11 +6,12 @@ from collections.abc import Mapping
 import hashlib
 
 from homeassistant.components.repairs import repairs_flow_manager
-from homeassistant.core import HomeAssistant
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 
 from .api import KeyState
-from .const import DOMAIN, SMARTCAR_DASHBOARD_URL
+from .const import CONF_WEBHOOK_VERIFIED, DOMAIN, SMARTCAR_DASHBOARD_URL
 from .models import VehicleData
 
 
@@ -181,18 +182,37 @@ def delete_vehicle_issues(hass: HomeAssistant, vehicle_id: str) -> None:
     ir.async_delete_issue(hass, DOMAIN, budget_issue_id(vehicle_id))
 
 
+WEBHOOK_SIGNATURE_KEYS: dict[bool | None, str] = {
+    True: "webhook_signature_failing",
+    False: "webhook_signature_failing_unverified",
+    None: "webhook_signature_failing_unknown",
+}
+
+
+@callback
+def webhook_verified(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Smartcar's VERIFY was answered: keep that with the entry, and say so in a raised repair."""
+    if entry.data.get(CONF_WEBHOOK_VERIFIED) is not True:
+        hass.config_entries.async_update_entry(
+            entry, data={**entry.data, CONF_WEBHOOK_VERIFIED: True}
+        )
+    if ir.async_get(hass).async_get_issue(DOMAIN, webhook_signature_issue_id(entry.entry_id)):
+        sync_webhook_signature_issue(hass, entry.entry_id, failing=True, verified=True)
+
+
 def webhook_signature_issue_id(entry_id: str) -> str:
     """The repair issue of an entry whose Smartcar deliveries keep failing the signature."""
     return f"webhook_signature_failing_{entry_id}"
 
 
 def sync_webhook_signature_issue(
-    hass: HomeAssistant, entry_id: str, failing: bool, verified: bool
+    hass: HomeAssistant, entry_id: str, failing: bool, verified: bool | None
 ) -> None:
     """Raise the signature repair while signed deliveries keep failing; clear it after one passes.
 
     After a VERIFY FlexCharging answered, the token matched: the failures are the condition
-    reported for real v3 applications (audit A2). Without one, the token is the first suspect.
+    reported for real v3 applications (audit A2). Without one, the token is the first suspect;
+    not known (an entry from before this was recorded): both, token first.
     """
     issue_id = webhook_signature_issue_id(entry_id)
     if not failing:
@@ -204,8 +224,6 @@ def sync_webhook_signature_issue(
         issue_id,
         is_fixable=False,
         severity=ir.IssueSeverity.WARNING,
-        translation_key="webhook_signature_failing"
-        if verified
-        else "webhook_signature_failing_unverified",
+        translation_key=WEBHOOK_SIGNATURE_KEYS[verified],
         learn_more_url=SMARTCAR_DASHBOARD_URL,
     )

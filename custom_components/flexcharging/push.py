@@ -73,24 +73,26 @@ class PushReceiver:
         on_event: EventHandler,
         *,
         clock: Clock = time.monotonic,
-        verified: bool = False,
-        on_signature_failures: Callable[[bool, bool], None] | None = None,
+        verified: bool | None = False,
+        on_signature_failures: Callable[[bool, bool | None], None] | None = None,
+        on_verified: Callable[[], None] | None = None,
     ) -> None:
         """Receive deliveries signed with the Application Management Token.
 
-        `verified`: Smartcar's VERIFY of this webhook was answered (when it was set up).
+        `verified`: Smartcar's VERIFY of this webhook was answered (None: not known).
         `on_signature_failures(failing, verified)` is told when signed deliveries start or stop
-        failing the signature.
+        failing the signature; `on_verified` when a VERIFY is answered.
         """
         self._management_token = management_token
         self._on_event = on_event
         self._clock = clock
         self._on_signature_failures = on_signature_failures
+        self._on_verified = on_verified
         self._seen = EventDeduplicator()
         self._verify_until: float | None = None
         self._verify_token = management_token  # the AMT a VERIFY is answered with
         self._last_rejection_log: float | None = None
-        self.verified = verified  # a VERIFY was answered, at setup or since
+        self.verified: bool | None = verified  # a VERIFY was answered, at setup or since
         self.verifications = 0  # VERIFYs answered
         self.accepted = 0
         self.rejected = 0
@@ -153,8 +155,8 @@ class PushReceiver:
             return self._reject("VERIFY challenge of an unexpected shape", HTTPStatus.BAD_REQUEST)
         self.verified = True
         self.verifications += 1
-        if self.signature_failures >= SIGNATURE_FAILURES_FOR_ISSUE:
-            self._report_signature_failures(failing=True)  # now known to be verified
+        if self._on_verified is not None:
+            self._on_verified()
         LOGGER.info("Answered Smartcar's webhook verification")
         return web.json_response(challenge_response(self._verify_token, event.challenge))
 
