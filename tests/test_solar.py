@@ -83,10 +83,13 @@ def sun(hass: HomeAssistant, source: str, export_kw: float) -> None:
         hass.states.async_set(HOUSE, "1000", WATTS)
 
 
-def entry_with(hass: HomeAssistant, options: dict[str, Any]) -> MockConfigEntry:
+def entry_with(
+    hass: HomeAssistant, options: dict[str, Any], entry_id: str | None = None
+) -> MockConfigEntry:
     """A config entry without prices, with the given solar options."""
     entry = MockConfigEntry(
         domain=DOMAIN,
+        entry_id=entry_id,
         title="FlexCharging",
         unique_id="0f4b9c1e-5a8d-4e2f-9b3a-7c6d5e4f3a21",
         data=entry_data(),
@@ -101,12 +104,16 @@ def entry_with(hass: HomeAssistant, options: dict[str, Any]) -> MockConfigEntry:
 
 
 async def start(
-    hass: HomeAssistant, emulator: Emulator, options: dict[str, Any], source: str
+    hass: HomeAssistant,
+    emulator: Emulator,
+    options: dict[str, Any],
+    source: str,
+    entry_id: str | None = None,
 ) -> SmartChargingManager:
     """FlexCharging with solar charging on, the sun not yet out, the Model Y managed to 75 %."""
     emulator.state.patch_vehicle(MODEL_Y_ID, {"charge_power_kw": 3.7})
     sun(hass, source, -0.5)
-    entry = entry_with(hass, options)
+    entry = entry_with(hass, options, entry_id)
     await setup_integration(hass, entry)
     await hass.async_block_till_done(wait_background_tasks=True)
     await manage(hass, target=75)
@@ -321,6 +328,22 @@ def solcast(start: datetime, kw: list[float]) -> dict[str, Any]:
     }
 
 
+async def waits_for_the_sunny_hours(
+    hass: HomeAssistant, emulator: Emulator, advance_both: Advance
+) -> None:
+    """2 kW of surplus does not start the car while the plan's sunny hours promise 2.5 kW (it
+    says so); 2.6 kW does."""
+    sun(hass, SOLAR_SOURCE_GRID, 2.0)
+    await advance_to(advance_both, FROZEN_NOW + 5 * MINUTE)
+    assert commands(emulator, "start") == 0
+    status = hass.states.get(STATUS)
+    assert status is not None
+    assert (status.state, status.attributes["solar_waits_for_kw"]) == ("waiting_for_sun", 2.5)
+    sun(hass, SOLAR_SOURCE_GRID, 2.6)
+    await advance_to(advance_both, FROZEN_NOW + 8 * MINUTE)
+    assert commands(emulator, "start") == 1
+
+
 @pytest.mark.usefixtures("credentials")
 async def test_a_forecast_moves_the_plan_into_the_sun(
     hass: HomeAssistant,
@@ -348,15 +371,7 @@ async def test_a_forecast_moves_the_plan_into_the_sun(
 
     # 2 kW of surplus would start the car without a forecast (1.48 kW), not before the sunny
     # hours' 2.5 kW; 2.6 kW does.
-    sun(hass, SOLAR_SOURCE_GRID, 2.0)
-    await advance_to(advance, FROZEN_NOW + 5 * MINUTE)
-    assert commands(frozen_emulator, "start") == 0
-    status = hass.states.get(STATUS)
-    assert status is not None
-    assert (status.state, status.attributes["solar_waits_for_kw"]) == ("waiting_for_sun", 2.5)
-    sun(hass, SOLAR_SOURCE_GRID, 2.6)
-    await advance_to(advance, FROZEN_NOW + 8 * MINUTE)
-    assert commands(frozen_emulator, "start") == 1
+    await waits_for_the_sunny_hours(hass, frozen_emulator, advance)
     status = hass.states.get(STATUS)
     assert status is not None
     assert (status.state, status.attributes.get("solar_waits_for_kw")) == ("solar_charging", None)
@@ -464,3 +479,80 @@ async def test_options_forecast(hass: HomeAssistant, init_integration: MockConfi
     result = await hass.config_entries.options.async_configure(result["flow_id"], answer)
     await hass.async_block_till_done(wait_background_tasks=True)
     assert CONF_SOLAR_FORECAST_ENTITY not in entry.options
+
+
+def learned_day(hourly_kw: dict[int, float], night_kw: float = -0.3) -> dict[str, list[float]]:
+    """A day of the sun learned from the meter, as stored: each local hour's mean surplus."""
+    kw = [hourly_kw.get(hour, night_kw) for hour in range(24)]
+    return {"energy": [value * 3600 for value in kw], "seconds": [3600.0] * 24}
+
+
+@pytest.mark.usefixtures("credentials")
+async def test_the_sun_learned_from_the_meter_moves_the_plan_into_it(
+    hass: HomeAssistant,
+    frozen_emulator: Emulator,
+    connected_fleet: Emulator,
+    advance: Advance,  # noqa: F811 (the fixture)
+    hass_storage: dict[str, Any],
+) -> None:
+    """Without a forecast entity, yesterday's surplus (stored, read after a restart) is what
+    the plan expects today: the same plan and start bar as with a forecast of that sun."""
+    # Yesterday (local, UTC-7) 03:00-05:00 exported 2.5 kW, then 0.5 kW for two hours: the
+    # forecast of test_a_forecast_moves_the_plan_into_the_sun less its house's 0.5 kW.
+    entry_id = "sun-learned"
+    hass_storage[f"{DOMAIN}.{entry_id}.smart_charging"] = {
+        "version": 1,
+        "key": f"{DOMAIN}.{entry_id}.smart_charging",
+        "data": {
+            "vehicles": {},
+            "sun": {"2026-06-09": learned_day({3: 2.5, 4: 2.5, 5: 0.5, 6: 0.5})},
+        },
+    }
+    options = {**GRID_OPTIONS, CONF_FEED_IN_TARIFF: 0.08}
+    await start(hass, frozen_emulator, options, SOLAR_SOURCE_GRID, entry_id)
+    entry = hass.config_entries.async_get_entry(entry_id)
+    assert entry is not None
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    assert diagnostics["sun"] == {"forecast_periods": 0, "learned_days": ["2026-06-09"]}
+    # Without it the plan would charge 12:42-14:00 (test_a_malformed_forecast_...).
+    assert state_of(hass, NEXT_START) == "2026-06-10T10:42:00+00:00"
+    assert state_of(hass, NEXT_END) == "2026-06-10T12:00:00+00:00"
+    await waits_for_the_sunny_hours(hass, frozen_emulator, advance)
+
+
+@pytest.mark.usefixtures("credentials")
+async def test_the_meter_teaches_the_sun_and_it_is_stored(
+    hass: HomeAssistant,
+    frozen_emulator: Emulator,
+    connected_fleet: Emulator,
+    advance: Advance,  # noqa: F811 (the fixture)
+    hass_storage: dict[str, Any],
+) -> None:
+    """Each reading counts until the next, per local hour, also while the meter is silent (it
+    is read again every 15 minutes); the car's own draw counts as surplus (it would otherwise be
+    exported); each new hour stores the history."""
+    await start(hass, frozen_emulator, GRID_OPTIONS, SOLAR_SOURCE_GRID)
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    key = f"{DOMAIN}.{entry.entry_id}.smart_charging"
+    # 02:30-03:00 local: 0.3 kW exported, then 0.4 kW (too little to start the car on the sun);
+    # from 03:15 the car charges (3.7 kW, started by the user) on the same 0.4 kW of sun: the
+    # meter imports 3.3 kW and says nothing more until past 04:00.
+    sun(hass, SOLAR_SOURCE_GRID, 0.3)
+    await advance_to(advance, FROZEN_NOW + 15 * MINUTE)
+    sun(hass, SOLAR_SOURCE_GRID, 0.4)
+    await advance_to(advance, FROZEN_NOW + 45 * MINUTE)
+    assert commands(frozen_emulator, "start") == 0
+    await hass.services.async_call(
+        "switch", "turn_on", {"entity_id": "switch.2024_tesla_model_y_charging"}, blocking=True
+    )
+    sun(hass, SOLAR_SOURCE_GRID, 0.4 - 3.7)
+    await advance_to(advance, FROZEN_NOW + 95 * MINUTE)
+    stored = hass_storage[key]["data"]["sun"]["2026-06-10"]
+    assert stored["seconds"][2] == pytest.approx(1800, abs=60)
+    assert stored["energy"][2] / stored["seconds"][2] == pytest.approx(
+        (15 * 0.3 + 15 * 0.4) / 30, abs=0.05
+    )
+    # 03:00-04:00, the meter silent since 03:15: the sun's 0.4 kW throughout.
+    assert commands(frozen_emulator, "start") == 1
+    assert stored["seconds"][3] == pytest.approx(3600, abs=60)
+    assert stored["energy"][3] / stored["seconds"][3] == pytest.approx(0.4, abs=0.05)

@@ -169,6 +169,7 @@ async def async_get_config_entry_diagnostics(
         },
         "price_problem": entry.runtime_data.smart_charging.prices.problem,
         "site": entry.runtime_data.smart_charging.site.diagnostics(),
+        "sun": entry.runtime_data.smart_charging.solar.diagnostics(),
         "vehicles": [
             _vehicle(
                 vehicle,

@@ -8,11 +8,14 @@ planner (`planner.py`, no prices, latest first) plans what the sun will not cove
 departure, and the policy (`smart_charging/policy.py`) decides the start or stop; a command
 takes effect at once.
 
-Each week runs three times: start/stop only; start/stop with an hourly solar forecast (each
-hour's mean production, off by up to 20 % either way: the planner places the charge in the
-sunniest hours, `solar_forecast.py`, and the start waits for a surplus as good as theirs); and
-with a charging-current entity (the current follows the surplus from 6 A up to the car's
-maximum, set at most once a minute; no forecast, as in the integration).
+Each week runs four times: start/stop only, which (as the integration without a forecast
+entity) expects the sun of the last days seen by the meter (`sun_history.py`: three days of the
+same season and weather before the week, then the week's own); start/stop with an hourly solar
+forecast (each hour's mean production, off by up to 20 % either way: the planner places the
+charge in the sunniest hours, `solar_forecast.py`, and the start waits for a surplus as good as
+theirs); and with a charging-current entity (the current follows the surplus from 6 A up to
+the car's maximum, set at most once a minute; nothing learned is used, as in the integration),
+without and with the forecast.
 
 Printed per scenario and car: the share of the car's energy that came from solar surplus, the
 same for a perfect-foresight optimum, commands per day and requests per month (each command
@@ -28,8 +31,8 @@ commands than the budget and the commands' requests fit the plan; the solar ener
 85 % of the optimum's by start/stop for the 3.7 kW car, and with a forecast for the 3.7 and
 7.4 kW cars, and at least 95 % with a current entity for the one-phase cars (3.7 and 7.4 kW).
 Printed as known limits, not checked: the 7.4 and 11 kW cars by start/stop without a forecast
-(the energy the sun does not cover is bought at the end, while the optimum places it in the
-sunniest hours at partial surplus), the 11 kW car with a forecast (in mixed weather the optimum
+(the optimum places the energy the sun does not cover in the sunniest hours at partial surplus;
+the sun learned from past days finds those hours in steady weather, not between today's clouds), the 11 kW car with a forecast (in mixed weather the optimum
 picks the sunny minutes between clouds, an hourly forecast cannot), and the 11 kW three-phase
 car with a current entity (its lowest current, 6 A on three phases, is 4.1 kW).
 Then the site limit (`bench_site.py`): two winter weeks of evenings at ten-second steps.
@@ -64,10 +67,12 @@ from custom_components.flexcharging.smart_charging.solar import (
     update,
 )
 from custom_components.flexcharging.smart_charging.solar_forecast import (
+    EXPECTED_HOUSE_KW,
     following_bar,
     solar_prices,
     sun_bar,
 )
+from custom_components.flexcharging.smart_charging.sun_history import DAYS_KEPT, SunHistory
 from tests.benchmarks import bench_site
 
 MINUTE = timedelta(minutes=1)
@@ -96,7 +101,8 @@ class Mode:
 
 MODES = (
     Mode(
-        "Start/stop only (the optimum: perfect foresight, the same command budget):",
+        "Start/stop only, the sun learned from the meter (the optimum: perfect foresight, the "
+        "same command budget):",
         current=False,
         forecast=False,
         share=OPTIMUM_SHARE,
@@ -256,13 +262,9 @@ def simulate(
     house = house_profile(rng)
     surplus = pv - house  # what is exported before the car (negative: imported)
     start = datetime.combine(season.monday, datetime.min.time(), UTC)
-    # As the integration: a forecast only without a current entity (solar_inputs.py).
-    periods = forecast_of(pv, start, random.Random(f"{season.name} {weather}"))
-    prices = (
-        solar_prices([], periods, car_kw=car_kw, feed_in=FEED_IN)
-        if forecast and not current
-        else []
-    )
+    forecast_periods = forecast_of(pv, start, random.Random(f"{season.name} {weather}"))
+    history = warmed_up_history(season, weather, start)
+    recorded = 0  # the minutes of the week the history has seen
     outcome = Outcome(solar_commands_by_day={})
     solar = SolarState()
     settings = SmartSettings(managed=True, target=TARGET, minimum=0)
@@ -275,6 +277,27 @@ def simulate(
         last = first + round(plug.hours * 60)
         soc = TARGET - plug.need_kwh / CAPACITY_KWH * 100
         deadline = start + last * MINUTE
+        # Without a forecast entity, the sun learned from the meter (sun_history.py): the days
+        # before the session's, three of them before the week with the same weather.
+        while recorded < plug.day * 1440:
+            history.record(start + recorded * MINUTE, float(surplus[recorded]))
+            recorded += 1
+        # (With a current entity the car follows the sun as it comes: nothing learned is used.)
+        periods = (
+            forecast_periods
+            if forecast
+            else []
+            if current
+            else history.expected(start + first * MINUTE)
+        )
+        # As the integration: the sun as prices only without a current entity (solar_inputs.py).
+        # A forecast is of production, the learned sun already of the surplus.
+        house_kw = EXPECTED_HOUSE_KW if forecast else 0.0
+        prices = (
+            []
+            if current
+            else solar_prices([], periods, car_kw=car_kw, feed_in=FEED_IN, house_kw=house_kw)
+        )
         session = Session(plugged=False)
         charging = False
         amps, last_set = limits.maximum, None
@@ -297,11 +320,17 @@ def simulate(
             )
             block = plan.current_or_next(now) if plan else None
             bar = (
-                sun_bar([(b.start, b.end) for b in plan.blocks], periods, now=now, car_kw=car_kw)
-                if forecast and plan and not current
+                sun_bar(
+                    [(b.start, b.end) for b in plan.blocks],
+                    periods,
+                    now=now,
+                    car_kw=car_kw,
+                    house_kw=house_kw,
+                )
+                if plan and not current
                 else None
             )
-            if forecast and current and plan:
+            if current and plan:
                 bar = following_bar(
                     periods,
                     now=now,
@@ -309,6 +338,7 @@ def simulate(
                     car_kw=car_kw,
                     min_kw=minimum_power(limits, learned),
                     need_kwh=plan.needed_hours * car_kw,
+                    house_kw=house_kw,
                 )
             wants: bool | None = None
             if soc < TARGET - 0.01:
@@ -375,6 +405,17 @@ def simulate(
         else:
             outcome.optimum_kwh += optimum(surplus[first:last], car_kw, plug.need_kwh, blocks)
     return outcome, spent
+
+
+def warmed_up_history(season: Season, weather: str, start: datetime) -> SunHistory:
+    """The meter's history of the days before the week: the same season and weather."""
+    rng = random.Random(f"before {season.name} {weather}")
+    surplus = pv_profile(season, weather, rng) - house_profile(rng)
+    history = SunHistory()
+    before = start - DAYS_KEPT * timedelta(days=1)
+    for minute in range(DAYS_KEPT * 1440):
+        history.record(before + minute * MINUTE, float(surplus[minute]))
+    return history
 
 
 def forecast_of(

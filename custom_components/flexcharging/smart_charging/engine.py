@@ -50,6 +50,7 @@ from .model import (
 from .sharing import shared_charger_of
 from .site_inputs import site_detail
 from .solar_inputs import solar_detail
+from .sun_history import SunHistory
 
 STORAGE_VERSION = 1
 REEVALUATE_EVERY = timedelta(minutes=15)
@@ -111,7 +112,9 @@ class SmartChargingEngine:
 
     async def async_load(self) -> None:
         """Load the stored settings (before the entities read them)."""
-        self._stored = (await self._store.async_load() or {}).get("vehicles", {})
+        stored = await self._store.async_load() or {}
+        self._stored = stored.get("vehicles", {})
+        self.solar.history = SunHistory.from_stored(stored.get("sun"))
 
     async def async_start(self) -> None:
         """Start listening; the first plans once Home Assistant has started.
@@ -186,7 +189,8 @@ class SmartChargingEngine:
         known = set(self.coordinator.data)  # vehicles that left the account are dropped
         stored = {vid: data for vid, data in self._stored.items() if vid in known}
         return {
-            "vehicles": {**stored, **{vid: state.stored() for vid, state in self.vehicles.items()}}
+            "vehicles": {**stored, **{vid: state.stored() for vid, state in self.vehicles.items()}},
+            "sun": self.solar.history.stored(),
         }
 
     # --- triggers ------------------------------------------------------------------------------
@@ -201,7 +205,10 @@ class SmartChargingEngine:
         self._on_coordinator_update()
 
     @callback
-    def _on_timer(self, _: datetime) -> None:
+    def _on_timer(self, now: datetime) -> None:
+        # A meter that reports only on change still holds its reading: the sun learns it.
+        if self.house.record(self.vehicles, self.coordinator.data, now):
+            self._save()
         self._on_coordinator_update()
 
     @callback
@@ -408,6 +415,8 @@ class SmartChargingEngine:
     def _on_power_change(self, event: Event[EventStateChangedData]) -> None:
         """A power reading: evaluate the cars whose solar wish, site pause or current changes."""
         now = dt_util.utcnow()
+        if self.house.record(self.vehicles, self.coordinator.data, now):
+            self._save()
         for vehicle_id, vehicle in list(self.coordinator.data.items()):
             if self.house.changed(vehicle_id, self.vehicle(vehicle_id), vehicle, now):
                 self._schedule_evaluation(vehicle_id)

@@ -42,6 +42,20 @@ class House:
         """The power sensors whose every change is read."""
         return self.solar.entities if self.solar.metered else []
 
+    def record(
+        self,
+        states: Mapping[str, SmartChargingState],
+        vehicles: Mapping[str, VehicleData],
+        now: datetime,
+    ) -> bool:
+        """Learn the sun from a reading (the cars charging at home added back); True: store it."""
+        drawn = sum(
+            car_power(states[vehicle_id], vehicle)
+            for vehicle_id, vehicle in vehicles.items()
+            if vehicle_id in states and vehicle.charging and at_home(self.hass, self.entry, vehicle)
+        )
+        return self.solar.record(now, drawn)
+
     def changed(
         self, vehicle_id: str, state: SmartChargingState, vehicle: VehicleData, now: datetime
     ) -> bool:

@@ -32,12 +32,16 @@ from .model import Decision, Hold, SmartChargingState, SmartStatus
 from .policy import Step
 from .solar import SolarSettings, power_kw, surplus_kw
 from .solar_forecast import (
+    EXPECTED_HOUSE_KW,
     ForecastFormatError,
     following_bar,
     forecast_periods,
     solar_prices,
     sun_bar,
 )
+from .sun_history import SunHistory
+
+type Periods = list[tuple[datetime, datetime, float]]
 
 DEFAULT_COMMANDS_PER_DAY = 4
 
@@ -74,7 +78,11 @@ class SolarInputs:
         # and the plan buys the rest last: placing the plan in the forecast's sunny hours would
         # charge at full power there (scripts/bench-solar: 85 % of the optimum instead of 95 %).
         self.follows_current = bool(options.get(CONF_CURRENT_ENTITY))
-        self._forecast: tuple[State | None, list[tuple[datetime, datetime, float]]] = (None, [])
+        self._forecast: tuple[State | None, Periods] = (None, [])
+        # Without a forecast entity, the sun learned from the meter (sun_history.py); its
+        # expectation is worked out once an hour.
+        self.history = SunHistory()
+        self._learned: tuple[datetime | None, Periods] = (None, [])
         self.feed_in_tariff = float(options.get(CONF_FEED_IN_TARIFF, 0.0))
 
     @property
@@ -190,7 +198,45 @@ class SolarInputs:
         )
         return state.solar.wants
 
-    def forecast(self) -> list[tuple[datetime, datetime, float]]:
+    def record(self, now: datetime, cars_kw: float) -> bool:
+        """Learn a reading of the sun (`cars_kw`: what the cars at home draw now).
+
+        True when it began a new hour (the history is worth storing).
+        """
+        if not self.enabled:
+            return False
+        hour = dt_util.as_local(now).replace(minute=0, second=0, microsecond=0)
+        last = self.history.last
+        self.history.record(dt_util.as_local(now), self.surplus(cars_kw))
+        return last is not None and last[0] < hour
+
+    def sun(self, now: datetime) -> tuple[Periods, float]:
+        """The sun expected ahead and the house's load to take off it.
+
+        A forecast entity's production (less the house's expected load); without one, or while
+        it has no readable forecast, the surplus learned from the meter. With a current entity
+        only a forecast entity's: the car follows the sun as it comes (scripts/bench-solar: the
+        learned sun lowers the one-phase cars' share there).
+        """
+        if periods := self.forecast():
+            return periods, EXPECTED_HOUSE_KW
+        if self.follows_current or not self.enabled:
+            return [], 0.0
+        hour = dt_util.as_local(now).replace(minute=0, second=0, microsecond=0)
+        if self._learned[0] != hour:
+            self._learned = (hour, self.history.expected(dt_util.as_local(now)))
+        return self._learned[1], 0.0
+
+    def diagnostics(self) -> dict[str, Any]:
+        """The forecast's periods read and the whole days learned from the meter."""
+        return {
+            "forecast_periods": len(self.forecast()),
+            "learned_days": [
+                day.isoformat() for day, seen in sorted(self.history.days.items()) if seen.complete
+            ],
+        }
+
+    def forecast(self) -> Periods:
         """The forecast's (start, end, kW) periods; none without an entity or a readable one.
 
         Read once per state of the entity (a meter's every reading asks for it).
@@ -213,16 +259,17 @@ class SolarInputs:
         *,
         min_power_kw: float | None,
     ) -> float | None:
-        """The surplus the forecast says is worth waiting for (None: no forecast, or none).
+        """The surplus the sun ahead says is worth waiting for (None: nothing known, or none).
 
         By start and stop: the least of the plan's sunny hours ahead. With a current entity:
         the least of the sunniest hours until the departure that would hold the plan's need.
         """
-        if not (periods := self.forecast()) or state.plan is None:
+        periods, house_kw = self.sun(now)
+        if not periods or state.plan is None:
             return None
         if min_power_kw is None:
             blocks = [(block.start, block.end) for block in state.plan.blocks]
-            return sun_bar(blocks, periods, now=now, car_kw=power)
+            return sun_bar(blocks, periods, now=now, car_kw=power, house_kw=house_kw)
         if state.deadline is None:
             return None
         return following_bar(
@@ -232,17 +279,21 @@ class SolarInputs:
             car_kw=power,
             min_kw=min_power_kw,
             need_kwh=state.plan.needed_hours * power,
+            house_kw=house_kw,
         )
 
     def with_forecast(self, prices: Sequence[PriceSlot], car_power_kw: float) -> list[PriceSlot]:
-        """The prices with the forecast's sun blended in (`solar_forecast.solar_prices`).
+        """The prices with the sun ahead blended in (`solar_forecast.solar_prices`).
 
-        Without a forecast entity, while it has no readable forecast, or with a current entity
-        (which follows the sun as it comes), the prices alone.
+        With a current entity (which follows the sun as it comes), or while nothing is known of
+        the sun ahead, the prices alone.
         """
-        if self.follows_current or not (periods := self.forecast()):
+        periods, house_kw = self.sun(dt_util.utcnow())
+        if self.follows_current or not periods:
             return list(prices)
-        return solar_prices(prices, periods, car_kw=car_power_kw, feed_in=self.feed_in_tariff)
+        return solar_prices(
+            prices, periods, car_kw=car_power_kw, feed_in=self.feed_in_tariff, house_kw=house_kw
+        )
 
 
 def car_power(state: SmartChargingState, vehicle: VehicleData) -> float:

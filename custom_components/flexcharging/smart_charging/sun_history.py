@@ -1,0 +1,138 @@
+"""The sun learned from the meter: a forecast for users without a forecast entity (pure).
+
+Every surplus reading (what is exported plus what the cars draw) is averaged over time per
+quarter hour of the local day. The mean of the last days' quarter hours is the expected surplus
+of the same quarter hours today and tomorrow (a persistence forecast): the hours the sun reaches
+this roof best, shading and orientation included. The planner then places the charge the sun
+will not cover outside those hours, and the start waits for a surplus as good as them, as with
+a forecast entity (`solar_forecast.py`); without it a morning's partial surplus would take the
+charge before noon (scripts/bench-solar).
+
+Nothing is expected before a whole day was seen; a day changes the expectation by a third.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+import math
+from typing import Any
+
+SLOT = timedelta(hours=1)
+SLOTS_PER_DAY = 24
+DAYS_KEPT = 3
+# A reading stands for at most this long: a meter that stops reporting is not extrapolated (the
+# integration records the meter's state again every 15 minutes, for sensors that report only
+# on change).
+MAX_HOLD = timedelta(minutes=15)
+# A quarter hour counts once readings covered this share of it.
+MIN_COVERED = 0.5
+AHEAD = timedelta(hours=36)
+
+
+@dataclass(slots=True)
+class SunDay:
+    """One local day: per quarter hour, the surplus integrated (kW x s) and the seconds seen."""
+
+    energy: list[float] = field(default_factory=lambda: [0.0] * SLOTS_PER_DAY)
+    seconds: list[float] = field(default_factory=lambda: [0.0] * SLOTS_PER_DAY)
+
+    def mean(self, slot: int) -> float | None:
+        """The mean surplus (kW) of a quarter hour, None when too little of it was seen."""
+        seen = self.seconds[slot]
+        if seen < MIN_COVERED * SLOT.total_seconds():
+            return None
+        return self.energy[slot] / seen
+
+    @property
+    def complete(self) -> bool:
+        """Whether most of the day was seen (a day the meter was down does not teach)."""
+        return sum(1 for slot in range(SLOTS_PER_DAY) if self.mean(slot) is not None) >= (
+            SLOTS_PER_DAY * 3 // 4
+        )
+
+
+@dataclass(slots=True)
+class SunHistory:
+    """The last days' surplus per quarter hour, and the reading being integrated."""
+
+    days: dict[date, SunDay] = field(default_factory=dict)
+    last: tuple[datetime, float] | None = None  # the previous reading (local time, kW)
+
+    def record(self, now: datetime, surplus_kw: float | None) -> None:
+        """A reading at `now` (local, aware): the previous one held until now, this one from now.
+
+        None (no reading): the time since the previous reading is kept, nothing from now on.
+        """
+        if self.last is not None:
+            since, value = self.last
+            self._integrate(since, min(now, since + MAX_HOLD), value)
+        readable = surplus_kw is not None and math.isfinite(surplus_kw)
+        self.last = (now, surplus_kw) if readable and surplus_kw is not None else None
+        for old in sorted(self.days)[: -(DAYS_KEPT + 1)]:
+            del self.days[old]
+
+    def _integrate(self, start: datetime, end: datetime, value: float) -> None:
+        # Local wall-clock arithmetic (one time zone): a quarter hour is one of the day's 96.
+        while start < end:
+            midnight = datetime.combine(start.date(), time(), tzinfo=start.tzinfo)
+            slot = min(int((start - midnight) / SLOT), SLOTS_PER_DAY - 1)
+            upto = min(end, midnight + SLOT * (slot + 1))
+            seconds = (upto - start).total_seconds()
+            if seconds <= 0:
+                break
+            sun_day = self.days.setdefault(start.date(), SunDay())
+            sun_day.energy[slot] += value * seconds
+            sun_day.seconds[slot] += seconds
+            start = upto
+
+    def expected(self, now: datetime) -> list[tuple[datetime, datetime, float]]:
+        """The expected surplus (start, end, kW) per quarter hour from now for AHEAD.
+
+        The mean of the complete days before today; empty until one was seen.
+        """
+        today = now.date()
+        learned = [self.days[day] for day in sorted(self.days) if day < today][-DAYS_KEPT:]
+        learned = [sun_day for sun_day in learned if sun_day.complete]
+        if not learned:
+            return []
+        means: list[float | None] = []
+        for slot in range(SLOTS_PER_DAY):
+            values = [value for sun_day in learned if (value := sun_day.mean(slot)) is not None]
+            means.append(sum(values) / len(values) if values else None)
+        periods: list[tuple[datetime, datetime, float]] = []
+        day = today
+        while (midnight := datetime.combine(day, time(), tzinfo=now.tzinfo)) < now + AHEAD:
+            for slot, kw in enumerate(means):
+                start = midnight + SLOT * slot
+                if kw is not None and start + SLOT > now and start < now + AHEAD:
+                    periods.append((start, start + SLOT, kw))
+            day += timedelta(days=1)
+        return periods
+
+    def stored(self) -> dict[str, Any]:
+        """The days as stored (rounded: kWs and seconds)."""
+        return {
+            day.isoformat(): {
+                "energy": [round(value, 1) for value in sun_day.energy],
+                "seconds": [round(value, 1) for value in sun_day.seconds],
+            }
+            for day, sun_day in self.days.items()
+        }
+
+    @classmethod
+    def from_stored(cls, data: Any) -> SunHistory:
+        """The history as stored; what does not read is dropped."""
+        history = cls()
+        if not isinstance(data, dict):
+            return history
+        for key, value in data.items():
+            try:
+                day = date.fromisoformat(key)
+                energy = [float(number) for number in value["energy"]]
+                seconds = [float(number) for number in value["seconds"]]
+            except TypeError, ValueError, KeyError:
+                continue
+            if len(energy) == len(seconds) == SLOTS_PER_DAY:
+                history.days[day] = SunDay(energy, seconds)
+        return history

@@ -1,0 +1,134 @@
+"""The sun learned from the meter (`smart_charging/sun_history.py`): pure, no Home Assistant."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from custom_components.flexcharging.smart_charging.sun_history import (
+    AHEAD,
+    SLOTS_PER_DAY,
+    SunHistory,
+)
+
+ZONE = ZoneInfo("Europe/Berlin")
+MONDAY = datetime(2026, 6, 8, tzinfo=ZONE)
+MINUTE = timedelta(minutes=1)
+HOUR = timedelta(hours=1)
+
+
+def sunny(hour: float) -> float:
+    """A day's surplus (kW): 0.3 kW imported at night, the sun 08:00-18:00 peaking at 13:00."""
+    if 8 <= hour < 18:
+        return 5.0 - abs(hour - 13)
+    return -0.3
+
+
+def live(history: SunHistory, start: datetime, hours: float, every: timedelta = MINUTE) -> None:
+    """Readings of `sunny` from `start` for `hours`, one every `every`."""
+    moment = start
+    while moment < start + timedelta(hours=hours):
+        history.record(moment, sunny(moment.hour + moment.minute / 60))
+        moment += every
+
+
+def test_nothing_is_expected_before_a_whole_day_was_seen() -> None:
+    """Today's readings alone teach nothing: the expectation is of days before today."""
+    history = SunHistory()
+    live(history, MONDAY, 20)
+    assert history.expected(MONDAY + 20 * HOUR) == []
+
+
+def test_a_day_seen_is_expected_again_today_and_tomorrow() -> None:
+    """After a whole day each hour's mean surplus is expected at the same hour, 36 h ahead."""
+    history = SunHistory()
+    live(history, MONDAY, 24)
+    now = MONDAY + timedelta(days=1, hours=9, minutes=30)
+    periods = history.expected(now)
+    # From the hour now is in until 36 hours ahead, an hour each.
+    assert periods[0][0] == now.replace(minute=0)
+    assert periods[-1][1] == (now + AHEAD).replace(minute=0) + HOUR
+    assert all(end - start == HOUR for start, end, _ in periods)
+    by_start = {start: kw for start, _, kw in periods}
+    # 13:00-14:00: the mean of 5.0 falling to 4.0 over the hour.
+    assert by_start[now.replace(hour=13, minute=0)] == pytest.approx(4.5, abs=0.01)
+    assert by_start[now.replace(hour=13, minute=0) + timedelta(days=1)] == pytest.approx(
+        4.5, abs=0.01
+    )
+    assert by_start[now.replace(hour=22, minute=0)] == pytest.approx(-0.3)
+
+
+def test_the_mean_of_the_last_three_days() -> None:
+    """A cloudy day after sunny ones lowers the expectation by a third; older days drop out."""
+    history = SunHistory()
+    live(history, MONDAY, 72)  # three sunny days
+    cloudy = MONDAY + timedelta(days=3)
+    moment = cloudy
+    while moment < cloudy + timedelta(days=1):
+        history.record(moment, sunny(moment.hour + moment.minute / 60) / 5)
+        moment += MINUTE
+    noon = cloudy + timedelta(days=1, hours=13)
+    (kw,) = [kw for start, _, kw in history.expected(noon) if start == noon]
+    assert kw == pytest.approx(4.5 * (2 + 1 / 5) / 3, abs=0.01)
+    # Today and the three days before it are kept: Monday goes with Friday's first hour.
+    assert min(history.days) == MONDAY.date()
+    history.record(noon, 4.0)
+    assert min(history.days) == MONDAY.date() + timedelta(days=1)
+
+
+def test_a_reading_holds_a_quarter_hour_at_most() -> None:
+    """A meter that stops reporting is not extrapolated: hours it missed are not expected."""
+    history = SunHistory()
+    live(history, MONDAY, 24, every=20 * MINUTE)  # each reading covers 15 of 20 minutes
+    assert history.days[MONDAY.date()].complete
+    gap = SunHistory()
+    live(gap, MONDAY, 10)
+    gap.record(MONDAY + 10 * HOUR, 3.0)
+    live(gap, MONDAY + 20 * HOUR, 4)  # the meter was silent 10:00-20:00
+    day = gap.days[MONDAY.date()]
+    # The reading at 10:00 held 15 minutes: too little of the hour to say what it was.
+    assert (day.seconds[10], day.mean(10)) == (900, None)
+    assert day.seconds[11] == 0
+    # 10 of 24 hours missing: the day does not teach.
+    assert gap.expected(MONDAY + timedelta(days=1, hours=8)) == []
+
+
+def test_no_reading_ends_the_previous_one() -> None:
+    """An unavailable meter (None) or a non-number: the time since the last reading counts,
+    nothing after it."""
+    history = SunHistory()
+    history.record(MONDAY + 12 * HOUR, 2.0)
+    history.record(MONDAY + 12 * HOUR + 10 * MINUTE, None)
+    history.record(MONDAY + 12 * HOUR + 40 * MINUTE, float("nan"))
+    history.record(MONDAY + 13 * HOUR, 1.0)
+    day = history.days[MONDAY.date()]
+    assert (day.seconds[12], day.energy[12]) == (600, 1200)
+    assert history.last == (MONDAY + 13 * HOUR, 1.0)
+
+
+def test_a_reading_across_midnight_is_split() -> None:
+    """A reading held over midnight counts on both days, in their own hours."""
+    history = SunHistory()
+    history.record(MONDAY + timedelta(hours=23, minutes=50), -0.5)
+    history.record(MONDAY + timedelta(days=1, minutes=5), -0.4)
+    assert history.days[MONDAY.date()].seconds[SLOTS_PER_DAY - 1] == 600
+    assert history.days[MONDAY.date() + timedelta(days=1)].seconds[0] == 300
+
+
+def test_stored_and_read_back() -> None:
+    """The history survives a restart; what does not read is dropped."""
+    history = SunHistory()
+    live(history, MONDAY, 26)
+    stored = history.stored()
+    again = SunHistory.from_stored(
+        {**stored, "not a day": stored["2026-06-08"], "2026-06-01": {"energy": [1.0]}}
+    )
+    assert set(again.days) == {date(2026, 6, 8), date(2026, 6, 9)}
+    now = MONDAY + timedelta(days=1, hours=3)
+    read, kept = again.expected(now), history.expected(now)
+    assert [period[:2] for period in read] == [period[:2] for period in kept]
+    assert [period[2] for period in read] == pytest.approx([period[2] for period in kept], abs=0.01)
+    assert SunHistory.from_stored(None).days == {}
+    assert SunHistory.from_stored({"2026-06-08": {"energy": ["x"] * 24}}).days == {}
