@@ -495,17 +495,23 @@ async def test_the_sun_learned_from_the_meter_moves_the_plan_into_it(
     advance: Advance,  # noqa: F811 (the fixture)
     hass_storage: dict[str, Any],
 ) -> None:
-    """Without a forecast entity, yesterday's surplus (stored, read after a restart) is what
-    the plan expects today: the same plan and start bar as with a forecast of that sun."""
+    """Without a forecast entity, the last days' surplus (stored, read after a restart) is what
+    the plan expects today, and a start on the sun waits for the best those hours gave: the
+    same plan and start bar as with a forecast of that sun."""
     # Yesterday (local, UTC-7) 03:00-05:00 exported 2.5 kW, then 0.5 kW for two hours: the
-    # forecast of test_a_forecast_moves_the_plan_into_the_sun less its house's 0.5 kW.
+    # forecast of test_a_forecast_moves_the_plan_into_the_sun less its house's 0.5 kW. The day
+    # before, 1.5 kW: the plan still prefers those hours (2.0 kW on average), and the start
+    # waits for their best, 2.5 kW (2.0 kW does not start the car).
     entry_id = "sun-learned"
     hass_storage[f"{DOMAIN}.{entry_id}.smart_charging"] = {
         "version": 1,
         "key": f"{DOMAIN}.{entry_id}.smart_charging",
         "data": {
             "vehicles": {},
-            "sun": {"2026-06-09": learned_day({3: 2.5, 4: 2.5, 5: 0.5, 6: 0.5})},
+            "sun": {
+                "2026-06-08": learned_day({3: 1.5, 4: 1.5, 5: 0.5, 6: 0.5}),
+                "2026-06-09": learned_day({3: 2.5, 4: 2.5, 5: 0.5, 6: 0.5}),
+            },
         },
     }
     options = {**GRID_OPTIONS, CONF_FEED_IN_TARIFF: 0.08}
@@ -513,7 +519,10 @@ async def test_the_sun_learned_from_the_meter_moves_the_plan_into_it(
     entry = hass.config_entries.async_get_entry(entry_id)
     assert entry is not None
     diagnostics = await async_get_config_entry_diagnostics(hass, entry)
-    assert diagnostics["sun"] == {"forecast_periods": 0, "learned_days": ["2026-06-09"]}
+    assert diagnostics["sun"] == {
+        "forecast_periods": 0,
+        "learned_days": ["2026-06-08", "2026-06-09"],
+    }
     # Without it the plan would charge 12:42-14:00 (test_a_malformed_forecast_...).
     assert state_of(hass, NEXT_START) == "2026-06-10T10:42:00+00:00"
     assert state_of(hass, NEXT_END) == "2026-06-10T12:00:00+00:00"

@@ -35,7 +35,10 @@ Printed as known limits, not checked: the 7.4 and 11 kW cars by start/stop witho
 the sun learned from past days finds those hours in steady weather, not between today's clouds), the 11 kW car with a forecast (in mixed weather the optimum
 picks the sunny minutes between clouds, an hourly forecast cannot), and the 11 kW three-phase
 car with a current entity (its lowest current, 6 A on three phases, is 4.1 kW).
-Then the site limit (`bench_site.py`): two winter weeks of evenings at ten-second steps.
+Then start/stop weeks whose weather differs from the three days learned before them (sunny
+then cloudy, cloudy then sunny, sunny then mixed), each against the same week with nothing
+learned (printed; every target checked). Then the site limit (`bench_site.py`): two winter
+weeks of evenings at ten-second steps.
 Deterministic (fixed seed). Not part of the test suite.
 
 Usage: python -m tests.benchmarks.bench_solar
@@ -251,8 +254,12 @@ def simulate(
     *,
     current: bool = False,
     forecast: bool = False,
+    learned_from: str | None = "",
 ) -> tuple[Outcome, float]:
     """One week of a scenario; the outcome and the seconds the controller and planner took.
+
+    `learned_from`: the weather of the days before the week the meter saw ("": the week's own;
+    None: nothing is learned, as before sun_history.py).
 
     `current`: with a charging-current entity (the car's power follows the surplus).
     `forecast`: start/stop with an hourly solar forecast (a forecast is not used with a current
@@ -263,7 +270,7 @@ def simulate(
     surplus = pv - house  # what is exported before the car (negative: imported)
     start = datetime.combine(season.monday, datetime.min.time(), UTC)
     forecast_periods = forecast_of(pv, start, random.Random(f"{season.name} {weather}"))
-    history = warmed_up_history(season, weather, start)
+    history = warmed_up_history(season, learned_from or weather, start)
     recorded = 0  # the minutes of the week the history has seen
     outcome = Outcome(solar_commands_by_day={})
     solar = SolarState()
@@ -283,13 +290,12 @@ def simulate(
             history.record(start + recorded * MINUTE, float(surplus[recorded]))
             recorded += 1
         # (With a current entity the car follows the sun as it comes: nothing learned is used.)
-        periods = (
-            forecast_periods
-            if forecast
-            else []
-            if current
-            else history.expected(start + first * MINUTE)
-        )
+        # The learned hours' mean prices them, the best of them is what a start waits for.
+        periods = bar_periods = forecast_periods
+        if not forecast:
+            learns = not current and learned_from is not None
+            periods = history.expected(start + first * MINUTE) if learns else []
+            bar_periods = history.expected(start + first * MINUTE, best=True) if learns else []
         # As the integration: the sun as prices only without a current entity (solar_inputs.py).
         # A forecast is of production, the learned sun already of the surplus.
         house_kw = EXPECTED_HOUSE_KW if forecast else 0.0
@@ -322,7 +328,7 @@ def simulate(
             bar = (
                 sun_bar(
                     [(b.start, b.end) for b in plan.blocks],
-                    periods,
+                    bar_periods,
                     now=now,
                     car_kw=car_kw,
                     house_kw=house_kw,
@@ -494,6 +500,7 @@ def main() -> int:
         print(mode.title)
         for car_kw in (3.7, 7.4, 11.0):
             total_time += _car(car_kw, header, checks, limits, mode)
+    weather_changes(checks)
     site_checks, site_limits = bench_site.main()
     checks |= site_checks
     limits |= site_limits
@@ -507,6 +514,34 @@ def main() -> int:
     passed = all(checks.values())
     print("PASS" if passed else "FAIL")
     return 0 if passed else 1
+
+
+# The weather of the days learned, then the week's (printed, not checked).
+CHANGES = (("sunny", "cloudy"), ("cloudy", "sunny"), ("sunny", "mixed"))
+
+
+def weather_changes(checks: dict[str, bool]) -> None:
+    """Start/stop weeks whose weather differs from the days learned before them, against the
+    same weeks with nothing learned: what a change of weather costs the learned sun."""
+    print()
+    print(
+        "Start/stop when the weather changes (learned / the week): ours / optimum with the sun "
+        "learned, and with nothing learned"
+    )
+    met = True
+    for car_kw in (3.7, 7.4, 11.0):
+        cells = []
+        for season in SEASONS:
+            for before, week in CHANGES:
+                ratios = []
+                for learned_from in (before, None):
+                    rng = random.Random(f"{SEED} {season.name} {before} {week}")
+                    outcome, _ = simulate(season, week, car_kw, rng, learned_from=learned_from)
+                    met = met and outcome.targets_met == outcome.sessions
+                    ratios.append(outcome.solar_kwh / outcome.optimum_kwh)
+                cells.append(f"{season.name} {before}/{week} {ratios[0]:.1%} ({ratios[1]:.1%})")
+        print(f"{car_kw:>5.1f}kW " + " | ".join(cells))
+    checks["start/stop, the weather changed: targets met"] = met
 
 
 def _car(

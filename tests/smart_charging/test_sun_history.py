@@ -61,7 +61,8 @@ def test_a_day_seen_is_expected_again_today_and_tomorrow() -> None:
 
 
 def test_the_mean_of_the_last_three_days() -> None:
-    """A cloudy day after sunny ones lowers the expectation by a third; older days drop out."""
+    """A cloudy day after sunny ones lowers the expected mean by a third, not the best the hour
+    gave; older days drop out."""
     history = SunHistory()
     live(history, MONDAY, 72)  # three sunny days
     cloudy = MONDAY + timedelta(days=3)
@@ -72,6 +73,9 @@ def test_the_mean_of_the_last_three_days() -> None:
     noon = cloudy + timedelta(days=1, hours=13)
     (kw,) = [kw for start, _, kw in history.expected(noon) if start == noon]
     assert kw == pytest.approx(4.5 * (2 + 1 / 5) / 3, abs=0.01)
+    # The best of them (what a start on the sun waits for) is still the sunny days'.
+    (best,) = [kw for start, _, kw in history.expected(noon, best=True) if start == noon]
+    assert best == pytest.approx(4.5, abs=0.01)
     # Today and the three days before it are kept: Monday goes with Friday's first hour.
     assert min(history.days) == MONDAY.date()
     history.record(noon, 4.0)

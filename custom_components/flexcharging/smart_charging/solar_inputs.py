@@ -80,9 +80,9 @@ class SolarInputs:
         self.follows_current = bool(options.get(CONF_CURRENT_ENTITY))
         self._forecast: tuple[State | None, Periods] = (None, [])
         # Without a forecast entity, the sun learned from the meter (sun_history.py); its
-        # expectation is worked out once an hour.
+        # expectation (the hours' mean, and their best) is worked out once an hour.
         self.history = SunHistory()
-        self._learned: tuple[datetime | None, Periods] = (None, [])
+        self._learned: tuple[datetime | None, Periods, Periods] = (None, [], [])
         self.feed_in_tariff = float(options.get(CONF_FEED_IN_TARIFF, 0.0))
 
     @property
@@ -210,22 +210,29 @@ class SolarInputs:
         self.history.record(dt_util.as_local(now), self.surplus(cars_kw))
         return last is not None and last[0] < hour
 
-    def sun(self, now: datetime) -> tuple[Periods, float]:
+    def sun(self, now: datetime, *, best: bool = False) -> tuple[Periods, float]:
         """The sun expected ahead and the house's load to take off it.
 
         A forecast entity's production (less the house's expected load); without one, or while
-        it has no readable forecast, the surplus learned from the meter. With a current entity
-        only a forecast entity's: the car follows the sun as it comes (scripts/bench-solar: the
-        learned sun lowers the one-phase cars' share there).
+        it has no readable forecast, the surplus learned from the meter: the hours' mean, or
+        (`best`, for the start's bar) the most they gave. With a current entity only a forecast
+        entity's: the car follows the sun as it comes (scripts/bench-solar: the learned sun
+        lowers the one-phase cars' share there).
         """
         if periods := self.forecast():
             return periods, EXPECTED_HOUSE_KW
         if self.follows_current or not self.enabled:
             return [], 0.0
-        hour = dt_util.as_local(now).replace(minute=0, second=0, microsecond=0)
+        local = dt_util.as_local(now)
+        hour = local.replace(minute=0, second=0, microsecond=0)
         if self._learned[0] != hour:
-            self._learned = (hour, self.history.expected(dt_util.as_local(now)))
-        return self._learned[1], 0.0
+            self._learned = (
+                hour,
+                self.history.expected(local),
+                self.history.expected(local, best=True),
+            )
+        _, mean, most = self._learned
+        return most if best else mean, 0.0
 
     def diagnostics(self) -> dict[str, Any]:
         """The forecast's periods read and the whole days learned from the meter."""
@@ -264,7 +271,7 @@ class SolarInputs:
         By start and stop: the least of the plan's sunny hours ahead. With a current entity:
         the least of the sunniest hours until the departure that would hold the plan's need.
         """
-        periods, house_kw = self.sun(now)
+        periods, house_kw = self.sun(now, best=True)
         if not periods or state.plan is None:
             return None
         if min_power_kw is None:

@@ -1,14 +1,14 @@
 """The sun learned from the meter: a forecast for users without a forecast entity (pure).
 
-Every surplus reading (what is exported plus what the cars draw) is averaged over time per
-quarter hour of the local day. The mean of the last days' quarter hours is the expected surplus
-of the same quarter hours today and tomorrow (a persistence forecast): the hours the sun reaches
-this roof best, shading and orientation included. The planner then places the charge the sun
-will not cover outside those hours, and the start waits for a surplus as good as them, as with
-a forecast entity (`solar_forecast.py`); without it a morning's partial surplus would take the
-charge before noon (scripts/bench-solar).
+Every surplus reading (what is exported plus what the cars draw) is averaged over time per hour
+of the local day. The last days' hours are what is expected of the same hours today and
+tomorrow (a persistence forecast): the hours the sun reaches this roof best, shading and
+orientation included. Their mean prices the hours for the planner, as a forecast entity's
+production does (`solar_forecast.py`); the most any of them gave is the surplus a start on the
+sun waits for, so a morning's partial surplus does not take the charge the noon sun would give
+(scripts/bench-solar: hourly slots, the best of three days for the start).
 
-Nothing is expected before a whole day was seen; a day changes the expectation by a third.
+Nothing is expected before a whole day was seen.
 """
 
 from __future__ import annotations
@@ -25,20 +25,20 @@ DAYS_KEPT = 3
 # integration records the meter's state again every 15 minutes, for sensors that report only
 # on change).
 MAX_HOLD = timedelta(minutes=15)
-# A quarter hour counts once readings covered this share of it.
+# An hour counts once readings covered this share of it.
 MIN_COVERED = 0.5
 AHEAD = timedelta(hours=36)
 
 
 @dataclass(slots=True)
 class SunDay:
-    """One local day: per quarter hour, the surplus integrated (kW x s) and the seconds seen."""
+    """One local day: per hour, the surplus integrated (kW x s) and the seconds seen."""
 
     energy: list[float] = field(default_factory=lambda: [0.0] * SLOTS_PER_DAY)
     seconds: list[float] = field(default_factory=lambda: [0.0] * SLOTS_PER_DAY)
 
     def mean(self, slot: int) -> float | None:
-        """The mean surplus (kW) of a quarter hour, None when too little of it was seen."""
+        """The mean surplus (kW) of an hour, None when too little of it was seen."""
         seen = self.seconds[slot]
         if seen < MIN_COVERED * SLOT.total_seconds():
             return None
@@ -54,7 +54,7 @@ class SunDay:
 
 @dataclass(slots=True)
 class SunHistory:
-    """The last days' surplus per quarter hour, and the reading being integrated."""
+    """The last days' surplus per hour, and the reading being integrated."""
 
     days: dict[date, SunDay] = field(default_factory=dict)
     last: tuple[datetime, float] | None = None  # the previous reading (local time, kW)
@@ -73,7 +73,7 @@ class SunHistory:
             del self.days[old]
 
     def _integrate(self, start: datetime, end: datetime, value: float) -> None:
-        # Local wall-clock arithmetic (one time zone): a quarter hour is one of the day's 96.
+        # Local wall-clock arithmetic (one time zone): an hour is one of the day's 24.
         while start < end:
             midnight = datetime.combine(start.date(), time(), tzinfo=start.tzinfo)
             slot = min(int((start - midnight) / SLOT), SLOTS_PER_DAY - 1)
@@ -86,10 +86,13 @@ class SunHistory:
             sun_day.seconds[slot] += seconds
             start = upto
 
-    def expected(self, now: datetime) -> list[tuple[datetime, datetime, float]]:
-        """The expected surplus (start, end, kW) per quarter hour from now for AHEAD.
+    def expected(
+        self, now: datetime, *, best: bool = False
+    ) -> list[tuple[datetime, datetime, float]]:
+        """The expected surplus (start, end, kW) per hour from now for AHEAD.
 
-        The mean of the complete days before today; empty until one was seen.
+        The mean of the complete days before today (`best`: the most any of them gave that
+        hour); empty until one was seen.
         """
         today = now.date()
         learned = [self.days[day] for day in sorted(self.days) if day < today][-DAYS_KEPT:]
@@ -99,7 +102,10 @@ class SunHistory:
         means: list[float | None] = []
         for slot in range(SLOTS_PER_DAY):
             values = [value for sun_day in learned if (value := sun_day.mean(slot)) is not None]
-            means.append(sum(values) / len(values) if values else None)
+            if values:
+                means.append(max(values) if best else sum(values) / len(values))
+            else:
+                means.append(None)
         periods: list[tuple[datetime, datetime, float]] = []
         day = today
         while (midnight := datetime.combine(day, time(), tzinfo=now.tzinfo)) < now + AHEAD:
