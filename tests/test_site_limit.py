@@ -215,6 +215,17 @@ async def test_the_current_is_lowered_then_the_car_paused_and_resumed(
     assert vehicle["current_error"] is None
 
 
+async def smartcar_under_a_limit(hass: HomeAssistant, emulator: Emulator) -> MockConfigEntry:
+    """The Model Y through Smartcar (3.7 kW), a 6 kW site limit, 1 kW of house, managed to 75 %."""
+    emulator.state.patch_vehicle(MODEL_Y_ID, {"charge_power_kw": 3.7})
+    meter(hass, 1.0)
+    entry = entry_with(hass, GRID_OPTIONS | {CONF_SITE_LIMIT: 6.0})
+    await setup_integration(hass, entry)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await manage(hass, target=75)
+    return entry
+
+
 @pytest.mark.usefixtures("credentials")
 async def test_without_a_current_entity_the_car_is_paused_and_resumed(
     hass: HomeAssistant,
@@ -224,12 +235,7 @@ async def test_without_a_current_entity_the_car_is_paused_and_resumed(
 ) -> None:
     """A Smartcar car (3.7 kW) under a 6 kW limit, started with "Start charging now": the
     house taking 4 kW stops it at once, five minutes of room start it again, override intact."""
-    frozen_emulator.state.patch_vehicle(MODEL_Y_ID, {"charge_power_kw": 3.7})
-    meter(hass, 1.0)
-    entry = entry_with(hass, GRID_OPTIONS | {CONF_SITE_LIMIT: 6.0})
-    await setup_integration(hass, entry)
-    await hass.async_block_till_done(wait_background_tasks=True)
-    await manage(hass, target=75)
+    await smartcar_under_a_limit(hass, frozen_emulator)
     await smart_call(hass, BUTTON_DOMAIN, SERVICE_PRESS, START_NOW)
     assert commands(frozen_emulator, "start") == 1
     assert smart_state(hass, STATUS) == "override"
@@ -256,6 +262,47 @@ async def test_without_a_current_entity_the_car_is_paused_and_resumed(
     assert commands(frozen_emulator, "start") == 2
     assert smart_state(hass, STATUS) == "override"
     assert smart_state(hass, DECISION) == "start_override"
+
+
+def billed(emulator: Emulator) -> int:
+    """The Model Y's billable requests so far (commands and reads)."""
+    return emulator.state.requests.billable_by_vehicle[MODEL_Y_ID]
+
+
+@pytest.mark.parametrize("meter_follows", [True, False], ids=["meter_shows_it", "meter_silent"])
+@pytest.mark.usefixtures("credentials")
+async def test_the_meter_confirms_a_command_instead_of_a_read(
+    hass: HomeAssistant,
+    frozen_emulator: Emulator,
+    connected_fleet: Emulator,
+    advance: Advance,  # noqa: F811 (the fixture)
+    *,
+    meter_follows: bool,
+) -> None:
+    """A start and a stop of smart charging that the grid meter shows (the import moves by about
+    the car's 3.7 kW within 90 s) are not read again: one billed request each. A meter that does
+    not show it: the read follows, 90 s after the command."""
+    entry = await smartcar_under_a_limit(hass, frozen_emulator)
+    before = billed(frozen_emulator)
+    await smart_call(hass, BUTTON_DOMAIN, SERVICE_PRESS, START_NOW)
+    assert commands(frozen_emulator, "start") == 1
+    if meter_follows:
+        await advance(timedelta(seconds=30))
+        meter(hass, 1.0 + 3.6)
+    await advance(timedelta(seconds=100))
+    assert billed(frozen_emulator) == before + (1 if meter_follows else 2)
+
+    meter(hass, 4.0 + 3.7)  # the house takes 4 kW: the car must pause
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert commands(frozen_emulator, "stop") == 1
+    if meter_follows:
+        await advance(timedelta(seconds=30))
+        meter(hass, 4.0)
+    await advance(timedelta(seconds=100))
+    assert billed(frozen_emulator) == before + (2 if meter_follows else 4)
+    assert smart_state(hass, STATUS) == "house_at_limit"
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    assert diagnostics["site"]["reads_saved_by_the_meter"] == (2 if meter_follows else 0)
 
 
 async def test_a_current_that_cannot_be_set_pauses_instead(

@@ -5,11 +5,10 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.dispatcher import async_dispatcher_send
-from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.update_coordinator import UpdateFailed
 from homeassistant.util import dt as dt_util
 
@@ -42,22 +41,20 @@ from .const import (
 from .issues import delete_vehicle_issues, sync_vehicle_issues
 from .models import FleetData, FlexChargingConfigEntry, VehicleCoordinator, VehicleData
 from .plan_limit import count_usage, limit_reached, roll_month
+from .rereads import COMMAND_REREAD_DELAY, WEBHOOK_REREAD_DELAY, Rereads
 from .usage import UsageMeter
 
 CONNECTIONS_REFRESH = timedelta(hours=6)
 NOT_SUBSCRIBED = "not_subscribed"
 WEBHOOK_QUIET_AFTER = timedelta(hours=26)  # no delivery for this long: webhooks are not flowing
 RECENT_COMMAND = timedelta(minutes=30)
-COMMAND_REREAD_DELAY = 20.0  # seconds: Smartcar's signal store lags behind a command
-# With webhooks flowing the delivery that follows a command shows its result: the read waits
-# this long, and a delivery with the charging state makes it unneeded (each read is billed).
-WEBHOOK_REREAD_DELAY = 180.0
 
 
 class FlexChargingCoordinator(VehicleCoordinator):
     """Reads each vehicle's signal store when its budget allows, and merges webhook deliveries."""
 
     config_entry: FlexChargingConfigEntry
+    rereads: Rereads
     unsupported_keys = frozenset({"commands_sent"})  # Smartcar's are requests_used
 
     def __init__(
@@ -78,7 +75,7 @@ class FlexChargingCoordinator(VehicleCoordinator):
         self.last_webhook: datetime | None = None
         self._connections_checked: datetime | None = None
         self.usage = UsageMeter(hass, entry.entry_id)
-        self._rereads: dict[str, CALLBACK_TYPE] = {}
+        self.rereads = Rereads(hass, self._async_reread)
         self.commands = CommandSender(self)
         self._logged_signal_problems: set[str] = set()
 
@@ -374,12 +371,8 @@ class FlexChargingCoordinator(VehicleCoordinator):
                 return
             self.last_webhook = dt_util.utcnow()
             vehicle.apply_event(event, self.last_webhook)
-            if (
-                isinstance(event, VehicleStateEvent)
-                and event.state.charging_status.known
-                and (cancel := self._rereads.pop(event.vehicle_id, None))
-            ):
-                cancel()  # the delivery shows what a read after the command would have
+            if isinstance(event, VehicleStateEvent) and event.state.charging_status.known:
+                self.rereads.cancel(event.vehicle_id)  # it shows what a read would have
             self._log_signal_problems(vehicle)
             vehicle.next_poll = dt_util.utcnow() + self._interval_for(vehicle)
             self.sync_issues()
@@ -411,22 +404,17 @@ class FlexChargingCoordinator(VehicleCoordinator):
 
         `fallback`: only if no webhook delivery shows the charging state first.
         """
-        if cancel := self._rereads.pop(vehicle_id, None):
-            cancel()
-        delay = WEBHOOK_REREAD_DELAY if fallback else COMMAND_REREAD_DELAY
+        self.rereads.schedule(
+            vehicle_id, WEBHOOK_REREAD_DELAY if fallback else COMMAND_REREAD_DELAY
+        )
 
-        async def _reread(_: datetime) -> None:
-            self._rereads.pop(vehicle_id, None)
-            if vehicle_id in self.data:
-                await self.async_refresh_vehicle(vehicle_id)
-
-        self._rereads[vehicle_id] = async_call_later(self.hass, delay, _reread)
+    async def _async_reread(self, vehicle_id: str) -> None:
+        if vehicle_id in self.data:
+            await self.async_refresh_vehicle(vehicle_id)
 
     async def async_shutdown(self) -> None:
         """Cancel pending re-reads; write the usage now."""
-        for cancel in self._rereads.values():
-            cancel()
-        self._rereads.clear()
+        self.rereads.cancel_all()
         await self.usage.async_flush()
         await super().async_shutdown()
 

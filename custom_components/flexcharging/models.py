@@ -27,6 +27,7 @@ from .const import BACKEND_ENTITIES, CONF_BACKEND, DOMAIN, LOGGER, SMARTCAR_DASH
 if TYPE_CHECKING:
     from .plug_guard import PlugGuard
     from .push import PushReceiver
+    from .rereads import Rereads
     from .session_log import SessionLog
     from .smart_charging import SmartChargingManager
 
@@ -190,6 +191,8 @@ class VehicleCoordinator(DataUpdateCoordinator[FleetData]):
     config_entry: FlexChargingConfigEntry
     # The keys of the entity descriptions this backend has no data or action for.
     unsupported_keys: frozenset[str] = frozenset()
+    # The reads that confirm a command, where they are billed (Smartcar).
+    rereads: Rereads | None = None
     configuration_url: str | None = SMARTCAR_DASHBOARD_URL
 
     def device_info(self, vehicle_id: str) -> DeviceInfo:

@@ -19,7 +19,8 @@ without and with the forecast.
 
 Printed per scenario and car: the share of the car's energy that came from solar surplus, the
 same for a perfect-foresight optimum, commands per day and requests per month (each command
-two requests: the command and a read to confirm it), current changes a day, and the targets met
+two requests: the command and a read to confirm it; an upper bound, as the grid meter usually
+shows the command and saves the read, see bench_site.py), current changes a day, and the targets met
 at departure. The optimum, start/stop: a dynamic programme over the minutes (the most solar
 energy with the same needed charging time and at most as many charging blocks as the command
 budget allows, no minimum on/off times). With a current entity: every minute charged takes the
@@ -501,9 +502,7 @@ def main() -> int:
         for car_kw in (3.7, 7.4, 11.0):
             total_time += _car(car_kw, header, checks, limits, mode)
     weather_changes(checks)
-    site_checks, site_limits = bench_site.main()
-    checks |= site_checks
-    limits |= site_limits
+    checks |= bench_site.main()
     print()
     print(f"controller, planner and policy: {total_time:.1f} s for all simulated minutes")
     print(" | ".join(f"{'PASS' if ok else 'FAIL'}: {name}" for name, ok in checks.items()))

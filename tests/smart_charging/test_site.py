@@ -14,6 +14,7 @@ from custom_components.flexcharging.smart_charging.site import (
     SiteState,
     current_range,
     learn_kw_per_amp,
+    meter_shows,
     minimum_power,
     next_check,
     room_kw,
@@ -177,3 +178,23 @@ def test_a_higher_current_waits_a_lower_one_for_the_site_does_not() -> None:
     assert should_set(16, 10, last_set=just, now=T0, urgent=False) is False
     assert should_set(16, 10, last_set=just, now=T0, urgent=True) is True
     assert should_set(10, 16, last_set=just, now=T0, urgent=True) is False  # raising is not urgent
+
+
+@pytest.mark.parametrize(
+    ("charging", "before_kw", "now_kw", "shown"),
+    [
+        (True, 1.0, 4.6, True),  # the car's 3.7 kW, nearly all of it already
+        (True, 1.0, 2.8, False),  # under half of it: still ramping, or something else
+        (True, 1.0, 7.0, False),  # too much: two cars, or the oven came on with it
+        (True, -3.0, 0.5, True),  # exporting before: the car took the export and more
+        (False, 7.7, 4.0, True),
+        (False, 7.7, 7.0, False),
+        (False, 7.7, 9.0, False),  # the import rose: not a stop
+    ],
+)
+def test_the_meter_shows_a_start_or_a_stop(
+    *, charging: bool, before_kw: float, now_kw: float, shown: bool
+) -> None:
+    """A command is seen on the grid meter when the import moved by half to one and a half
+    times the car's power, in the command's direction."""
+    assert meter_shows(charging=charging, before_kw=before_kw, now_kw=now_kw, car_kw=3.7) is shown

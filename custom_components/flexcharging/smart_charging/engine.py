@@ -207,7 +207,7 @@ class SmartChargingEngine:
     @callback
     def _on_timer(self, now: datetime) -> None:
         # A meter that reports only on change still holds its reading: the sun learns it.
-        if self.house.record(self.vehicles, self.coordinator.data, now):
+        if self.house.record(self.vehicles, self.coordinator, now):
             self._save()
         self._on_coordinator_update()
 
@@ -415,7 +415,7 @@ class SmartChargingEngine:
     def _on_power_change(self, event: Event[EventStateChangedData]) -> None:
         """A power reading: evaluate the cars whose solar wish, site pause or current changes."""
         now = dt_util.utcnow()
-        if self.house.record(self.vehicles, self.coordinator.data, now):
+        if self.house.record(self.vehicles, self.coordinator, now):
             self._save()
         for vehicle_id, vehicle in list(self.coordinator.data.items()):
             if self.house.changed(vehicle_id, self.vehicle(vehicle_id), vehicle, now):
@@ -434,6 +434,7 @@ class SmartChargingEngine:
         """Send the policy's command; a refusal is returned (and kept for Start now to raise)."""
         state = self.vehicle(vehicle_id)
         state.command_error = None
+        before = self.solar.grid_kw()
         try:
             await self._async_send(vehicle_id, start=start, automatic=True)
         except HomeAssistantError as err:
@@ -442,4 +443,7 @@ class SmartChargingEngine:
                 state.command_error = err
                 LOGGER.debug("Smart charging command failed for %s: %s", vehicle_id, err)
             return refusal
+        self.house.command_sent(
+            self.coordinator, vehicle_id, state, start=start, before_kw=before, now=dt_util.utcnow()
+        )
         return None

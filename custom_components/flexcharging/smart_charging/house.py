@@ -1,28 +1,46 @@
 """The house around the cars in Home Assistant: solar surplus, the site limit, the current.
 
-One per entry (the manager's `house`). Every change of a power sensor is read at once and
-tells the manager which cars to evaluate; an evaluation asks it for the sun's wish and the site
-limit's pause, and has it set the charging current afterwards. The rules are `solar.py`'s and
-`site.py`'s; the sensors and the entity are read in `solar_inputs.py` and `site_inputs.py`.
+One per entry (the manager's `house`). Every change of a power sensor is read at once: the sun
+learns it (`sun_history.py`), it may show that a smart-charging start or stop took effect (the
+read that would confirm it is then not made: each is billed), and it tells the manager which
+cars to evaluate; an evaluation asks it for the sun's wish and the site limit's pause, and has
+it set the charging current afterwards. The rules are `solar.py`'s and `site.py`'s; the sensors
+and the entity are read in `solar_inputs.py` and `site_inputs.py`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from homeassistant.core import HomeAssistant
 
-from ..models import FlexChargingConfigEntry, VehicleData
+from ..const import LOGGER
+from ..models import FlexChargingConfigEntry, VehicleCoordinator, VehicleData
 from . import solar as solar_control
 from .inputs import at_home
 from .model import SmartChargingState, SmartStatus
+from .site import meter_shows
 from .site_inputs import SiteInputs
 from .solar_inputs import SolarInputs, car_power
 
 # Statuses in which FlexCharging sets the charging current (with a current entity).
 CURRENT_STATUSES = (SmartStatus.CHARGING, SmartStatus.SOLAR_CHARGING, SmartStatus.OVERRIDE)
+# After a smart-charging command the read that confirms it waits this long for the grid meter to
+# show the car's start or stop instead (a car takes seconds to ramp; meters report every few).
+METER_WINDOW = timedelta(seconds=90)
+
+
+@dataclass(frozen=True, slots=True)
+class MeterCheck:
+    """A command the grid meter may confirm: the import before it, the car's power, until."""
+
+    charging: bool
+    before_kw: float
+    car_kw: float
+    until: datetime
 
 
 class House:
@@ -36,6 +54,7 @@ class House:
         self.entry = entry
         self.solar = SolarInputs(hass, options)
         self.site = SiteInputs(hass, options, self.solar)
+        self._checks: dict[str, MeterCheck] = {}
 
     @property
     def watched_entities(self) -> list[str]:
@@ -45,16 +64,64 @@ class House:
     def record(
         self,
         states: Mapping[str, SmartChargingState],
-        vehicles: Mapping[str, VehicleData],
+        coordinator: VehicleCoordinator,
         now: datetime,
     ) -> bool:
-        """Learn the sun from a reading (the cars charging at home added back); True: store it."""
+        """Take a reading; True: the sun's history is worth storing.
+
+        The sun learns it (the cars charging at home added back), and it may confirm a command
+        (`command_sent`).
+        """
+        self._confirm(coordinator, now)
         drawn = sum(
             car_power(states[vehicle_id], vehicle)
-            for vehicle_id, vehicle in vehicles.items()
+            for vehicle_id, vehicle in coordinator.data.items()
             if vehicle_id in states and vehicle.charging and at_home(self.hass, self.entry, vehicle)
         )
         return self.solar.record(now, drawn)
+
+    def command_sent(
+        self,
+        coordinator: VehicleCoordinator,
+        vehicle_id: str,
+        state: SmartChargingState,
+        *,
+        start: bool,
+        before_kw: float | None,
+        now: datetime,
+    ) -> None:
+        """After a smart-charging command: let the meter confirm it instead of a billed read.
+
+        Only a command the car carried out (its state already shows it; one Smartcar merely
+        accepted waits for the read) and only while a read is pending; `before_kw`: the grid
+        import before the command.
+        """
+        vehicle = coordinator.data.get(vehicle_id)
+        rereads = coordinator.rereads
+        if (
+            before_kw is None
+            or vehicle is None
+            or vehicle.charging is not start
+            or rereads is None
+            or not rereads.defer(vehicle_id, METER_WINDOW.total_seconds())
+        ):
+            return
+        power = car_power(state, vehicle)
+        self._checks[vehicle_id] = MeterCheck(start, before_kw, power, now + METER_WINDOW)
+
+    def _confirm(self, coordinator: VehicleCoordinator, now: datetime) -> None:
+        grid = self.solar.grid_kw()
+        for vehicle_id, check in list(self._checks.items()):
+            if now > check.until:
+                del self._checks[vehicle_id]
+            elif grid is not None and meter_shows(
+                charging=check.charging, before_kw=check.before_kw, now_kw=grid, car_kw=check.car_kw
+            ):
+                del self._checks[vehicle_id]
+                if coordinator.rereads is not None and coordinator.rereads.cancel(vehicle_id):
+                    self.site.reads_saved += 1
+                    action = "start" if check.charging else "stop"
+                    LOGGER.debug("The grid meter shows %s's %s: no read", vehicle_id, action)
 
     def changed(
         self, vehicle_id: str, state: SmartChargingState, vehicle: VehicleData, now: datetime

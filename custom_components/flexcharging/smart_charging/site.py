@@ -183,3 +183,16 @@ def should_set(
     if setting is None or (urgent and wanted < setting):
         return True
     return last_set is None or now - last_set >= RAISE_EVERY
+
+
+# A start or stop is seen on the grid meter when the import moved by about the car's power:
+# between these shares of it (two cars switched at once, or a load that switched with the car,
+# give more or less, and the read after the command is then made as without a meter).
+METER_SHOWS_SHARE = (0.5, 1.5)
+
+
+def meter_shows(*, charging: bool, before_kw: float, now_kw: float, car_kw: float) -> bool:
+    """Whether the grid meter shows a car's start (`charging`) or stop since `before_kw`."""
+    change = now_kw - before_kw if charging else before_kw - now_kw
+    low, high = METER_SHOWS_SHARE
+    return low * car_kw <= change <= high * car_kw

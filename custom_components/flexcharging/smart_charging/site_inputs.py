@@ -54,6 +54,8 @@ class SiteInputs:
         """Read the limit and the entity from the options; `power` reads the meters."""
         self.hass = hass
         self.power = power
+        # Reads after smart-charging commands the grid meter made needless (`House`).
+        self.reads_saved = 0
         limit = options.get(CONF_SITE_LIMIT)
         self.settings = SiteSettings(limit_kw=float(limit)) if limit and power.metered else None
         self.current_entity: str | None = options.get(CONF_CURRENT_ENTITY)
@@ -226,6 +228,7 @@ class SiteInputs:
         return {
             "site_limit_kw": self.settings.limit_kw if self.settings else None,
             "current_entity": self.current_entity,
+            "reads_saved_by_the_meter": self.reads_saved,
             "vehicles": [
                 {
                     "paused": data.limit.paused,
