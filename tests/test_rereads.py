@@ -21,18 +21,22 @@ async def test_a_read_deferred_cancelled_or_made(
         made.append(vehicle_id)
 
     rereads = Rereads(hass, read)
-    assert rereads.defer("car", 90) is False  # nothing pending
-    rereads.schedule("car", 20)
-    assert rereads.defer("car", 90) is True
+    assert rereads.defer("car", 90) is None  # nothing pending
+    first = rereads.schedule("car", 20)
+    deferred = rereads.defer("car", 90)
+    assert deferred is not None
+    assert deferred != first  # a new read
     await advance_time(timedelta(seconds=30))
     assert made == []  # not at 20 s: deferred to 90 s
-    assert rereads.defer("car", 10) is True  # due in 60 s: stays
+    assert rereads.defer("car", 10) == deferred  # due in 60 s: stays
     await advance_time(timedelta(seconds=61))
     assert made == ["car"]
     assert rereads.cancel("car") is False  # it was made
 
-    rereads.schedule("car", 20)
+    earlier = rereads.schedule("car", 20)
+    rereads.schedule("car", 20)  # a later command's read replaces it
     rereads.schedule("other", 20)
+    assert rereads.cancel("car", earlier) is False  # not the earlier command's to cancel
     assert rereads.cancel("car") is True
     rereads.cancel_all()
     await advance_time(timedelta(seconds=30))

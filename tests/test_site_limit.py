@@ -12,7 +12,8 @@ from datetime import timedelta
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.button import DOMAIN as BUTTON_DOMAIN, SERVICE_PRESS
 from homeassistant.components.number import SERVICE_SET_VALUE
-from homeassistant.const import SERVICE_TURN_ON
+from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
+from homeassistant.const import SERVICE_TURN_OFF, SERVICE_TURN_ON
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
@@ -39,11 +40,12 @@ from custom_components.flexcharging.const import (
     SOLAR_SOURCE_PV,
 )
 from custom_components.flexcharging.diagnostics import async_get_config_entry_diagnostics
-from emulator import MODEL_Y_ID
+from emulator import MODEL_3_ID, MODEL_Y_ID
 from tests.common import FROZEN_NOW, Emulator, setup_integration
 from tests.fake_tesla import ChargeCurrent, FakeTesla, async_add_fake_tesla, flexcharging_entry
 from tests.test_entity_backend import advance as advance_clock, call, ours, state_of
 from tests.test_smart_charging import (
+    CHARGING_SWITCH,
     CHEAP_START,
     DECISION,
     PRICE_ENTITY,
@@ -286,10 +288,11 @@ async def test_the_meter_confirms_a_command_instead_of_a_read(
     before = billed(frozen_emulator)
     await smart_call(hass, BUTTON_DOMAIN, SERVICE_PRESS, START_NOW)
     assert commands(frozen_emulator, "start") == 1
+    await advance(timedelta(seconds=30))
+    assert billed(frozen_emulator) == before + 1  # no read at 20 s: it waits for the meter
     if meter_follows:
-        await advance(timedelta(seconds=30))
         meter(hass, 1.0 + 3.6)
-    await advance(timedelta(seconds=100))
+    await advance(timedelta(seconds=70))
     assert billed(frozen_emulator) == before + (1 if meter_follows else 2)
 
     meter(hass, 4.0 + 3.7)  # the house takes 4 kW: the car must pause
@@ -303,6 +306,57 @@ async def test_the_meter_confirms_a_command_instead_of_a_read(
     assert smart_state(hass, STATUS) == "house_at_limit"
     diagnostics = await async_get_config_entry_diagnostics(hass, entry)
     assert diagnostics["site"]["reads_saved_by_the_meter"] == (2 if meter_follows else 0)
+
+
+@pytest.mark.usefixtures("credentials")
+async def test_the_meter_confirms_only_its_own_command(
+    hass: HomeAssistant,
+    frozen_emulator: Emulator,
+    connected_fleet: Emulator,
+    advance: Advance,  # noqa: F811 (the fixture)
+) -> None:
+    """The user stops the car while the meter has not yet shown smart charging's start: the
+    meter showing that start later does not cancel the read that confirms the user's stop."""
+    await smartcar_under_a_limit(hass, frozen_emulator)
+    before = billed(frozen_emulator)
+    await smart_call(hass, BUTTON_DOMAIN, SERVICE_PRESS, START_NOW)
+    await advance(timedelta(seconds=10))
+    await smart_call(hass, SWITCH_DOMAIN, SERVICE_TURN_OFF, CHARGING_SWITCH)
+    assert (commands(frozen_emulator, "start"), commands(frozen_emulator, "stop")) == (1, 1)
+    meter(hass, 1.0 + 3.6)  # the start, late
+    await advance(timedelta(seconds=30))
+    assert billed(frozen_emulator) == before + 3  # the stop's read was made
+    diagnostics = await async_get_config_entry_diagnostics(
+        hass, hass.config_entries.async_entries(DOMAIN)[0]
+    )
+    assert diagnostics["site"]["reads_saved_by_the_meter"] == 0
+
+
+@pytest.mark.usefixtures("credentials")
+async def test_two_cars_switched_at_once_are_read(
+    hass: HomeAssistant,
+    frozen_emulator: Emulator,
+    connected_fleet: Emulator,
+    advance: Advance,  # noqa: F811 (the fixture)
+) -> None:
+    """Both cars started by smart charging within the window: the meter shows their sum, not
+    which one did what, so neither read is saved (here only one car's power ever shows)."""
+    frozen_emulator.state.patch_vehicle(
+        MODEL_3_ID, {"plugged_in": True, "charge_power_kw": 3.7, "key_paired": True}
+    )
+    await smartcar_under_a_limit(hass, frozen_emulator)
+    model_3 = "2023_tesla_model_3"
+    await smart_call(hass, "number", SERVICE_SET_VALUE, f"number.{model_3}_target_charge", value=75)
+    await smart_call(hass, SWITCH_DOMAIN, SERVICE_TURN_ON, f"switch.{model_3}_managed_charging")
+    await smart_call(hass, BUTTON_DOMAIN, SERVICE_PRESS, START_NOW)
+    await smart_call(hass, BUTTON_DOMAIN, SERVICE_PRESS, f"button.{model_3}_start_charging_now")
+    assert commands(frozen_emulator, "start") == 2
+    meter(hass, 1.0 + 3.6)
+    await advance(timedelta(seconds=100))
+    diagnostics = await async_get_config_entry_diagnostics(
+        hass, hass.config_entries.async_entries(DOMAIN)[0]
+    )
+    assert diagnostics["site"]["reads_saved_by_the_meter"] == 0
 
 
 async def test_a_current_that_cannot_be_set_pauses_instead(

@@ -503,15 +503,12 @@ async def test_the_sun_learned_from_the_meter_moves_the_plan_into_it(
     # before, 1.5 kW: the plan still prefers those hours (2.0 kW on average), and the start
     # waits for their best, 2.5 kW (2.0 kW does not start the car).
     entry_id = "sun-learned"
-    hass_storage[f"{DOMAIN}.{entry_id}.smart_charging"] = {
+    hass_storage[f"{DOMAIN}.{entry_id}.sun"] = {
         "version": 1,
-        "key": f"{DOMAIN}.{entry_id}.smart_charging",
+        "key": f"{DOMAIN}.{entry_id}.sun",
         "data": {
-            "vehicles": {},
-            "sun": {
-                "2026-06-08": learned_day({3: 1.5, 4: 1.5, 5: 0.5, 6: 0.5}),
-                "2026-06-09": learned_day({3: 2.5, 4: 2.5, 5: 0.5, 6: 0.5}),
-            },
+            "2026-06-08": learned_day({3: 1.5, 4: 1.5, 5: 0.5, 6: 0.5}),
+            "2026-06-09": learned_day({3: 2.5, 4: 2.5, 5: 0.5, 6: 0.5}),
         },
     }
     options = {**GRID_OPTIONS, CONF_FEED_IN_TARIFF: 0.08}
@@ -539,10 +536,10 @@ async def test_the_meter_teaches_the_sun_and_it_is_stored(
 ) -> None:
     """Each reading counts until the next, per local hour, also while the meter is silent (it
     is read again every 15 minutes); the car's own draw counts as surplus (it would otherwise be
-    exported); each new hour stores the history."""
+    exported). Written at most every 15 minutes, and at once by a reload, which reads it back."""
     await start(hass, frozen_emulator, GRID_OPTIONS, SOLAR_SOURCE_GRID)
     entry = hass.config_entries.async_entries(DOMAIN)[0]
-    key = f"{DOMAIN}.{entry.entry_id}.smart_charging"
+    key = f"{DOMAIN}.{entry.entry_id}.sun"
     # 02:30-03:00 local: 0.3 kW exported, then 0.4 kW (too little to start the car on the sun);
     # from 03:15 the car charges (3.7 kW, started by the user) on the same 0.4 kW of sun: the
     # meter imports 3.3 kW and says nothing more until past 04:00.
@@ -556,12 +553,18 @@ async def test_the_meter_teaches_the_sun_and_it_is_stored(
     )
     sun(hass, SOLAR_SOURCE_GRID, 0.4 - 3.7)
     await advance_to(advance, FROZEN_NOW + 95 * MINUTE)
-    stored = hass_storage[key]["data"]["sun"]["2026-06-10"]
+    assert commands(frozen_emulator, "start") == 1
+    stored = hass_storage[key]["data"]["2026-06-10"]
     assert stored["seconds"][2] == pytest.approx(1800, abs=60)
     assert stored["energy"][2] / stored["seconds"][2] == pytest.approx(
         (15 * 0.3 + 15 * 0.4) / 30, abs=0.05
     )
+    assert stored["seconds"][3] < 3600  # 04:00 is not written yet
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
     # 03:00-04:00, the meter silent since 03:15: the sun's 0.4 kW throughout.
-    assert commands(frozen_emulator, "start") == 1
+    stored = hass_storage[key]["data"]["2026-06-10"]
     assert stored["seconds"][3] == pytest.approx(3600, abs=60)
     assert stored["energy"][3] / stored["seconds"][3] == pytest.approx(0.4, abs=0.05)
+    history = entry.runtime_data.smart_charging.solar.history
+    assert history.days[FROZEN_NOW.date()].seconds[3] == pytest.approx(3600, abs=60)

@@ -108,7 +108,7 @@ def storage_key(entry_id: str, name: str) -> str:
 # Keys the setup flow just had Smartcar confirm, by user id, for the entry's first data.
 DATA_CONFIRMED_KEYS: Final = f"{DOMAIN}_confirmed_keys"
 
-STORE_NAMES: Final = ("usage", "smart_charging", "plug_times", "sessions", "commands")
+STORE_NAMES: Final = ("usage", "smart_charging", "plug_times", "sessions", "commands", "sun")
 
 
 class Refusal(StrEnum):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from itertools import count
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_call_later
@@ -28,11 +29,14 @@ class Rereads:
         """`read` reads one vehicle."""
         self.hass = hass
         self._read = read
-        self._pending: dict[str, tuple[CALLBACK_TYPE, datetime]] = {}
+        # Per vehicle: how to cancel the pending read, when it is due, and its number (a later
+        # command's read is another one, which a witness of the earlier command must not cancel).
+        self._pending: dict[str, tuple[CALLBACK_TYPE, datetime, int]] = {}
+        self._numbers = count(1)
 
     @callback
-    def schedule(self, vehicle_id: str, delay: float) -> None:
-        """Read the vehicle in `delay` seconds (replacing a read already pending)."""
+    def schedule(self, vehicle_id: str, delay: float) -> int:
+        """Read the vehicle in `delay` seconds (replacing a read already pending); its number."""
         self.cancel(vehicle_id)
 
         async def _reread(_: datetime) -> None:
@@ -40,22 +44,32 @@ class Rereads:
             await self._read(vehicle_id)
 
         due = dt_util.utcnow() + timedelta(seconds=delay)
-        self._pending[vehicle_id] = (async_call_later(self.hass, delay, _reread), due)
+        number = next(self._numbers)
+        self._pending[vehicle_id] = (async_call_later(self.hass, delay, _reread), due, number)
+        return number
 
     @callback
-    def defer(self, vehicle_id: str, delay: float) -> bool:
-        """Let a pending read wait at least `delay` seconds from now; False: none is pending."""
+    def defer(self, vehicle_id: str, delay: float) -> int | None:
+        """Let the pending read wait at least `delay` seconds from now; its number.
+
+        None: no read is pending.
+        """
         if (pending := self._pending.get(vehicle_id)) is None:
-            return False
+            return None
         if pending[1] < dt_util.utcnow() + timedelta(seconds=delay):
-            self.schedule(vehicle_id, delay)
-        return True
+            return self.schedule(vehicle_id, delay)
+        return pending[2]
 
     @callback
-    def cancel(self, vehicle_id: str) -> bool:
-        """Forget the pending read (something else showed the result); False: none was."""
-        if (pending := self._pending.pop(vehicle_id, None)) is None:
+    def cancel(self, vehicle_id: str, number: int | None = None) -> bool:
+        """Forget the pending read (something else showed the result).
+
+        False: none was pending, or not the one `number` names.
+        """
+        pending = self._pending.get(vehicle_id)
+        if pending is None or (number is not None and pending[2] != number):
             return False
+        del self._pending[vehicle_id]
         pending[0]()
         return True
 

@@ -50,7 +50,6 @@ from .model import (
 from .sharing import shared_charger_of
 from .site_inputs import site_detail
 from .solar_inputs import solar_detail
-from .sun_history import SunHistory
 
 STORAGE_VERSION = 1
 REEVALUATE_EVERY = timedelta(minutes=15)
@@ -112,9 +111,8 @@ class SmartChargingEngine:
 
     async def async_load(self) -> None:
         """Load the stored settings (before the entities read them)."""
-        stored = await self._store.async_load() or {}
-        self._stored = stored.get("vehicles", {})
-        self.solar.history = SunHistory.from_stored(stored.get("sun"))
+        self._stored = (await self._store.async_load() or {}).get("vehicles", {})
+        await self.solar.async_load()
 
     async def async_start(self) -> None:
         """Start listening; the first plans once Home Assistant has started.
@@ -161,6 +159,7 @@ class SmartChargingEngine:
             self._wake_up()
             self._wake_up = None
         await self._store.async_save(self._data_to_store())
+        await self.solar.async_save()
 
     def vehicle(self, vehicle_id: str) -> SmartChargingState:
         """The smart-charging state of a vehicle (created with its stored settings)."""
@@ -189,8 +188,7 @@ class SmartChargingEngine:
         known = set(self.coordinator.data)  # vehicles that left the account are dropped
         stored = {vid: data for vid, data in self._stored.items() if vid in known}
         return {
-            "vehicles": {**stored, **{vid: state.stored() for vid, state in self.vehicles.items()}},
-            "sun": self.solar.history.stored(),
+            "vehicles": {**stored, **{vid: state.stored() for vid, state in self.vehicles.items()}}
         }
 
     # --- triggers ------------------------------------------------------------------------------
@@ -207,8 +205,7 @@ class SmartChargingEngine:
     @callback
     def _on_timer(self, now: datetime) -> None:
         # A meter that reports only on change still holds its reading: the sun learns it.
-        if self.house.record(self.vehicles, self.coordinator, now):
-            self._save()
+        self.house.record(self.vehicles, self.coordinator, now)
         self._on_coordinator_update()
 
     @callback
@@ -415,8 +412,7 @@ class SmartChargingEngine:
     def _on_power_change(self, event: Event[EventStateChangedData]) -> None:
         """A power reading: evaluate the cars whose solar wish, site pause or current changes."""
         now = dt_util.utcnow()
-        if self.house.record(self.vehicles, self.coordinator, now):
-            self._save()
+        self.house.record(self.vehicles, self.coordinator, now)
         for vehicle_id, vehicle in list(self.coordinator.data.items()):
             if self.house.changed(vehicle_id, self.vehicle(vehicle_id), vehicle, now):
                 self._schedule_evaluation(vehicle_id)

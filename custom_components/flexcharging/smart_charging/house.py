@@ -20,6 +20,7 @@ from homeassistant.core import HomeAssistant
 from ..const import LOGGER
 from ..models import FlexChargingConfigEntry, VehicleCoordinator, VehicleData
 from . import solar as solar_control
+from .estimates import MIN_POWER_KW
 from .inputs import at_home
 from .model import SmartChargingState, SmartStatus
 from .site import meter_shows
@@ -35,12 +36,17 @@ METER_WINDOW = timedelta(seconds=90)
 
 @dataclass(frozen=True, slots=True)
 class MeterCheck:
-    """A command the grid meter may confirm: the import before it, the car's power, until."""
+    """A command the grid meter may confirm.
+
+    The import before it, the car's power, until when, and the number of the read it would save
+    (`Rereads`).
+    """
 
     charging: bool
     before_kw: float
     car_kw: float
     until: datetime
+    read: int
 
 
 class House:
@@ -52,7 +58,7 @@ class House:
         """Read what the options name."""
         self.hass = hass
         self.entry = entry
-        self.solar = SolarInputs(hass, options)
+        self.solar = SolarInputs(hass, options, entry.entry_id)
         self.site = SiteInputs(hass, options, self.solar)
         self._checks: dict[str, MeterCheck] = {}
 
@@ -66,11 +72,10 @@ class House:
         states: Mapping[str, SmartChargingState],
         coordinator: VehicleCoordinator,
         now: datetime,
-    ) -> bool:
-        """Take a reading; True: the sun's history is worth storing.
+    ) -> None:
+        """Take a reading: the sun learns it, and it may confirm a command (`command_sent`).
 
-        The sun learns it (the cars charging at home added back), and it may confirm a command
-        (`command_sent`).
+        The cars charging at home are added back (the sun gave what they draw).
         """
         self._confirm(coordinator, now)
         drawn = sum(
@@ -78,7 +83,7 @@ class House:
             for vehicle_id, vehicle in coordinator.data.items()
             if vehicle_id in states and vehicle.charging and at_home(self.hass, self.entry, vehicle)
         )
-        return self.solar.record(now, drawn)
+        self.solar.record(now, drawn)
 
     def command_sent(
         self,
@@ -94,8 +99,9 @@ class House:
 
         Only a command the car carried out (its state already shows it; one Smartcar merely
         accepted waits for the read) and only while a read is pending; `before_kw`: the grid
-        import before the command.
+        import before the command. An earlier command's check ends here.
         """
+        self._checks.pop(vehicle_id, None)
         vehicle = coordinator.data.get(vehicle_id)
         rereads = coordinator.rereads
         if (
@@ -103,25 +109,32 @@ class House:
             or vehicle is None
             or vehicle.charging is not start
             or rereads is None
-            or not rereads.defer(vehicle_id, METER_WINDOW.total_seconds())
+            or (read := rereads.defer(vehicle_id, METER_WINDOW.total_seconds())) is None
         ):
             return
-        power = car_power(state, vehicle)
-        self._checks[vehicle_id] = MeterCheck(start, before_kw, power, now + METER_WINDOW)
+        # The power it last reported (a stop: while it charged), else learned, else assumed.
+        reported = vehicle.state.charge_power.value
+        power = reported if reported and reported >= MIN_POWER_KW else car_power(state, vehicle)
+        self._checks[vehicle_id] = MeterCheck(start, before_kw, power, now + METER_WINDOW, read)
+        self._confirm(coordinator, now)  # the meter may have shown it while Smartcar answered
 
     def _confirm(self, coordinator: VehicleCoordinator, now: datetime) -> None:
-        grid = self.solar.grid_kw()
         for vehicle_id, check in list(self._checks.items()):
             if now > check.until:
                 del self._checks[vehicle_id]
-            elif grid is not None and meter_shows(
-                charging=check.charging, before_kw=check.before_kw, now_kw=grid, car_kw=check.car_kw
-            ):
-                del self._checks[vehicle_id]
-                if coordinator.rereads is not None and coordinator.rereads.cancel(vehicle_id):
-                    self.site.reads_saved += 1
-                    action = "start" if check.charging else "stop"
-                    LOGGER.debug("The grid meter shows %s's %s: no read", vehicle_id, action)
+        # Two cars switched within the window: the meter shows their sum, not which one did.
+        if len(self._checks) != 1 or (grid := self.solar.grid_kw()) is None:
+            return
+        ((vehicle_id, check),) = self._checks.items()
+        if not meter_shows(
+            charging=check.charging, before_kw=check.before_kw, now_kw=grid, car_kw=check.car_kw
+        ):
+            return
+        del self._checks[vehicle_id]
+        if coordinator.rereads is not None and coordinator.rereads.cancel(vehicle_id, check.read):
+            self.site.reads_saved += 1
+            action = "start" if check.charging else "stop"
+            LOGGER.debug("The grid meter shows %s's %s: no read", vehicle_id, action)
 
     def changed(
         self, vehicle_id: str, state: SmartChargingState, vehicle: VehicleData, now: datetime

@@ -9,6 +9,7 @@ from typing import Any
 
 from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT
 from homeassistant.core import HomeAssistant, State
+from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from ..const import (
@@ -23,6 +24,7 @@ from ..const import (
     CONF_SOLAR_SURPLUS,
     SOLAR_SOURCE_GRID,
     SOLAR_SOURCE_PV,
+    storage_key,
 )
 from ..models import VehicleData
 from ..planner import PriceSlot
@@ -44,6 +46,8 @@ from .sun_history import SunHistory
 type Periods = list[tuple[datetime, datetime, float]]
 
 DEFAULT_COMMANDS_PER_DAY = 4
+SUN_STORAGE_VERSION = 1
+SUN_SAVE_DELAY = timedelta(minutes=15)
 
 
 def solar_entities(options: Mapping[str, Any]) -> list[str]:
@@ -62,7 +66,7 @@ def solar_entities(options: Mapping[str, Any]) -> list[str]:
 class SolarInputs:
     """The surplus from the user's grid meter, or from PV production and house consumption."""
 
-    def __init__(self, hass: HomeAssistant, options: Mapping[str, Any]) -> None:
+    def __init__(self, hass: HomeAssistant, options: Mapping[str, Any], entry_id: str) -> None:
         """Read the source and its sensors from the options."""
         self.hass = hass
         self.source: str | None = options.get(CONF_SOLAR_SOURCE)
@@ -83,6 +87,10 @@ class SolarInputs:
         # expectation (the hours' mean, and their best) is worked out once an hour.
         self.history = SunHistory()
         self._learned: tuple[datetime | None, Periods, Periods] = (None, [], [])
+        self._sun_store: Store[dict[str, Any]] = Store(
+            hass, SUN_STORAGE_VERSION, storage_key(entry_id, "sun")
+        )
+        self._save_due = False
         self.feed_in_tariff = float(options.get(CONF_FEED_IN_TARIFF, 0.0))
 
     @property
@@ -198,17 +206,31 @@ class SolarInputs:
         )
         return state.solar.wants
 
-    def record(self, now: datetime, cars_kw: float) -> bool:
+    async def async_load(self) -> None:
+        """Read the sun learned so far."""
+        self.history = SunHistory.from_stored(await self._sun_store.async_load())
+
+    async def async_save(self) -> None:
+        """Write the sun learned now (unload: a reload reads it at once)."""
+        self._save_due = False
+        await self._sun_store.async_save(self.history.stored())
+
+    def _to_store(self) -> dict[str, Any]:
+        self._save_due = False
+        return self.history.stored()
+
+    def record(self, now: datetime, cars_kw: float) -> None:
         """Learn a reading of the sun (`cars_kw`: what the cars at home draw now).
 
-        True when it began a new hour (the history is worth storing).
+        Written at most every SUN_SAVE_DELAY (and when Home Assistant stops, or the entry
+        unloads): a meter reports every few seconds, a disk should not be written as often.
         """
         if not self.enabled:
-            return False
-        hour = dt_util.as_local(now).replace(minute=0, second=0, microsecond=0)
-        last = self.history.last
+            return
         self.history.record(dt_util.as_local(now), self.surplus(cars_kw))
-        return last is not None and last[0] < hour
+        if not self._save_due:
+            self._save_due = True
+            self._sun_store.async_delay_save(self._to_store, SUN_SAVE_DELAY.total_seconds())
 
     def sun(self, now: datetime, *, best: bool = False) -> tuple[Periods, float]:
         """The sun expected ahead and the house's load to take off it.
@@ -235,11 +257,17 @@ class SolarInputs:
         return most if best else mean, 0.0
 
     def diagnostics(self) -> dict[str, Any]:
-        """The forecast's periods read and the whole days learned from the meter."""
+        """The forecast's periods read and the whole days learned from the meter.
+
+        Only days before today: those the expectation is made of.
+        """
+        today = dt_util.now().date()
         return {
             "forecast_periods": len(self.forecast()),
             "learned_days": [
-                day.isoformat() for day, seen in sorted(self.history.days.items()) if seen.complete
+                day.isoformat()
+                for day, seen in sorted(self.history.days.items())
+                if seen.complete and day < today
             ],
         }
 
