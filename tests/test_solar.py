@@ -498,17 +498,18 @@ async def test_the_sun_learned_from_the_meter_moves_the_plan_into_it(
     """Without a forecast entity, the last days' surplus (stored, read after a restart) is what
     the plan expects today, and a start on the sun waits for the best those hours gave: the
     same plan and start bar as with a forecast of that sun."""
-    # Yesterday (local, UTC-7) 03:00-05:00 exported 2.5 kW, then 0.5 kW for two hours: the
-    # forecast of test_a_forecast_moves_the_plan_into_the_sun less its house's 0.5 kW. The day
-    # before, 1.5 kW: the plan still prefers those hours (2.0 kW on average), and the start
-    # waits for their best, 2.5 kW (2.0 kW does not start the car).
+    # Yesterday 03:00-05:00 summer time (UTC-7; stored by standard time, 02:00-04:00) exported
+    # 2.5 kW, then 0.5 kW for two hours: the forecast of
+    # test_a_forecast_moves_the_plan_into_the_sun less its house's 0.5 kW. The day before,
+    # 1.5 kW: the plan still prefers those hours (2.0 kW on average), and the start waits for
+    # their best, 2.5 kW (2.0 kW does not start the car).
     entry_id = "sun-learned"
     hass_storage[f"{DOMAIN}.{entry_id}.sun"] = {
         "version": 1,
         "key": f"{DOMAIN}.{entry_id}.sun",
         "data": {
-            "2026-06-08": learned_day({3: 1.5, 4: 1.5, 5: 0.5, 6: 0.5}),
-            "2026-06-09": learned_day({3: 2.5, 4: 2.5, 5: 0.5, 6: 0.5}),
+            "2026-06-08": learned_day({2: 1.5, 3: 1.5, 4: 0.5, 5: 0.5}),
+            "2026-06-09": learned_day({2: 2.5, 3: 2.5, 4: 0.5, 5: 0.5}),
         },
     }
     options = {**GRID_OPTIONS, CONF_FEED_IN_TARIFF: 0.08}
@@ -534,9 +535,10 @@ async def test_the_meter_teaches_the_sun_and_it_is_stored(
     advance: Advance,  # noqa: F811 (the fixture)
     hass_storage: dict[str, Any],
 ) -> None:
-    """Each reading counts until the next, per local hour, also while the meter is silent (it
-    is read again every 15 minutes); the car's own draw counts as surplus (it would otherwise be
-    exported). Written at most every 15 minutes, and at once by a reload, which reads it back."""
+    """Each reading counts until the next, per hour of standard time (02:30 summer time is 01:30
+    there), also while the meter is silent (it is read again every 15 minutes); the car's own
+    draw counts as surplus (it would otherwise be exported). Written at most every 15 minutes,
+    and at once by a reload, which reads it back."""
     await start(hass, frozen_emulator, GRID_OPTIONS, SOLAR_SOURCE_GRID)
     entry = hass.config_entries.async_entries(DOMAIN)[0]
     key = f"{DOMAIN}.{entry.entry_id}.sun"
@@ -555,16 +557,16 @@ async def test_the_meter_teaches_the_sun_and_it_is_stored(
     await advance_to(advance, FROZEN_NOW + 95 * MINUTE)
     assert commands(frozen_emulator, "start") == 1
     stored = hass_storage[key]["data"]["2026-06-10"]
-    assert stored["seconds"][2] == pytest.approx(1800, abs=60)
-    assert stored["energy"][2] / stored["seconds"][2] == pytest.approx(
+    assert stored["seconds"][1] == pytest.approx(1800, abs=60)
+    assert stored["energy"][1] / stored["seconds"][1] == pytest.approx(
         (15 * 0.3 + 15 * 0.4) / 30, abs=0.05
     )
-    assert stored["seconds"][3] < 3600  # 04:00 is not written yet
+    assert stored["seconds"][2] < 3600  # 04:00 is not written yet
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     # 03:00-04:00, the meter silent since 03:15: the sun's 0.4 kW throughout.
     stored = hass_storage[key]["data"]["2026-06-10"]
-    assert stored["seconds"][3] == pytest.approx(3600, abs=60)
-    assert stored["energy"][3] / stored["seconds"][3] == pytest.approx(0.4, abs=0.05)
+    assert stored["seconds"][2] == pytest.approx(3600, abs=60)
+    assert stored["energy"][2] / stored["seconds"][2] == pytest.approx(0.4, abs=0.05)
     history = entry.runtime_data.smart_charging.solar.history
-    assert history.days[FROZEN_NOW.date()].seconds[3] == pytest.approx(3600, abs=60)
+    assert history.days[FROZEN_NOW.date()].seconds[2] == pytest.approx(3600, abs=60)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,7 +13,7 @@ from custom_components.flexcharging.smart_charging.sun_history import (
     SunHistory,
 )
 
-ZONE = ZoneInfo("Europe/Berlin")
+ZONE = ZoneInfo("Asia/Tokyo")  # no daylight saving time (test_daylight_saving_time has it)
 MONDAY = datetime(2026, 6, 8, tzinfo=ZONE)
 MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
@@ -136,3 +136,21 @@ def test_stored_and_read_back() -> None:
     assert [period[2] for period in read] == pytest.approx([period[2] for period in kept], abs=0.01)
     assert SunHistory.from_stored(None).days == {}
     assert SunHistory.from_stored({"2026-06-08": {"energy": ["x"] * 24}}).days == {}
+
+
+def test_daylight_saving_time_does_not_move_the_sun() -> None:
+    """Hours are the zone's standard time: sunny days learned before Europe's spring change
+    (29 March 2026), their best hour 12:00-13:00 UTC (13:00 on the winter clock), expect it at
+    12:00 UTC after the change too: 14:00 on the summer clock, not 13:00."""
+    berlin = ZoneInfo("Europe/Berlin")
+    history = SunHistory()
+    moment = datetime(2026, 3, 26, tzinfo=UTC)
+    while moment < datetime(2026, 3, 30, tzinfo=UTC):
+        utc_hour = moment.hour + moment.minute / 60
+        history.record(moment.astimezone(berlin), 5.0 - abs(utc_hour - 12.5))
+        moment += MINUTE
+    now = datetime(2026, 3, 30, 6, tzinfo=berlin)
+    periods = history.expected(now)
+    peak = max(periods, key=lambda period: period[2])
+    assert peak[0] == datetime(2026, 3, 30, 12, tzinfo=UTC)
+    assert peak[0].astimezone(berlin).hour == 14

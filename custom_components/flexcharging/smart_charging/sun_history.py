@@ -1,7 +1,8 @@
 """The sun learned from the meter: a forecast for users without a forecast entity (pure).
 
 Every surplus reading (what is exported plus what the cars draw) is averaged over time per hour
-of the local day. The last days' hours are what is expected of the same hours today and
+of the local day, by the zone's standard time (the sun does not move with daylight saving
+time). The last days' hours are what is expected of the same hours today and
 tomorrow (a persistence forecast): the hours the sun reaches this roof best, shading and
 orientation included. Their mean prices the hours for the planner, as a forecast entity's
 production does (`solar_forecast.py`); the most any of them gave is the surplus a start on the
@@ -14,7 +15,7 @@ Nothing is expected before a whole day was seen.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 import math
 from typing import Any
 
@@ -28,6 +29,19 @@ MAX_HOLD = timedelta(minutes=15)
 # An hour counts once readings covered this share of it.
 MIN_COVERED = 0.5
 AHEAD = timedelta(hours=36)
+
+
+def standard_offset(moment: datetime) -> timedelta:
+    """The zone's offset from UTC without daylight saving time, at `moment` (aware)."""
+    return (moment.utcoffset() or timedelta(0)) - (moment.dst() or timedelta(0))
+
+
+def standard_time(moment: datetime) -> datetime:
+    """`moment` (aware) on the zone's standard wall clock (naive).
+
+    The sun's hours do not move when the clocks change for daylight saving time.
+    """
+    return moment.replace(tzinfo=None) - (moment.dst() or timedelta(0))
 
 
 @dataclass(slots=True)
@@ -72,15 +86,13 @@ class SunHistory:
         for old in sorted(self.days)[: -(DAYS_KEPT + 1)]:
             del self.days[old]
 
-    def _integrate(self, start: datetime, end: datetime, value: float) -> None:
-        # Local wall-clock arithmetic (one time zone): an hour is one of the day's 24.
+    def _integrate(self, since: datetime, until: datetime, value: float) -> None:
+        start, end = standard_time(since), standard_time(until)
         while start < end:
-            midnight = datetime.combine(start.date(), time(), tzinfo=start.tzinfo)
+            midnight = datetime.combine(start.date(), time())
             slot = min(int((start - midnight) / SLOT), SLOTS_PER_DAY - 1)
             upto = min(end, midnight + SLOT * (slot + 1))
             seconds = (upto - start).total_seconds()
-            if seconds <= 0:
-                break
             sun_day = self.days.setdefault(start.date(), SunDay())
             sun_day.energy[slot] += value * seconds
             sun_day.seconds[slot] += seconds
@@ -89,12 +101,13 @@ class SunHistory:
     def expected(
         self, now: datetime, *, best: bool = False
     ) -> list[tuple[datetime, datetime, float]]:
-        """The expected surplus (start, end, kW) per hour from now for AHEAD.
+        """The expected surplus (start, end in UTC, kW) per hour from now for AHEAD.
 
         The mean of the complete days before today (`best`: the most any of them gave that
         hour); empty until one was seen.
         """
-        today = now.date()
+        local = standard_time(now)
+        today = local.date()
         learned = [self.days[day] for day in sorted(self.days) if day < today][-DAYS_KEPT:]
         learned = [sun_day for sun_day in learned if sun_day.complete]
         if not learned:
@@ -107,12 +120,14 @@ class SunHistory:
             else:
                 means.append(None)
         periods: list[tuple[datetime, datetime, float]] = []
+        offset = standard_offset(now)
         day = today
-        while (midnight := datetime.combine(day, time(), tzinfo=now.tzinfo)) < now + AHEAD:
+        while (midnight := datetime.combine(day, time())) < local + AHEAD:
             for slot, kw in enumerate(means):
                 start = midnight + SLOT * slot
-                if kw is not None and start + SLOT > now and start < now + AHEAD:
-                    periods.append((start, start + SLOT, kw))
+                if kw is not None and start + SLOT > local and start < local + AHEAD:
+                    utc = (start - offset).replace(tzinfo=UTC)
+                    periods.append((utc, utc + SLOT, kw))
             day += timedelta(days=1)
         return periods
 
