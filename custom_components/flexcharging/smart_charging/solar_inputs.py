@@ -41,7 +41,7 @@ from .solar_forecast import (
     solar_prices,
     sun_bar,
 )
-from .sun_history import SunHistory
+from .sun_history import SunHistory, standard_time
 
 type Periods = list[tuple[datetime, datetime, float]]
 
@@ -261,7 +261,7 @@ class SolarInputs:
 
         Only days before today: those the expectation is made of.
         """
-        today = dt_util.now().date()
+        today = standard_time(dt_util.now()).date()  # the history's days are by standard time
         return {
             "forecast_periods": len(self.forecast()),
             "learned_days": [
