@@ -8,6 +8,7 @@ integration would. Prices as in test_smart_charging (cheapest from 11:00 UTC).
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.button import DOMAIN as BUTTON_DOMAIN, SERVICE_PRESS
@@ -70,6 +71,7 @@ from tests.test_solar import (
     PV,
     WATTS,
     entry_with,
+    learned_day,
     open_solar_step,
     solcast,
 )
@@ -522,6 +524,82 @@ async def test_with_a_current_entity_the_sun_starts_the_car_at_its_lowest_curren
     car.report()
     await hass.async_block_till_done(wait_background_tasks=True)
     assert state_of(hass, status) == "waiting_for_sun"
+
+
+async def managed_with_learned_sun(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+    hourly_kw: dict[int, float],
+) -> FakeTesla:
+    """The car with the current entity, the sun learned on the two days before (`hourly_kw`
+    by standard time, UTC-8), managed to 75 %; the meter exports 0.6 kW for three minutes."""
+    freezer.move_to(FROZEN_NOW)
+    # The same price all day: the plan charges last, before the departure.
+    hass.states.async_set(PRICE_ENTITY, "0.30", price_attributes([0.30] * 30))
+    meter(hass, 1.0)
+    car = await async_add_fake_tesla(hass)
+    entry = flexcharging_entry(
+        car, {CONF_PRICE_SOURCE: PRICE_SOURCE_ENTITIES, CONF_PRICE_ENTITIES: [PRICE_ENTITY]}
+    )
+    day = learned_day(hourly_kw)
+    hass_storage[f"{DOMAIN}.{entry.entry_id}.sun"] = {
+        "version": 1,
+        "key": f"{DOMAIN}.{entry.entry_id}.sun",
+        "data": {"2026-06-08": day, "2026-06-09": day},
+    }
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await options_with_site_limit(hass, CURRENT)
+    await call(hass, "number", SERVICE_SET_VALUE, ours(hass, "number", car, "target_charge"), 75)
+    await call(hass, "switch", SERVICE_TURN_ON, ours(hass, "switch", car, "managed_charging"))
+    meter(hass, -0.6)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await advance_clock(hass, freezer, timedelta(minutes=3))
+    return car
+
+
+async def test_with_a_current_entity_the_learned_sun_holds_the_start_but_not_all_day(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, hass_storage: dict[str, Any]
+) -> None:
+    """Without a forecast entity, the sunny hours the meter saw on the days before (5.5 kW from
+    10:00 UTC, 02:00 standard time) hold a start on 0.6 kW as a forecast's would; once today's
+    first of them gave a ninth of that, the rest of today is expected as dull and the car takes
+    the sun it has, at its lowest current."""
+    car = await managed_with_learned_sun(
+        hass, freezer, hass_storage, dict.fromkeys(range(2, 10), 5.5)
+    )
+    status = ours(hass, "sensor", car, "smart_charging_status")
+    waits = hass.states.get(status)
+    assert waits is not None
+    # No more than the car takes: 3.7 kW until its power is learned.
+    assert (waits.state, waits.attributes["solar_waits_for_kw"]) == ("waiting_for_sun", 3.7)
+    # 10:00-11:00 UTC, learned sunny, gives 0.6 kW: still waiting until it is over.
+    await advance_clock(hass, freezer, FROZEN_NOW.replace(hour=10, minute=59) - dt_util.utcnow())
+    assert car.calls == []
+    await advance_clock(hass, freezer, timedelta(minutes=4))
+    assert car.calls == ["charge_start"]
+    car.report()  # charging: at its lowest current, on the sun there is
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert car.amps == 6
+    assert state_of(hass, status) == "solar_charging"
+
+
+async def test_the_learned_sun_does_not_hold_a_car_whose_phases_are_unknown(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, hass_storage: dict[str, Any]
+) -> None:
+    """Three hours of 1 kW learned before the departure: taking the lowest current's power each
+    hour (the sun's 1 kW, the rest imported) they hold the charge if that is three phases'
+    4.1 kW, not if it is one phase's 1.4 kW. Until the car's power per ampere is learned the
+    wait assumes one phase: the car takes the 0.6 kW it has now, as without a learned sun."""
+    car = await managed_with_learned_sun(
+        hass, freezer, hass_storage, dict.fromkeys(range(2, 5), 1.0)
+    )
+    assert car.calls == ["charge_start"]
+    status = hass.states.get(ours(hass, "sensor", car, "smart_charging_status"))
+    assert status is not None
+    assert "solar_waits_for_kw" not in status.attributes
 
 
 async def test_with_a_current_entity_a_forecast_holds_the_sun_for_its_best_hours(

@@ -14,8 +14,10 @@ same season and weather before the week, then the week's own); start/stop with a
 forecast (each hour's mean production, off by up to 20 % either way: the planner places the
 charge in the sunniest hours, `solar_forecast.py`, and the start waits for a surplus as good as
 theirs); and with a charging-current entity (the current follows the surplus from 6 A up to
-the car's maximum, set at most once a minute; nothing learned is used, as in the integration),
-without and with the forecast.
+the car's maximum, set at most once a minute), without and with the forecast: without one, the
+learned sun is only what a start waits for (the sunniest hours that would hold the need), lower
+for the rest of a day much duller than the days learned, as in the integration. The learned
+sun sees every minute and is read once an hour.
 
 Printed per scenario and car: the share of the car's energy that came from solar surplus, the
 same for a perfect-foresight optimum, commands per day and requests per month (each command
@@ -24,8 +26,9 @@ shows the command and saves the read, see bench_site.py), current changes a day,
 at departure. The optimum, start/stop: a dynamic programme over the minutes (the most solar
 energy with the same needed charging time and at most as many charging blocks as the command
 budget allows, no minimum on/off times). With a current entity: every minute charged takes the
-surplus up to the car's power and at least the lowest current's power, the minutes with the best
-solar share first until the need is met (no limit on starts and stops).
+surplus up to the car's power and at least the lowest current's power, in at most as many
+blocks as the command budget allows, until the need is met (a Lagrangian bound: never below the
+true optimum).
 
 PASS when, for every car and mode, every departure target is met, no day spends more solar
 commands than the budget and the commands' requests fit the plan; the solar energy is at least
@@ -36,9 +39,9 @@ Printed as known limits, not checked: the 7.4 and 11 kW cars by start/stop witho
 the sun learned from past days finds those hours in steady weather, not between today's clouds), the 11 kW car with a forecast (in mixed weather the optimum
 picks the sunny minutes between clouds, an hourly forecast cannot), and the 11 kW three-phase
 car with a current entity (its lowest current, 6 A on three phases, is 4.1 kW).
-Then start/stop weeks whose weather differs from the three days learned before them (sunny
-then cloudy, cloudy then sunny, sunny then mixed), each against the same week with nothing
-learned (printed; every target checked). Then the site limit (`bench_site.py`): two winter
+Then weeks whose weather differs from the three days learned before them (sunny then cloudy,
+cloudy then sunny, sunny then mixed), by start/stop and with a current entity, each against the
+same week with nothing learned (printed; every target checked). Then the site limit (`bench_site.py`): two winter
 weeks of evenings at ten-second steps.
 Deterministic (fixed seed). Not part of the test suite.
 
@@ -56,9 +59,11 @@ from time import perf_counter
 
 import numpy as np
 
+from custom_components.flexcharging.planner import PriceSlot
 from custom_components.flexcharging.smart_charging.model import Session, SmartSettings
 from custom_components.flexcharging.smart_charging.policy import Car, decide
 from custom_components.flexcharging.smart_charging.site import (
+    ONE_PHASE_KW_PER_AMP,
     CurrentRange,
     learn_kw_per_amp,
     minimum_power,
@@ -120,11 +125,11 @@ MODES = (
         checked_kw=(3.7, 7.4),
     ),
     # The three-phase car's lowest power is 6 A on three phases, 4.1 kW: below that surplus it
-    # imports the rest, the optimum too, but the optimum picks the few best minutes, the
-    # controller cannot know them (printed, not checked).
+    # imports the rest, the optimum too, but the optimum picks the best minutes of the day,
+    # the controller can only expect them (printed, not checked).
     Mode(
-        "With a charging-current entity (6 A up to the car's maximum; the optimum is an "
-        "upper bound: all the surplus the car's power could take, up to the need):",
+        "With a charging-current entity, the sun learned from the meter (6 A up to the car's "
+        "maximum; the optimum: perfect foresight, the same command budget):",
         current=True,
         forecast=False,
         share=CURRENT_SHARE,
@@ -285,26 +290,13 @@ def simulate(
         last = first + round(plug.hours * 60)
         soc = TARGET - plug.need_kwh / CAPACITY_KWH * 100
         deadline = start + last * MINUTE
-        # Without a forecast entity, the sun learned from the meter (sun_history.py): the days
-        # before the session's, three of them before the week with the same weather.
-        while recorded < plug.day * 1440:
-            history.record(start + recorded * MINUTE, float(surplus[recorded]))
-            recorded += 1
-        # (With a current entity the car follows the sun as it comes: nothing learned is used.)
-        # The learned hours' mean prices them, the best of them is what a start waits for.
-        periods = bar_periods = forecast_periods
-        if not forecast:
-            learns = not current and learned_from is not None
-            periods = history.expected(start + first * MINUTE) if learns else []
-            bar_periods = history.expected(start + first * MINUTE, best=True) if learns else []
+        learns = not forecast and learned_from is not None
         # As the integration: the sun as prices only without a current entity (solar_inputs.py).
         # A forecast is of production, the learned sun already of the surplus.
         house_kw = EXPECTED_HOUSE_KW if forecast else 0.0
-        prices = (
-            []
-            if current
-            else solar_prices([], periods, car_kw=car_kw, feed_in=FEED_IN, house_kw=house_kw)
-        )
+        sun_hour: datetime | None = None
+        periods = bar_periods = forecast_periods if forecast else []
+        prices: list[PriceSlot] = []
         session = Session(plugged=False)
         charging = False
         amps, last_set = limits.maximum, None
@@ -313,6 +305,22 @@ def simulate(
         now = start + first * MINUTE
         while now < deadline:
             minute = int((now - start) / MINUTE)
+            # Without a forecast entity, the sun learned from the meter (sun_history.py), which
+            # sees every reading: three days of the same weather before the week, then the
+            # week's own. Its hours' mean prices them, the best of them is what a start waits
+            # for; read once an hour, as the integration does.
+            while recorded <= minute:
+                history.record(start + recorded * MINUTE, float(surplus[recorded]))
+                recorded += 1
+            if (hour := now.replace(minute=0, second=0, microsecond=0)) != sun_hour:
+                sun_hour = hour
+                if learns:
+                    periods = history.expected(now)
+                    bar_periods = history.expected(now, best=True, dull_today=current)
+                if not current:
+                    prices = solar_prices(
+                        [], periods, car_kw=car_kw, feed_in=FEED_IN, house_kw=house_kw
+                    )
             car = Car(plugged_in=True, charging=charging, soc=soc, charge_limit=100)
             plan = bench_site.plan_for(
                 session,
@@ -339,11 +347,11 @@ def simulate(
             )
             if current and plan:
                 bar = following_bar(
-                    periods,
+                    bar_periods,
                     now=now,
                     deadline=deadline,
                     car_kw=car_kw,
-                    min_kw=minimum_power(limits, learned),
+                    min_kw=minimum_power(limits, learned, unknown=ONE_PHASE_KW_PER_AMP),
                     need_kwh=plan.needed_hours * car_kw,
                     house_kw=house_kw,
                 )
@@ -407,7 +415,7 @@ def simulate(
         blocks = SETTINGS.commands_per_day // 2 * math.ceil((last - first) / 1440) + 1
         if current:
             outcome.optimum_kwh += optimum_with_current(
-                surplus[first:last], car_kw, limits.minimum * kw_per_amp, plug.need_kwh
+                surplus[first:last], car_kw, limits.minimum * kw_per_amp, plug.need_kwh, blocks
             )
         else:
             outcome.optimum_kwh += optimum(surplus[first:last], car_kw, plug.need_kwh, blocks)
@@ -461,24 +469,38 @@ def optimum(surplus: np.ndarray, car_kw: float, need_kwh: float, blocks: int) ->
 
 
 def optimum_with_current(
-    surplus: np.ndarray, car_kw: float, min_kw: float, need_kwh: float
+    surplus: np.ndarray, car_kw: float, min_kw: float, need_kwh: float, blocks: int
 ) -> float:
     """The most solar energy (kWh) with perfect foresight when the power follows the sun.
 
-    A minute charged takes the surplus up to the car's power, at least the minimum current's
-    power (the rest imported); the minutes with the best solar share are charged first until
-    the need is met (no limit on starts and stops: an upper bound for the controller).
+    A minute charged takes the surplus up to the car's power, at least the lowest current's
+    power (the rest imported), in at most `blocks` blocks (the same command budget as the
+    controller), until the need is met. Computed as the Lagrangian dual of that problem: for
+    a price `lam` on each kWh charged, the best schedule of blocks (a dynamic programme over
+    the minutes, every price at once); the lowest of those bounds over the prices. Never less
+    than the true optimum: an upper bound for the controller.
     """
     sun = np.minimum(car_kw, np.maximum(surplus, 0.0)) / 60
     cost = np.maximum(sun, min_kw / 60)
-    order = np.argsort(-(sun / cost), kind="stable")
-    taken = np.cumsum(cost[order])
-    whole = int(np.searchsorted(taken, need_kwh, side="right"))
-    solar = float(sun[order][:whole].sum())
-    if whole < len(order):
-        left = need_kwh - (float(taken[whole - 1]) if whole else 0.0)
-        solar += float(sun[order][whole] * left / cost[order][whole])
-    return min(solar, need_kwh)
+    low = -1e18
+    bound = need_kwh
+    prices = np.linspace(0.0, 1.0, 101)
+    for _ in range(3):  # the bound is convex in the price: refine around the lowest
+        on = np.full((blocks + 1, len(prices)), low)
+        off = np.full((blocks + 1, len(prices)), low)
+        off[0] = 0.0
+        for gain, spend in zip(sun, cost, strict=True):
+            value = gain - prices * spend
+            grown = np.full_like(on, low)
+            grown[1:] = np.maximum(on[1:], off[:-1]) + value
+            off = np.maximum(off, on)
+            on = grown
+        bounds = np.maximum(on.max(axis=0), off.max(axis=0)) + prices * need_kwh
+        best = int(np.argmin(bounds))
+        bound = min(bound, float(bounds[best]))
+        step = prices[1] - prices[0]
+        prices = np.linspace(max(0.0, prices[best] - step), prices[best] + step, 41)
+    return bound
 
 
 def main() -> int:
@@ -520,27 +542,31 @@ CHANGES = (("sunny", "cloudy"), ("cloudy", "sunny"), ("sunny", "mixed"))
 
 
 def weather_changes(checks: dict[str, bool]) -> None:
-    """Start/stop weeks whose weather differs from the days learned before them, against the
-    same weeks with nothing learned: what a change of weather costs the learned sun."""
-    print()
-    print(
-        "Start/stop when the weather changes (learned / the week): ours / optimum with the sun "
-        "learned, and with nothing learned"
-    )
-    met = True
-    for car_kw in (3.7, 7.4, 11.0):
-        cells = []
-        for season in SEASONS:
-            for before, week in CHANGES:
-                ratios = []
-                for learned_from in (before, None):
-                    rng = random.Random(f"{SEED} {season.name} {before} {week}")
-                    outcome, _ = simulate(season, week, car_kw, rng, learned_from=learned_from)
-                    met = met and outcome.targets_met == outcome.sessions
-                    ratios.append(outcome.solar_kwh / outcome.optimum_kwh)
-                cells.append(f"{season.name} {before}/{week} {ratios[0]:.1%} ({ratios[1]:.1%})")
-        print(f"{car_kw:>5.1f}kW " + " | ".join(cells))
-    checks["start/stop, the weather changed: targets met"] = met
+    """Weeks whose weather differs from the days learned before them, against the same weeks
+    with nothing learned: what a change of weather costs the learned sun."""
+    for current in (False, True):
+        kind = "current entity" if current else "start/stop"
+        print()
+        print(
+            f"{'With a current entity' if current else 'Start/stop'} when the weather changes "
+            "(learned / the week): ours / optimum with the sun learned, and with nothing learned"
+        )
+        met = True
+        for car_kw in (3.7, 7.4, 11.0):
+            cells = []
+            for season in SEASONS:
+                for before, week in CHANGES:
+                    ratios = []
+                    for learned_from in (before, None):
+                        rng = random.Random(f"{SEED} {season.name} {before} {week}")
+                        outcome, _ = simulate(
+                            season, week, car_kw, rng, current=current, learned_from=learned_from
+                        )
+                        met = met and outcome.targets_met == outcome.sessions
+                        ratios.append(outcome.solar_kwh / outcome.optimum_kwh)
+                    cells.append(f"{season.name} {before}/{week} {ratios[0]:.1%} ({ratios[1]:.1%})")
+            print(f"{car_kw:>5.1f}kW " + " | ".join(cells))
+        checks[f"{kind}, the weather changed: targets met"] = met
 
 
 def _car(

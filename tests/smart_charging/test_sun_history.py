@@ -82,6 +82,56 @@ def test_the_mean_of_the_last_three_days() -> None:
     assert min(history.days) == MONDAY.date() + timedelta(days=1)
 
 
+@pytest.mark.parametrize(
+    ("today_share", "rest"),
+    [
+        (0.3, 0.3),  # much duller than the days learned: the rest of today is lowered so
+        (0.6, 1.0),  # a passing cloud: all of the learned sun is still expected
+    ],
+)
+def test_a_dull_day_lowers_the_rest_of_it(today_share: float, rest: float) -> None:
+    """With `dull_today`, today's finished sunny hours against the learned ones scale the rest
+    of today (only today, only when much duller); without it the days learned stand."""
+    history = SunHistory()
+    live(history, MONDAY, 24)
+    today = MONDAY + timedelta(days=1)
+    moment = today
+    while moment < today + 11 * HOUR:  # until 11:00, at today_share of the sun
+        kw = sunny(moment.hour + moment.minute / 60)
+        history.record(moment, kw * today_share if kw > 0 else kw)
+        moment += MINUTE
+    now = today + timedelta(hours=11, minutes=5)
+    lowered = {start: kw for start, _, kw in history.expected(now, best=True, dull_today=True)}
+    learned = {start: kw for start, _, kw in history.expected(now, best=True)}
+    noon = today + 13 * HOUR
+    assert learned[noon] == pytest.approx(4.5, abs=0.01)
+    assert lowered[noon] == pytest.approx(4.5 * rest, abs=0.02)
+    # Tomorrow may be sunny again; the night's import is not the sun's to lower.
+    assert lowered[noon + timedelta(days=1)] == pytest.approx(4.5, abs=0.01)
+    assert lowered[today + 22 * HOUR] == pytest.approx(-0.3)
+
+
+def test_a_dull_day_is_judged_by_its_sunny_hours_only() -> None:
+    """Before any of today's hours the days learned found sunny is over, nothing is lowered."""
+    history = SunHistory()
+    live(history, MONDAY, 24)
+    today = MONDAY + timedelta(days=1)
+    moment = today
+    while moment < today + 9 * HOUR:  # an overcast morning, but only 08:00 is sunny yet
+        history.record(moment, -0.3)
+        moment += MINUTE
+    early = {start: kw for start, _, kw in history.expected(today + 8 * HOUR, dull_today=True)}
+    assert early[today + 13 * HOUR] == pytest.approx(4.5, abs=0.01)
+    # 08:00 (0.5 kW learned) is under a quarter of the best hour: it does not judge the day.
+    later = {start: kw for start, _, kw in history.expected(today + 9 * HOUR, dull_today=True)}
+    assert later[today + 13 * HOUR] == pytest.approx(4.5, abs=0.01)
+    while moment < today + 10 * HOUR:  # 09:00 (1.5 kW learned) gives nothing
+        history.record(moment, -0.3)
+        moment += MINUTE
+    dull = {start: kw for start, _, kw in history.expected(today + 10 * HOUR, dull_today=True)}
+    assert dull[today + 13 * HOUR] == 0.0
+
+
 def test_a_reading_holds_a_quarter_hour_at_most() -> None:
     """A meter that stops reporting is not extrapolated: hours it missed are not expected."""
     history = SunHistory()

@@ -23,7 +23,7 @@ from . import solar as solar_control
 from .estimates import MIN_POWER_KW
 from .inputs import at_home
 from .model import SmartChargingState, SmartStatus
-from .site import meter_shows
+from .site import ONE_PHASE_KW_PER_AMP, meter_shows
 from .site_inputs import SiteInputs
 from .solar_inputs import SolarInputs, car_power
 
@@ -158,7 +158,12 @@ class House:
         """
         home = self.solar.enabled and at_home(self.hass, self.entry, vehicle)
         return self.solar.wish(
-            state, vehicle, now, home=home, min_power_kw=self.site.minimum_kw(vehicle_id)
+            state,
+            vehicle,
+            now,
+            home=home,
+            min_power_kw=self.site.minimum_kw(vehicle_id),
+            bar_min_kw=self.site.minimum_kw(vehicle_id, unknown=ONE_PHASE_KW_PER_AMP),
         )
 
     def reading(

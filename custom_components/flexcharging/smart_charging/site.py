@@ -24,6 +24,9 @@ import math
 # IEC 61851-1: the lowest current a charger can signal; entities often allow 0 (Teslemetry).
 MIN_CHARGING_AMPS = 6.0
 DEFAULT_KW_PER_AMP = 0.69  # three phases of 230 V (a guess on the safe side, see above)
+# One phase of 230 V: the guess on the safe side for waiting on the sun, which the fewest
+# phases make the least worth it (`solar_forecast.following_bar`).
+ONE_PHASE_KW_PER_AMP = 0.23
 MIN_LEARN_AMPS = 3.0  # below this the reported power says little about the phases
 # A higher current is set at most this often (a lower one for the site limit at once): every
 # change is a command of the other integration, and the car needs seconds to settle.
@@ -160,9 +163,11 @@ def wanted_current(
     return limits.clamp(power / per_amp)
 
 
-def minimum_power(limits: CurrentRange, kw_per_amp: float | None) -> float:
-    """The car's power at the range's minimum current."""
-    return limits.minimum * (kw_per_amp or DEFAULT_KW_PER_AMP)
+def minimum_power(
+    limits: CurrentRange, kw_per_amp: float | None, *, unknown: float = DEFAULT_KW_PER_AMP
+) -> float:
+    """The car's power at the range's minimum current (`unknown`: kW per A until learned)."""
+    return limits.minimum * (kw_per_amp or unknown)
 
 
 def should_set(

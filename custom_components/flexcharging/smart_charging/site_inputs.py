@@ -103,12 +103,19 @@ class SiteInputs:
         )
         return data.limit.paused
 
-    def minimum_kw(self, vehicle_id: str) -> float | None:
-        """The car's power at the entity's lowest current (None: no current entity to set)."""
+    def minimum_kw(
+        self, vehicle_id: str, *, unknown: float = site.DEFAULT_KW_PER_AMP
+    ) -> float | None:
+        """The car's power at the entity's lowest current (None: no current entity to set).
+
+        `unknown`: the power per ampere until it is learned.
+        """
         if (limits := self.current_range()) is None:
             return None
         data = self.vehicles.get(vehicle_id, VehicleSite())
-        return None if data.failed is not None else site.minimum_power(limits, data.kw_per_amp)
+        if data.failed is not None:
+            return None
+        return site.minimum_power(limits, data.kw_per_amp, unknown=unknown)
 
     def _draw_kw(
         self, data: VehicleSite, vehicle: VehicleData, car_kw: float, *, told: bool | None

@@ -143,10 +143,12 @@ class SolarInputs:
         *,
         home: bool,
         min_power_kw: float | None = None,
+        bar_min_kw: float | None = None,
     ) -> bool | None:
         """The solar wish of a car that is plugged in `home` under the plan (None: not in use).
 
-        `min_power_kw`: with a current entity, the car's power at its lowest current.
+        `min_power_kw`: with a current entity, the car's power at its lowest current;
+        `bar_min_kw`: the same for the bar, guessed low while unlearned (`update`).
         """
         eligible = (
             state.settings.managed
@@ -160,6 +162,7 @@ class SolarInputs:
             now,
             eligible=eligible and self.enabled and home,
             min_power_kw=min_power_kw,
+            bar_min_kw=bar_min_kw,
         )
 
     def plan_options(self, state: SmartChargingState, vehicle: VehicleData) -> dict[str, Any]:
@@ -177,11 +180,14 @@ class SolarInputs:
         *,
         eligible: bool,
         min_power_kw: float | None = None,
+        bar_min_kw: float | None = None,
     ) -> bool | None:
         """Feed the reading to the vehicle's controller; its wish (None: solar is not in use).
 
         `eligible`: the sun may charge the car now (managed, plugged in at home, the plan holds
-        it, the target not reached).
+        it, the target not reached). `bar_min_kw`: the lowest current's power for the bar
+        (default `min_power_kw`): while the car's phases are unknown, one phase, as a higher
+        guess would have the car wait for sunnier hours than its lowest current needs.
         """
         if not self.enabled:
             state.solar = None
@@ -202,7 +208,12 @@ class SolarInputs:
             today=dt_util.as_local(now).date(),
             until_plan=max(block.start - now, timedelta(0)) if block else None,
             min_power_kw=min_power_kw,
-            sun_bar_kw=self.bar(state, power, now, min_power_kw=min_power_kw),
+            sun_bar_kw=self.bar(
+                state,
+                power,
+                now,
+                min_power_kw=min_power_kw if bar_min_kw is None else bar_min_kw,
+            ),
         )
         return state.solar.wants
 
@@ -237,21 +248,22 @@ class SolarInputs:
 
         A forecast entity's production (less the house's expected load); without one, or while
         it has no readable forecast, the surplus learned from the meter: the hours' mean, or
-        (`best`, for the start's bar) the most they gave. With a current entity only a forecast
-        entity's: the car follows the sun as it comes (scripts/bench-solar: the learned sun
-        lowers the one-phase cars' share there).
+        (`best`, for the start's bar) the most they gave. With a current entity the learned sun
+        is only the bar (the car takes the sun as it comes, the plan is not priced by it), and
+        lowered for the rest of a day much duller than the days learned: a wait for sunny days'
+        sun would last all day (scripts/bench-solar, the weather changes).
         """
         if periods := self.forecast():
             return periods, EXPECTED_HOUSE_KW
-        if self.follows_current or not self.enabled:
+        if not self.enabled:
             return [], 0.0
         local = dt_util.as_local(now)
         hour = local.replace(minute=0, second=0, microsecond=0)
         if self._learned[0] != hour:
             self._learned = (
                 hour,
-                self.history.expected(local),
-                self.history.expected(local, best=True),
+                [] if self.follows_current else self.history.expected(local),
+                self.history.expected(local, best=True, dull_today=self.follows_current),
             )
         _, mean, most = self._learned
         return most if best else mean, 0.0

@@ -29,6 +29,12 @@ MAX_HOLD = timedelta(minutes=15)
 # An hour counts once readings covered this share of it.
 MIN_COVERED = 0.5
 AHEAD = timedelta(hours=36)
+# The learned hours that tell how sunny today is: at least this share of the best hour.
+SUNNY_SHARE = 0.25
+# A day whose sunny hours so far gave less than this share of the learned ones is duller: a
+# passing cloud gives more, a change of weather less (scripts/bench-solar: sunny days learned,
+# then a cloudy week).
+DULL_DAY = 0.45
 
 
 def standard_offset(moment: datetime) -> timedelta:
@@ -99,12 +105,14 @@ class SunHistory:
             start = upto
 
     def expected(
-        self, now: datetime, *, best: bool = False
+        self, now: datetime, *, best: bool = False, dull_today: bool = False
     ) -> list[tuple[datetime, datetime, float]]:
         """The expected surplus (start, end in UTC, kW) per hour from now for AHEAD.
 
         The mean of the complete days before today (`best`: the most any of them gave that
-        hour); empty until one was seen.
+        hour); empty until one was seen. `dull_today`: when today's sunny hours so far gave
+        much less than the days learned, the rest of today is lowered in proportion (a wait
+        for the learned sun would last all day).
         """
         local = standard_time(now)
         today = local.date()
@@ -112,24 +120,46 @@ class SunHistory:
         learned = [sun_day for sun_day in learned if sun_day.complete]
         if not learned:
             return []
-        means: list[float | None] = []
-        for slot in range(SLOTS_PER_DAY):
-            values = [value for sun_day in learned if (value := sun_day.mean(slot)) is not None]
-            if values:
-                means.append(max(values) if best else sum(values) / len(values))
-            else:
-                means.append(None)
+        means = [_combined(learned, slot, best=False) for slot in range(SLOTS_PER_DAY)]
+        hours = (
+            [_combined(learned, slot, best=True) for slot in range(SLOTS_PER_DAY)]
+            if best
+            else means
+        )
+        factor = self._today_factor(local, means) if dull_today else 1.0
         periods: list[tuple[datetime, datetime, float]] = []
         offset = standard_offset(now)
         day = today
         while (midnight := datetime.combine(day, time())) < local + AHEAD:
-            for slot, kw in enumerate(means):
+            for slot, kw in enumerate(hours):
                 start = midnight + SLOT * slot
                 if kw is not None and start + SLOT > local and start < local + AHEAD:
                     utc = (start - offset).replace(tzinfo=UTC)
-                    periods.append((utc, utc + SLOT, kw))
+                    scale = factor if day == today and kw > 0 else 1.0
+                    periods.append((utc, utc + SLOT, kw * scale))
             day += timedelta(days=1)
         return periods
+
+    def _today_factor(self, local: datetime, means: list[float | None]) -> float:
+        """What is left of the learned sun for the rest of a day duller than the days learned.
+
+        Today's finished hours that the learned days found sunny (at least SUNNY_SHARE of their
+        best hour) are compared with them: under DULL_DAY of their sun, the rest of today is
+        expected to give that share too; otherwise all of it (1.0).
+        """
+        today = self.days.get(local.date())
+        peak = max((kw for kw in means if kw is not None), default=0.0)
+        if today is None or peak <= 0:
+            return 1.0
+        seen = learned = 0.0
+        for slot in range(local.hour):
+            expected, value = means[slot], today.mean(slot)
+            if expected is not None and value is not None and expected >= SUNNY_SHARE * peak:
+                seen += value
+                learned += expected
+        if learned <= 0 or seen >= DULL_DAY * learned:
+            return 1.0
+        return max(seen / learned, 0.0)
 
     def stored(self) -> dict[str, Any]:
         """The days as stored (rounded: kWs and seconds)."""
@@ -157,3 +187,11 @@ class SunHistory:
             if len(energy) == len(seconds) == SLOTS_PER_DAY:
                 history.days[day] = SunDay(energy, seconds)
         return history
+
+
+def _combined(learned: list[SunDay], slot: int, *, best: bool) -> float | None:
+    """An hour over the learned days: their mean, or (`best`) the most any gave."""
+    values = [value for sun_day in learned if (value := sun_day.mean(slot)) is not None]
+    if not values:
+        return None
+    return max(values) if best else sum(values) / len(values)
