@@ -218,6 +218,13 @@ async def test_the_current_is_lowered_then_the_car_paused_and_resumed(
     assert vehicle["kw_per_amp"] == pytest.approx(0.6875)
     assert vehicle["current_error"] is None
 
+    # Kept across a restart: the car's phases are known before it charges again.
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    (vehicle,) = diagnostics["site"]["vehicles"]
+    assert vehicle["kw_per_amp"] == pytest.approx(0.6875)
+
 
 async def smartcar_under_a_limit(hass: HomeAssistant, emulator: Emulator) -> MockConfigEntry:
     """The Model Y through Smartcar (3.7 kW), a 6 kW site limit, 1 kW of house, managed to 75 %."""
@@ -575,6 +582,7 @@ async def test_with_a_current_entity_the_learned_sun_holds_the_start_but_not_all
     assert waits is not None
     # No more than the car takes: 3.7 kW until its power is learned.
     assert (waits.state, waits.attributes["solar_waits_for_kw"]) == ("waiting_for_sun", 3.7)
+    assert waits.attributes["solar_surplus_kw"] == 0.6, waits.attributes
     # 10:00-11:00 UTC, learned sunny, gives 0.6 kW: still waiting until it is over.
     await advance_clock(hass, freezer, FROZEN_NOW.replace(hour=10, minute=59) - dt_util.utcnow())
     assert car.calls == []

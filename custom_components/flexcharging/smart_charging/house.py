@@ -11,7 +11,7 @@ and the entity are read in `solar_inputs.py` and `site_inputs.py`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,6 +32,9 @@ CURRENT_STATUSES = (SmartStatus.CHARGING, SmartStatus.SOLAR_CHARGING, SmartStatu
 # After a smart-charging command the read that confirms it waits this long for the grid meter to
 # show the car's start or stop instead (a car takes seconds to ramp; meters report every few).
 METER_WINDOW = timedelta(seconds=90)
+# The status shows a new surplus at most this often (a meter reports every few seconds, and the
+# recorder keeps every state written).
+SHOW_SURPLUS_EVERY = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +64,7 @@ class House:
         self.solar = SolarInputs(hass, options, entry.entry_id)
         self.site = SiteInputs(hass, options, self.solar)
         self._checks: dict[str, MeterCheck] = {}
+        self._shown: dict[str, tuple[datetime, float]] = {}  # the surplus shown, and when
 
     @property
     def watched_entities(self) -> list[str]:
@@ -148,6 +152,26 @@ class House:
             or self.site.due(vehicle_id, self.wanted_current(vehicle_id, state, vehicle), now)
         )
 
+    def surplus_to_show(self, vehicle_id: str, state: SmartChargingState, now: datetime) -> bool:
+        """Whether the status should show the surplus read now (the 0.1 kW shown moved).
+
+        A reading that changes nothing else would leave the status with an old surplus.
+        """
+        if state.solar is None or state.solar.surplus_kw is None:
+            return False
+        surplus = round(state.solar.surplus_kw, 1)
+        shown = self._shown.get(vehicle_id)
+        if shown is not None and (shown[1] == surplus or now - shown[0] < SHOW_SURPLUS_EVERY):
+            return False
+        self._shown[vehicle_id] = (now, surplus)
+        return True
+
+    def _recall(self, vehicle_id: str, state: SmartChargingState) -> None:
+        """The power per ampere learned before a restart, until the car shows it again."""
+        if state.learned.kw_per_amp is not None:
+            data = self.site.vehicle(vehicle_id)
+            data.kw_per_amp = data.kw_per_amp or state.learned.kw_per_amp
+
     def wish(
         self, vehicle_id: str, state: SmartChargingState, vehicle: VehicleData, now: datetime
     ) -> bool | None:
@@ -156,6 +180,7 @@ class House:
         With a current entity that can be set, the sun's levels are shares of the car's power
         at the lowest current (the current follows the surplus above it).
         """
+        self._recall(vehicle_id, state)
         home = self.solar.enabled and at_home(self.hass, self.entry, vehicle)
         return self.solar.wish(
             state,
@@ -170,6 +195,7 @@ class House:
         self, vehicle_id: str, state: SmartChargingState, vehicle: VehicleData, now: datetime
     ) -> bool:
         """The site limit's reading for a car; whether it pauses it (`SiteInputs.reading`)."""
+        self._recall(vehicle_id, state)
         intent = state.session.intent
         told = intent.charge if intent is not None and intent.attempts else None
         return self.site.reading(vehicle_id, vehicle, car_power(state, vehicle), now, told=told)
@@ -178,6 +204,7 @@ class House:
         self, vehicle_id: str, state: SmartChargingState, vehicle: VehicleData
     ) -> tuple[float, bool] | None:
         """The charging current to set, and whether it is urgent (None: nothing to set)."""
+        self._recall(vehicle_id, state)
         if state.status not in CURRENT_STATUSES:
             return None
         solar_kw = None
@@ -200,6 +227,9 @@ class House:
             and self.reading(vehicle_id, state, vehicle, now)
         )
         state.charging_current = self.site.setting() if self.site.current_entity else None
+        data = self.site.vehicles.get(vehicle_id)
+        if data is not None and data.kw_per_amp != state.learned.kw_per_amp:
+            state.learned = replace(state.learned, kw_per_amp=data.kw_per_amp)  # stored with it
         return again
 
     def wake_moments(self, states: Mapping[str, SmartChargingState]) -> list[datetime]:

@@ -311,6 +311,7 @@ class LearnedSpeed:
     power_kw: float | None = None
     percent_per_hour: float | None = None
     soc_sample: tuple[datetime, float] | None = None  # the last level report while charging
+    kw_per_amp: float | None = None  # with a current entity: the power one ampere gives
 
 
 @dataclass(slots=True)
@@ -354,6 +355,7 @@ class SmartChargingState:
             learned=LearnedSpeed(
                 power_kw=positive(stored.get("power_kw")),
                 percent_per_hour=positive(stored.get("learned_percent_per_hour")),
+                kw_per_amp=positive(stored.get("kw_per_amp")),
             ),
             # Said before the restart: not said again (nor notified) after it.
             at_risk=_percent(stored.get("at_risk")),
@@ -367,6 +369,7 @@ class SmartChargingState:
             "manual": self.session.hold is Hold.USER,
             "power_kw": self.learned.power_kw,
             "learned_percent_per_hour": self.learned.percent_per_hour,
+            "kw_per_amp": self.learned.kw_per_amp,
             "risk_ignored": self.session.risk_ignored,
             "accepted_target": self.session.accepted_target,
             "at_risk": self.at_risk,
