@@ -127,12 +127,16 @@ def test_grid_prices_are_split_at_the_forecast_edges() -> None:
     assert solar_prices(grid, periods, car_kw=0.0, feed_in=0.08) == grid
 
 
-def test_the_sun_bar_is_the_least_sun_of_the_plans_sunny_hours_ahead() -> None:
-    """Only the plan's hours that lie in the forecast's sun count, and only those to come."""
+def test_the_sun_bar_is_the_mean_sun_of_the_plans_sunny_time_ahead() -> None:
+    """Only the plan's time that lies in the forecast's sun counts, only what is to come, each
+    hour by the time the plan charges in it."""
     periods = [(at(0), at(1), 6.5), (at(1), at(2), 3.5), (at(2), at(3), 5.0), (at(3), at(4), 0.0)]
     blocks = [(at(0.5), at(1)), (at(2.5), at(3.5))]
-    # Now in the first hour: its 6 kW and the third hour's 4.5 kW (the fourth is dark).
-    assert sun_bar(blocks, periods, now=at(0.2), car_kw=7.4) == pytest.approx(4.5)
+    # Now in the first hour: half an hour of its 6 kW and of the third hour's 4.5 kW (the
+    # fourth is dark).
+    assert sun_bar(blocks, periods, now=at(0.2), car_kw=7.4) == pytest.approx(5.25)
+    # A quarter of an hour of the first hour left, the half hour of the third.
+    assert sun_bar(blocks, periods, now=at(0.75), car_kw=7.4) == pytest.approx(5.0)
     assert sun_bar(blocks, periods, now=at(1.5), car_kw=7.4) == pytest.approx(4.5)
     # Never above the car's power: a sunnier hour gives it no more.
     assert sun_bar(blocks[:1], periods, now=at(0), car_kw=3.7) == pytest.approx(3.7)

@@ -143,22 +143,26 @@ def sun_bar(
     car_kw: float,
     house_kw: float = EXPECTED_HOUSE_KW,
 ) -> float | None:
-    """The surplus (kW) the sun is forecast to give in the plan's sunny hours ahead, the least.
+    """The surplus (kW, at most the car's power) the sun is forecast to give the plan ahead.
 
-    Charging on the sun now is worth it only when it beats those hours; otherwise the charge
-    would be taken before them and the plan's sunnier hours left unused. None: the plan has no
-    sunny hours ahead.
+    The mean over the plan's sunny time to come. Charging on the sun now is worth it only when
+    it is as good: a start on less takes the charge before those hours and leaves their sun
+    unused (scripts/bench-solar: the least of them started a sunny day's charge an hour before
+    the noon sun). None: the plan has no sunny hours ahead.
     """
     if car_kw <= 0:
         return None
-    bar: float | None = None
+    energy = seconds = 0.0
     for start, end, kw in periods:
         surplus = kw - house_kw
         if end <= now or surplus / car_kw < MIN_SHARE:
             continue
-        if any(block_start < end and start < block_end for block_start, block_end in blocks):
-            bar = surplus if bar is None else min(bar, surplus)
-    return None if bar is None else min(bar, car_kw)
+        for block_start, block_end in blocks:
+            overlap = (min(end, block_end) - max(start, block_start, now)).total_seconds()
+            if overlap > 0:
+                energy += min(surplus, car_kw) * overlap
+                seconds += overlap
+    return energy / seconds if seconds else None
 
 
 def following_bar(

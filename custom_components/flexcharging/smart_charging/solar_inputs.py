@@ -308,8 +308,8 @@ class SolarInputs:
     ) -> float | None:
         """The surplus the sun ahead says is worth waiting for (None: nothing known, or none).
 
-        By start and stop: the least of the plan's sunny hours ahead. With a current entity:
-        the least of the sunniest hours until the departure that would hold the plan's need.
+        By start and stop: what the plan's sunny hours ahead give on average. With a current
+        entity: the least of the sunniest hours until the departure that would hold the need.
         """
         periods, house_kw = self.sun(now, best=True)
         if not periods or state.plan is None:
