@@ -182,38 +182,6 @@ async def test_charges_on_the_surplus_and_stops_when_it_goes(
     assert smart.vehicle(MODEL_Y_ID).solar is not None
 
 
-@pytest.mark.usefixtures("credentials")
-async def test_the_status_shows_the_surplus_read(
-    hass: HomeAssistant,
-    frozen_emulator: Emulator,
-    connected_fleet: Emulator,
-    advance: Advance,  # noqa: F811 (the fixture)
-) -> None:
-    """A reading too small to start the car still shows on the status, at most once a minute
-    (a meter reports every few seconds)."""
-    await start(hass, frozen_emulator, GRID_OPTIONS, SOLAR_SOURCE_GRID)
-
-    def shown() -> float:
-        status = hass.states.get(STATUS)
-        assert status is not None
-        assert status.state == "waiting_for_sun"
-        return float(status.attributes["solar_surplus_kw"])
-
-    assert shown() == -0.5
-    sun(hass, SOLAR_SOURCE_GRID, 0.4)
-    await hass.async_block_till_done(wait_background_tasks=True)
-    assert shown() == 0.4
-    await advance_to(advance, dt_util.utcnow() + 10 * timedelta(seconds=1))
-    sun(hass, SOLAR_SOURCE_GRID, 0.6)
-    await hass.async_block_till_done(wait_background_tasks=True)
-    assert shown() == 0.4
-    await advance_to(advance, dt_util.utcnow() + MINUTE)
-    sun(hass, SOLAR_SOURCE_GRID, 0.7)
-    await hass.async_block_till_done(wait_background_tasks=True)
-    assert shown() == 0.7
-    assert commands(frozen_emulator, "start") == 0
-
-
 async def test_the_daily_command_budget_holds(
     hass: HomeAssistant,
     credentials: None,

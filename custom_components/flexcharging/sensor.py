@@ -203,7 +203,7 @@ def _solar_attributes(smart: SmartChargingState) -> dict[str, Any]:
         attributes["solar_surplus_kw"] = None if surplus is None else round(surplus, 1)
         bar = smart.solar.bar_kw
         if bar is not None and smart.status is SmartStatus.WAITING_FOR_SUN:
-            # With a forecast: the surplus the sun must reach before it starts the car.
+            # The sun ahead (a forecast, or learned): the surplus to reach before it starts the car.
             attributes["solar_waits_for_kw"] = round(bar, 1)
     if smart.charging_current is not None:
         attributes["charging_current"] = smart.charging_current

@@ -215,7 +215,7 @@ def simulate(car_kw: float, max_amps: float, *, current: bool) -> Outcome:
                         last_set = now
                         outcome.current_changes += 1
                         pending.append((index + CURRENT_DELAY, "amps", wanted))
-                    learned = learn_kw_per_amp(amps * kw_per_amp, amps) or learned
+                    learned = learn_kw_per_amp(amps * kw_per_amp, amps, known=learned)
             if draw:
                 soc += draw * STEP.total_seconds() / 3600 / CAPACITY_KWH * 100
         outcome.sessions += 1

@@ -391,7 +391,7 @@ def simulate(
                 if should_set(amps, wanted, last_set=last_set, now=now, urgent=False):
                     amps, last_set = wanted, now
                     outcome.current_changes += 1
-                learned = learn_kw_per_amp(amps * kw_per_amp, amps) or learned
+                learned = learn_kw_per_amp(amps * kw_per_amp, amps, known=learned)
             power = amps * kw_per_amp if current else car_kw
             # As the integration does: the next look is the next reading (a minute) or the
             # plan's next block edge, whichever comes first.

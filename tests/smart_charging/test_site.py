@@ -168,6 +168,18 @@ def test_learning_the_power_per_ampere(
     assert learned == (pytest.approx(expected) if expected is not None else None)
 
 
+def test_the_power_per_ampere_learned_only_grows() -> None:
+    """A car taking less than its phases give (a cold battery, near full) does not lower what
+    was learned: too little per ampere would set too high a current for the site's room."""
+    assert learn_kw_per_amp(5.5, 8, known=0.23) == pytest.approx(0.6875)  # a higher one counts
+    assert learn_kw_per_amp(3.0, 8, known=0.6875) == pytest.approx(0.6875)  # a lower one not
+    assert learn_kw_per_amp(None, 8, known=0.6875) == pytest.approx(0.6875)
+    # Near full (90 % and above) nothing is learned.
+    assert learn_kw_per_amp(5.5, 8, level=92.0) is None
+    assert learn_kw_per_amp(5.5, 8, known=0.23, level=90.0) == pytest.approx(0.23)
+    assert learn_kw_per_amp(5.5, 8, level=89.0) == pytest.approx(0.6875)
+
+
 def test_a_higher_current_waits_a_lower_one_for_the_site_does_not() -> None:
     """Raising (and lowering for the sun) at most once a minute; lowering for the site at once."""
     just = T0 - 10 * SECOND

@@ -204,3 +204,28 @@ def test_daylight_saving_time_does_not_move_the_sun() -> None:
     peak = max(periods, key=lambda period: period[2])
     assert peak[0] == datetime(2026, 3, 30, 12, tzinfo=UTC)
     assert peak[0].astimezone(berlin).hour == 14
+
+
+def test_a_dull_day_is_judged_by_its_finished_hours_in_summer_time() -> None:
+    """Berlin in summer (standard time UTC+1, the clock UTC+2): sunny days learned, then a
+    morning at a fifth of their sun. At 12:35 on the clock (10:35 UTC) the hours finished by
+    standard time, up to 11:00, judge the day: the rest of today is expected at a fifth."""
+    berlin = ZoneInfo("Europe/Berlin")
+
+    def sun(moment: datetime) -> float:
+        utc_hour = moment.hour + moment.minute / 60
+        return 5.0 - abs(utc_hour - 11.5) if 6.5 <= utc_hour < 16.5 else -0.3
+
+    history = SunHistory()
+    moment = datetime(2026, 6, 8, tzinfo=berlin).astimezone(UTC)
+    today = datetime(2026, 6, 10, tzinfo=berlin).astimezone(UTC)
+    now = datetime(2026, 6, 10, 12, 35, tzinfo=berlin)
+    while moment < now:
+        kw = sun(moment)
+        history.record(moment.astimezone(berlin), kw / 5 if moment >= today and kw > 0 else kw)
+        moment += MINUTE
+    lowered = {start: kw for start, _, kw in history.expected(now, best=True, dull_today=True)}
+    # 08:00-10:00 UTC judge it (2.0 and 3.0 kW learned; 07:00, 1.0 kW, is not sunny enough).
+    noon = datetime(2026, 6, 10, 11, tzinfo=UTC)  # 11:00-12:00 UTC: 4.75 kW learned
+    assert lowered[noon] == pytest.approx(4.75 / 5, abs=0.01)
+    assert lowered[noon + timedelta(days=1)] == pytest.approx(4.75, abs=0.01)

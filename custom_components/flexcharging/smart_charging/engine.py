@@ -414,10 +414,8 @@ class SmartChargingEngine:
         now = dt_util.utcnow()
         self.house.record(self.vehicles, self.coordinator, now)
         for vehicle_id, vehicle in list(self.coordinator.data.items()):
-            if self.house.changed(vehicle_id, state := self.vehicle(vehicle_id), vehicle, now):
+            if self.house.changed(vehicle_id, self.vehicle(vehicle_id), vehicle, now):
                 self._schedule_evaluation(vehicle_id)
-            elif self.house.surplus_to_show(vehicle_id, state, now):
-                async_dispatcher_send(self.hass, plan_signal(self.entry.entry_id, vehicle_id))
         self._plan_wake_up()
 
     # --- commands and publishing ---------------------------------------------------------------

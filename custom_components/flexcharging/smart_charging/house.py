@@ -32,9 +32,6 @@ CURRENT_STATUSES = (SmartStatus.CHARGING, SmartStatus.SOLAR_CHARGING, SmartStatu
 # After a smart-charging command the read that confirms it waits this long for the grid meter to
 # show the car's start or stop instead (a car takes seconds to ramp; meters report every few).
 METER_WINDOW = timedelta(seconds=90)
-# The status shows a new surplus at most this often (a meter reports every few seconds, and the
-# recorder keeps every state written).
-SHOW_SURPLUS_EVERY = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +61,6 @@ class House:
         self.solar = SolarInputs(hass, options, entry.entry_id)
         self.site = SiteInputs(hass, options, self.solar)
         self._checks: dict[str, MeterCheck] = {}
-        self._shown: dict[str, tuple[datetime, float]] = {}  # the surplus shown, and when
 
     @property
     def watched_entities(self) -> list[str]:
@@ -151,20 +147,6 @@ class House:
             or self.reading(vehicle_id, state, vehicle, now) != paused
             or self.site.due(vehicle_id, self.wanted_current(vehicle_id, state, vehicle), now)
         )
-
-    def surplus_to_show(self, vehicle_id: str, state: SmartChargingState, now: datetime) -> bool:
-        """Whether the status should show the surplus read now (the 0.1 kW shown moved).
-
-        A reading that changes nothing else would leave the status with an old surplus.
-        """
-        if state.solar is None or state.solar.surplus_kw is None:
-            return False
-        surplus = round(state.solar.surplus_kw, 1)
-        shown = self._shown.get(vehicle_id)
-        if shown is not None and (shown[1] == surplus or now - shown[0] < SHOW_SURPLUS_EVERY):
-            return False
-        self._shown[vehicle_id] = (now, surplus)
-        return True
 
     def _recall(self, vehicle_id: str, state: SmartChargingState) -> None:
         """The power per ampere learned before a restart, until the car shows it again."""

@@ -21,6 +21,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 import math
 
+from .estimates import LEARN_BELOW_SOC
+
 # IEC 61851-1: the lowest current a charger can signal; entities often allow 0 (Teslemetry).
 MIN_CHARGING_AMPS = 6.0
 DEFAULT_KW_PER_AMP = 0.69  # three phases of 230 V (a guess on the safe side, see above)
@@ -133,11 +135,24 @@ def current_range(minimum: float, maximum: float, step: float) -> CurrentRange:
     return CurrentRange(minimum=min(low, maximum), maximum=maximum, step=step if step > 0 else 1.0)
 
 
-def learn_kw_per_amp(power_kw: float | None, amps: float | None) -> float | None:
-    """The power one ampere gives, from the car's power at a known current (None: unknown)."""
+def learn_kw_per_amp(
+    power_kw: float | None,
+    amps: float | None,
+    *,
+    known: float | None = None,
+    level: float | None = None,
+) -> float | None:
+    """The power one ampere gives, after the car's power at a known current (None: unknown).
+
+    Only more than `known` is learned, and nothing at a battery `level` near full: a car that
+    takes less than its phases give (near full, a cold battery) must not leave a value that
+    has the site limit set too high a current, now or after a restart (it is stored).
+    """
     if power_kw is None or amps is None or amps < MIN_LEARN_AMPS or power_kw <= 0:
-        return None
-    return power_kw / amps
+        return known
+    if level is not None and level >= LEARN_BELOW_SOC:
+        return known
+    return max(power_kw / amps, known or 0.0)
 
 
 def wanted_current(

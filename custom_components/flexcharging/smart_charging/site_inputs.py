@@ -197,7 +197,12 @@ class SiteInputs:
             # At the entity's maximum the car may take less (a wallbox's maximum above the
             # car's): only a current below it, and a report after the car settled, tell the
             # power per ampere.
-            data.kw_per_amp = site.learn_kw_per_amp(report.value, setting) or data.kw_per_amp
+            data.kw_per_amp = site.learn_kw_per_amp(
+                report.value,
+                setting,
+                known=data.kw_per_amp,
+                level=vehicle.state.battery_level.value,
+            )
         room = data.limit.room_kw if self.settings is not None else None
         wanted = site.wanted_current(limits, data.kw_per_amp, solar_kw=solar_kw, room=room)
         urgent = room is not None and wanted < (setting or limits.maximum)

@@ -81,7 +81,7 @@ class SolarState:
     day: date | None = None  # the local day `commands` counts
     commands: int = 0  # solar starts and stops counted today (a start reserves its stop)
     surplus_kw: float | None = None  # the last surplus seen
-    bar_kw: float | None = None  # the surplus the forecast promises in the plan's sunny hours
+    bar_kw: float | None = None  # the surplus the sun ahead (forecast or learned) is worth
     reason: SolarReason = SolarReason.WAITING_FOR_SUN
 
 

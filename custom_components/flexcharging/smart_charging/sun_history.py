@@ -7,7 +7,10 @@ tomorrow (a persistence forecast): the hours the sun reaches this roof best, sha
 orientation included. Their mean prices the hours for the planner, as a forecast entity's
 production does (`solar_forecast.py`); the most any of them gave is the surplus a start on the
 sun waits for, so a morning's partial surplus does not take the charge the noon sun would give
-(scripts/bench-solar: hourly slots, the best of three days for the start).
+(scripts/bench-solar: hourly slots, the best of three days for the start). With a current
+entity the car follows the sun as it comes and the learned sun only holds its start; a day
+much duller than the days learned then lowers the rest of it (`dull_today`), so a change of
+weather does not keep the car waiting all day.
 
 Nothing is expected before a whole day was seen.
 """
