@@ -178,6 +178,8 @@ def test_the_power_per_ampere_learned_only_grows() -> None:
     assert learn_kw_per_amp(5.5, 8, level=92.0) is None
     assert learn_kw_per_amp(5.5, 8, known=0.23, level=90.0) == pytest.approx(0.23)
     assert learn_kw_per_amp(5.5, 8, level=89.0) == pytest.approx(0.6875)
+    # More than three phases give is a report from before the car settled at the current.
+    assert learn_kw_per_amp(11.0, 8, known=0.23) == pytest.approx(0.23)
 
 
 def test_a_higher_current_waits_a_lower_one_for_the_site_does_not() -> None:

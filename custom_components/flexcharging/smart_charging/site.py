@@ -30,6 +30,9 @@ DEFAULT_KW_PER_AMP = 0.69  # three phases of 230 V (a guess on the safe side, se
 # phases make the least worth it (`solar_forecast.following_bar`).
 ONE_PHASE_KW_PER_AMP = 0.23
 MIN_LEARN_AMPS = 3.0  # below this the reported power says little about the phases
+# Three phases of 250 V: more per ampere is a report from before the car settled, not learned
+# (only a higher value replaces the one known, so a wrong one would stay).
+MAX_KW_PER_AMP = 0.75
 # A higher current is set at most this often (a lower one for the site limit at once): every
 # change is a command of the other integration, and the car needs seconds to settle.
 RAISE_EVERY = timedelta(seconds=60)
@@ -150,7 +153,7 @@ def learn_kw_per_amp(
     """
     if power_kw is None or amps is None or amps < MIN_LEARN_AMPS or power_kw <= 0:
         return known
-    if level is not None and level >= LEARN_BELOW_SOC:
+    if (level is not None and level >= LEARN_BELOW_SOC) or power_kw / amps > MAX_KW_PER_AMP:
         return known
     return max(power_kw / amps, known or 0.0)
 
