@@ -225,6 +225,19 @@ async def test_the_current_is_lowered_then_the_car_paused_and_resumed(
     (vehicle,) = diagnostics["site"]["vehicles"]
     assert vehicle["kw_per_amp"] == pytest.approx(0.6875)
 
+    # Another charger's current entity (it may have other phases): learned anew, not recalled
+    # (at the wallbox's maximum the car's power tells nothing of it).
+    wallbox = "number.garage_wallbox_current"
+    hass.states.async_set(wallbox, "32", {"unit_of_measurement": "A", "min": 6, "max": 32})
+    await options_with_site_limit(hass, wallbox)
+    for _ in range(2):  # the options' reload, then a restart
+        diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+        assert diagnostics["site"]["current_entity"] == wallbox
+        (vehicle,) = diagnostics["site"]["vehicles"]
+        assert vehicle["kw_per_amp"] is None
+        assert await hass.config_entries.async_reload(entry.entry_id)
+        await hass.async_block_till_done(wait_background_tasks=True)
+
 
 async def smartcar_under_a_limit(hass: HomeAssistant, emulator: Emulator) -> MockConfigEntry:
     """The Model Y through Smartcar (3.7 kW), a 6 kW site limit, 1 kW of house, managed to 75 %."""

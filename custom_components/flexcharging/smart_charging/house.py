@@ -149,10 +149,20 @@ class House:
         )
 
     def _recall(self, vehicle_id: str, state: SmartChargingState) -> None:
-        """The power per ampere learned before a restart, until the car shows it again."""
-        if state.learned.kw_per_amp is not None:
-            data = self.site.vehicle(vehicle_id)
-            data.kw_per_amp = data.kw_per_amp or state.learned.kw_per_amp
+        """The power per ampere learned before a restart, until the car shows it again.
+
+        Learned with another current entity it is forgotten: another charger may have other
+        phases, and the value only grows (`site.learn_kw_per_amp`), it would never come down.
+        """
+        learned = state.learned
+        if learned.kw_per_amp is None:
+            return
+        entity = self.site.current_entity
+        if entity and learned.kw_per_amp_entity not in (None, entity):
+            state.learned = replace(learned, kw_per_amp=None, kw_per_amp_entity=None)
+            return
+        data = self.site.vehicle(vehicle_id)
+        data.kw_per_amp = data.kw_per_amp or learned.kw_per_amp
 
     def wish(
         self, vehicle_id: str, state: SmartChargingState, vehicle: VehicleData, now: datetime
@@ -210,8 +220,12 @@ class House:
         )
         state.charging_current = self.site.setting() if self.site.current_entity else None
         data = self.site.vehicles.get(vehicle_id)
-        if data is not None and data.kw_per_amp != state.learned.kw_per_amp:
-            state.learned = replace(state.learned, kw_per_amp=data.kw_per_amp)  # stored with it
+        if data is not None and data.kw_per_amp is not None:
+            learned = (data.kw_per_amp, self.site.current_entity)
+            if learned != (state.learned.kw_per_amp, state.learned.kw_per_amp_entity):
+                state.learned = replace(  # stored with it
+                    state.learned, kw_per_amp=learned[0], kw_per_amp_entity=learned[1]
+                )
         return again
 
     def wake_moments(self, states: Mapping[str, SmartChargingState]) -> list[datetime]:

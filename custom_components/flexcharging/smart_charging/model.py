@@ -312,6 +312,7 @@ class LearnedSpeed:
     percent_per_hour: float | None = None
     soc_sample: tuple[datetime, float] | None = None  # the last level report while charging
     kw_per_amp: float | None = None  # with a current entity: the power one ampere gives
+    kw_per_amp_entity: str | None = None  # the current entity it was learned with
 
 
 @dataclass(slots=True)
@@ -356,6 +357,7 @@ class SmartChargingState:
                 power_kw=positive(stored.get("power_kw")),
                 percent_per_hour=positive(stored.get("learned_percent_per_hour")),
                 kw_per_amp=positive(stored.get("kw_per_amp")),
+                kw_per_amp_entity=_text(stored.get("kw_per_amp_entity")),
             ),
             # Said before the restart: not said again (nor notified) after it.
             at_risk=_percent(stored.get("at_risk")),
@@ -370,6 +372,7 @@ class SmartChargingState:
             "power_kw": self.learned.power_kw,
             "learned_percent_per_hour": self.learned.percent_per_hour,
             "kw_per_amp": self.learned.kw_per_amp,
+            "kw_per_amp_entity": self.learned.kw_per_amp_entity,
             "risk_ignored": self.session.risk_ignored,
             "accepted_target": self.session.accepted_target,
             "at_risk": self.at_risk,
@@ -381,6 +384,11 @@ def positive(value: Any) -> float | None:
     if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
         return float(value)
     return None
+
+
+def _text(value: Any) -> str | None:
+    """A stored text, or None (none kept, or a stored value gone bad)."""
+    return value if isinstance(value, str) and value else None
 
 
 def _price(value: Any) -> float | None:
