@@ -182,6 +182,14 @@ async def test_charges_on_the_surplus_and_stops_when_it_goes(
     assert smart.vehicle(MODEL_Y_ID).solar is not None
 
 
+async def started_by_the_sun(hass: HomeAssistant, emulator: Emulator, step: Advance) -> None:
+    """Two solar commands a day; 4 kW of surplus has started the car (six minutes on)."""
+    await start(hass, emulator, {**GRID_OPTIONS, CONF_SOLAR_COMMANDS_PER_DAY: 2}, SOLAR_SOURCE_GRID)
+    sun(hass, SOLAR_SOURCE_GRID, 4.0)
+    await advance_to(step, FROZEN_NOW + 6 * MINUTE)
+    assert commands(emulator, "start") == 1
+
+
 async def test_the_daily_command_budget_holds(
     hass: HomeAssistant,
     credentials: None,
@@ -190,12 +198,7 @@ async def test_the_daily_command_budget_holds(
     advance: Advance,  # noqa: F811 (the fixture)
 ) -> None:
     """Two commands a day: one start and its stop; the next sun waits for the next day."""
-    await start(
-        hass, frozen_emulator, {**GRID_OPTIONS, CONF_SOLAR_COMMANDS_PER_DAY: 2}, SOLAR_SOURCE_GRID
-    )
-    sun(hass, SOLAR_SOURCE_GRID, 4.0)
-    await advance_to(advance, FROZEN_NOW + 6 * MINUTE)
-    assert commands(frozen_emulator, "start") == 1
+    await started_by_the_sun(hass, frozen_emulator, advance)
     # The sensor goes unavailable: no reading is no sun (stopped after the minimum time on).
     hass.states.async_set(GRID, "unavailable", WATTS)
     await advance_to(advance, FROZEN_NOW + 27 * MINUTE)
@@ -207,6 +210,65 @@ async def test_the_daily_command_budget_holds(
 
     sun(hass, SOLAR_SOURCE_GRID, 4.0)
     await advance_to(advance, FROZEN_NOW + 60 * MINUTE)
+    assert commands(frozen_emulator, "start") == 1
+    assert state_of(hass, STATUS) == "waiting_for_sun"
+
+
+async def reload(hass: HomeAssistant) -> None:
+    """Reload the entry, as saving the options or a restart of Home Assistant does."""
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+@pytest.mark.usefixtures("credentials")
+async def test_a_restart_keeps_a_solar_charge_and_its_budget(
+    hass: HomeAssistant,
+    frozen_emulator: Emulator,
+    connected_fleet: Emulator,
+    advance: Advance,  # noqa: F811 (the fixture)
+) -> None:
+    """A reload while the sun charges the car neither stops it nor renews the day's budget."""
+    await started_by_the_sun(hass, frozen_emulator, advance)
+    sun(hass, SOLAR_SOURCE_GRID, 4.0 - 3.7)  # the car draws 3.7 kW of the 4
+    await advance_to(advance, FROZEN_NOW + 30 * MINUTE)
+    await reload(hass)
+    await advance_to(advance, FROZEN_NOW + 40 * MINUTE)
+    assert commands(frozen_emulator, "stop") == 0
+    assert state_of(hass, STATUS) == "solar_charging"
+
+    # A cloud stops it (the stop was reserved); the day's two commands are spent, also after
+    # another restart.
+    sun(hass, SOLAR_SOURCE_GRID, -0.5 - 3.7)
+    await advance_to(advance, FROZEN_NOW + 60 * MINUTE)
+    assert commands(frozen_emulator, "stop") == 1
+    await reload(hass)
+    sun(hass, SOLAR_SOURCE_GRID, 4.0)
+    await advance_to(advance, FROZEN_NOW + 90 * MINUTE)
+    assert commands(frozen_emulator, "start") == 1
+    assert state_of(hass, STATUS) == "waiting_for_sun"
+
+
+@pytest.mark.usefixtures("credentials")
+async def test_a_solar_charge_stopped_during_a_restart_is_not_started_again(
+    hass: HomeAssistant,
+    frozen_emulator: Emulator,
+    connected_fleet: Emulator,
+    advance: Advance,  # noqa: F811 (the fixture)
+) -> None:
+    """The sun had the car charging; it stopped while Home Assistant was down and the sun is
+    gone: after the restart the car is not started (the sun's wish ended with the charge)."""
+    await start(hass, frozen_emulator, GRID_OPTIONS, SOLAR_SOURCE_GRID)
+    sun(hass, SOLAR_SOURCE_GRID, 4.0)
+    await advance_to(advance, FROZEN_NOW + 6 * MINUTE)
+    assert commands(frozen_emulator, "start") == 1
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    frozen_emulator.state.patch_vehicle(MODEL_Y_ID, {"charging": False})
+    sun(hass, SOLAR_SOURCE_GRID, -0.5)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await advance_to(advance, FROZEN_NOW + 30 * MINUTE)
     assert commands(frozen_emulator, "start") == 1
     assert state_of(hass, STATUS) == "waiting_for_sun"
 

@@ -366,3 +366,25 @@ def _state_after(
             today=DAY,
         )
     return state
+
+
+def test_the_state_kept_across_a_restart() -> None:
+    """A charge the sun asked for and the day's commands are read back; the wish holds only
+    while the car still charges; anything unreadable is no state."""
+    state = replace(SolarState(), wants=True, changed_at=T0, day=DAY, commands=2, surplus_kw=3.0)
+    restored = SolarState.from_stored(state.stored())
+    assert restored == SolarState(wants=True, changed_at=T0, day=DAY, commands=2, restored=True)
+    assert restored.resumed(charging=True) == replace(restored, restored=False)
+    assert restored.resumed(charging=False) == replace(restored, restored=False, wants=False)
+    assert state.resumed(charging=False) is state  # not restored: the controller's own
+    assert SolarState.from_stored(SolarState().stored()) == SolarState(restored=True)
+    for bad in (
+        None,
+        [],
+        {"changed_at": "yesterday"},
+        {"changed_at": "2026-06-10T10:00:00"},  # no time zone
+        {"day": 20260610},
+        {"commands": -1},
+        {"commands": "2"},
+    ):
+        assert SolarState.from_stored(bad) is None, bad

@@ -361,6 +361,7 @@ class SmartChargingState:
             ),
             # Said before the restart: not said again (nor notified) after it.
             at_risk=_percent(stored.get("at_risk")),
+            solar=SolarState.from_stored(stored.get("solar")),
         )
 
     def stored(self) -> dict[str, Any]:
@@ -376,6 +377,7 @@ class SmartChargingState:
             "risk_ignored": self.session.risk_ignored,
             "accepted_target": self.session.accepted_target,
             "at_risk": self.at_risk,
+            "solar": self.solar.stored() if self.solar else None,
         }
 
 

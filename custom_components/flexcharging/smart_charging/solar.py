@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 import math
+from typing import Any
 
 DEFAULT_CAR_POWER_KW = 3.7  # 16 A on one phase, until the car's power is known or learned
 POWER_UNITS = {"W": 0.001, "kW": 1.0, "MW": 1000.0}
@@ -83,6 +84,43 @@ class SolarState:
     surplus_kw: float | None = None  # the last surplus seen
     bar_kw: float | None = None  # the surplus the sun ahead (forecast or learned) is worth
     reason: SolarReason = SolarReason.WAITING_FOR_SUN
+    # Read back after a restart: whether the sun still has the car depends on whether it still
+    # charges (it may have been stopped meanwhile), known at the first reading (`resumed`).
+    restored: bool = False
+
+    def stored(self) -> dict[str, Any]:
+        """What survives a restart: a charge the sun asked for and the day's commands."""
+        return {
+            "wants": self.wants,
+            "changed_at": self.changed_at.isoformat() if self.changed_at else None,
+            "day": self.day.isoformat() if self.day else None,
+            "commands": self.commands,
+        }
+
+    @classmethod
+    def from_stored(cls, data: Any) -> SolarState | None:
+        """The state `stored()` kept; None when there is none or it is unreadable."""
+        if not isinstance(data, dict):
+            return None
+        try:
+            changed = data.get("changed_at")
+            changed_at = datetime.fromisoformat(changed) if changed is not None else None
+            day = date.fromisoformat(data["day"]) if data.get("day") is not None else None
+            commands = data.get("commands", 0)
+            if (changed_at is not None and changed_at.tzinfo is None) or not (
+                isinstance(commands, int) and commands >= 0
+            ):
+                return None
+            wants = data.get("wants") is True
+        except KeyError, TypeError, ValueError:
+            return None
+        return cls(wants=wants, changed_at=changed_at, day=day, commands=commands, restored=True)
+
+    def resumed(self, *, charging: bool) -> SolarState:
+        """After a restart, at the first reading: still wanted only while the car charges."""
+        if not self.restored:
+            return self
+        return replace(self, restored=False, wants=self.wants and charging)
 
 
 def power_kw(state: str | None, unit: str | None) -> float | None:

@@ -193,7 +193,7 @@ class SolarInputs:
         if not self.enabled:
             state.solar = None
             return None
-        sun = state.solar or control.SolarState()
+        sun = (state.solar or control.SolarState()).resumed(charging=vehicle.charging is True)
         power = car_power(state, vehicle)
         surplus = self.surplus(power if vehicle.charging else 0.0)
         if not eligible:
