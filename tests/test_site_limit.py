@@ -408,6 +408,76 @@ async def test_a_current_that_cannot_be_set_pauses_instead(
     assert vehicle["current_error"] == "The vehicle is not reachable"
 
 
+async def managed_in_the_sun(
+    hass: HomeAssistant, car: FakeTesla, freezer: FrozenDateTimeFactory
+) -> None:
+    """The current entity and a site limit set up, the car managed to 75 %; the meter exports
+    0.6 kW for three minutes (the sun's start at 6 A)."""
+    await options_with_site_limit(hass, CURRENT)
+    await call(hass, "number", SERVICE_SET_VALUE, ours(hass, "number", car, "target_charge"), 75)
+    await call(hass, "switch", SERVICE_TURN_ON, ours(hass, "switch", car, "managed_charging"))
+    meter(hass, -0.6)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await advance_clock(hass, freezer, timedelta(minutes=3))
+
+
+async def test_a_refused_current_is_not_asked_again_at_every_reading(
+    hass: HomeAssistant,
+    charging: FakeTesla,
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The sun has the car at 6 A and grows, but the other integration refuses the current
+    (rate-limited, the car out of reach): with a meter every 5 s it is asked once a minute."""
+    car = charging
+    await managed_in_the_sun(hass, car, freezer)
+    car.report()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert car.amps == 6
+    asked: list[float] = []
+
+    async def refuse(self: ChargeCurrent, value: float) -> None:
+        asked.append(value)
+        raise HomeAssistantError("429 Too Many Requests")
+
+    monkeypatch.setattr(ChargeCurrent, "async_set_native_value", refuse)
+    await advance_clock(hass, freezer, timedelta(minutes=2))
+    for reading in range(60):  # five minutes of 5 kW exported
+        meter(hass, -5.0 - reading * 0.001)
+        await hass.async_block_till_done(wait_background_tasks=True)
+        await advance_clock(hass, freezer, timedelta(seconds=5))
+    assert 5 <= len(asked) <= 6
+    assert car.charging  # the sun's charge goes on at 6 A
+
+
+async def test_a_lowered_current_is_sent_once_while_the_entity_catches_up(
+    hass: HomeAssistant,
+    charging: FakeTesla,
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A wallbox integration shows a new current only at its next poll: the site limit lowers
+    the current once, not again at every meter reading until the entity shows it."""
+    car = charging
+    await options_with_site_limit(hass, CURRENT)
+    await start_charging(hass, car, freezer)
+    sent: list[float] = []
+
+    async def polled(self: ChargeCurrent, value: float) -> None:
+        sent.append(value)  # accepted; the entity shows it later
+
+    monkeypatch.setattr(ChargeCurrent, "async_set_native_value", polled)
+    for reading in range(11):  # 5.8 kW of room: 8 A; a meter every 5 s, for 55 s
+        meter(hass, 8.0 + 11.0 + reading * 0.001)
+        await hass.async_block_till_done(wait_background_tasks=True)
+        await advance_clock(hass, freezer, timedelta(seconds=5))
+    assert sent == [8]
+    await advance_clock(hass, freezer, timedelta(seconds=5))
+    meter(hass, 8.0 + 11.0)  # a minute on, still not shown: asked again
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert sent == [8, 8]
+
+
 async def test_without_the_current_entity_the_limit_pauses(
     hass: HomeAssistant, charging: FakeTesla, freezer: FrozenDateTimeFactory
 ) -> None:
@@ -571,12 +641,7 @@ async def managed_with_learned_sun(
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
-    await options_with_site_limit(hass, CURRENT)
-    await call(hass, "number", SERVICE_SET_VALUE, ours(hass, "number", car, "target_charge"), 75)
-    await call(hass, "switch", SERVICE_TURN_ON, ours(hass, "switch", car, "managed_charging"))
-    meter(hass, -0.6)
-    await hass.async_block_till_done(wait_background_tasks=True)
-    await advance_clock(hass, freezer, timedelta(minutes=3))
+    await managed_in_the_sun(hass, car, freezer)
     return car
 
 

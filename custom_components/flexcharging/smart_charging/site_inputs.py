@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+import math
 from typing import Any
 
 from homeassistant.components.number import (
@@ -45,6 +46,7 @@ class VehicleSite:
     set_to: float | None = None
     set_from: float | None = None  # the current before the last change
     failed: str | None = None  # the current entity's last error (the site limit then pauses)
+    failed_at: datetime | None = None
 
 
 class SiteInputs:
@@ -214,6 +216,17 @@ class SiteInputs:
             return False
         amps, urgent = wanted
         data = self.vehicle(vehicle_id)
+        # Not again at every meter reading: after a refusal (a rate limit, the car out of
+        # reach), nor while a polled entity has not yet shown the value it was just set to.
+        if data.failed_at is not None and now - data.failed_at < site.RAISE_EVERY:
+            return False
+        if (
+            data.set_at is not None
+            and data.set_to is not None
+            and now - data.set_at < site.RAISE_EVERY
+            and math.isclose(data.set_to, amps)
+        ):
+            return False
         return site.should_set(self.setting(), amps, last_set=data.set_at, now=now, urgent=urgent)
 
     async def async_set(self, vehicle_id: str, amps: float, now: datetime) -> bool:
@@ -230,9 +243,10 @@ class SiteInputs:
         except HomeAssistantError as err:
             if data.failed is None:
                 LOGGER.warning("Could not set %s to %s A: %s", self.current_entity, amps, err)
-            data.failed = str(err) or type(err).__name__
+            data.failed, data.failed_at = str(err) or type(err).__name__, now
             return False
-        data.failed, data.set_at, data.set_from, data.set_to = None, now, before, amps
+        data.failed, data.failed_at = None, None
+        data.set_at, data.set_from, data.set_to = now, before, amps
         return True
 
     def diagnostics(self) -> dict[str, Any]:
