@@ -288,6 +288,45 @@ async def test_without_a_current_entity_the_car_is_paused_and_resumed(
     assert smart_state(hass, DECISION) == "start_override"
 
 
+async def both_started_now(hass: HomeAssistant, emulator: Emulator) -> None:
+    """The Model Y and the Model 3 (3.7 kW each) under the 6 kW limit, both managed to 75 % and
+    started with "Start charging now"."""
+    emulator.state.patch_vehicle(
+        MODEL_3_ID, {"plugged_in": True, "charge_power_kw": 3.7, "key_paired": True}
+    )
+    await smartcar_under_a_limit(hass, emulator)
+    model_3 = "2023_tesla_model_3"
+    await smart_call(hass, "number", SERVICE_SET_VALUE, f"number.{model_3}_target_charge", value=75)
+    await smart_call(hass, SWITCH_DOMAIN, SERVICE_TURN_ON, f"switch.{model_3}_managed_charging")
+    await smart_call(hass, BUTTON_DOMAIN, SERVICE_PRESS, START_NOW)
+    await smart_call(hass, BUTTON_DOMAIN, SERVICE_PRESS, f"button.{model_3}_start_charging_now")
+
+
+@pytest.mark.usefixtures("credentials")
+async def test_two_cars_under_a_limit_resume_one_at_a_time(
+    hass: HomeAssistant,
+    frozen_emulator: Emulator,
+    connected_fleet: Emulator,
+    advance: Advance,  # noqa: F811 (the fixture)
+) -> None:
+    """Two 3.7 kW cars under a 6 kW limit, 1 kW of house: only one can charge. Both pause
+    when both start; then one resumes and the other waits, for an hour of readings (both
+    resuming together would pause both again, over and over)."""
+    await both_started_now(hass, frozen_emulator)
+    cars = frozen_emulator.state.vehicles
+    end = dt_util.utcnow() + timedelta(hours=1)
+    while dt_util.utcnow() < end:  # the meter follows the cars, a reading every 30 s
+        drawing = sum(cars[vehicle_id].charging for vehicle_id in (MODEL_Y_ID, MODEL_3_ID))
+        meter(hass, 1.0 + 3.7 * drawing + dt_util.utcnow().second * 0.0001)
+        await hass.async_block_till_done(wait_background_tasks=True)
+        await advance(timedelta(seconds=30))
+    assert (commands(frozen_emulator, "start"), commands(frozen_emulator, "stop")) == (3, 2)
+    assert sorted(cars[vehicle_id].charging for vehicle_id in (MODEL_Y_ID, MODEL_3_ID)) == [
+        False,
+        True,
+    ]
+
+
 def billed(emulator: Emulator) -> int:
     """The Model Y's billable requests so far (commands and reads)."""
     return emulator.state.requests.billable_by_vehicle[MODEL_Y_ID]
@@ -363,15 +402,7 @@ async def test_two_cars_switched_at_once_are_read(
 ) -> None:
     """Both cars started by smart charging within the window: the meter shows their sum, not
     which one did what, so neither read is saved (here only one car's power ever shows)."""
-    frozen_emulator.state.patch_vehicle(
-        MODEL_3_ID, {"plugged_in": True, "charge_power_kw": 3.7, "key_paired": True}
-    )
-    await smartcar_under_a_limit(hass, frozen_emulator)
-    model_3 = "2023_tesla_model_3"
-    await smart_call(hass, "number", SERVICE_SET_VALUE, f"number.{model_3}_target_charge", value=75)
-    await smart_call(hass, SWITCH_DOMAIN, SERVICE_TURN_ON, f"switch.{model_3}_managed_charging")
-    await smart_call(hass, BUTTON_DOMAIN, SERVICE_PRESS, START_NOW)
-    await smart_call(hass, BUTTON_DOMAIN, SERVICE_PRESS, f"button.{model_3}_start_charging_now")
+    await both_started_now(hass, frozen_emulator)
     assert commands(frozen_emulator, "start") == 2
     meter(hass, 1.0 + 3.6)
     await advance(timedelta(seconds=100))

@@ -190,7 +190,10 @@ class House:
         self._recall(vehicle_id, state)
         intent = state.session.intent
         told = intent.charge if intent is not None and intent.attempts else None
-        return self.site.reading(vehicle_id, vehicle, car_power(state, vehicle), now, told=told)
+        held = state.status is SmartStatus.HOUSE_AT_LIMIT
+        return self.site.reading(
+            vehicle_id, vehicle, car_power(state, vehicle), now, told=told, held=held
+        )
 
     def wanted_current(
         self, vehicle_id: str, state: SmartChargingState, vehicle: VehicleData

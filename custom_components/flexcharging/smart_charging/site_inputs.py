@@ -8,7 +8,7 @@ set with `number.set_value`. The rules are `site.py`'s.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 import math
 from typing import Any
@@ -81,11 +81,13 @@ class SiteInputs:
         now: datetime,
         *,
         told: bool | None,
+        held: bool = False,
     ) -> bool:
         """Take the meter's reading (or a timer's moment); whether the car is paused now.
 
         `car_kw`: the car's charging power (reported, learned or assumed); `told`: what the
-        last command that stands asked (None: none). Only a reading moves the limit: the car's
+        last command that stands asked (None: none); `held`: the pause holds charging back
+        (the car charges when it ends). Only a reading moves the limit: the car's
         report lags the meter (minutes with polling), and mixing a new report with an old
         reading would show a house load that is not there.
         """
@@ -95,6 +97,7 @@ class SiteInputs:
         need = car_kw
         if (lowest := self.minimum_kw(vehicle_id)) is not None:
             need = min(lowest, car_kw)
+        paused = data.limit.paused
         data.limit = site.update(
             data.limit,
             self.settings,
@@ -103,6 +106,13 @@ class SiteInputs:
             need_kw=need,
             now=now,
         )
+        if paused and held and not data.limit.paused:
+            # One car resumes at a time: the room the others saw is the one it takes now, so
+            # they wait their delay again, until the meter shows it (else they all resume,
+            # all pause again, and so on).
+            for other_id, other in self.vehicles.items():
+                if other_id != vehicle_id and other.limit.paused:
+                    other.limit = replace(other.limit, clear_since=None)
         return data.limit.paused
 
     def minimum_kw(
