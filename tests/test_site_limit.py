@@ -452,6 +452,28 @@ async def managed_in_the_sun(
     await advance_clock(hass, freezer, timedelta(minutes=3))
 
 
+async def test_a_raise_held_back_is_made_without_another_reading(
+    hass: HomeAssistant, charging: FakeTesla, freezer: FrozenDateTimeFactory
+) -> None:
+    """The sun grows right after the current was set: the raise waits a minute, and is made
+    then although the meter (one that reports only on change) says nothing new."""
+    car = charging
+    await managed_in_the_sun(hass, car, freezer)
+    car.report()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert car.amps == 6
+    await advance_clock(hass, freezer, timedelta(minutes=10))
+    meter(hass, -2.0)  # 2 kW more: raised at once (the last change is ten minutes old)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    raised = car.amps
+    assert raised > 6
+    meter(hass, -5.0)  # 3 kW more: the raise waits a minute
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert car.amps == raised
+    await advance_clock(hass, freezer, timedelta(seconds=61))
+    assert car.amps > raised
+
+
 async def test_a_refused_current_is_not_asked_again_at_every_reading(
     hass: HomeAssistant,
     charging: FakeTesla,

@@ -232,7 +232,10 @@ class House:
         return again
 
     def wake_moments(self, states: Mapping[str, SmartChargingState]) -> list[datetime]:
-        """When a delay of the sun's controller or a site pause ends without a new reading."""
+        """When something may change without a new reading (meters that report only on change).
+
+        A delay of the sun's controller or a site pause ends, or a current held back may be set.
+        """
         current = self.site.current_entity is not None
         moments = [
             check
@@ -242,6 +245,4 @@ class House:
                 check := solar_control.next_check(state.solar, self.solar.settings, current=current)
             )
         ]
-        if (check := self.site.next_check()) is not None:
-            moments.append(check)
-        return moments
+        return moments + self.site.check_moments()

@@ -158,16 +158,18 @@ class SiteInputs:
             report.oem_updated_at is not None and report.oem_updated_at >= data.set_at + SETTLE
         )
 
-    def next_check(self) -> datetime | None:
-        """The earliest moment a pause may end without a new reading."""
-        if self.settings is None:
-            return None
-        moments = [
-            moment
-            for data in self.vehicles.values()
-            if (moment := site.next_check(data.limit, self.settings)) is not None
-        ]
-        return min(moments, default=None)
+    def check_moments(self) -> list[datetime]:
+        """When a pause may end, or the current may change again, without a new reading.
+
+        Some may be past (the caller keeps those ahead).
+        """
+        moments: list[datetime] = []
+        for data in self.vehicles.values():
+            if self.settings is not None and (moment := site.next_check(data.limit, self.settings)):
+                moments.append(moment)
+            # A change held back (`due`) may be made then.
+            moments += [at + site.RAISE_EVERY for at in (data.set_at, data.failed_at) if at]
+        return moments
 
     # --- the charging current --------------------------------------------------------------------
 
