@@ -103,6 +103,34 @@ def test_a_pause_soon_after_a_resume_waits_twice_as_long() -> None:
     assert state.resume_delay(LIMIT) == timedelta(minutes=5)
 
 
+def test_pauses_of_an_idle_car_do_not_lengthen_the_wait() -> None:
+    """The evening's loads come and go under a car that does not charge: it is kept from
+    starting each time, but the wait stays five minutes (pauses that stop it charging double
+    it)."""
+    state = SiteState()
+    for hour in range(4):
+        second = hour * 900
+        state = update(
+            state, LIMIT, grid_kw=6.0, car_draw_kw=0.0, need_kw=CAR, now=T0 + second * SECOND
+        )
+        assert state.paused
+        assert state.resume_delay(LIMIT) == timedelta(minutes=5)
+        for step in range(1, 32):
+            state = update(
+                state,
+                LIMIT,
+                grid_kw=1.0,
+                car_draw_kw=0.0,
+                need_kw=CAR,
+                now=T0 + (second + step * 10) * SECOND,
+            )
+        assert not state.paused
+    state = update(state, LIMIT, grid_kw=12.5, car_draw_kw=CAR, need_kw=CAR, now=T0 + 3600 * SECOND)
+    # The first pause that stops it charging waits five minutes too; the next one soon doubles.
+    assert (state.paused, state.streak) == (True, 1)
+    assert state.resume_delay(LIMIT) == timedelta(minutes=5)
+
+
 def test_without_a_reading_the_decision_stands() -> None:
     """A meter that drops out neither pauses nor ends a pause."""
     assert run([(0, None, CAR)]) == [(0, False)]

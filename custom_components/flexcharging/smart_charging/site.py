@@ -99,6 +99,10 @@ def update(
         if room < need_kw:
             soon = state.changed_at is not None and now - state.changed_at < settings.streak_within
             streak = state.streak + 1 if soon else 1
+            if car_draw_kw <= 0:
+                # Only kept from starting: the house's loads come and go under an idle car all
+                # evening; only a pause that stopped charging lengthens the next wait.
+                streak = 0
             return SiteState(paused=True, changed_at=now, room_kw=room, streak=streak)
         return replace(state, room_kw=room)
     clear = room >= need_kw + settings.resume_margin_kw
