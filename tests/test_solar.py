@@ -38,7 +38,7 @@ from custom_components.flexcharging.const import (
     SOLAR_SOURCE_PV,
 )
 from custom_components.flexcharging.diagnostics import async_get_config_entry_diagnostics
-from custom_components.flexcharging.smart_charging import SmartChargingManager
+from custom_components.flexcharging.smart_charging import SmartChargingManager, house, inputs
 from emulator import MODEL_Y_ID
 from tests.common import FROZEN_NOW, Emulator, entry_data, setup_integration
 from tests.test_smart_charging import (
@@ -271,6 +271,39 @@ async def test_a_solar_charge_stopped_during_a_restart_is_not_started_again(
     await advance_to(advance, FROZEN_NOW + 30 * MINUTE)
     assert commands(frozen_emulator, "start") == 1
     assert state_of(hass, STATUS) == "waiting_for_sun"
+
+
+@pytest.mark.usefixtures("credentials")
+async def test_a_moment_away_does_not_stop_a_solar_charge(
+    hass: HomeAssistant,
+    frozen_emulator: Emulator,
+    connected_fleet: Emulator,
+    advance: Advance,  # noqa: F811 (the fixture)
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One evaluation sees the car charging on the sun away from home (GPS at the zone's edge):
+    back home a moment later it charges on, no stop, no start, no command counted."""
+    smart = await start(hass, frozen_emulator, GRID_OPTIONS, SOLAR_SOURCE_GRID)
+    sun(hass, SOLAR_SOURCE_GRID, 4.0)
+    await advance_to(advance, FROZEN_NOW + 6 * MINUTE)
+    sun(hass, SOLAR_SOURCE_GRID, 4.0 - 3.7)
+    await advance_to(advance, FROZEN_NOW + 30 * MINUTE)
+    assert commands(frozen_emulator, "start") == 1
+    with monkeypatch.context() as away:
+        for module in (house, inputs):
+            away.setattr(module, "at_home", lambda *_: False)
+        smart.schedule_evaluation(MODEL_Y_ID)
+        await hass.async_block_till_done(wait_background_tasks=True)
+    sun(hass, SOLAR_SOURCE_GRID, 4.0 - 3.7 + 0.001)  # the next reading: home again
+    await hass.async_block_till_done(wait_background_tasks=True)
+    smart.schedule_evaluation(MODEL_Y_ID)  # and the car's next report a moment later
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await advance_to(advance, FROZEN_NOW + 40 * MINUTE)
+    assert (commands(frozen_emulator, "start"), commands(frozen_emulator, "stop")) == (1, 0)
+    solar = smart.vehicle(MODEL_Y_ID).solar
+    assert solar is not None
+    assert solar.commands == 2
+    assert state_of(hass, STATUS) == "solar_charging"
 
 
 # --- options ------------------------------------------------------------------------------------

@@ -197,9 +197,12 @@ class SolarInputs:
         power = car_power(state, vehicle)
         surplus = self.surplus(power if vehicle.charging else 0.0)
         if not eligible:
-            # Nothing for the sun to do: the day's command count stays.
+            # Nothing for the sun to do: the day's command count stays, and so does a charge it
+            # asked for while the car still charges (one reading away from home, GPS at the
+            # zone's edge, or a report without the plug must not stop it once it is back).
+            wants = sun.wants and vehicle.charging is True
             state.solar = replace(
-                sun, wants=False, above_since=None, below_since=None, surplus_kw=surplus
+                sun, wants=wants, above_since=None, below_since=None, surplus_kw=surplus
             )
             return None
         block = state.plan.current_or_next(now) if state.plan else None
