@@ -370,6 +370,7 @@ def simulate(
                     until_plan=max(block.start - now, timedelta(0)) if block else None,
                     min_power_kw=minimum_power(limits, learned) if current else None,
                     sun_bar_kw=bar,
+                    plan_charging=block is not None and block.start <= now,
                 )
                 wants = solar.wants
                 # What the controller spent today (a start counts its stop, reserved with it;

@@ -39,17 +39,34 @@ def run(
     state = state or SolarState()
     out = []
     for minute, surplus in readings:
-        state = update(
-            state,
-            settings,
-            surplus=surplus,
-            car_power_kw=CAR,
-            now=T0 + minute * MINUTE,
-            today=today,
-            sun_bar_kw=sun_bar_kw,
-        )
+        state = reading(state, settings, minute, surplus, today=today, sun_bar_kw=sun_bar_kw)
         out.append((minute, state.wants, state.reason))
     return out
+
+
+def reading(
+    state: SolarState,
+    settings: SolarSettings,
+    minute: int,
+    surplus: float | None,
+    *,
+    today: date = DAY,
+    sun_bar_kw: float | None = None,
+    until_plan: timedelta | None = None,
+    plan_charging: bool = False,
+) -> SolarState:
+    """The controller after a reading of `surplus` at `minute`, the car at CAR kW."""
+    return update(
+        state,
+        settings,
+        surplus=surplus,
+        car_power_kw=CAR,
+        now=T0 + minute * MINUTE,
+        today=today,
+        until_plan=until_plan,
+        sun_bar_kw=sun_bar_kw,
+        plan_charging=plan_charging,
+    )
 
 
 def steady(value: float | None, start: int, end: int) -> list[tuple[int, float | None]]:
@@ -274,15 +291,7 @@ def test_the_levels_fall_as_the_plan_nears() -> None:
     def wants_after(until_plan: timedelta | None, surplus: float) -> bool:
         state = SolarState()
         for minute in range(6):
-            state = update(
-                state,
-                SETTINGS,
-                surplus=surplus,
-                car_power_kw=CAR,
-                now=T0 + minute * MINUTE,
-                today=DAY,
-                until_plan=until_plan,
-            )
+            state = reading(state, SETTINGS, minute, surplus, until_plan=until_plan)
         return state.wants
 
     hour = timedelta(hours=1)
@@ -357,14 +366,7 @@ def _state_after(
 ) -> SolarState:
     state = state or SolarState()
     for minute, surplus in readings:
-        state = update(
-            state,
-            SETTINGS,
-            surplus=surplus,
-            car_power_kw=CAR,
-            now=T0 + minute * MINUTE,
-            today=DAY,
-        )
+        state = reading(state, SETTINGS, minute, surplus)
     return state
 
 
@@ -388,3 +390,28 @@ def test_the_state_kept_across_a_restart() -> None:
         {"commands": "2"},
     ):
         assert SolarState.from_stored(bad) is None, bad
+
+
+def test_while_the_plan_charges_a_start_counts_only_its_stop() -> None:
+    """The plan's block charges at noon while the sun comes and goes: the sun's start and stop
+    send nothing then, so they cost nothing of the day's two commands; a start before the
+    block ends costs its stop only, which the sun sends after the block."""
+    settings = replace(SETTINGS, commands_per_day=2)
+    state = SolarState()
+    seen = []
+    for minute, surplus, plan in [
+        *[(m, 5.0, True) for m in range(30)],  # sun during the block: wanted
+        *[(m, 0.5, True) for m in range(30, 70)],  # a cloud during the block: no longer
+        *[(m, 5.0, True) for m in range(70, 90)],  # sun again, the block ends at 90
+        *[(m, 5.0, False) for m in range(90, 120)],  # the sun goes on charging
+        *[(m, 0.5, False) for m in range(120, 150)],  # a cloud: the sun's stop (sent)
+        *[(m, 5.0, False) for m in range(150, 180)],  # sun: a start and its stop would be 3
+    ]:
+        state = reading(state, settings, minute, surplus, plan_charging=plan)
+        seen.append((minute, state.wants, state.commands))
+    assert seen[29] == (29, True, 1)
+    assert seen[69] == (69, False, 0)
+    assert seen[119] == (119, True, 1)
+    assert seen[149] == (149, False, 1)
+    assert seen[179] == (179, False, 1)
+    assert state.reason is SolarReason.BUDGET_USED

@@ -165,6 +165,7 @@ def update(
     until_plan: timedelta | None = None,
     min_power_kw: float | None = None,
     sun_bar_kw: float | None = None,
+    plan_charging: bool = False,
 ) -> SolarState:
     """The controller after a reading (or a timer: the same reading, a later `now`).
 
@@ -172,6 +173,9 @@ def update(
     with a charging-current entity, the car's power at the lowest current; the levels are then
     shares of it (the car's power follows the surplus above it). `sun_bar_kw`: the surplus the
     forecast gives in the plan's sunny hours ahead; the start waits for a surplus that good.
+    `plan_charging`: the plan charges now, so a start or stop of the sun sends no command: a
+    start then counts only its stop (it may fall after the plan's block), a stop gives back the
+    one its start reserved.
     """
     if state.day != today:
         # A start of yesterday still owes its stop, which counts against today.
@@ -208,15 +212,27 @@ def update(
         if held is not None and held < settings.min_on:
             return replace(state, reason=SolarReason.MINIMUM_ON)
         # The stop was reserved with the start: it is always allowed.
-        return replace(state, wants=False, changed_at=now, reason=_idle_reason(surplus))
+        commands = state.commands - 1 if plan_charging else state.commands
+        return replace(
+            state,
+            wants=False,
+            changed_at=now,
+            commands=max(commands, 0),
+            reason=_idle_reason(surplus),
+        )
     if not (state.above_since and now - state.above_since >= settings.start_delay):
         return replace(state, reason=_idle_reason(surplus))
     if held is not None and held < settings.min_off:
         return replace(state, reason=SolarReason.MINIMUM_OFF)
-    if state.commands + 2 > settings.commands_per_day:
+    cost = 1 if plan_charging else 2
+    if state.commands + cost > settings.commands_per_day:
         return replace(state, reason=SolarReason.BUDGET_USED)
     return replace(
-        state, wants=True, changed_at=now, commands=state.commands + 2, reason=SolarReason.SURPLUS
+        state,
+        wants=True,
+        changed_at=now,
+        commands=state.commands + cost,
+        reason=SolarReason.SURPLUS,
     )
 
 

@@ -215,6 +215,7 @@ class SolarInputs:
             today=dt_util.as_local(now).date(),
             until_plan=max(block.start - now, timedelta(0)) if block else None,
             min_power_kw=min_power_kw,
+            plan_charging=block is not None and block.start <= now,
             sun_bar_kw=self.bar(
                 state,
                 power,
