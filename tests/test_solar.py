@@ -274,6 +274,31 @@ async def test_a_solar_charge_stopped_during_a_restart_is_not_started_again(
 
 
 @pytest.mark.usefixtures("credentials")
+async def test_a_restart_whose_first_read_fails_keeps_the_solar_charge(
+    hass: HomeAssistant,
+    frozen_emulator: Emulator,
+    connected_fleet: Emulator,
+    advance: Advance,  # noqa: F811 (the fixture)
+) -> None:
+    """After the restart the car's first read fails (asleep): its charging is unknown, so the
+    sun's wish waits for a read that knows instead of ending: no stop."""
+    await started_by_the_sun(hass, frozen_emulator, advance)
+    sun(hass, SOLAR_SOURCE_GRID, 4.0 - 3.7)
+    await advance_to(advance, FROZEN_NOW + 30 * MINUTE)
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    frozen_emulator.state.add_fault("http_409_asleep", vehicle_id=MODEL_Y_ID, path="/signals")
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    for reading in range(20):  # a meter reading a minute
+        sun(hass, SOLAR_SOURCE_GRID, 4.0 - 3.7 + reading * 0.001)
+        await hass.async_block_till_done(wait_background_tasks=True)
+        await advance(MINUTE)
+    assert commands(frozen_emulator, "stop") == 0
+    assert state_of(hass, STATUS) == "solar_charging"
+
+
+@pytest.mark.usefixtures("credentials")
 async def test_a_moment_away_does_not_stop_a_solar_charge(
     hass: HomeAssistant,
     frozen_emulator: Emulator,

@@ -376,9 +376,21 @@ def test_the_state_kept_across_a_restart() -> None:
     state = replace(SolarState(), wants=True, changed_at=T0, day=DAY, commands=2, surplus_kw=3.0)
     restored = SolarState.from_stored(state.stored())
     assert restored == SolarState(wants=True, changed_at=T0, day=DAY, commands=2, restored=True)
-    assert restored.resumed(charging=True) == replace(restored, restored=False)
-    assert restored.resumed(charging=False) == replace(restored, restored=False, wants=False)
-    assert state.resumed(charging=False) is state  # not restored: the controller's own
+    later = T0 + MINUTE
+    assert restored.resumed(charging=True, now=later) == replace(restored, restored=False)
+    assert restored.resumed(charging=False, now=later) == replace(
+        restored, restored=False, wants=False
+    )
+    assert restored.resumed(charging=None, now=later) is restored  # unknown: wait for a reading
+    assert state.resumed(charging=False, now=later) is state  # not restored: the controller's own
+    # Stored as changed later than now (the clock was ahead): not held on by the minimum time.
+    ahead = SolarState.from_stored(replace(state, changed_at=T0 + timedelta(days=30)).stored())
+    assert ahead is not None
+    resumed = ahead.resumed(charging=True, now=T0)
+    assert (resumed.wants, resumed.changed_at) == (True, None)
+    stopped = reading(resumed, SETTINGS, 30, -2.0)
+    stopped = reading(stopped, SETTINGS, 41, -2.0)
+    assert not stopped.wants
     assert SolarState.from_stored(SolarState().stored()) == SolarState(restored=True)
     for bad in (
         None,

@@ -116,11 +116,17 @@ class SolarState:
             return None
         return cls(wants=wants, changed_at=changed_at, day=day, commands=commands, restored=True)
 
-    def resumed(self, *, charging: bool) -> SolarState:
-        """After a restart, at the first reading: still wanted only while the car charges."""
-        if not self.restored:
+    def resumed(self, *, charging: bool | None, now: datetime) -> SolarState:
+        """After a restart, at the first reading: still wanted only while the car charges.
+
+        While its charging is unknown (the first read failed: asleep, rate-limited) it waits for
+        a reading that knows. A change stored as later than `now` (a clock set back since) is
+        taken as long ago, or the minimum times would hold the car for that long.
+        """
+        if not self.restored or charging is None:
             return self
-        return replace(self, restored=False, wants=self.wants and charging)
+        changed_at = self.changed_at if self.changed_at and self.changed_at <= now else None
+        return replace(self, restored=False, wants=self.wants and charging, changed_at=changed_at)
 
 
 def power_kw(state: str | None, unit: str | None) -> float | None:

@@ -193,14 +193,14 @@ class SolarInputs:
         if not self.enabled:
             state.solar = None
             return None
-        sun = (state.solar or control.SolarState()).resumed(charging=vehicle.charging is True)
+        sun = (state.solar or control.SolarState()).resumed(charging=vehicle.charging, now=now)
         power = car_power(state, vehicle)
         surplus = self.surplus(power if vehicle.charging else 0.0)
         if not eligible:
             # Nothing for the sun to do: the day's command count stays, and so does a charge it
             # asked for while the car still charges (one reading away from home, GPS at the
             # zone's edge, or a report without the plug must not stop it once it is back).
-            wants = sun.wants and vehicle.charging is True
+            wants = sun.wants and vehicle.charging is not False  # unknown: kept
             state.solar = replace(
                 sun, wants=wants, above_since=None, below_since=None, surplus_kw=surplus
             )
