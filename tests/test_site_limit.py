@@ -225,8 +225,10 @@ async def test_the_current_is_lowered_then_the_car_paused_and_resumed(
     (vehicle,) = diagnostics["site"]["vehicles"]
     assert vehicle["kw_per_amp"] == pytest.approx(0.6875)
 
-    # Another charger's current entity (it may have other phases): learned anew, not recalled
-    # (at the wallbox's maximum the car's power tells nothing of it).
+    # A while without a current entity, then another charger's (it may have other phases):
+    # learned anew, not recalled (at the wallbox's maximum the car's power tells nothing of it).
+    await options_with_site_limit(hass, None)
+    await advance_clock(hass, freezer, timedelta(minutes=16))
     wallbox = "number.garage_wallbox_current"
     hass.states.async_set(wallbox, "32", {"unit_of_measurement": "A", "min": 6, "max": 32})
     await options_with_site_limit(hass, wallbox)

@@ -155,10 +155,10 @@ class House:
         phases, and the value only grows (`site.learn_kw_per_amp`), it would never come down.
         """
         learned = state.learned
-        if learned.kw_per_amp is None:
-            return
         entity = self.site.current_entity
-        if entity and learned.kw_per_amp_entity not in (None, entity):
+        if learned.kw_per_amp is None or not entity:  # without an entity it is not used
+            return
+        if learned.kw_per_amp_entity not in (None, entity):
             state.learned = replace(learned, kw_per_amp=None, kw_per_amp_entity=None)
             return
         data = self.site.vehicle(vehicle_id)
@@ -223,7 +223,7 @@ class House:
         )
         state.charging_current = self.site.setting() if self.site.current_entity else None
         data = self.site.vehicles.get(vehicle_id)
-        if data is not None and data.kw_per_amp is not None:
+        if data is not None and data.kw_per_amp is not None and self.site.current_entity:
             learned = (data.kw_per_amp, self.site.current_entity)
             if learned != (state.learned.kw_per_amp, state.learned.kw_per_amp_entity):
                 state.learned = replace(  # stored with it
