@@ -36,6 +36,7 @@ from custom_components.flexcharging.const import (
     PRICE_SOURCE_NONE,
     SOLAR_SOURCE_GRID,
     SOLAR_SOURCE_PV,
+    storage_key,
 )
 from custom_components.flexcharging.diagnostics import async_get_config_entry_diagnostics
 from custom_components.flexcharging.smart_charging import SmartChargingManager, house, inputs
@@ -247,6 +248,24 @@ async def test_a_restart_keeps_a_solar_charge_and_its_budget(
     await advance_to(advance, FROZEN_NOW + 90 * MINUTE)
     assert commands(frozen_emulator, "start") == 1
     assert state_of(hass, STATUS) == "waiting_for_sun"
+
+
+@pytest.mark.usefixtures("credentials")
+async def test_a_wish_changed_at_a_meter_reading_is_saved(
+    hass: HomeAssistant,
+    frozen_emulator: Emulator,
+    connected_fleet: Emulator,
+    advance: Advance,  # noqa: F811 (the fixture)
+    hass_storage: dict[str, Any],
+) -> None:
+    """The sun's start and its commands are written to storage within seconds, not only at an
+    unload: Home Assistant stopped without one (a crash, a power cut) finds them."""
+    await started_by_the_sun(hass, frozen_emulator, advance)
+    await advance_to(advance, FROZEN_NOW + 7 * MINUTE)
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    stored = hass_storage[storage_key(entry.entry_id, "smart_charging")]["data"]
+    solar = stored["vehicles"][MODEL_Y_ID]["solar"]
+    assert (solar["wants"], solar["commands"]) == (True, 2)  # the start and its reserved stop
 
 
 @pytest.mark.usefixtures("credentials")
