@@ -7,6 +7,7 @@ integration would. Prices as in test_smart_charging (cheapest from 11:00 UTC).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -304,29 +305,79 @@ async def both_started_now(hass: HomeAssistant, emulator: Emulator) -> None:
     await smart_call(hass, BUTTON_DOMAIN, SERVICE_PRESS, f"button.{model_3}_start_charging_now")
 
 
+def two_cars_for(
+    hass: HomeAssistant, emulator: Emulator, step: Advance, house_kw: float, *, every: timedelta
+) -> Callable[[], Awaitable[float]]:
+    """A meter reading of `house_kw` and the two cars' draw: a step that returns the import."""
+    cars = emulator.state.vehicles
+
+    async def read_and_wait() -> float:
+        drawing = sum(cars[vehicle_id].charging for vehicle_id in (MODEL_Y_ID, MODEL_3_ID))
+        grid = house_kw + 3.7 * drawing + dt_util.utcnow().second * 0.0001
+        meter(hass, grid)
+        await hass.async_block_till_done(wait_background_tasks=True)
+        await step(every)
+        return grid
+
+    return read_and_wait
+
+
+def charging_cars(emulator: Emulator) -> list[bool]:
+    """Whether each of the two cars charges (sorted: which one does is not the point)."""
+    cars = emulator.state.vehicles
+    return sorted(cars[vehicle_id].charging for vehicle_id in (MODEL_Y_ID, MODEL_3_ID))
+
+
 @pytest.mark.usefixtures("credentials")
-async def test_two_cars_under_a_limit_resume_one_at_a_time(
+async def test_two_cars_under_a_limit_one_pauses_and_waits(
     hass: HomeAssistant,
     frozen_emulator: Emulator,
     connected_fleet: Emulator,
     advance: Advance,  # noqa: F811 (the fixture)
 ) -> None:
-    """Two 3.7 kW cars under a 6 kW limit, 1 kW of house: only one can charge. Both pause
-    when both start; then one resumes and the other waits, for an hour of readings (both
-    resuming together would pause both again, over and over)."""
+    """Two 3.7 kW cars under a 6 kW limit, 1 kW of house: only one can charge. When both
+    start, one pause covers the excess: the other car charges on. The paused one waits, for
+    an hour of readings (resuming would pause a car again, over and over)."""
     await both_started_now(hass, frozen_emulator)
-    cars = frozen_emulator.state.vehicles
+    read = two_cars_for(hass, frozen_emulator, advance, 1.0, every=timedelta(seconds=30))
     end = dt_util.utcnow() + timedelta(hours=1)
-    while dt_util.utcnow() < end:  # the meter follows the cars, a reading every 30 s
-        drawing = sum(cars[vehicle_id].charging for vehicle_id in (MODEL_Y_ID, MODEL_3_ID))
-        meter(hass, 1.0 + 3.7 * drawing + dt_util.utcnow().second * 0.0001)
-        await hass.async_block_till_done(wait_background_tasks=True)
-        await advance(timedelta(seconds=30))
-    assert (commands(frozen_emulator, "start"), commands(frozen_emulator, "stop")) == (3, 2)
-    assert sorted(cars[vehicle_id].charging for vehicle_id in (MODEL_Y_ID, MODEL_3_ID)) == [
-        False,
-        True,
-    ]
+    while dt_util.utcnow() < end:
+        await read()
+    assert (commands(frozen_emulator, "start"), commands(frozen_emulator, "stop")) == (2, 1)
+    assert charging_cars(frozen_emulator) == [False, True]
+
+
+@pytest.mark.usefixtures("credentials")
+async def test_an_excess_of_more_than_one_car_pauses_both(
+    hass: HomeAssistant,
+    frozen_emulator: Emulator,
+    connected_fleet: Emulator,
+    advance: Advance,  # noqa: F811 (the fixture)
+) -> None:
+    """5 kW of house under the 6 kW limit: one pause does not cover it, both cars stop at the
+    first reading."""
+    await both_started_now(hass, frozen_emulator)
+    await two_cars_for(hass, frozen_emulator, advance, 5.0, every=timedelta(seconds=10))()
+    assert commands(frozen_emulator, "stop") == 2
+    assert charging_cars(frozen_emulator) == [False, False]
+
+
+@pytest.mark.usefixtures("credentials")
+async def test_a_pause_whose_stop_fails_leaves_the_other_car_to_pause(
+    hass: HomeAssistant,
+    frozen_emulator: Emulator,
+    connected_fleet: Emulator,
+    advance: Advance,  # noqa: F811 (the fixture)
+) -> None:
+    """The car paused first cannot be stopped (asleep, once): its draw stays, so the other car
+    pauses at once, not after the minute its stop is waited for. The first car's stop is tried
+    again (the limit still pauses it): both wait, as they did before."""
+    await both_started_now(hass, frozen_emulator)
+    frozen_emulator.state.add_fault("http_409_asleep", path="/commands/charge/stop", count=1)
+    read = two_cars_for(hass, frozen_emulator, advance, 1.0, every=timedelta(seconds=10))
+    over = [await read() > 6.0 for _ in range(12)]
+    assert over == [True] + [False] * 11  # only the reading that paused the first car
+    assert charging_cars(frozen_emulator) == [False, False]
 
 
 def billed(emulator: Emulator) -> int:

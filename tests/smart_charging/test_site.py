@@ -8,8 +8,10 @@ import pytest
 
 from custom_components.flexcharging.smart_charging.site import (
     DEFAULT_KW_PER_AMP,
+    LEAVING_FOR,
     RAISE_EVERY,
     CurrentRange,
+    Leaving,
     SiteSettings,
     SiteState,
     current_range,
@@ -240,3 +242,12 @@ def test_the_meter_shows_a_start_or_a_stop(
     """A command is seen on the grid meter when the import moved by half to one and a half
     times the car's power, in the command's direction."""
     assert meter_shows(charging=charging, before_kw=before_kw, now_kw=now_kw, car_kw=3.7) is shown
+
+
+def test_a_paused_cars_draw_is_going_until_the_meter_shows_it_or_a_minute_passed() -> None:
+    """3.7 kW paused at an import of 8.4 kW: going while the meter shows most of it."""
+    leaving = Leaving(kw=3.7, grid_kw=8.4, until=T0 + LEAVING_FOR)
+    assert leaving.pending(8.4, T0)
+    assert leaving.pending(8.4 - 1.8, T0 + timedelta(seconds=30))  # less than half gone
+    assert not leaving.pending(8.4 - 1.9, T0 + timedelta(seconds=30))  # the meter shows it
+    assert not leaving.pending(8.4, T0 + LEAVING_FOR)  # the stop did not come

@@ -413,6 +413,10 @@ class SmartChargingEngine:
         """A power reading: evaluate the cars whose solar wish, site pause or current changes."""
         now = dt_util.utcnow()
         self.house.record(self.vehicles, self.coordinator, now)
+        self._take_reading(now)
+
+    def _take_reading(self, now: datetime) -> None:
+        """Evaluate the cars whose solar wish, site pause or current the last reading changes."""
         for vehicle_id, vehicle in list(self.coordinator.data.items()):
             if self.house.changed(vehicle_id, self.vehicle(vehicle_id), vehicle, now):
                 self._schedule_evaluation(vehicle_id)
@@ -438,6 +442,8 @@ class SmartChargingEngine:
             if not (start and refusal is Refusal.FULLY_CHARGED):
                 state.command_error = err
                 LOGGER.debug("Smart charging command failed for %s: %s", vehicle_id, err)
+            if not start and self.site.stop_refused(vehicle_id):
+                self._take_reading(dt_util.utcnow())  # the others' room counted its draw as gone
             return refusal
         self.house.command_sent(
             self.coordinator, vehicle_id, state, start=start, before_kw=before, now=dt_util.utcnow()

@@ -112,6 +112,26 @@ def update(
     return replace(state, room_kw=room, clear_since=clear_since)
 
 
+# A car the limit just paused draws until its stop is carried out (a Smartcar command takes
+# tens of seconds): the other cars' room counts that draw as gone meanwhile, else every car
+# pauses for an excess one pause covers. Until the meter shows the drop, for at most this long
+# (a stop that fails ends it: the others then pause as without it).
+LEAVING_FOR = timedelta(seconds=60)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Leaving:
+    """The draw of a car the limit paused while it charged, until the meter shows it gone."""
+
+    kw: float
+    grid_kw: float  # the import when the car paused
+    until: datetime
+
+    def pending(self, grid_kw: float, now: datetime) -> bool:
+        """Whether the draw is still on the meter (`grid_kw`) and may still go."""
+        return now < self.until and grid_kw > self.grid_kw - METER_SHOWS_SHARE[0] * self.kw
+
+
 def next_check(state: SiteState, settings: SiteSettings) -> datetime | None:
     """When a pause may end without a new reading (meters may report only on change)."""
     if state.paused and state.clear_since is not None:

@@ -47,6 +47,7 @@ class VehicleSite:
     set_from: float | None = None  # the current before the last change
     failed: str | None = None  # the current entity's last error (the site limit then pauses)
     failed_at: datetime | None = None
+    leaving: site.Leaving | None = None  # paused while it charged: its draw is going
 
 
 class SiteInputs:
@@ -98,14 +99,22 @@ class SiteInputs:
         if (lowest := self.minimum_kw(vehicle_id)) is not None:
             need = min(lowest, car_kw)
         paused = data.limit.paused
+        grid = self.power.grid_kw()
+        draw = self._draw_kw(data, vehicle, car_kw, told=told)
         data.limit = site.update(
             data.limit,
             self.settings,
-            grid_kw=self.power.grid_kw(),
-            car_draw_kw=self._draw_kw(data, vehicle, car_kw, told=told),
+            grid_kw=None if grid is None else grid - self._going_kw(vehicle_id, grid, now),
+            car_draw_kw=draw,
             need_kw=need,
             now=now,
         )
+        if not data.limit.paused:
+            data.leaving = None
+        elif not paused and told and draw > 0 and grid is not None:
+            # Charging because it was told to: its stop follows (one it started itself is not
+            # stopped, and the others must pause at once).
+            data.leaving = site.Leaving(kw=draw, grid_kw=grid, until=now + site.LEAVING_FOR)
         if paused and held and not data.limit.paused:
             # One car resumes at a time: the room the others saw is the one it takes now, so
             # they wait their delay again, until the meter shows it (else they all resume,
@@ -114,6 +123,24 @@ class SiteInputs:
                 if other_id != vehicle_id and other.limit.paused:
                     other.limit = replace(other.limit, clear_since=None)
         return data.limit.paused
+
+    def _going_kw(self, vehicle_id: str, grid_kw: float, now: datetime) -> float:
+        """The draw of the other cars the limit paused that the meter still shows."""
+        going = 0.0
+        for other_id, other in self.vehicles.items():
+            if other_id == vehicle_id or other.leaving is None:
+                continue
+            if other.leaving.pending(grid_kw, now):
+                going += other.leaving.kw
+            else:
+                other.leaving = None
+        return going
+
+    def stop_refused(self, vehicle_id: str) -> bool:
+        """A stop failed: the car's draw stays (True: the others' room counted it as going)."""
+        data = self.vehicle(vehicle_id)
+        leaving, data.leaving = data.leaving, None
+        return leaving is not None
 
     def minimum_kw(
         self, vehicle_id: str, *, unknown: float = site.DEFAULT_KW_PER_AMP
@@ -169,6 +196,8 @@ class SiteInputs:
                 moments.append(moment)
             # A change held back (`due`) may be made then.
             moments += [at + site.RAISE_EVERY for at in (data.set_at, data.failed_at) if at]
+            if data.leaving is not None:  # the others' room counts the draw again
+                moments.append(data.leaving.until)
         return moments
 
     # --- the charging current --------------------------------------------------------------------
