@@ -40,6 +40,7 @@ from custom_components.flexcharging.const import (
     PRICE_SOURCE_ENTITIES,
     SOLAR_SOURCE_GRID,
     SOLAR_SOURCE_PV,
+    storage_key,
 )
 from custom_components.flexcharging.diagnostics import async_get_config_entry_diagnostics
 from emulator import MODEL_3_ID, MODEL_Y_ID
@@ -240,6 +241,38 @@ async def test_the_current_is_lowered_then_the_car_paused_and_resumed(
         assert vehicle["kw_per_amp"] is None
         assert await hass.config_entries.async_reload(entry.entry_id)
         await hass.async_block_till_done(wait_background_tasks=True)
+
+
+@pytest.mark.parametrize(("taught_by", "recalled"), [(None, None), (CURRENT, 0.23)])
+async def test_a_power_per_ampere_stored_without_its_entity_is_learned_anew(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+    taught_by: str | None,
+    recalled: float | None,
+) -> None:
+    """Stored before the entity was kept with it: which charger taught it is unknown (one
+    phase's 0.23 kW/A with this three-phase one would set three times the current). Stored
+    with this entity it is recalled."""
+    freezer.move_to(FROZEN_NOW)
+    meter(hass, 1.0)
+    car = await async_add_fake_tesla(hass)
+    options = {
+        CONF_SOLAR_SOURCE: SOLAR_SOURCE_GRID,
+        CONF_GRID_POWER_ENTITY: GRID,
+        CONF_SITE_LIMIT: 13.8,
+        CONF_CURRENT_ENTITY: CURRENT,
+    }
+    entry = flexcharging_entry(car, options)
+    key = storage_key(entry.entry_id, "smart_charging")
+    learned = {"kw_per_amp": 0.23, "kw_per_amp_entity": taught_by}
+    hass_storage[key] = {"version": 1, "key": key, "data": {"vehicles": {car.device_id: learned}}}
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    (vehicle,) = diagnostics["site"]["vehicles"]
+    assert vehicle["kw_per_amp"] == recalled
 
 
 async def smartcar_under_a_limit(hass: HomeAssistant, emulator: Emulator) -> MockConfigEntry:

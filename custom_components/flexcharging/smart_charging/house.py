@@ -153,12 +153,14 @@ class House:
 
         Learned with another current entity it is forgotten: another charger may have other
         phases, and the value only grows (`site.learn_kw_per_amp`), it would never come down.
+        So is one stored before the entity was kept with it (which entity taught it is unknown:
+        one phase's value with a three-phase charger would set three times the current).
         """
         learned = state.learned
         entity = self.site.current_entity
         if learned.kw_per_amp is None or not entity:  # without an entity it is not used
             return
-        if learned.kw_per_amp_entity not in (None, entity):
+        if learned.kw_per_amp_entity != entity:
             state.learned = replace(learned, kw_per_amp=None, kw_per_amp_entity=None)
             return
         data = self.site.vehicle(vehicle_id)
