@@ -413,6 +413,30 @@ async def test_a_pause_whose_stop_fails_leaves_the_other_car_to_pause(
     assert charging_cars(frozen_emulator) == [False, False]
 
 
+@pytest.mark.usefixtures("credentials")
+async def test_a_car_the_user_charges_is_not_counted_as_stopping(
+    hass: HomeAssistant,
+    frozen_emulator: Emulator,
+    connected_fleet: Emulator,
+    advance: Advance,  # noqa: F811 (the fixture)
+) -> None:
+    """The Model Y's charging is the user's (stopped and started again in its app): the limit
+    sends it no stop, so the Model 3 pauses at the same reading, not a minute later."""
+    await both_started_now(hass, frozen_emulator)
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    for charging in (True, False, True):  # the read that confirms the start, then the user
+        frozen_emulator.state.advance(60)
+        frozen_emulator.state.patch_vehicle(MODEL_Y_ID, {"charging": charging})
+        await entry.runtime_data.coordinator.async_refresh_vehicle(MODEL_Y_ID)
+        await hass.async_block_till_done(wait_background_tasks=True)
+    assert smart_state(hass, STATUS) == "manual"
+    read = two_cars_for(hass, frozen_emulator, advance, 1.0, every=timedelta(seconds=10))
+    over = [await read() > 6.0 for _ in range(3)]
+    assert over == [True, False, False]
+    cars = frozen_emulator.state.vehicles
+    assert (cars[MODEL_Y_ID].charging, cars[MODEL_3_ID].charging) == (True, False)
+
+
 def billed(emulator: Emulator) -> int:
     """The Model Y's billable requests so far (commands and reads)."""
     return emulator.state.requests.billable_by_vehicle[MODEL_Y_ID]

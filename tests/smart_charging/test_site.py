@@ -15,6 +15,7 @@ from custom_components.flexcharging.smart_charging.site import (
     SiteSettings,
     SiteState,
     current_range,
+    going_kw,
     learn_kw_per_amp,
     meter_shows,
     minimum_power,
@@ -245,9 +246,21 @@ def test_the_meter_shows_a_start_or_a_stop(
 
 
 def test_a_paused_cars_draw_is_going_until_the_meter_shows_it_or_a_minute_passed() -> None:
-    """3.7 kW paused at an import of 8.4 kW: going while the meter shows most of it."""
+    """3.7 kW paused at an import of 8.4 kW: what of it the meter still shows."""
     leaving = Leaving(kw=3.7, grid_kw=8.4, until=T0 + LEAVING_FOR)
-    assert leaving.pending(8.4, T0)
-    assert leaving.pending(8.4 - 1.8, T0 + timedelta(seconds=30))  # less than half gone
-    assert not leaving.pending(8.4 - 1.9, T0 + timedelta(seconds=30))  # the meter shows it
-    assert not leaving.pending(8.4, T0 + LEAVING_FOR)  # the stop did not come
+    assert going_kw([leaving], 8.4, T0) == pytest.approx(3.7)
+    assert going_kw([leaving], 9.4, T0) == pytest.approx(3.7)  # a load rose: the car is there
+    assert going_kw([leaving], 6.6, T0 + timedelta(seconds=30)) == pytest.approx(1.9)
+    assert going_kw([leaving], 4.0, T0 + timedelta(seconds=30)) == 0.0  # gone, a load too
+    assert going_kw([leaving], 8.4, T0 + LEAVING_FOR) == 0.0  # the stop did not come
+
+
+def test_cars_paused_together_share_the_drop() -> None:
+    """Two cars paused at one reading (12.1 kW): one's stop leaves the other's draw going;
+    a car paused at another reading is counted on its own."""
+    until = T0 + LEAVING_FOR
+    together = [Leaving(kw=3.7, grid_kw=12.1, until=until)] * 2
+    assert going_kw(together, 12.1, T0) == pytest.approx(7.4)
+    assert going_kw(together, 8.4, T0) == pytest.approx(3.7)
+    later = Leaving(kw=3.7, grid_kw=15.0, until=until + timedelta(seconds=10))
+    assert going_kw([*together, later], 12.1, T0) == pytest.approx(7.4 + 0.8)  # 2.9 of 3.7 gone

@@ -393,6 +393,12 @@ class SmartChargingEngine:
         elif step.waiting_for is not None and step.waiting_for != state.waiting_for:
             self.alerts.record(vehicle_id, Decision.WAIT_FOR_OTHER_CAR, step.waiting_for)
         state.waiting_for = step.waiting_for
+        intent = state.session.intent
+        stopping = (
+            intent is not None and not intent.charge and intent.attempts and not intent.failed
+        )
+        if not stopping and self.site.stop_dropped(vehicle_id):
+            self._take_reading(now)  # a site pause that sends no stop: the others read again
         if step.problem is not None:
             self.alerts.report_problem(
                 vehicle_id, step.problem, start=state.status is SmartStatus.START_FAILED
@@ -442,7 +448,7 @@ class SmartChargingEngine:
             if not (start and refusal is Refusal.FULLY_CHARGED):
                 state.command_error = err
                 LOGGER.debug("Smart charging command failed for %s: %s", vehicle_id, err)
-            if not start and self.site.stop_refused(vehicle_id):
+            if not start and self.site.stop_dropped(vehicle_id):
                 self._take_reading(dt_util.utcnow())  # the others' room counted its draw as gone
             return refusal
         self.house.command_sent(

@@ -17,6 +17,8 @@ three phases of 230 V are assumed, which can only under-use the room, never exce
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 import math
@@ -114,8 +116,8 @@ def update(
 
 # A car the limit just paused draws until its stop is carried out (a Smartcar command takes
 # tens of seconds): the other cars' room counts that draw as gone meanwhile, else every car
-# pauses for an excess one pause covers. Until the meter shows the drop, for at most this long
-# (a stop that fails ends it: the others then pause as without it).
+# pauses for an excess one pause covers. At most this long: a stop accepted without effect then
+# leaves the others to pause (the import stays over the limit this long and their stop's time).
 LEAVING_FOR = timedelta(seconds=60)
 
 
@@ -127,9 +129,20 @@ class Leaving:
     grid_kw: float  # the import when the car paused
     until: datetime
 
-    def pending(self, grid_kw: float, now: datetime) -> bool:
-        """Whether the draw is still on the meter (`grid_kw`) and may still go."""
-        return now < self.until and grid_kw > self.grid_kw - METER_SHOWS_SHARE[0] * self.kw
+
+def going_kw(leavings: Sequence[Leaving], grid_kw: float, now: datetime) -> float:
+    """What the meter (`grid_kw`) still shows of the paused cars' draw.
+
+    The import's drop since a reading is taken as the draw of the cars paused at it (a load
+    that rose meanwhile hides part of it: counted as gone, for `LEAVING_FOR` at most).
+    """
+    paused_together: dict[tuple[float, datetime], float] = defaultdict(float)
+    for leaving in leavings:
+        if now < leaving.until:
+            paused_together[leaving.grid_kw, leaving.until] += leaving.kw
+    return sum(
+        max(kw - max(grid_at - grid_kw, 0.0), 0.0) for (grid_at, _), kw in paused_together.items()
+    )
 
 
 def next_check(state: SiteState, settings: SiteSettings) -> datetime | None:

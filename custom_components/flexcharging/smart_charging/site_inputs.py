@@ -111,9 +111,9 @@ class SiteInputs:
         )
         if not data.limit.paused:
             data.leaving = None
-        elif not paused and told and draw > 0 and grid is not None:
-            # Charging because it was told to: its stop follows (one it started itself is not
-            # stopped, and the others must pause at once).
+        elif not paused and told and vehicle.charging and draw > 0 and grid is not None:
+            # Charging because it was told to: its stop follows (a car that charges on its own
+            # is not stopped; the evaluation ends the leaving when no stop comes, `stop_dropped`).
             data.leaving = site.Leaving(kw=draw, grid_kw=grid, until=now + site.LEAVING_FOR)
         if paused and held and not data.limit.paused:
             # One car resumes at a time: the room the others saw is the one it takes now, so
@@ -126,21 +126,23 @@ class SiteInputs:
 
     def _going_kw(self, vehicle_id: str, grid_kw: float, now: datetime) -> float:
         """The draw of the other cars the limit paused that the meter still shows."""
-        going = 0.0
+        leavings = []
         for other_id, other in self.vehicles.items():
-            if other_id == vehicle_id or other.leaving is None:
-                continue
-            if other.leaving.pending(grid_kw, now):
-                going += other.leaving.kw
-            else:
+            if other.leaving is not None and now >= other.leaving.until:
                 other.leaving = None
-        return going
+            elif other.leaving is not None and other_id != vehicle_id:
+                leavings.append(other.leaving)
+        return site.going_kw(leavings, grid_kw, now)
 
-    def stop_refused(self, vehicle_id: str) -> bool:
-        """A stop failed: the car's draw stays (True: the others' room counted it as going)."""
-        data = self.vehicle(vehicle_id)
-        leaving, data.leaving = data.leaving, None
-        return leaving is not None
+    def stop_dropped(self, vehicle_id: str) -> bool:
+        """No stop comes (refused, or not sent): the car's draw stays.
+
+        True: the others' room counted it as going (they must read the meter again).
+        """
+        if (data := self.vehicles.get(vehicle_id)) is None or data.leaving is None:
+            return False
+        data.leaving = None
+        return True
 
     def minimum_kw(
         self, vehicle_id: str, *, unknown: float = site.DEFAULT_KW_PER_AMP
