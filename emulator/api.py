@@ -137,7 +137,8 @@ async def get_signals(request: web.Request) -> web.Response:
     imperial = _imperial(request, vehicle)
     data = []
     # Not documented for a vehicle without a subscription: an empty list, as a third-party
-    # client reported (docs/smartcar-v3-audit.md, "documented but not confirmed").
+    # client reports ("Until that is true the endpoint answers with an empty result",
+    # https://github.com/wbyoung/smartcar README.md, "Webhooks").
     if state.store_active(vehicle):
         data = [
             signal.rest(

@@ -156,8 +156,9 @@ def _redirect_identity(state: EmulatorState, user: User) -> dict[str, str]:
     - "documented": `user_id` only, as the current "Handle the response" page shows
       (https://smartcar.com/docs/connect/handle-the-response: `?user_id=…&state=…`);
     - "with_code": `code` and `user_id` ("the redirect URL now includes a `user_id` parameter
-      alongside the authorization code", getting-started/how-to/api-authentication; live
-      redirects observed by third parties, smartcar-v3.md §2.2);
+      alongside the authorization code", getting-started/how-to/api-authentication; the live
+      redirect as a third-party client describes it, `code` unused and `user_id` snake_case,
+      https://github.com/wbyoung/smartcar/blob/6d61fe6e/custom_components/smartcar/views.py);
     - "code_only": `code` only, as the older version of the Handle-the-response page shows.
     """
     mode = state.options.connect_redirect

@@ -150,7 +150,8 @@ OPTION_TYPES: dict[str, type | tuple[type, ...]] = {
     "payload_signature": str,
 }
 
-# How deliveries are signed (docs/smartcar-v3-audit.md A2).
+# How deliveries are signed (https://smartcar.com/docs/integrations/webhooks/payload-verification;
+# third-party reports: https://github.com/wbyoung/smartcar/issues/130, /issues/139, /pull/141).
 PAYLOAD_SIGNATURES: dict[str, str] = {
     # integrations/webhooks/payload-verification: "an HMAC-SHA256 hash of the raw request body
     # using your Application Management Token as the secret key", in SC-Signature.
@@ -162,14 +163,17 @@ PAYLOAD_SIGNATURES: dict[str, str] = {
     "failing": "VERIFY answered with the AMT succeeds; every data delivery fails the signature",
 }
 
-# The official sources disagree on the subscription call (docs/smartcar-v3-audit.md A5).
+# The official sources disagree on the subscription call
+# (https://smartcar.com/docs/api-reference/create-subscription against the "Webhook management"
+# list of https://smartcar.com/blog/introducing-smartcar-api-v3).
 SUBSCRIPTION_PATHS: dict[str, str] = {
     "reference": "POST /v3/subscriptions only (api-reference/create-subscription)",
     "launch_post": "POST /v3/webhooks/{id}/subscriptions only (blog introducing-smartcar-api-v3)",
     "both": "both calls",
 }
 
-# How a command answers (docs/smartcar-v3.md §7; docs/smartcar-v3-audit.md A4).
+# How a command answers (https://smartcar.com/docs/api-reference/commands/overview,
+# https://smartcar.com/docs/api-reference/charging/set-charge-limit; the SDK timeouts below).
 COMMAND_RESPONSES: dict[str, str] = {
     # api-reference/charging/set-charge-limit, verbatim 200 example: "Command executed
     # synchronously and successfully".

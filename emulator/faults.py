@@ -177,9 +177,10 @@ class PlanLimits:
     """Per-vehicle monthly allowances of billable requests (Smartcar's plans), and their use.
 
     Smartcar bills each successful vehicle request, commands included, against the plan's calls
-    per vehicle per month (0, 100 or 500 on the plans since December 2025; peers-and-user-asks.md
-    §3.1–3.2). Past it every billable request answers 430 BILLING / VEHICLE_REQUEST_LIMIT
-    (smartcar-api.md, "Billing limits are per plan"; https://smartcar.com/docs/errors/api-errors/billing-errors).
+    per vehicle per month (0, 100 or 500 on the plans since December 2025, as users report in
+    https://github.com/wbyoung/smartcar/issues/49). Past it every billable request answers 430
+    BILLING / VEHICLE_REQUEST_LIMIT (https://smartcar.com/docs/help/api-limits,
+    https://smartcar.com/docs/errors/api-errors/billing-errors).
     A vehicle without a limit is not limited (the emulator's default).
     """
 

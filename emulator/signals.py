@@ -235,7 +235,8 @@ def compute_signals(
                 "availableCapacities": [
                     {"capacity": reading.capacity_kwh, "description": "Nominal capacity"}
                 ],
-                # signals/tractionbattery's example unit (docs/smartcar-v3-audit.md, signal table).
+                # As in the example of
+                # https://smartcar.com/docs/api-reference/signals/tractionbattery.
                 "unit": "kWhr",
             },
             at,
@@ -288,8 +289,9 @@ def compute_signals(
 
 def _charge_rate(reading: Reading, *, imperial: bool) -> SignalValue:
     rate = reading.charge_rate_kmh / KM_PER_MILE if imperial else reading.charge_rate_kmh
-    # km/h as observed in live payloads (docs/smartcar-v3.md); miles_per_hour as signals/charge's
-    # example has it (docs/smartcar-v3-audit.md, signal table).
+    # km/h as in live payloads a third-party client published (https://github.com/wbyoung/smartcar
+    # tests/fixtures/api/vw_id_4.ok.v3.json@1914a42); miles_per_hour as the example of
+    # https://smartcar.com/docs/api-reference/signals/charge has it.
     body = {"value": round(rate, 1), "unit": "miles_per_hour" if imperial else "km/h"}
     if reading.charging:
         return SignalValue(CHARGE_RATE, body, reading.charge_rate_at)

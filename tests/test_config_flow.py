@@ -1060,7 +1060,8 @@ async def test_connect_view_checks_the_state(hass: HomeAssistant, user: User) ->
         response = await user.client.get(URL(REDIRECT_URI).path, params=query)
         assert response.status == 400
         assert await response.text() == "Invalid or missing state parameter."
-    # The older spelling `userId` (third-party observation, smartcar-v3.md §2.2) is taken too.
+    # The older spelling `userId` is taken too ("Older docs show `userId`", a third-party client:
+    # https://github.com/wbyoung/smartcar/blob/6d61fe6e/custom_components/smartcar/views.py).
     query = {"userId": location.query["user_id"], "state": location.query["state"]}
     await user.back_to_home_assistant(location.with_query(query))
     result = await user.configure()

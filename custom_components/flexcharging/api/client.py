@@ -35,9 +35,11 @@ _LOGGER = logging.getLogger(__name__)
 
 TOKEN_RENEW_MARGIN: Final = 300.0  # renew the application token five minutes before it expires
 REQUEST_TIMEOUT: Final = 30.0
-# How long a command may take to answer: every official Smartcar SDK waits 310 s (python-sdk
-# smartcar/helpers.py `timeout=310`, node-sdk lib/config.json `"timeout": 310000`, java-sdk
-# ApiClient.java `readTimeout(310, TimeUnit.SECONDS)`; docs/smartcar-v3-audit.md A4).
+# How long a command may take to answer: every official Smartcar SDK waits 310 s
+# (https://github.com/smartcar/python-sdk smartcar/helpers.py `timeout=310`;
+# https://github.com/smartcar/node-sdk lib/config.json `"timeout": 310000`;
+# https://github.com/smartcar/java-sdk src/main/java/com/smartcar/sdk/ApiClient.java
+# `readTimeout(310, TimeUnit.SECONDS)`).
 COMMAND_TIMEOUT: Final = 310.0
 # The command statuses that mean "accepted, not carried out yet" (api-reference/commands/overview:
 # "A 202 means the command is in process but is long-running. Always read the response body").

@@ -40,8 +40,9 @@ _DISTANCE_UNITS = {
     "kilometres": DistanceUnit.KILOMETERS,
     "mi": DistanceUnit.MILES,
     "miles": DistanceUnit.MILES,
-    # signals/tractionbattery prints the unit enum as "DEFAULT" (a doc mix-up, see
-    # docs/smartcar-v3.md §6.3): the requested unit system, metric unless asked otherwise.
+    # https://smartcar.com/docs/api-reference/signals/tractionbattery prints the unit enum as
+    # "DEFAULT" (a doc mix-up; its example has "kilometers"): the requested unit system, metric
+    # unless asked otherwise.
     "default": DistanceUnit.KILOMETERS,
 }
 _POWER_TO_KW = {"kw": 1.0, "kilowatts": 1.0, "w": 0.001, "watts": 0.001}
