@@ -98,8 +98,8 @@ class EmulatorOptions:
             ``"code_only"`` (`code`); see ``emulator.auth._redirect_identity``.
         error_shape: Error bodies: ``"jsonapi"`` (the v3 OpenAPI's ``{"errors": [...]}``
             envelope, the default) or ``"v3"`` (the flat error object the emulator used before,
-            from a third-party audit). Errors whose documented example has the classic shape
-            (VIRTUAL_KEY_REQUIRED, BILLING) keep it.
+            from a third-party review of the v3 API; no public page has it). Errors whose
+            documented example has the classic shape (VIRTUAL_KEY_REQUIRED, BILLING) keep it.
         command_response: How commands answer (``COMMAND_RESPONSES``).
         command_seconds: How long the car takes in the ``pending``, ``streamed`` and ``slow``
             command responses.
@@ -183,8 +183,8 @@ COMMAND_RESPONSES: dict[str, str] = {
     # one of the statuses the third-party TS client documents (SUCCESS, FAILURE, PENDING). The
     # car carries it out command_seconds later; its signals (read or pushed) show it.
     "pending": "202, status PENDING: accepted, carried out command_seconds later",
-    # Third-party claim (audit D-docs), not in Smartcar's docs: a long command answers 202 at
-    # once, holds the connection and streams the final body on it.
+    # Third-party claim (a review of the v3 API; no public source), not in Smartcar's docs: a
+    # long command answers 202 at once, holds the connection and streams the final body on it.
     "streamed": "202 at once, the final SUCCESS body command_seconds later on the same connection",
     # The official SDKs wait 310 s for a command (python-sdk helpers.py, node-sdk config.json,
     # java-sdk ApiClient.java), so answers can take minutes: the car carries the command out at

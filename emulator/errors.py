@@ -22,9 +22,9 @@ class ApiError(Exception):
     """An error answer.
 
     ``shape`` picks the body: ``jsonapi`` (``{"errors": [...]}``, the v3 OpenAPI's
-    ``ErrorResponse``), ``v3`` (a flat error object, from a third-party audit), ``classic``
-    (v2-style with ``description``/``statusCode``, the error guides' examples), or None: the
-    emulator's ``error_shape`` option (``jsonapi`` by default).
+    ``ErrorResponse``), ``v3`` (a flat error object from a third-party review of the v3 API; no
+    public page has it), ``classic`` (v2-style with ``description``/``statusCode``, the error
+    guides' examples), or None: the emulator's ``error_shape`` option (``jsonapi`` by default).
     """
 
     status: int

@@ -302,7 +302,9 @@ def key_signal(vehicle: Vehicle, *, origin: str, keyless_key_status: str) -> Sig
     """Return ``connectivitystatus-isdigitalkeypaired`` for ``vehicle``.
 
     Without Smartcar's key (``EmulatorOptions.keyless_key_status``): ``error``, Smartcar's
-    VIRTUAL_KEY_REQUIRED on the signal (not documented as a per-signal code: audit A7, H.5);
+    VIRTUAL_KEY_REQUIRED on the signal (documented as a command error and a VEHICLE_ERROR code,
+    not as a per-signal code: https://smartcar.com/docs/help/oem-integrations/tesla/faqs,
+    https://smartcar.com/docs/api-reference/webhooks/events/vehicle-error);
     ``false``; or ``true``, "a digital key has been paired" (signals/connectivitystatus), which
     the owner's phone key satisfies while the smartcar.com key is missing.
     """
@@ -316,8 +318,9 @@ def key_signal(vehicle: Vehicle, *, origin: str, keyless_key_status: str) -> Sig
     return SignalValue(KEY_PAIRED, None, changed, virtual_key_error(origin))
 
 
-# Documented or plausible signal shapes the client must take (issue #12, A3). Each name switches
-# one on; the default (none) is the documented example shape.
+# Documented or plausible signal shapes the client must take (issue #12; "Partial data delivery",
+# https://smartcar.com/docs/api-reference/webhooks/events/vehicle-state). Each name switches one
+# on; the default (none) is the documented example shape.
 SIGNAL_VARIANTS: dict[str, str] = {
     "location_only_limit": "charge-chargelimits with only a LOCATION entry and activeLimit "
     "null (signals/charge: type GLOBAL|LOCATION|CONNECTOR; activeLimit null when it cannot be "

@@ -1459,7 +1459,11 @@ async def test_webhook_disabled_or_errors_elsewhere(hass: HomeAssistant, user: U
 
 
 async def test_verified_after_the_webhook_step(hass: HomeAssistant, user: User) -> None:
-    """Smartcar verifies while the flow shows "not verified yet": the entry records it (A2)."""
+    """Smartcar verifies while the flow shows "not verified yet": the entry records it.
+
+    The signature repair needs it: after a VERIFY, failing deliveries are the condition reported
+    in https://github.com/wbyoung/smartcar/issues/130, not a wrong token.
+    """
     state = user.smartcar.state
     await user_to_webhook_step(user, vehicles=[ID4_ID])
     hook = await user.create_smartcar_webhook(verify=False)
@@ -1475,7 +1479,11 @@ async def test_verified_after_the_webhook_step(hass: HomeAssistant, user: User) 
 
 
 async def test_no_subscription_call_exists(hass: HomeAssistant, user: User) -> None:
-    """Both documented subscription calls answer 404 (audit A5): the error names both calls."""
+    """Both documented subscription calls answer 404: the error names both calls.
+
+    POST /v3/subscriptions (https://smartcar.com/docs/api-reference/create-subscription) and
+    POST /v3/webhooks/{id}/subscriptions (https://smartcar.com/blog/introducing-smartcar-api-v3).
+    """
     await user_to_webhook_step(user, vehicles=[ID4_ID])
     hook = await user.create_smartcar_webhook()
     user.smartcar.state.add_fault("http_404_path", path="subscriptions", count=-1)

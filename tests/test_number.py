@@ -98,7 +98,11 @@ async def test_keyless_model_3(hass: HomeAssistant, init_integration: MockConfig
 async def test_pending_limit_waits_for_the_car(
     hass: HomeAssistant, frozen_emulator: Emulator, init_integration: MockConfigEntry
 ) -> None:
-    """202 PENDING is accepted, not done (audit A4): the car's limit shows until it reports."""
+    """202 PENDING is accepted, not done: the car's limit shows until it reports.
+
+    https://smartcar.com/docs/api-reference/commands/overview: "A 202 means the command is in
+    process but is long-running."
+    """
     state = frozen_emulator.state
     state.update_options({"command_response": "pending", "command_seconds": 60})
     await set_limit(hass, 90)

@@ -72,8 +72,9 @@ async def test_entities_show_what_parsed(
         assert vehicle.signal_problems == {}
         assert "could not be read" not in caplog.text
 
-    # The Model 3 lacks the smartcar.com key. A phone key's signal is only a hint (audit A7):
-    # never "paired" without Smartcar's word.
+    # The Model 3 lacks the smartcar.com key. A phone key's signal is only a hint ("a digital
+    # key", https://smartcar.com/docs/api-reference/signals/connectivitystatus): never "paired"
+    # without Smartcar's word.
     model_3_key = state("sensor.2023_tesla_model_3_virtual_key")
     assert model_3_key == ("unconfirmed" if variant == "phone_key_signal" else "missing")
 

@@ -239,7 +239,11 @@ async def test_failing_signatures_raise_a_repair_until_one_passes(
     post_webhook: Post,
     issue_registry: ir.IssueRegistry,
 ) -> None:
-    """Signed deliveries that keep failing the check (audit A2): a repair; polling goes on."""
+    """Signed deliveries that keep failing the check: a repair; polling goes on.
+
+    As reported for real v3 applications: https://github.com/wbyoung/smartcar/issues/130,
+    /issues/139, /pull/141.
+    """
     issue_id = webhook_signature_issue_id(init_integration.entry_id)
     for count in range(5):
         assert issue_registry.async_get_issue(DOMAIN, issue_id) is None, count
@@ -718,9 +722,10 @@ async def test_verified_webhook_whose_every_delivery_fails_the_signature(
     issue_registry: ir.IssueRegistry,
     advance_time: Advance,
 ) -> None:
-    """Audit A2 as reported on the real v3 API, from the emulator (`payload_signature`).
+    """The signature failures reported on the real v3 API, from the emulator (`payload_signature`).
 
-    Smartcar's VERIFY passes, then every data delivery fails the signature: the repair explains
+    Smartcar's VERIFY passes, then every data delivery fails the signature
+    (https://github.com/wbyoung/smartcar/issues/130, /issues/139, /pull/141): the repair explains
     the reported condition, diagnostics count the refusals, and polling still reads the car.
     """
     state = frozen_emulator.state

@@ -15,7 +15,9 @@ CONF_MANAGEMENT_TOKEN: Final = "management_token"  # noqa: S105 (a key name)
 CONF_USER_ID: Final = "user_id"
 CONF_WEBHOOK_ID: Final = "webhook_id"  # Home Assistant's webhook (our receiving end)
 CONF_SMARTCAR_WEBHOOK_ID: Final = "smartcar_webhook_id"  # the webhook in the Smartcar dashboard
-# Whether FlexCharging answered that webhook's VERIFY when it was set up (audit A2).
+# Whether FlexCharging answered that webhook's VERIFY when it was set up: real v3 apps were
+# reported to pass VERIFY and fail every delivery's signature
+# (https://github.com/wbyoung/smartcar/issues/130, /issues/139, /pull/141).
 CONF_WEBHOOK_VERIFIED: Final = "webhook_verified"
 CONF_CLOUDHOOK_URL: Final = "cloudhook_url"
 CONF_READ_LOCATION: Final = "read_location"

@@ -211,8 +211,9 @@ def sync_webhook_signature_issue(
     """Raise the signature repair while signed deliveries keep failing; clear it after one passes.
 
     After a VERIFY FlexCharging answered, the token matched: the failures are the condition
-    reported for real v3 applications (audit A2). Without one, the token is the first suspect;
-    not known (an entry from before this was recorded): both, token first.
+    reported for real v3 applications (https://github.com/wbyoung/smartcar/issues/130, /issues/139,
+    /pull/141). Without one, the token is the first suspect; not known (an entry from before this
+    was recorded): both, token first.
     """
     issue_id = webhook_signature_issue_id(entry_id)
     if not failing:

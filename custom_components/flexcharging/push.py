@@ -60,7 +60,8 @@ CHALLENGE_PATTERN = re.compile(r"[A-Za-z0-9._~+/=:-]{1,256}")
 MAX_BODY_BYTES = 256 * 1024  # a delivery with every signal is a few kB
 REJECTION_LOG_INTERVAL = 60.0  # seconds: rejected requests are logged at most this often
 # Signed deliveries failing the signature this many times in a row, with none accepted since,
-# is the known Smartcar-side condition (audit A2), not an attacker's noise alone.
+# is the Smartcar-side condition users reported (https://github.com/wbyoung/smartcar/issues/130,
+# /issues/139, /pull/141), not an attacker's noise alone.
 SIGNATURE_FAILURES_FOR_ISSUE = 5
 
 

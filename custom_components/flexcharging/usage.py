@@ -28,7 +28,8 @@ class UsageMeter:
         self.limited: set[str] = set()  # vehicles Smartcar refused for the plan's limit this month
         self._counted: dict[str, int] = {}  # the client's running totals already added
         # Smartcar's last word on each vehicle's virtual key (paired?, when): kept across
-        # restarts, as the key signal alone is only a hint (audit A7).
+        # restarts, as the key signal alone is only a hint ("a digital key", the owner's phone key
+        # too: https://smartcar.com/docs/api-reference/signals/connectivitystatus).
         self.keys: dict[str, tuple[bool, datetime]] = {}
 
     async def async_load(self, now: datetime) -> None:

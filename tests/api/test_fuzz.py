@@ -165,8 +165,10 @@ def mostly(
     return st.integers(min_value=0, max_value=len(choices) - 1).flatmap(pick)
 
 
-# Shaped like the real thing (§6, §9.5 of the API notes), with arbitrary values mixed in, so that
-# the properties reach the body parsers rather than failing at the envelope.
+# Shaped like the real thing (https://smartcar.com/docs/api-reference/get-signals, the
+# VEHICLE_STATE of https://smartcar.com/docs/api-reference/webhooks/events/vehicle-state, and
+# tests/fixtures/api/ with its README's sources), with arbitrary values mixed in, so that the
+# properties reach the body parsers rather than failing at the envelope.
 numbers = mostly(
     st.integers(min_value=-200, max_value=200) | st.floats(allow_nan=False, width=32),
     st.integers(min_value=-(2**63), max_value=2**63) | st.floats(),

@@ -918,7 +918,11 @@ async def test_test_mode_and_bad_signature_deliveries(
 async def test_payload_signature_failing_after_a_good_verify(
     emulator: Emulator, receiver: Receiver
 ) -> None:
-    """`payload_signature: failing` (audit A2 as reported): VERIFY passes, no delivery's signature."""
+    """`payload_signature: failing`: VERIFY passes, no delivery's signature.
+
+    As reported for real v3 applications: https://github.com/wbyoung/smartcar/issues/130,
+    /issues/139, /pull/141.
+    """
     state = emulator.state
     state.update_options({"payload_signature": "failing"})
     webhook_id = await subscribe_all(state, receiver, [ID4_ID])  # asserts the VERIFY passed
