@@ -414,6 +414,44 @@ def test_reads_and_smart_charging_commands_fit_the_plan(
     assert used <= allowance
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    webhooks_flowing=st.booleans(),
+    month=st.integers(min_value=1, max_value=12),
+    per_day=st.integers(min_value=3, max_value=6),
+)
+def test_commands_beyond_the_expected_ones_fit_the_plan(
+    *, webhooks_flowing: bool, month: int, per_day: int
+) -> None:
+    """A site limit that pauses and resumes the car, a shared charger's turns: more commands
+    a day than a session's two. The month's own rate is reserved, so reads leave them room
+    (each command without webhooks also costs the read that confirms it)."""
+    allowance = 500
+    now = datetime(2026, month, 1, 0, 0, tzinfo=UTC)
+    end = month_end(now)
+    used = sent = 0
+    per_command = 1 if webhooks_flowing else 2
+    next_command = now + timedelta(hours=1)
+    while now < end:
+        ctx = PollContext(
+            budget=allowance,
+            used=used,
+            active=True,
+            webhooks_flowing=webhooks_flowing,
+            managed_charging=True,
+            commands_sent=sent,
+        )
+        wait = poll_interval(ctx, now)
+        while next_command < min(now + wait, end):
+            used += per_command
+            sent += 1
+            next_command += timedelta(days=1) / per_day
+        now += wait
+        if now < end:
+            used += 1  # this read
+    assert used <= allowance
+
+
 # --- foresight ---------------------------------------------------------------------------------------
 
 

@@ -997,6 +997,7 @@ async def test_usage_persists_across_reload_and_resets_monthly(
         "month": "2026-06",
         "usage": dict.fromkeys(SLUG, 1),
         "limited": [],
+        "smart_commands": {},
         "keys": {},  # Smartcar has said nothing of a key yet
     }
 
@@ -1015,6 +1016,7 @@ async def test_usage_persists_across_reload_and_resets_monthly(
         "month": "2026-07",
         "usage": dict.fromkeys(SLUG, 1),
         "limited": [],
+        "smart_commands": {},
         "keys": {},  # Smartcar has said nothing of a key yet
     }
 

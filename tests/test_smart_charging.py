@@ -283,6 +283,29 @@ async def test_plan_is_shown_and_carried_out(
     assert events[0].data["vehicle"] == "2024 Tesla Model Y"
 
 
+async def test_smart_charging_commands_are_counted_for_the_budget(
+    hass: HomeAssistant,
+    smart: SmartChargingManager,
+    frozen_emulator: Emulator,
+    advance: Advance,
+    hass_storage: dict[str, Any],
+) -> None:
+    """The plan's start and stop are counted for the month and kept (the poll budget reserves
+    their rate, budget.commands_reserve); the user's own command is not smart charging's."""
+    await manage(hass)
+    await advance_to(advance, CHEAP_START + HOUR + 10 * timedelta(minutes=1))
+    assert (commands(frozen_emulator, "start"), commands(frozen_emulator, "stop")) == (1, 1)
+    await call(hass, SWITCH_DOMAIN, SERVICE_TURN_ON, CHARGING_SWITCH)
+    assert commands(frozen_emulator, "start") == 2
+    await advance_to(advance, CHEAP_START + 2 * HOUR)
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    stored = hass_storage[f"{DOMAIN}.{entry.entry_id}.usage"]["data"]
+    assert stored["smart_commands"] == {MODEL_Y_ID: 2}
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.runtime_data.coordinator.usage.smart_commands == {MODEL_Y_ID: 2}
+
+
 async def test_replans_when_prices_change(hass: HomeAssistant, smart: SmartChargingManager) -> None:
     """A new price list moves the plan at once."""
     await manage(hass)

@@ -22,6 +22,10 @@ from .plug_pattern import BURST_OFFSETS
 COMMAND_RESERVE_SHARE = 0.05  # kept back for commands and manual refreshes
 COMMANDS_PER_SESSION = 2  # smart charging starts and stops a session
 SESSIONS_PER_DAY = 1.0  # managed charging: about one session a day
+# The month's own command rate is reserved when higher (a site limit's pauses and resumes, a
+# shared charger's turns, retries), read over at least this many days (one busy first evening
+# is not the month).
+OBSERVED_MIN_DAYS = 3.0
 # Managed charging without webhooks, on plans above SMALL_PLAN: this share of the plan is kept
 # for the plug-in guard's reads (a car's own start at plug-in costs money until it is seen),
 # as reads a day, plus one day's more (guard_reserve).
@@ -57,6 +61,7 @@ class PollContext:
     solar_commands_per_day: int = 0  # with solar surplus charging: its daily command budget
     plug_triggers: bool = False  # trigger entities start bursts of reads (plug_guard.py)
     limit_hit: bool = False  # Smartcar answered VEHICLE_REQUEST_LIMIT this month
+    commands_sent: int = 0  # smart charging's start and stop commands this month
 
 
 def small_plan(allowance: int) -> bool:
@@ -72,14 +77,16 @@ def command_reserve(context: PollContext, now: datetime) -> float:
 def commands_reserve(context: PollContext, now: datetime) -> float:
     """Requests kept back for commands: smart charging's sessions and the sun's commands.
 
-    The sun's daily command budget is kept in full (a sunny day spends it); without managed
-    charging only a small share is kept. Without webhooks each command costs two requests: the
-    command and the read that confirms it.
+    The sun's daily command budget is kept in full (a sunny day spends it), or the month's own
+    rate when it is higher; without managed charging only a small share is kept. Without
+    webhooks each command costs two requests: the command and the read that confirms it.
     """
     share = context.budget * COMMAND_RESERVE_SHARE
     if not context.managed_charging:
         return share
-    commands = SESSIONS_PER_DAY * COMMANDS_PER_SESSION + context.solar_commands_per_day
+    expected = SESSIONS_PER_DAY * COMMANDS_PER_SESSION + context.solar_commands_per_day
+    elapsed = (now - month_start(now)).total_seconds() / 86400
+    commands = max(expected, context.commands_sent / max(elapsed, OBSERVED_MIN_DAYS))
     per_command = 1 if context.webhooks_flowing else 2
     return max(share, _days_left(now) * commands * per_command)
 
@@ -134,8 +141,7 @@ def _days_left(now: datetime) -> float:
 def month_end(now: datetime) -> datetime:
     """The first instant of the next month, in `now`'s time zone."""
     days = calendar.monthrange(now.year, now.month)[1]
-    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    return start + timedelta(days=days)
+    return month_start(now) + timedelta(days=days)
 
 
 def poll_interval(context: PollContext, now: datetime) -> timedelta:

@@ -186,6 +186,8 @@ class CommandSender:
             count_usage(coordinator, vehicle_id)
         now = dt_util.utcnow()
         vehicle.last_command = now
+        if automatic:
+            coordinator.usage.smart_command_sent(vehicle_id)
         if result is not None and vehicle.info.needs_virtual_key:
             # Carried out or accepted: Smartcar reached the car with its key (the Tesla FAQ:
             # without it a command fails with VIRTUAL_KEY_REQUIRED).

@@ -326,6 +326,7 @@ class FlexChargingCoordinator(VehicleCoordinator):
             solar_commands_per_day=self._solar_commands(vehicle.info.vehicle_id),
             plug_triggers=bool(self.config_entry.options.get(CONF_PLUG_TRIGGERS)),
             limit_hit=vehicle.limit_hit,
+            commands_sent=self.usage.smart_commands.get(vehicle.info.vehicle_id, 0),
         )
         return budget.poll_interval(context, dt_util.now())
 

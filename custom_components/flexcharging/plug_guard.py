@@ -231,6 +231,7 @@ class PlugGuard:
             managed_charging=(managed := self.smart_charging.vehicle(vehicle_id).settings.managed),
             solar_commands_per_day=self.smart_charging.solar.commands_per_day if managed else 0,
             plug_triggers=bool(self.triggers),
+            commands_sent=self.coordinator.usage.smart_commands.get(vehicle_id, 0),
         )
 
     def _left(self, vehicle_id: str, now: datetime) -> float:

@@ -26,6 +26,8 @@ class UsageMeter:
         self.month = ""
         self.counts: dict[str, int] = {}
         self.limited: set[str] = set()  # vehicles Smartcar refused for the plan's limit this month
+        # Smart charging's start and stop commands this month (the budget reserves their rate).
+        self.smart_commands: dict[str, int] = {}
         self._counted: dict[str, int] = {}  # the client's running totals already added
         # Smartcar's last word on each vehicle's virtual key (paired?, when): kept across
         # restarts, as the key signal alone is only a hint ("a digital key", the owner's phone key
@@ -38,6 +40,10 @@ class UsageMeter:
         self.month = stored.get("month", month_key(now))
         self.counts = {key: int(value) for key, value in stored.get("usage", {}).items()}
         self.limited = set(stored.get("limited", []))
+        with suppress(AttributeError, TypeError, ValueError):
+            self.smart_commands = {
+                key: int(value) for key, value in stored.get("smart_commands", {}).items()
+            }
         for vehicle_id, key in stored.get("keys", {}).items():
             with suppress(KeyError, TypeError, ValueError):
                 self.keys[vehicle_id] = (bool(key["paired"]), datetime.fromisoformat(key["at"]))
@@ -60,6 +66,11 @@ class UsageMeter:
             self.counts[vehicle_id] = self.get(vehicle_id) + new
         return self.get(vehicle_id)
 
+    def smart_command_sent(self, vehicle_id: str) -> None:
+        """Count one of smart charging's commands to the vehicle."""
+        self.smart_commands[vehicle_id] = self.smart_commands.get(vehicle_id, 0) + 1
+        self.save()
+
     def roll(self, now: datetime) -> bool:
         """Start from zero when a new month began (`now` local); whether it did."""
         month = month_key(now)
@@ -68,6 +79,7 @@ class UsageMeter:
         self.month = month
         self.counts = {}
         self.limited = set()
+        self.smart_commands = {}
         return True
 
     def save(self) -> None:
@@ -83,6 +95,7 @@ class UsageMeter:
             "month": self.month,
             "usage": self.counts,
             "limited": sorted(self.limited),
+            "smart_commands": self.smart_commands,
             "keys": {
                 vehicle_id: {"paired": paired, "at": at.isoformat()}
                 for vehicle_id, (paired, at) in self.keys.items()
