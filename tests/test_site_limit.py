@@ -275,11 +275,13 @@ async def test_a_power_per_ampere_stored_without_its_entity_is_learned_anew(
     assert vehicle["kw_per_amp"] == recalled
 
 
-async def smartcar_under_a_limit(hass: HomeAssistant, emulator: Emulator) -> MockConfigEntry:
+async def smartcar_under_a_limit(
+    hass: HomeAssistant, emulator: Emulator, limit: float = 6.0
+) -> MockConfigEntry:
     """The Model Y through Smartcar (3.7 kW), a 6 kW site limit, 1 kW of house, managed to 75 %."""
     emulator.state.patch_vehicle(MODEL_Y_ID, {"charge_power_kw": 3.7})
     meter(hass, 1.0)
-    entry = entry_with(hass, GRID_OPTIONS | {CONF_SITE_LIMIT: 6.0})
+    entry = entry_with(hass, GRID_OPTIONS | {CONF_SITE_LIMIT: limit})
     await setup_integration(hass, entry)
     await hass.async_block_till_done(wait_background_tasks=True)
     await manage(hass, target=75)
@@ -435,6 +437,47 @@ async def test_a_car_the_user_charges_is_not_counted_as_stopping(
     assert over == [True, False, False]
     cars = frozen_emulator.state.vehicles
     assert (cars[MODEL_Y_ID].charging, cars[MODEL_3_ID].charging) == (True, False)
+
+
+@pytest.mark.usefixtures("credentials")
+async def test_cars_of_two_entries_under_one_meter_share_the_limit(
+    hass: HomeAssistant,
+    frozen_emulator: Emulator,
+    connected_fleet: Emulator,
+    advance: Advance,  # noqa: F811 (the fixture)
+) -> None:
+    """The Model Y (Smartcar, 3.7 kW) and Scotty (another integration's car, 11 kW), each in an
+    entry of its own with a 16 kW limit on one meter: 2 kW more of house is one pause, not two,
+    and the paused car waits (resuming would pause a car again)."""
+    await smartcar_under_a_limit(hass, frozen_emulator, limit=16.0)
+    await smart_call(hass, BUTTON_DOMAIN, SERVICE_PRESS, START_NOW)
+    scotty = await async_add_fake_tesla(hass)
+    options = {CONF_SOLAR_SOURCE: SOLAR_SOURCE_GRID, CONF_GRID_POWER_ENTITY: GRID}
+    second = flexcharging_entry(scotty, options | {CONF_SITE_LIMIT: 16.0})
+    second.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(second.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await call(hass, "number", SERVICE_SET_VALUE, ours(hass, "number", scotty, "target_charge"), 75)
+    await call(hass, "switch", SERVICE_TURN_ON, ours(hass, "switch", scotty, "managed_charging"))
+    await call(
+        hass, BUTTON_DOMAIN, SERVICE_PRESS, ours(hass, "button", scotty, "start_charging_now")
+    )
+    scotty.report()
+    model_y = frozen_emulator.state.vehicles[MODEL_Y_ID]
+    assert (model_y.charging, scotty.charging) == (True, True)
+
+    stops = []
+    for second_of_reading in range(0, 600, 10):  # the meter follows the cars every 10 s
+        house = 1.0 if second_of_reading < 30 else 3.0
+        meter(hass, house + 3.7 * model_y.charging + 11.0 * scotty.charging)
+        await hass.async_block_till_done(wait_background_tasks=True)
+        scotty.report()
+        stops.append((model_y.charging, scotty.charging))
+        await advance(timedelta(seconds=10))
+    assert stops[2] == (True, True)  # 15.7 kW: room for both
+    assert sorted(stops[-1]) == [False, True]  # one pause covered the 1.7 kW over
+    assert commands(frozen_emulator, "start") == 1
+    assert commands(frozen_emulator, "stop") + scotty.calls.count("charge_stop") == 1
 
 
 def billed(emulator: Emulator) -> int:

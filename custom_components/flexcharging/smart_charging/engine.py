@@ -122,6 +122,7 @@ class SmartChargingEngine:
         """
         self.prices.clear_issue()  # raised again if it still holds
         self._unsubs.append(self.alerts.async_listen())
+        self._unsubs.append(self.site.async_join(self._on_site_change))
         self._unsubs.append(async_at_started(self.hass, self._on_started))
 
     @callback
@@ -398,7 +399,7 @@ class SmartChargingEngine:
             intent is not None and not intent.charge and intent.attempts and not intent.failed
         )
         if not stopping and self.site.stop_dropped(vehicle_id):
-            self._take_reading(now)  # a site pause that sends no stop: the others read again
+            self.site.async_announce()  # a site pause that sends no stop: the others read again
         if step.problem is not None:
             self.alerts.report_problem(
                 vehicle_id, step.problem, start=state.status is SmartStatus.START_FAILED
@@ -420,6 +421,10 @@ class SmartChargingEngine:
         now = dt_util.utcnow()
         self.house.record(self.vehicles, self.coordinator, now)
         self._take_reading(now)
+
+    @callback
+    def _on_site_change(self) -> None:
+        self._take_reading(dt_util.utcnow())
 
     def _take_reading(self, now: datetime) -> None:
         """Evaluate the cars whose solar wish, site pause or current the last reading changes."""
@@ -449,7 +454,7 @@ class SmartChargingEngine:
                 state.command_error = err
                 LOGGER.debug("Smart charging command failed for %s: %s", vehicle_id, err)
             if not start and self.site.stop_dropped(vehicle_id):
-                self._take_reading(dt_util.utcnow())  # the others' room counted its draw as gone
+                self.site.async_announce()  # the others' room counted its draw as gone
             return refusal
         self.house.command_sent(
             self.coordinator, vehicle_id, state, start=start, before_kw=before, now=dt_util.utcnow()

@@ -22,11 +22,13 @@ from homeassistant.components.number import (
     SERVICE_SET_VALUE,
 )
 from homeassistant.const import ATTR_ENTITY_ID
-from homeassistant.core import HomeAssistant
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dispatcher_send
+from homeassistant.util.hass_dict import HassKey
 
 from ..api.models import Signal
-from ..const import CONF_CURRENT_ENTITY, CONF_SITE_LIMIT, LOGGER
+from ..const import CONF_CURRENT_ENTITY, CONF_SITE_LIMIT, DOMAIN, LOGGER
 from ..models import VehicleData
 from . import site
 from .model import Decision, SmartChargingState
@@ -34,6 +36,9 @@ from .site import SETTLE, CurrentRange, SiteSettings, SiteState
 from .solar_inputs import SolarInputs
 
 CURRENT_PROBLEM = "current_entity_failed"  # why the site limit pauses instead of lowering
+# The site limits of all entries by the meter they read: cars of several entries under one
+# meter (a Smartcar account's and a car of another integration) see each other's pauses.
+SHARED_SITES: HassKey[dict[tuple[str, ...], list[SiteInputs]]] = HassKey(f"{DOMAIN}_sites")
 
 
 @dataclass(slots=True)
@@ -67,6 +72,44 @@ class SiteInputs:
     def vehicle(self, vehicle_id: str) -> VehicleSite:
         """A vehicle's site state (created empty)."""
         return self.vehicles.setdefault(vehicle_id, VehicleSite())
+
+    @callback
+    def async_join(self, on_change: CALLBACK_TYPE) -> CALLBACK_TYPE:
+        """Share the limit with the other entries under the meter; `on_change`: read again.
+
+        Returns the callback that leaves (the entry unloads).
+        """
+        if self.settings is None:
+            return lambda: None
+        members = self.hass.data.setdefault(SHARED_SITES, {}).setdefault(self._meter, [])
+        members.append(self)
+        disconnect = async_dispatcher_connect(self.hass, self._signal, on_change)
+
+        @callback
+        def leave() -> None:
+            disconnect()
+            members.remove(self)
+
+        return leave
+
+    @callback
+    def async_announce(self) -> None:
+        """A car's draw counted as going stays: every entry under the meter reads it again."""
+        async_dispatcher_send(self.hass, self._signal)
+
+    @property
+    def _meter(self) -> tuple[str, ...]:
+        return tuple(self.power.entities)
+
+    @property
+    def _signal(self) -> str:
+        return f"{DOMAIN}_site_{'_'.join(self._meter)}"
+
+    def _site_vehicles(self) -> list[tuple[str, VehicleSite]]:
+        """The vehicles under the meter: this entry's and those of the entries sharing it."""
+        members = self.hass.data.get(SHARED_SITES, {}).get(self._meter, [])
+        sites = members if self in members else [self]
+        return [item for member in sites for item in member.vehicles.items()]
 
     # --- the limit -------------------------------------------------------------------------------
 
@@ -119,7 +162,7 @@ class SiteInputs:
             # One car resumes at a time: the room the others saw is the one it takes now, so
             # they wait their delay again, until the meter shows it (else they all resume,
             # all pause again, and so on).
-            for other_id, other in self.vehicles.items():
+            for other_id, other in self._site_vehicles():
                 if other_id != vehicle_id and other.limit.paused:
                     other.limit = replace(other.limit, clear_since=None)
         return data.limit.paused
@@ -127,7 +170,7 @@ class SiteInputs:
     def _going_kw(self, vehicle_id: str, grid_kw: float, now: datetime) -> float:
         """The draw of the other cars the limit paused that the meter still shows."""
         leavings = []
-        for other_id, other in self.vehicles.items():
+        for other_id, other in self._site_vehicles():
             if other.leaving is not None and now >= other.leaving.until:
                 other.leaving = None
             elif other.leaving is not None and other_id != vehicle_id:
@@ -198,8 +241,8 @@ class SiteInputs:
                 moments.append(moment)
             # A change held back (`due`) may be made then.
             moments += [at + site.RAISE_EVERY for at in (data.set_at, data.failed_at) if at]
-            if data.leaving is not None:  # the others' room counts the draw again
-                moments.append(data.leaving.until)
+        # The others' room counts a draw that did not go again (other entries' cars too).
+        moments += [data.leaving.until for _, data in self._site_vehicles() if data.leaving]
         return moments
 
     # --- the charging current --------------------------------------------------------------------
