@@ -452,6 +452,26 @@ def test_commands_beyond_the_expected_ones_fit_the_plan(
     assert used <= allowance
 
 
+def test_a_busy_first_evening_does_not_starve_the_next_days() -> None:
+    """20 commands on the 1st (a site limit's evening), two a day after: reads on the 2nd to
+    the 5th stay near what they were without that evening (a plugged-in car, no webhooks)."""
+
+    def reads_per_day(burst: int) -> list[int]:
+        now = datetime(2026, 6, 1, 18, 0, tzinfo=UTC)
+        used, sent, reads = 2 * burst, burst, [0] * 7
+        while now.day < 6:
+            ctx = context(used=used, managed_charging=True, commands_sent=sent)
+            now += poll_interval(ctx, now)
+            reads[now.day] += 1
+            used += 1
+            if now.hour >= 20 and sent < burst + 2 * (now.day - 1):  # the day's start and stop
+                used, sent = used + 2, sent + 1
+        return reads[2:6]
+
+    quiet, busy = reads_per_day(0), reads_per_day(20)
+    assert all(b >= 0.7 * q for q, b in zip(quiet, busy, strict=True)), (quiet, busy)
+
+
 # --- foresight ---------------------------------------------------------------------------------------
 
 

@@ -23,9 +23,9 @@ COMMAND_RESERVE_SHARE = 0.05  # kept back for commands and manual refreshes
 COMMANDS_PER_SESSION = 2  # smart charging starts and stops a session
 SESSIONS_PER_DAY = 1.0  # managed charging: about one session a day
 # The month's own command rate is reserved when higher (a site limit's pauses and resumes, a
-# shared charger's turns, retries), read over at least this many days (one busy first evening
-# is not the month).
-OBSERVED_MIN_DAYS = 3.0
+# shared charger's turns, retries), read over at least this many days: one busy first evening
+# (20 pauses and resumes) must not leave the next days a read a day (tests/test_budget.py).
+OBSERVED_MIN_DAYS = 10.0
 # Managed charging without webhooks, on plans above SMALL_PLAN: this share of the plan is kept
 # for the plug-in guard's reads (a car's own start at plug-in costs money until it is seen),
 # as reads a day, plus one day's more (guard_reserve).

@@ -398,8 +398,10 @@ class SmartChargingEngine:
         stopping = (
             intent is not None and not intent.charge and intent.attempts and not intent.failed
         )
-        if not stopping and self.site.stop_dropped(vehicle_id):
-            self.site.async_announce()  # a site pause that sends no stop: the others read again
+        if at_limit and not stopping and self.site.stop_dropped(vehicle_id):
+            # Decided on the pause, no stop sent (the user's charging, a start without effect):
+            # the others' room counted the car's draw as going, they read the meter again.
+            self.site.async_announce()
         if step.problem is not None:
             self.alerts.report_problem(
                 vehicle_id, step.problem, start=state.status is SmartStatus.START_FAILED

@@ -154,9 +154,10 @@ class SiteInputs:
         )
         if not data.limit.paused:
             data.leaving = None
-        elif not paused and told and vehicle.charging and draw > 0 and grid is not None:
-            # Charging because it was told to: its stop follows (a car that charges on its own
-            # is not stopped; the evaluation ends the leaving when no stop comes, `stop_dropped`).
+        elif not paused and told and draw > 0 and grid is not None:
+            # Told to charge (its draw may show before the car reports it): its stop follows. A
+            # car that charges on its own is not stopped; the evaluation decided on the pause
+            # ends the leaving when it sends no stop (`stop_dropped`).
             data.leaving = site.Leaving(kw=draw, grid_kw=grid, until=now + site.LEAVING_FOR)
         if paused and held and not data.limit.paused:
             # One car resumes at a time: the room the others saw is the one it takes now, so
