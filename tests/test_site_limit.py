@@ -480,6 +480,43 @@ async def test_cars_of_two_entries_under_one_meter_share_the_limit(
     assert commands(frozen_emulator, "stop") + scotty.calls.count("charge_stop") == 1
 
 
+@pytest.mark.parametrize("busy", [False, True], ids=["idle", "evaluation_running"])
+@pytest.mark.usefixtures("credentials")
+async def test_a_car_told_to_start_but_not_charging_is_not_counted_as_leaving(
+    hass: HomeAssistant,
+    frozen_emulator: Emulator,
+    connected_fleet: Emulator,
+    advance: Advance,  # noqa: F811 (the fixture)
+    busy: bool,
+) -> None:
+    """One car charges; the other's start was only accepted (202, not carried out). The house
+    takes 2 kW more: the charging car pauses at that reading, also while the other car's
+    evaluation is still running (a command in flight holds it up to 310 s), since a car not
+    seen charging has no draw the meter could lose."""
+    await both_started_now(hass, frozen_emulator)
+    engine = hass.config_entries.async_entries(DOMAIN)[0].runtime_data.smart_charging
+    first, second = [vid for vid in engine.coordinator.data if vid in (MODEL_Y_ID, MODEL_3_ID)]
+    cars = frozen_emulator.state.vehicles
+    # Keep the second car charging; the first one's start is accepted, not carried out.
+    frozen_emulator.state.patch_vehicle(first, {"charging": False})
+    frozen_emulator.state.update_options({"command_response": "pending", "command_seconds": 3600})
+    await engine.coordinator.async_refresh_vehicle(first)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    frozen_emulator.state.update_options({"command_response": "sync"})
+    intent = engine.vehicle(first).session.intent
+    assert intent is not None
+    assert (intent.charge, intent.attempts > 0) == (True, True)
+    assert (cars[first].charging, cars[second].charging) == (False, True)
+    if busy:
+        engine._running[first] = hass.loop.create_future()
+    read = two_cars_for(hass, frozen_emulator, advance, 3.0, every=timedelta(seconds=10))
+    over = [await read() > 6.0 for _ in range(8)]
+    if busy:
+        engine._running.pop(first).set_result(None)
+    assert over == [True] + [False] * 7
+    assert cars[second].charging is False
+
+
 def billed(emulator: Emulator) -> int:
     """The Model Y's billable requests so far (commands and reads)."""
     return emulator.state.requests.billable_by_vehicle[MODEL_Y_ID]

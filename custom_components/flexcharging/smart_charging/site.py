@@ -138,8 +138,8 @@ def going_kw(leavings: Sequence[Leaving], grid_kw: float, now: datetime) -> floa
     """
     paused_together: dict[tuple[float, datetime], float] = defaultdict(float)
     for leaving in leavings:
-        if now < leaving.until:
-            paused_together[leaving.grid_kw, leaving.until] += leaving.kw
+        if now < leaving.until:  # one reading: the entries under a meter take it microseconds apart
+            paused_together[leaving.grid_kw, leaving.until.replace(microsecond=0)] += leaving.kw
     return sum(
         max(kw - max(grid_at - grid_kw, 0.0), 0.0) for (grid_at, _), kw in paused_together.items()
     )

@@ -154,10 +154,11 @@ class SiteInputs:
         )
         if not data.limit.paused:
             data.leaving = None
-        elif not paused and told and draw > 0 and grid is not None:
-            # Told to charge (its draw may show before the car reports it): its stop follows. A
-            # car that charges on its own is not stopped; the evaluation decided on the pause
-            # ends the leaving when it sends no stop (`stop_dropped`).
+        elif not paused and told and vehicle.charging and draw > 0 and grid is not None:
+            # Told to charge and charging: its stop follows. Not one that charges on its own (no
+            # stop comes), nor one not seen charging (a start in flight or without effect: its
+            # draw may not be there). The evaluation decided on the pause ends the leaving when
+            # it sends no stop (`stop_dropped`).
             data.leaving = site.Leaving(kw=draw, grid_kw=grid, until=now + site.LEAVING_FOR)
         if paused and held and not data.limit.paused:
             # One car resumes at a time: the room the others saw is the one it takes now, so
